@@ -1,0 +1,513 @@
+#include "core/http_server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "core/http_status.h"
+#include "core/log.h"
+
+namespace il::http {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+using unix_proto = net::local::stream_protocol;
+using TcpStream = beast::basic_stream<tcp, net::any_io_executor>;
+using UnixStream = beast::basic_stream<unix_proto, net::any_io_executor>;
+using TlsStream = ssl::stream<TcpStream>;
+using net::as_tuple;
+using net::use_awaitable;
+
+namespace {
+
+template <class S>
+auto& Lowest(S& s) {
+  return beast::get_lowest_layer(s);
+}
+
+// Runs `start(done)` on the I/O executor and blocks the calling worker thread until
+// `done(ec)` is called.
+template <class Start>
+beast::error_code RunOnIo(const net::any_io_executor& ex, Start start) {
+  std::promise<beast::error_code> p;
+  auto f = p.get_future();
+  net::post(ex, [&] { start([&p](beast::error_code ec) { p.set_value(ec); }); });
+  return f.get();
+}
+
+// A ResponseWriter bound to one connection's stream. Handler threads call it; the
+// actual I/O happens on the connection's executor.
+template <class Stream>
+class Writer : public ResponseWriter {
+ public:
+  Writer(Stream& stream, net::any_io_executor ex, int fd, unsigned version, bool keep_alive,
+         const ServerOptions& opt)
+      : stream_(stream), ex_(std::move(ex)), fd_(fd), version_(version),
+        keep_alive_(keep_alive), opt_(opt) {}
+
+  void SetHeader(std::string_view name, std::string value) override {
+    headers_.Set(name, std::move(value));
+  }
+
+  void Reply(int status, std::string body, std::string content_type) override {
+    if (replied_) return;
+    replied_ = true;
+    status_ = status;
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(status), version_);
+    Fill(*res, content_type);
+    res->body() = std::move(body);
+    res->keep_alive(keep_alive_);
+    res->prepare_payload();
+    auto ec = RunOnIo(ex_, [&](auto done) {
+      Lowest(stream_).expires_after(opt_.write_timeout);
+      bhttp::async_write(stream_, *res, [res, done](beast::error_code ec, size_t) { done(ec); });
+    });
+    if (ec) gone_ = true;
+  }
+
+  void ReplyError(const Status& status) override {
+    Reply(HttpStatusFor(status.code()), ErrorBody(status), "application/json");
+  }
+
+  bool BeginStream(int status, std::string content_type) override {
+    if (replied_) return !gone_;
+    replied_ = true;
+    streaming_ = true;
+    status_ = status;
+    head_ = std::make_unique<bhttp::response<bhttp::empty_body>>(
+        static_cast<bhttp::status>(status), version_);
+    Fill(*head_, content_type);
+    head_->keep_alive(keep_alive_);
+    head_->chunked(true);
+    serializer_ = std::make_unique<bhttp::response_serializer<bhttp::empty_body>>(*head_);
+    auto ec = RunOnIo(ex_, [&](auto done) {
+      Lowest(stream_).expires_after(opt_.write_timeout);
+      bhttp::async_write_header(stream_, *serializer_,
+                                [done](beast::error_code ec, size_t) { done(ec); });
+    });
+    if (ec) gone_ = true;
+    return !gone_;
+  }
+
+  bool Write(std::string_view chunk) override {
+    if (!streaming_) {
+      if (replied_) return false;
+      if (!BeginStream(200, "text/plain; charset=utf-8")) return false;
+    }
+    if (gone_ || finished_) return false;
+    if (chunk.empty()) return true;
+    auto ec = RunOnIo(ex_, [&](auto done) {
+      Lowest(stream_).expires_after(opt_.write_timeout);
+      net::async_write(stream_, bhttp::make_chunk(net::buffer(chunk.data(), chunk.size())),
+                       [done](beast::error_code ec, size_t) { done(ec); });
+    });
+    if (ec) gone_ = true;
+    return !gone_;
+  }
+
+  void Finish() override {
+    if (!streaming_ || finished_ || gone_) return;
+    finished_ = true;
+    auto ec = RunOnIo(ex_, [&](auto done) {
+      Lowest(stream_).expires_after(opt_.write_timeout);
+      net::async_write(stream_, bhttp::make_chunk_last(),
+                       [done](beast::error_code ec, size_t) { done(ec); });
+    });
+    if (ec) gone_ = true;
+  }
+
+  bool ClientGone() override {
+    if (gone_) return true;
+    if (fd_ < 0) return false;
+    char c;
+    ssize_t n = ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) gone_ = true;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) gone_ = true;
+    return gone_;
+  }
+
+  bool replied() const override { return replied_; }
+
+  // After the handler returned: make sure the client got a complete response.
+  void Complete() {
+    if (!replied_) {
+      ReplyError(Internal("handler returned without a response"));
+    } else if (streaming_) {
+      Finish();
+    }
+  }
+  bool usable() const { return !gone_ && (!streaming_ || finished_); }
+  int status() const { return status_; }
+  void MarkGone() { gone_ = true; }
+
+ private:
+  template <class Msg>
+  void Fill(Msg& m, const std::string& content_type) {
+    m.set(bhttp::field::server, opt_.server_name);
+    if (!content_type.empty()) m.set(bhttp::field::content_type, content_type);
+    for (const auto& [k, v] : headers_.items()) m.set(k, v);
+  }
+
+  Stream& stream_;
+  net::any_io_executor ex_;
+  int fd_;
+  unsigned version_;
+  bool keep_alive_;
+  const ServerOptions& opt_;
+  Headers headers_;
+  std::atomic<bool> gone_{false};
+  bool replied_ = false;
+  bool streaming_ = false;
+  bool finished_ = false;
+  int status_ = 0;
+  std::unique_ptr<bhttp::response<bhttp::empty_body>> head_;
+  std::unique_ptr<bhttp::response_serializer<bhttp::empty_body>> serializer_;
+};
+
+bool IsParseError(const beast::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  explicit Impl(ServerOptions o) : opt_(std::move(o)), log_(log::Logger("http.server")) {}
+
+  ServerOptions opt_;
+  std::shared_ptr<spdlog::logger> log_;
+  Endpoint ep_;
+  net::io_context ioc_{1};
+  std::unique_ptr<net::thread_pool> pool_;
+  std::unique_ptr<ssl::context> ssl_ctx_;
+  std::unique_ptr<tcp::acceptor> tcp_acc_;
+  std::unique_ptr<unix_proto::acceptor> unix_acc_;
+  std::thread io_thread_;
+  std::map<std::string, Handler> exact_;
+  std::vector<std::pair<std::string, Handler>> prefix_;
+  std::function<bool(const Request&, ResponseWriter&)> filter_;
+  std::function<void(const Request&, int, std::chrono::microseconds)> observer_;
+  int port_ = 0;
+  bool started_ = false;
+  bool stopping_ = false;  // io thread only
+  uint64_t next_session_ = 0;
+  std::unordered_map<uint64_t, std::function<void()>> closers_;  // io thread only
+
+  const Handler* Route(const std::string& path) const {
+    if (auto it = exact_.find(path); it != exact_.end()) return &it->second;
+    const Handler* best = nullptr;
+    size_t best_len = 0;
+    for (const auto& [p, h] : prefix_) {
+      if (path.compare(0, p.size(), p) == 0 && p.size() >= best_len) {
+        best = &h;
+        best_len = p.size();
+      }
+    }
+    return best;
+  }
+
+  void Dispatch(const Request& req, ResponseWriter& w) {
+    try {
+      if (filter_ && !filter_(req, w)) return;
+      const Handler* h = Route(req.path);
+      if (!h) {
+        w.ReplyError(NotFound("no route for " + req.path));
+        return;
+      }
+      (*h)(req, w);
+    } catch (const std::exception& e) {
+      log_->error("handler for {} threw: {}", req.path, e.what());
+      if (!w.replied()) w.ReplyError(Internal(std::string("handler failed: ") + e.what()));
+    }
+  }
+
+  template <class Stream>
+  net::awaitable<void> Serve(Stream& stream, std::string peer, int fd) {
+    auto ex = co_await net::this_coro::executor;
+    beast::flat_buffer buf;
+    bool first = true;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(opt_.body_limit);
+      parser.header_limit(64 * 1024);
+      Lowest(stream).expires_after(first ? std::chrono::seconds(opt_.read_timeout)
+                                         : std::chrono::seconds(opt_.idle_timeout));
+      first = false;
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buf, parser,
+                                                       as_tuple(use_awaitable));
+      if (ec == bhttp::error::body_limit) {
+        co_await SendSimple(stream, 413, ErrorBody(Status(StatusCode::kPayloadTooLarge,
+            "request body exceeds the limit of " + std::to_string(opt_.body_limit) + " bytes")));
+        co_return;
+      }
+      if (ec) {
+        if (IsParseError(ec) && ec != bhttp::error::end_of_stream) {
+          co_await SendSimple(stream, 400, ErrorBody(InvalidArgument("malformed request: " + ec.message())));
+        }
+        co_return;
+      }
+      auto& head = parser.get();
+      if (auto len = parser.content_length(); len && *len > opt_.body_limit) {
+        co_await SendSimple(stream, 413, ErrorBody(Status(StatusCode::kPayloadTooLarge,
+            "request body of " + std::to_string(*len) + " bytes exceeds the limit of " +
+            std::to_string(opt_.body_limit))));
+        co_return;
+      }
+      if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
+        Lowest(stream).expires_after(opt_.write_timeout);
+        auto [wec, wn] = co_await bhttp::async_write(stream, cont, as_tuple(use_awaitable));
+        if (wec) co_return;
+      }
+      if (!parser.is_done()) {
+        Lowest(stream).expires_after(opt_.read_timeout);
+        auto [bec, bn] = co_await bhttp::async_read(stream, buf, parser, as_tuple(use_awaitable));
+        if (bec == bhttp::error::body_limit) {
+          co_await SendSimple(stream, 413, ErrorBody(Status(StatusCode::kPayloadTooLarge,
+              "request body exceeds the limit of " + std::to_string(opt_.body_limit) + " bytes")));
+          co_return;
+        }
+        if (bec) {
+          if (IsParseError(bec)) {
+            co_await SendSimple(stream, 400, ErrorBody(InvalidArgument("malformed request body: " + bec.message())));
+          }
+          co_return;
+        }
+      }
+      Lowest(stream).expires_never();
+      auto msg = parser.release();
+      Request req;
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      SplitTarget(req.target, &req.path, &req.query);
+      for (const auto& f : msg) req.headers.Add(std::string(f.name_string()), std::string(f.value()));
+      req.body = std::move(msg.body());
+      req.peer = peer;
+      bool keep_alive = msg.keep_alive();
+
+      Writer<Stream> w(stream, ex, fd, msg.version(), keep_alive, opt_);
+      auto start = std::chrono::steady_clock::now();
+      net::steady_timer done(ex, net::steady_timer::time_point::max());
+      net::post(*pool_, [&] {
+        Dispatch(req, w);
+        w.Complete();
+        net::post(ex, [&done] { done.cancel(); });
+      });
+      co_await done.async_wait(as_tuple(use_awaitable));
+      if (observer_) {
+        observer_(req, w.status(), std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::steady_clock::now() - start));
+      }
+      if (!w.usable() || !keep_alive || stopping_) co_return;
+    }
+  }
+
+  template <class Stream>
+  net::awaitable<void> SendSimple(Stream& stream, int status, std::string body) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+    res.set(bhttp::field::server, opt_.server_name);
+    res.set(bhttp::field::content_type, "application/json");
+    res.keep_alive(false);
+    res.body() = std::move(body);
+    res.prepare_payload();
+    Lowest(stream).expires_after(opt_.write_timeout);
+    co_await bhttp::async_write(stream, res, as_tuple(use_awaitable));
+  }
+
+  template <class Stream>
+  void Spawn(std::shared_ptr<Stream> stream, std::string peer, int fd, bool tls) {
+    uint64_t id = next_session_++;
+    closers_[id] = [stream] {
+      beast::error_code ec;
+      Lowest(*stream).socket().shutdown(net::socket_base::shutdown_both, ec);
+      Lowest(*stream).close();
+    };
+    net::co_spawn(ioc_, RunSession(stream, std::move(peer), fd, tls),
+                  [this, id](std::exception_ptr e) {
+                    closers_.erase(id);
+                    if (e) {
+                      try {
+                        std::rethrow_exception(e);
+                      } catch (const std::exception& ex) {
+                        log_->warn("connection ended with exception: {}", ex.what());
+                      }
+                    }
+                  });
+  }
+
+  template <class Stream>
+  net::awaitable<void> RunSession(std::shared_ptr<Stream> stream, std::string peer, int fd,
+                                  bool tls) {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      if (tls) {
+        Lowest(*stream).expires_after(opt_.read_timeout);
+        auto [ec] = co_await stream->async_handshake(ssl::stream_base::server,
+                                                     as_tuple(use_awaitable));
+        if (ec) {
+          log_->debug("TLS handshake with {} failed: {}", peer, ec.message());
+          co_return;
+        }
+      }
+    }
+    co_await Serve(*stream, peer, fd);
+    beast::error_code ec;
+    Lowest(*stream).socket().shutdown(net::socket_base::shutdown_send, ec);
+  }
+
+  net::awaitable<void> AcceptTcp() {
+    for (;;) {
+      auto [ec, sock] = co_await tcp_acc_->async_accept(as_tuple(use_awaitable));
+      if (stopping_) co_return;
+      if (ec) {
+        log_->warn("accept failed: {}", ec.message());
+        continue;
+      }
+      beast::error_code ignore;
+      auto remote = sock.remote_endpoint(ignore);
+      std::string peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+      int fd = sock.native_handle();
+      sock.set_option(tcp::no_delay(true), ignore);
+      if (ssl_ctx_) {
+        auto s = std::make_shared<TlsStream>(TcpStream(std::move(sock)), *ssl_ctx_);
+        Spawn(s, peer, fd, true);
+      } else {
+        Spawn(std::make_shared<TcpStream>(std::move(sock)), peer, fd, false);
+      }
+    }
+  }
+
+  net::awaitable<void> AcceptUnix() {
+    for (;;) {
+      auto [ec, sock] = co_await unix_acc_->async_accept(as_tuple(use_awaitable));
+      if (stopping_) co_return;
+      if (ec) {
+        log_->warn("accept failed: {}", ec.message());
+        continue;
+      }
+      int fd = sock.native_handle();
+      Spawn(std::make_shared<UnixStream>(std::move(sock)), "unix", fd, false);
+    }
+  }
+
+  Status SetupTls() {
+    try {
+      ssl_ctx_ = std::make_unique<ssl::context>(ssl::context::tls_server);
+      ssl_ctx_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                            ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+      if (opt_.tls.cert_file.empty() || opt_.tls.key_file.empty()) {
+        return InvalidArgument("https listener needs a certificate and a key file");
+      }
+      ssl_ctx_->use_certificate_chain_file(opt_.tls.cert_file);
+      ssl_ctx_->use_private_key_file(opt_.tls.key_file, ssl::context::pem);
+      if (!opt_.tls.ca_file.empty()) {
+        ssl_ctx_->load_verify_file(opt_.tls.ca_file);
+        ssl_ctx_->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+      }
+    } catch (const std::exception& e) {
+      return InvalidArgument(std::string("TLS setup failed: ") + e.what());
+    }
+    return Status::Ok();
+  }
+
+  Status Start() {
+    auto ep = ParseEndpoint(opt_.listen);
+    if (!ep.ok()) return ep.status();
+    ep_ = *ep;
+    try {
+      if (ep_.scheme == Endpoint::Scheme::kUnix) {
+        std::error_code fec;
+        if (std::filesystem::is_socket(ep_.unix_path, fec)) std::filesystem::remove(ep_.unix_path, fec);
+        unix_acc_ = std::make_unique<unix_proto::acceptor>(ioc_);
+        unix_acc_->open();
+        unix_acc_->bind(unix_proto::endpoint(ep_.unix_path));
+        ::chmod(ep_.unix_path.c_str(), opt_.unix_socket_mode);
+        unix_acc_->listen(net::socket_base::max_listen_connections);
+        net::co_spawn(ioc_, AcceptUnix(), net::detached);
+      } else {
+        if (ep_.scheme == Endpoint::Scheme::kHttps) IL_RETURN_IF_ERROR(SetupTls());
+        tcp::resolver resolver(ioc_);
+        auto results = resolver.resolve(ep_.host, ep_.port);
+        tcp::endpoint bind_ep = results.begin()->endpoint();
+        tcp_acc_ = std::make_unique<tcp::acceptor>(ioc_);
+        tcp_acc_->open(bind_ep.protocol());
+        tcp_acc_->set_option(net::socket_base::reuse_address(true));
+        tcp_acc_->bind(bind_ep);
+        tcp_acc_->listen(net::socket_base::max_listen_connections);
+        port_ = tcp_acc_->local_endpoint().port();
+        net::co_spawn(ioc_, AcceptTcp(), net::detached);
+      }
+    } catch (const std::exception& e) {
+      return Unavailable("cannot listen on " + opt_.listen + ": " + e.what());
+    }
+    pool_ = std::make_unique<net::thread_pool>(std::max(1, opt_.worker_threads));
+    io_thread_ = std::thread([this] { ioc_.run(); });
+    started_ = true;
+    return Status::Ok();
+  }
+
+  void Stop() {
+    if (!started_) return;
+    started_ = false;
+    std::promise<void> closed;
+    net::post(ioc_, [&] {
+      stopping_ = true;
+      beast::error_code ec;
+      if (tcp_acc_) tcp_acc_->close(ec);
+      if (unix_acc_) unix_acc_->close(ec);
+      for (auto& [id, close] : closers_) close();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+    pool_->join();
+    ioc_.stop();
+    io_thread_.join();
+    if (ep_.scheme == Endpoint::Scheme::kUnix) {
+      std::error_code fec;
+      std::filesystem::remove(ep_.unix_path, fec);
+    }
+  }
+};
+
+HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+HttpServer::~HttpServer() { Stop(); }
+void HttpServer::Handle(std::string path, Handler h) { impl_->exact_[std::move(path)] = std::move(h); }
+void HttpServer::HandlePrefix(std::string prefix, Handler h) {
+  impl_->prefix_.emplace_back(std::move(prefix), std::move(h));
+}
+void HttpServer::SetFilter(std::function<bool(const Request&, ResponseWriter&)> f) {
+  impl_->filter_ = std::move(f);
+}
+void HttpServer::SetObserver(
+    std::function<void(const Request&, int, std::chrono::microseconds)> fn) {
+  impl_->observer_ = std::move(fn);
+}
+Status HttpServer::Start() { return impl_->Start(); }
+void HttpServer::Stop() { impl_->Stop(); }
+int HttpServer::port() const { return impl_->port_; }
+std::string HttpServer::url() const {
+  const auto& ep = impl_->ep_;
+  if (ep.scheme == Endpoint::Scheme::kUnix) return "unix://" + ep.unix_path;
+  std::string host = ep.host == "0.0.0.0" || ep.host.empty() ? "127.0.0.1" : ep.host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return std::string(ep.scheme == Endpoint::Scheme::kHttps ? "https://" : "http://") + host + ":" +
+         std::to_string(impl_->port_);
+}
+
+}  // namespace il::http

@@ -1,0 +1,38 @@
+// Bearer-token authentication against a token file.
+//
+// The file is re-read when its modification time or size changes, so a rotated token
+// (e.g. by a refresh sidecar) is picked up without a restart. No token configured means
+// no check. A request without "Authorization: Bearer ..." is kUnauthenticated (401),
+// a wrong token kPermissionDenied (403). Comparison is constant-time.
+//
+// Thread-safety: Check() is thread-safe.
+#pragma once
+
+#include <ctime>
+#include <mutex>
+#include <string>
+
+#include "core/http.h"
+#include "core/status.h"
+
+namespace il {
+
+class TokenAuth {
+ public:
+  // Empty path disables authentication.
+  explicit TokenAuth(std::string token_file) : path_(std::move(token_file)) {}
+  bool enabled() const { return !path_.empty(); }
+  Status Check(const http::Headers& headers);
+  // Reads a token file: trims whitespace. Empty or unreadable -> error.
+  static Result<std::string> ReadTokenFile(const std::string& path);
+
+ private:
+  Status Reload();
+  std::string path_;
+  std::mutex mu_;
+  std::string token_;
+  timespec mtime_{};
+  off_t size_ = -1;
+};
+
+}  // namespace il
