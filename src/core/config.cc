@@ -20,7 +20,7 @@ const std::vector<std::string>& OwnKeys() {
       "Tsocks", "TsocksPath", "TsocksConfig", "TsocksLoginNode", "DataRootFolder",
       "MaxRequestBytes", "SidecarTimeoutSeconds", "WorkerThreads", "JobScriptTemplate",
       "JobScriptBuildConfig", "VerboseLogging", "ErrorsOnlyLogging", "LogLevel", "LogFormat",
-      "Pprof", "sidecarport"};
+      "Pprof", "sidecarport", "SidecarTokenFile"};
   return k;
 }
 
@@ -151,6 +151,8 @@ Status ApplyKey(const std::string& k, const YAML::Node& node, const std::string&
     c->sidecar_service = v;
   } else if (k == "VKTokenFile") {
     c->vk_token_file = v;
+  } else if (k == "SidecarTokenFile") {
+    c->sidecar_token_file = v;
   } else if (k == "SbatchPath") {
     if (!v.empty()) c->sbatch_path = v;
   } else if (k == "ScancelPath") {
@@ -222,6 +224,7 @@ Status ApplyEnv(const EnvLookup& env, InterLinkConfig* c) {
   if (auto v = get("SBATCHPATH")) c->sbatch_path = *v;
   if (auto v = get("SCANCELPATH")) c->scancel_path = *v;
   if (auto v = get("VKTOKENFILE")) c->vk_token_file = *v;
+  if (auto v = get("SIDECARTOKENFILE")) c->sidecar_token_file = *v;
   if (auto v = get("TSOCKS")) {
     IL_ASSIGN_OR_RETURN(c->tsocks, ParseBool(*v, origin, "TSOCKS"));
   }

@@ -38,6 +38,8 @@ struct InterLinkConfig {
   std::string sidecar_port;                      // SidecarPort; empty = by SidecarService
   std::string sidecar_service;                   // SidecarService: docker | slurm | mock
   std::string vk_token_file;                     // VKTokenFile: bearer token callers must send
+  std::string sidecar_token_file;  // SidecarTokenFile: token interlink sends to the sidecar,
+                                   // and the sidecar requires (empty: none)
   TlsConfig tls;                                 // TLS.{Enabled,CertFile,KeyFile,CACertFile}
 
   // --- Slurm sidecar (seed + upstream slurm plugin) ---

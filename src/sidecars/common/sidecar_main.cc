@@ -1,0 +1,110 @@
+#include "sidecars/common/sidecar_main.h"
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "core/log.h"
+#include "sidecars/common/sidecar_server.h"
+
+#ifndef IL_VERSION
+#define IL_VERSION "dev"
+#endif
+
+namespace il::sidecar {
+
+void WaitForShutdownSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+}
+
+int RunSidecar(int argc, char** argv, const SidecarSpec& spec) {
+  // Block the shutdown signals in every thread; WaitForShutdownSignal takes them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{spec.name + ": interLink sidecar plugin"};
+  std::string config_path, listen, log_level, log_format;
+  bool version = false;
+  app.add_option("--config,--interlinkconfigpath", config_path,
+                 "InterLinkConfig.yaml (default: $INTERLINKCONFIGPATH)");
+  app.add_option("--listen", listen, "listen URL (http://host:port or unix:///path)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  app.add_option("--log-format", log_format, "text or json");
+  app.add_flag("--version", version, "print the version and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (version) {
+    std::cout << spec.name << " " << IL_VERSION << "\n";
+    return 0;
+  }
+  auto path = ResolveConfigPath(config_path, ProcessEnv);
+  if (!path.ok()) {
+    std::cerr << spec.name << ": " << path.status().message() << "\n";
+    return 2;
+  }
+  auto cfg = LoadConfig(*path);
+  if (!cfg.ok()) {
+    std::cerr << spec.name << ": " << cfg.status().message() << "\n";
+    return 2;
+  }
+  log::Options lo;
+  lo.level = log_level.empty() ? cfg->log_level : log_level;
+  auto fmt = log::ParseFormat(log_format.empty() ? cfg->log_format : log_format);
+  if (!fmt.ok()) {
+    std::cerr << spec.name << ": " << fmt.status().message() << "\n";
+    return 2;
+  }
+  lo.format = *fmt;
+  if (auto s = log::Init(lo); !s.ok()) {
+    std::cerr << spec.name << ": " << s.message() << "\n";
+    return 2;
+  }
+  auto logger = log::Logger(spec.name);
+  if (path->empty()) {
+    logger->warn("no InterLinkConfig.yaml found; using defaults and environment");
+  } else {
+    logger->info("configuration from {}", *path);
+  }
+  if (!cfg->sidecar_service.empty() && cfg->sidecar_service != spec.service) {
+    logger->warn("SidecarService is '{}' but this is the {} sidecar", cfg->sidecar_service,
+                 spec.service);
+  }
+  auto backend = spec.make_backend(*cfg);
+  if (!backend.ok()) {
+    logger->critical("cannot start backend: {}", backend.status().ToString());
+    return 1;
+  }
+  SidecarServerOptions so;
+  so.component = spec.name;
+  so.listen = listen.empty() ? SidecarListenUrl(cfg->sidecar_url, cfg->sidecar_port.empty()
+                                                                      ? spec.default_port
+                                                                      : cfg->sidecar_port)
+                             : listen;
+  so.token_file = cfg->sidecar_token_file;
+  so.body_limit = cfg->max_request_bytes;
+  so.worker_threads = cfg->worker_threads;
+  SidecarServer server(so, **backend);
+  if (auto s = server.Start(); !s.ok()) {
+    logger->critical("{}", s.ToString());
+    return 1;
+  }
+  WaitForShutdownSignal();
+  logger->info("shutting down");
+  server.Stop();
+  return 0;
+}
+
+}  // namespace il::sidecar
