@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "core/daemon.h"
 #include "core/log.h"
 #include "sidecars/common/sidecar_server.h"
 
@@ -14,23 +15,9 @@
 
 namespace il::sidecar {
 
-void WaitForShutdownSignal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
-}
-
 int RunSidecar(int argc, char** argv, const SidecarSpec& spec) {
   // Block the shutdown signals in every thread; WaitForShutdownSignal takes them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  BlockShutdownSignals();
 
   CLI::App app{spec.name + ": interLink sidecar plugin"};
   std::string config_path, listen, log_level, log_format;
@@ -42,7 +29,10 @@ int RunSidecar(int argc, char** argv, const SidecarSpec& spec) {
   app.add_option("--log-format", log_format, "text or json");
   app.add_flag("--version", version, "print the version and exit");
   try {
-    app.parse(argc, argv);
+    auto args = NormalizeGoFlags(argc, argv);
+    std::vector<const char*> cargs;
+    for (const auto& a : args) cargs.push_back(a.c_str());
+    app.parse(static_cast<int>(cargs.size()), const_cast<char**>(cargs.data()));
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

@@ -27,7 +27,4 @@ struct SidecarSpec {
 
 int RunSidecar(int argc, char** argv, const SidecarSpec& spec);
 
-// Blocks until SIGINT/SIGTERM (shared by all daemons).
-void WaitForShutdownSignal();
-
 }  // namespace il::sidecar

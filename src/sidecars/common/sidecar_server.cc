@@ -3,6 +3,7 @@
 #include <set>
 
 #include "api/pod.h"
+#include "api/writer_log_sink.h"
 #include "core/http_server.h"
 #include "core/http_status.h"
 #include "core/log.h"
@@ -12,26 +13,6 @@ namespace il::sidecar {
 namespace json = boost::json;
 
 namespace {
-
-// LogSink over a ResponseWriter: the response starts with the first byte of log, so a
-// backend error before any output still becomes a proper HTTP error.
-class WriterSink : public api::LogSink {
- public:
-  explicit WriterSink(http::ResponseWriter& w) : w_(w) {}
-  bool Write(std::string_view chunk) override {
-    if (!started_) {
-      started_ = true;
-      if (!w_.BeginStream(200, "text/plain; charset=utf-8")) return false;
-    }
-    return w_.Write(chunk);
-  }
-  bool Gone() override { return w_.ClientGone(); }
-  bool started() const { return started_; }
-
- private:
-  http::ResponseWriter& w_;
-  bool started_ = false;
-};
 
 std::string SessionOf(const http::Request& r) {
   return r.headers.Get("InterLink-Http-Session");
@@ -190,7 +171,7 @@ class SidecarServer::Impl {
     auto req = api::ParseLogRequest(*body);
     if (!req.ok()) return Fail(w, r, req.status());
     if (Status s = api::ValidateLogRequest(*req); !s.ok()) return Fail(w, r, s);
-    WriterSink sink(w);
+    api::WriterLogSink sink(w);
     Status s = backend_.GetLogs(api::CallContext{SessionOf(r)}, *req, sink);
     if (!s.ok() && !sink.started()) return Fail(w, r, s);
     if (!sink.started()) w.Reply(200, "", "text/plain; charset=utf-8");
