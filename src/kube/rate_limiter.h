@@ -35,6 +35,7 @@ class RateLimiter {
   // Reserves one token; returns how long the caller must wait before using it.
   Clock::Duration Reserve();
   void Refund();
+  void RefillLocked(Clock::TimePoint now);
 
   const double qps_;
   const int burst_;

@@ -1,0 +1,30 @@
+#include "kube/clock.h"
+
+#include <condition_variable>
+#include <mutex>
+
+namespace il::kube {
+namespace {
+
+class SteadyClock : public Clock {
+ public:
+  TimePoint Now() override { return std::chrono::steady_clock::now(); }
+  bool SleepFor(Duration d, const std::stop_token& stop) override {
+    if (stop.stop_requested()) return false;
+    if (d <= Duration::zero()) return true;
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, stop, d, [] { return false; });
+    return !stop.stop_requested();
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<Clock> RealClock() {
+  static const std::shared_ptr<Clock> clock = std::make_shared<SteadyClock>();
+  return clock;
+}
+
+}  // namespace il::kube
