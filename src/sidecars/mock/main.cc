@@ -1,0 +1,41 @@
+// mock-sd: the interLink sidecar with a simulated backend (docs/mock-sidecar.md).
+// Like every sidecar it needs no arguments: configuration comes from
+// InterLinkConfig.yaml and the environment (sidecars/common/sidecar_main.h).
+#include <filesystem>
+#include <system_error>
+
+#include "core/log.h"
+#include "sidecars/common/sidecar_main.h"
+#include "sidecars/mock/mock_backend.h"
+
+namespace {
+
+il::Result<std::unique_ptr<il::api::Backend>> MakeBackend(const il::InterLinkConfig& cfg) {
+  il::mock::MockOptions opt = il::mock::MockOptionsFromConfig(cfg);
+  if (opt.state_file != ":memory:") {
+    std::filesystem::path dir = std::filesystem::path(opt.state_file).parent_path();
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      return il::Internal("cannot create the directory of MockStateFile " + opt.state_file + ": " +
+                          ec.message());
+    }
+  }
+  IL_ASSIGN_OR_RETURN(auto store, il::mock::SqliteStateStore::Open(opt.state_file));
+  il::log::Logger("mock-sd")->info("state in {}", opt.state_file);
+  IL_ASSIGN_OR_RETURN(auto backend,
+                      il::mock::MockBackend::Open(std::move(opt), std::move(store),
+                                                  std::make_shared<il::mock::SystemClock>()));
+  return std::unique_ptr<il::api::Backend>(std::move(backend));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  il::sidecar::SidecarSpec spec;
+  spec.name = "mock-sd";
+  spec.service = "mock";
+  spec.default_port = "4002";
+  spec.make_backend = MakeBackend;
+  return il::sidecar::RunSidecar(argc, argv, spec);
+}

@@ -1,0 +1,89 @@
+// MockBackend: a real sidecar backend whose "cluster" is simulated. Pods move
+// Pending -> Running -> Succeeded/Failed on a timeline computed from their creation time
+// and annotations (mock_plan.h, mock_timeline.h); nothing runs. Used by tests,
+// benchmarks and demos; see docs/mock-sidecar.md.
+//
+// Everything it answers from is in memory (a map by pod UID), so a status call for
+// 10,000 pods takes milliseconds; create and delete write through to a StateStore, which
+// is read back at start-up, so pods and their timelines survive a restart.
+//
+// Thread-safety: all Backend methods may be called concurrently.
+#pragma once
+
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "api/backend.h"
+#include "core/config.h"
+#include "sidecars/mock/clock.h"
+#include "sidecars/mock/mock_plan.h"
+#include "sidecars/mock/state_store.h"
+
+namespace il::mock {
+
+struct MockOptions {
+  std::string state_file;                 // MockStateFile; default <DataRootFolder>/mock-sd.sqlite
+  std::string capacity_cpu = "64";        // MockCapacityCPU
+  std::string capacity_memory = "256Gi";  // MockCapacityMemory
+  std::string capacity_pods = "10000";    // MockCapacityPods
+  // How often a follow-mode log stream looks for new lines.
+  std::chrono::milliseconds follow_poll{100};
+};
+
+// Reads the Mock* sidecar settings of the config.
+MockOptions MockOptionsFromConfig(const InterLinkConfig& cfg);
+
+class MockBackend : public api::Backend {
+ public:
+  // Loads the pods kept in `store`. A stored pod that no longer parses is dropped with a
+  // warning rather than failing the start.
+  static Result<std::unique_ptr<MockBackend>> Open(MockOptions options,
+                                                   std::unique_ptr<StateStore> store,
+                                                   std::shared_ptr<Clock> clock);
+
+  Result<api::CreateResult> Create(const api::CallContext& ctx,
+                                   const api::RetrievedPodData& data) override;
+  Status Delete(const api::CallContext& ctx, const boost::json::value& pod) override;
+  Result<std::vector<api::PodStatus>> GetStatus(
+      const api::CallContext& ctx, const std::vector<boost::json::value>& pods) override;
+  Status GetLogs(const api::CallContext& ctx, const api::LogRequest& request,
+                 api::LogSink& sink) override;
+  Result<api::PingResponse> Ping(const api::CallContext& ctx) override;
+
+  size_t pod_count() const;
+
+ private:
+  struct Entry {
+    std::string uid, name, ns, jid;
+    std::chrono::system_clock::time_point created;
+    boost::json::value pod;
+    MockPlan plan;
+  };
+  using EntryPtr = std::shared_ptr<const Entry>;
+
+  MockBackend(MockOptions options, std::unique_ptr<StateStore> store, std::shared_ptr<Clock> clock)
+      : opt_(std::move(options)), store_(std::move(store)), clock_(std::move(clock)) {}
+  EntryPtr Find(const std::string& uid) const;
+  api::PodStatus StatusOf(const Entry& e, std::chrono::system_clock::time_point now) const;
+  // Where a follow-mode stream stands: lines and bytes written, the since cutoff, and
+  // the simulated time of the last look.
+  struct FollowState {
+    size_t lines;
+    size_t bytes;
+    std::chrono::system_clock::time_point cutoff;
+    std::chrono::system_clock::time_point now;
+  };
+  Status Follow(const EntryPtr& e, const ContainerPlan& c, const api::ContainerLogOpts& opts,
+                FollowState st, api::LogSink& sink);
+
+  MockOptions opt_;
+  std::unique_ptr<StateStore> store_;
+  std::shared_ptr<Clock> clock_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, EntryPtr> pods_;  // by UID
+  int64_t next_seq_ = 1;
+};
+
+}  // namespace il::mock

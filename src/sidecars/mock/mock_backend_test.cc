@@ -1,0 +1,344 @@
+#include "sidecars/mock/mock_backend.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "api/pod.h"
+#include "sidecars/mock/mock_test_util.h"
+
+namespace il::mock {
+namespace {
+using namespace std::chrono_literals;
+using testing::MakePod;
+using testing::PodSpec;
+namespace json = boost::json;
+
+// A fake clock that can also act when a follow stream sleeps.
+class HookClock : public FakeClock {
+ public:
+  void SleepFor(Duration d) override {
+    FakeClock::SleepFor(d);
+    ++sleeps;
+    if (on_sleep) on_sleep(sleeps);
+  }
+  int sleeps = 0;
+  std::function<void(int)> on_sleep;
+};
+
+class RecordingSink : public api::LogSink {
+ public:
+  bool Write(std::string_view chunk) override {
+    text += chunk;
+    ++writes;
+    return !(close_after && writes >= close_after);
+  }
+  bool Gone() override { return gone; }
+  std::string text;
+  int writes = 0;
+  int close_after = 0;  // Write returns false from this write on
+  bool gone = false;
+};
+
+class MockBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(":memory:"); }
+  void Open(const std::string& path, MockOptions o = {}) {
+    backend_.reset();
+    auto store = SqliteStateStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto b = MockBackend::Open(o, std::move(*store), clock_);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    backend_ = std::move(*b);
+  }
+  Result<api::CreateResult> Create(const PodSpec& s) {
+    return backend_->Create(ctx_, api::RetrievedPodData{MakePod(s), {}, {}, ""});
+  }
+  std::vector<api::PodStatus> Status(const std::vector<PodSpec>& specs) {
+    std::vector<json::value> pods;
+    for (const auto& s : specs) pods.push_back(MakePod(s));
+    auto r = backend_->GetStatus(ctx_, pods);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::vector<api::PodStatus>{};
+  }
+  std::string StateOf(const PodSpec& s, size_t i = 0) {
+    auto st = Status({s});
+    if (st.empty()) return "absent";
+    return std::string(st[0].containers.at(i).as_object().at("state").as_object().begin()->key());
+  }
+  il::Status Logs(const PodSpec& s, const std::string& container, api::ContainerLogOpts o,
+                  RecordingSink& sink) {
+    api::LogRequest r{"default", s.uid, s.name, container, o};
+    return backend_->GetLogs(ctx_, r, sink);
+  }
+
+  std::shared_ptr<HookClock> clock_ = std::make_shared<HookClock>();
+  std::unique_ptr<MockBackend> backend_;
+  api::CallContext ctx_;
+};
+
+TEST_F(MockBackendTest, PodRunsThroughItsTimeline) {
+  PodSpec s;
+  s.annotations = {{"pod-ip", "10.0.0.5"}};
+  auto c = Create(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->pod_uid, "uid-1");
+  EXPECT_EQ(c->pod_jid, "mock-1");
+  EXPECT_EQ(StateOf(s), "waiting");
+  clock_->Advance(500ms);
+  EXPECT_EQ(StateOf(s), "running");
+  clock_->Advance(1s);
+  auto st = Status({s});
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].jid, "mock-1");
+  EXPECT_EQ(st[0].name, "p1");
+  EXPECT_EQ(st[0].ns, "default");
+  EXPECT_EQ(st[0].pod_ip, "10.0.0.5");
+  EXPECT_EQ(st[0].containers[0].at("state").at("terminated").at("exitCode"), 0);
+}
+
+TEST_F(MockBackendTest, CreateIsIdempotentPerUidAndKeepsTheTimeline) {
+  PodSpec s;
+  ASSERT_EQ(Create(s)->pod_jid, "mock-1");
+  clock_->Advance(1100ms);
+  ASSERT_EQ(Create(s)->pod_jid, "mock-1");
+  clock_->Advance(200ms);
+  EXPECT_EQ(StateOf(s), "terminated") << "the second create did not restart the pod";
+  PodSpec other;
+  other.uid = "uid-2";
+  EXPECT_EQ(Create(other)->pod_jid, "mock-2");
+  EXPECT_EQ(backend_->pod_count(), 2u);
+}
+
+TEST_F(MockBackendTest, CreateErrorAnnotationFailsAndStoresNothing) {
+  PodSpec s;
+  s.annotations = {{"create-error", "no capacity left"}};
+  auto c = Create(s);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(c.status().message(), "no capacity left");
+  EXPECT_EQ(backend_->pod_count(), 0u);
+  EXPECT_TRUE(Status({s}).empty());
+}
+
+TEST_F(MockBackendTest, BadAnnotationIsInvalidArgument) {
+  PodSpec s;
+  s.annotations = {{"run-seconds", "forever"}};
+  auto c = Create(s);
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("mock.interlink.io/run-seconds"), std::string::npos);
+}
+
+TEST_F(MockBackendTest, StatusOmitsUnknownPodsAndReportsExitCodesPerContainer) {
+  PodSpec s;
+  s.containers = {"good", "bad"};
+  s.annotations = {{"exit-code.bad", "2"}};
+  PodSpec unknown;
+  unknown.uid = "uid-x";
+  ASSERT_TRUE(Create(s).ok());
+  clock_->Advance(5s);
+  auto st = Status({unknown, s});
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].containers[0].at("state").at("terminated").at("exitCode"), 0);
+  EXPECT_EQ(st[0].containers[1].at("state").at("terminated").at("exitCode"), 2);
+  EXPECT_EQ(st[0].containers[1].at("state").at("terminated").at("reason"), "Error");
+  EXPECT_TRUE(st[0].pod_ip.is_null());
+}
+
+TEST_F(MockBackendTest, InitFailureIsReportedInInitContainerStatuses) {
+  PodSpec s;
+  s.init_containers = {"a", "b"};
+  s.annotations = {{"exit-code.a", "1"}};
+  ASSERT_TRUE(Create(s).ok());
+  clock_->Advance(10s);
+  auto st = Status({s});
+  ASSERT_EQ(st[0].init_containers.size(), 2u);
+  EXPECT_EQ(st[0].init_containers[0].at("state").at("terminated").at("exitCode"), 1);
+  EXPECT_EQ(st[0].init_containers[1].at("state").at("waiting").at("reason"), "PodInitializing");
+  EXPECT_EQ(st[0].containers[0].at("state").at("waiting").at("reason"), "PodInitializing");
+}
+
+TEST_F(MockBackendTest, DeleteRemovesThePod) {
+  PodSpec s;
+  ASSERT_TRUE(Create(s).ok());
+  EXPECT_TRUE(backend_->Delete(ctx_, MakePod(s)).ok());
+  EXPECT_TRUE(Status({s}).empty());
+  auto again = backend_->Delete(ctx_, MakePod(s));
+  EXPECT_EQ(again.code(), StatusCode::kNotFound);
+  EXPECT_EQ(Create(s)->pod_jid, "mock-2") << "a re-created pod is a new job";
+}
+
+TEST_F(MockBackendTest, LogsHonourTailSinceTimestampsAndLimit) {
+  PodSpec s;
+  s.annotations = {{"logs.main", "l1\nl2\nl3\nl4"}, {"pending-seconds", "0"}, {"run-seconds", "4"}};
+  ASSERT_TRUE(Create(s).ok());
+  clock_->Advance(10s);
+  RecordingSink all, tail, since, stamps, limit;
+  ASSERT_TRUE(Logs(s, "main", {}, all).ok());
+  EXPECT_EQ(all.text, "l1\nl2\nl3\nl4\n");
+  api::ContainerLogOpts o;
+  o.tail = 2;
+  ASSERT_TRUE(Logs(s, "main", o, tail).ok());
+  EXPECT_EQ(tail.text, "l3\nl4\n");
+  o = {};
+  o.since_seconds = 8;  // lines at 0, 1, 2, 3 s; now is 10 s
+  ASSERT_TRUE(Logs(s, "main", o, since).ok());
+  EXPECT_EQ(since.text, "l3\nl4\n");
+  o = {};
+  o.timestamps = true;
+  o.tail = 1;
+  ASSERT_TRUE(Logs(s, "main", o, stamps).ok());
+  EXPECT_EQ(stamps.text, "2023-11-14T22:13:23.000000000Z l4\n");
+  o = {};
+  o.limit_bytes = 4;
+  ASSERT_TRUE(Logs(s, "main", o, limit).ok());
+  EXPECT_EQ(limit.text, "l1\nl");
+}
+
+TEST_F(MockBackendTest, LogsOfUnknownPodOrContainerAreNotFound) {
+  PodSpec s;
+  ASSERT_TRUE(Create(s).ok());
+  RecordingSink sink;
+  auto st = Logs(s, "nope", {}, sink);
+  EXPECT_EQ(st.code(), StatusCode::kNotFound);
+  EXPECT_EQ(st.message(), "container nope not found in pod default/p1");
+  PodSpec ghost;
+  ghost.uid = "ghost";
+  ghost.name = "ghost";
+  EXPECT_EQ(Logs(ghost, "main", {}, sink).message(),
+            "container main not found in pod default/ghost");
+  api::ContainerLogOpts o;
+  o.previous = true;
+  EXPECT_EQ(Logs(s, "main", o, sink).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(sink.text.empty());
+}
+
+TEST_F(MockBackendTest, FollowStreamsNewLinesUntilTheContainerEnds) {
+  PodSpec s;
+  s.annotations = {{"log-interval-seconds", "0.25"}, {"pending-seconds", "0"}};
+  ASSERT_TRUE(Create(s).ok());
+  clock_->Advance(300ms);
+  RecordingSink sink;
+  api::ContainerLogOpts o;
+  o.follow = true;
+  ASSERT_TRUE(Logs(s, "main", o, sink).ok());
+  EXPECT_EQ(sink.text, "main started\ntick 1\ntick 2\ntick 3\nmain exited with code 0\n");
+  EXPECT_EQ(clock_->sleeps, 7) << "polled every 100ms from 0.3s to 1.0s";
+  EXPECT_GT(sink.writes, 2) << "lines arrived over time, not at once";
+}
+
+TEST_F(MockBackendTest, FollowStopsWhenTheReaderGoes) {
+  PodSpec s;
+  s.annotations = {{"run-forever", "true"}, {"log-interval-seconds", "0.1"}};
+  ASSERT_TRUE(Create(s).ok());
+  clock_->Advance(1s);
+  RecordingSink sink;
+  clock_->on_sleep = [&sink](int n) { sink.gone = n >= 5; };
+  api::ContainerLogOpts o;
+  o.follow = true;
+  ASSERT_TRUE(Logs(s, "main", o, sink).ok());
+  EXPECT_EQ(clock_->sleeps, 5);
+  RecordingSink closing;
+  closing.close_after = 2;
+  clock_->on_sleep = nullptr;
+  ASSERT_TRUE(Logs(s, "main", o, closing).ok());
+  EXPECT_EQ(closing.writes, 2);
+}
+
+TEST_F(MockBackendTest, FollowEndsWhenThePodIsDeleted) {
+  PodSpec s;
+  s.annotations = {{"run-forever", "true"}};
+  ASSERT_TRUE(Create(s).ok());
+  clock_->Advance(1s);
+  clock_->on_sleep = [&](int n) {
+    if (n == 3) {
+      ASSERT_TRUE(backend_->Delete(ctx_, MakePod(s)).ok());
+    }
+  };
+  RecordingSink sink;
+  api::ContainerLogOpts o;
+  o.follow = true;
+  ASSERT_TRUE(Logs(s, "main", o, sink).ok());
+  EXPECT_EQ(clock_->sleeps, 3);
+  EXPECT_EQ(sink.text, "main started\n");
+}
+
+TEST_F(MockBackendTest, FollowRespectsLimitBytes) {
+  PodSpec s;
+  s.annotations = {
+      {"run-forever", "true"}, {"log-interval-seconds", "0.1"}, {"pending-seconds", "0"}};
+  ASSERT_TRUE(Create(s).ok());
+  RecordingSink sink;
+  api::ContainerLogOpts o;
+  o.follow = true;
+  o.limit_bytes = 20;
+  ASSERT_TRUE(Logs(s, "main", o, sink).ok());
+  EXPECT_EQ(sink.text, "main started\ntick 1\n");
+}
+
+TEST_F(MockBackendTest, StateSurvivesReopen) {
+  auto dir = std::filesystem::temp_directory_path() / ("mock-backend-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "mock-sd.sqlite").string();
+  Open(path);
+  PodSpec a, b;
+  b.uid = "uid-2";
+  b.name = "p2";
+  ASSERT_TRUE(Create(a).ok());
+  ASSERT_TRUE(Create(b).ok());
+  ASSERT_TRUE(backend_->Delete(ctx_, MakePod(b)).ok());
+  clock_->Advance(500ms);
+  EXPECT_EQ(StateOf(a), "running");
+  Open(path);
+  EXPECT_EQ(backend_->pod_count(), 1u);
+  auto st = Status({a, b});
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].jid, "mock-1");
+  EXPECT_EQ(StateOf(a), "running");
+  clock_->Advance(1s);
+  EXPECT_EQ(StateOf(a), "terminated") << "the timeline continues from the stored creation time";
+  PodSpec c;
+  c.uid = "uid-3";
+  EXPECT_EQ(Create(c)->pod_jid, "mock-3");
+  backend_.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(MockBackendTest, PingReportsConfiguredCapacity) {
+  InterLinkConfig cfg;
+  cfg.data_root_folder = "/var/lib/il";
+  cfg.sidecar_settings["MockCapacityCPU"] = "8";
+  MockOptions o = MockOptionsFromConfig(cfg);
+  EXPECT_EQ(o.state_file, "/var/lib/il/mock-sd.sqlite");
+  EXPECT_EQ(o.capacity_memory, "256Gi");
+  Open(":memory:", o);
+  auto p = backend_->Ping(ctx_);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->status, "ok");
+  EXPECT_EQ(p->resources, (json::object{{"cpu", "8"}, {"memory", "256Gi"}, {"pods", "10000"}}));
+}
+
+TEST_F(MockBackendTest, StatusOfTenThousandPodsTakesMilliseconds) {
+  std::vector<json::value> pods;
+  for (int i = 0; i < 10000; ++i) {
+    PodSpec s;
+    s.uid = "uid-" + std::to_string(i);
+    s.name = "p" + std::to_string(i);
+    pods.push_back(MakePod(s));
+    ASSERT_TRUE(backend_->Create(ctx_, api::RetrievedPodData{pods.back(), {}, {}, ""}).ok());
+  }
+  clock_->Advance(500ms);
+  auto t0 = std::chrono::steady_clock::now();
+  auto st = backend_->GetStatus(ctx_, pods);
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->size(), 10000u);
+  std::cout << "GetStatus(10000 pods): "
+            << std::chrono::duration_cast<std::chrono::microseconds>(took).count() << " us\n";
+  EXPECT_LT(took, 1s);
+}
+
+}  // namespace
+}  // namespace il::mock
