@@ -171,7 +171,7 @@ class KubeClient::Impl {
             return true;
           }
           decoder.Feed(chunk);
-          return drain();
+          return drain() && !stop.stop_requested();
         },
         [&] { return stop.stop_requested(); });
     if (stop.stop_requested()) return Status::Ok();
