@@ -5,6 +5,8 @@
 //   running, so every request reaches the sidecar), and /create at concurrency 1 and 64.
 // Prints requests/s, p50 and p99 latency, and the p50 ratio to the bare round trip.
 // Usage: interlink_bench [--quick]
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -28,13 +30,22 @@ namespace {
 
 struct Figures {
   double rps = 0, p50_us = 0, p99_us = 0;
+  double cpu_us = 0;  // process CPU time (both servers and the client) per operation
 };
+
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 // Runs `op` `total` times spread over `concurrency` threads.
 Figures Measure(int total, int concurrency, const std::function<void(int)>& op) {
   std::vector<std::vector<double>> lat(concurrency);
   std::atomic<int> next{0};
   auto t0 = Clock::now();
+  double cpu0 = CpuSeconds();
   std::vector<std::thread> threads;
   for (int t = 0; t < concurrency; ++t) {
     threads.emplace_back([&, t] {
@@ -52,6 +63,7 @@ Figures Measure(int total, int concurrency, const std::function<void(int)>& op) 
   std::sort(all.begin(), all.end());
   Figures f;
   f.rps = total / secs;
+  f.cpu_us = (CpuSeconds() - cpu0) * 1e6 / total;
   f.p50_us = all[all.size() / 2];
   f.p99_us = all[std::min(all.size() - 1, all.size() * 99 / 100)];
   return f;
@@ -81,8 +93,8 @@ void Check(const il::Result<il::http::Response>& r, const char* what) {
 }
 
 void Row(const char* name, const Figures& f, double base_p50) {
-  std::printf("%-34s %10.0f %10.1f %10.1f %8.1fx\n", name, f.rps, f.p50_us, f.p99_us,
-              f.p50_us / base_p50);
+  std::printf("%-34s %10.0f %10.1f %10.1f %8.1fx %10.1f\n", name, f.rps, f.p50_us, f.p99_us,
+              f.p50_us / base_p50, f.cpu_us);
 }
 
 }  // namespace
@@ -121,7 +133,8 @@ int main(int argc, char** argv) {
 
   std::printf("interlink_bench%s: interLink -> mock-sd over loopback HTTP (2 hops)\n",
               quick ? " (quick)" : "");
-  std::printf("%-34s %10s %10s %10s %9s\n", "case", "req/s", "p50 us", "p99 us", "p50/bare");
+  std::printf("%-34s %10s %10s %10s %9s %10s\n", "case", "req/s", "p50 us", "p99 us", "p50/bare",
+              "cpu us/op");
   Row("bare HTTP round trip (baseline)", base, base.p50_us);
 
   // /create: concurrency 1 and 64.

@@ -54,11 +54,11 @@ Result<bool> OptBool(const json::object& o, std::string_view key, const char* wh
 
 }  // namespace
 
-Result<json::value> ParseJson(std::string_view text) {
+Result<json::value> ParseJson(std::string_view text, json::storage_ptr sp) {
   boost::system::error_code ec;
   json::parse_options opt;
   opt.max_depth = 256;
-  json::value v = json::parse(text, ec, {}, opt);
+  json::value v = json::parse(text, ec, std::move(sp), opt);
   if (ec) return InvalidArgument("malformed JSON: " + ec.message());
   return v;
 }

@@ -164,7 +164,10 @@ class ApiServer::Impl {
   }
 
   void GetStatus(const http::Request& r, http::ResponseWriter& w, const api::CallContext& ctx) {
-    auto body = Body(r, true);
+    // Request-scoped arena for the (possibly 10,000-pod) body; the cache keeps only what
+    // the sidecar returned, which is parsed with the default resource.
+    json::monotonic_resource arena;
+    auto body = r.body.empty() ? Result<json::value>(json::value(nullptr)) : api::ParseJson(r.body, &arena);
     if (!body.ok()) return Fail(w, r, ctx, body.status());
     auto pods = api::ParsePodList(*body);
     if (!pods.ok()) return Fail(w, r, ctx, pods.status());

@@ -68,8 +68,14 @@ Status PluginClient::Delete(const api::CallContext& ctx, const json::value& pod)
 
 Result<std::vector<api::PodStatus>> PluginClient::GetStatus(
     const api::CallContext& ctx, const std::vector<json::value>& pods) {
-  json::array body(pods.begin(), pods.end());
-  IL_ASSIGN_OR_RETURN(auto res, Call(ctx, "GET", "/status", json::serialize(body)));
+  // Serialized piecewise: no copy of 10,000 pods just to build an array.
+  std::string body = "[";
+  for (size_t i = 0; i < pods.size(); ++i) {
+    if (i) body += ',';
+    body += json::serialize(pods[i]);
+  }
+  body += ']';
+  IL_ASSIGN_OR_RETURN(auto res, Call(ctx, "GET", "/status", std::move(body)));
   auto v = api::ParseJson(res.body);
   if (!v.ok()) return Status(StatusCode::kBadGateway, "sidecar /status reply: " + v.status().message());
   auto list = api::ParsePodStatusList(*v);

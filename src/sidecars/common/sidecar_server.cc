@@ -150,9 +150,11 @@ class SidecarServer::Impl {
   }
 
   void GetStatus(const http::Request& r, http::ResponseWriter& w) {
+    // Request-scoped arena: everything parsed here dies with this call.
+    json::monotonic_resource arena;
     json::value v;
     if (!r.body.empty()) {
-      auto body = api::ParseJson(r.body);
+      auto body = api::ParseJson(r.body, &arena);
       if (!body.ok()) return Fail(w, r, body.status());
       v = std::move(*body);
     }
