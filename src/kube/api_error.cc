@@ -10,22 +10,38 @@ constexpr std::string_view kTag = " [HTTP ";
 
 std::string DefaultReason(int http_status) {
   switch (http_status) {
-    case 400: return "BadRequest";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 405: return "MethodNotAllowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 412: return "PreconditionFailed";
-    case 413: return "RequestEntityTooLarge";
-    case 415: return "UnsupportedMediaType";
-    case 422: return "Invalid";
-    case 429: return "TooManyRequests";
-    case 500: return "InternalError";
-    case 503: return "ServiceUnavailable";
-    case 504: return "Timeout";
-    default: return "Unknown";
+    case 400:
+      return "BadRequest";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 405:
+      return "MethodNotAllowed";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 412:
+      return "PreconditionFailed";
+    case 413:
+      return "RequestEntityTooLarge";
+    case 415:
+      return "UnsupportedMediaType";
+    case 422:
+      return "Invalid";
+    case 429:
+      return "TooManyRequests";
+    case 500:
+      return "InternalError";
+    case 503:
+      return "ServiceUnavailable";
+    case 504:
+      return "Timeout";
+    default:
+      return "Unknown";
   }
 }
 
@@ -34,20 +50,33 @@ std::string DefaultReason(int http_status) {
 StatusCode StatusCodeForApi(int http_status, std::string_view reason) {
   if (http_status >= 200 && http_status < 300) return StatusCode::kOk;
   switch (http_status) {
-    case 400: case 422: return StatusCode::kInvalidArgument;
-    case 401: return StatusCode::kUnauthenticated;
-    case 403: return StatusCode::kPermissionDenied;
-    case 404: case 410: return StatusCode::kNotFound;
+    case 400:
+    case 422:
+      return StatusCode::kInvalidArgument;
+    case 401:
+      return StatusCode::kUnauthenticated;
+    case 403:
+      return StatusCode::kPermissionDenied;
+    case 404:
+    case 410:
+      return StatusCode::kNotFound;
     case 409:
       return reason == "AlreadyExists" ? StatusCode::kAlreadyExists
                                        : StatusCode::kFailedPrecondition;
-    case 412: return StatusCode::kFailedPrecondition;
-    case 413: return StatusCode::kPayloadTooLarge;
-    case 429: return StatusCode::kResourceExhausted;
-    case 501: return StatusCode::kUnimplemented;
-    case 503: return StatusCode::kUnavailable;
-    case 504: return StatusCode::kDeadlineExceeded;
-    default: break;
+    case 412:
+      return StatusCode::kFailedPrecondition;
+    case 413:
+      return StatusCode::kPayloadTooLarge;
+    case 429:
+      return StatusCode::kResourceExhausted;
+    case 501:
+      return StatusCode::kUnimplemented;
+    case 503:
+      return StatusCode::kUnavailable;
+    case 504:
+      return StatusCode::kDeadlineExceeded;
+    default:
+      break;
   }
   if (http_status >= 400 && http_status < 500) return StatusCode::kInvalidArgument;
   return StatusCode::kBadGateway;
@@ -75,7 +104,8 @@ Status StatusFromApiReply(int http_status, std::string_view body, std::string_vi
   if (message.empty()) {
     // Not a Status object: keep a bounded excerpt of whatever came back.
     message = std::string(body.substr(0, 512));
-    while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
+    while (!message.empty() && (message.back() == '\n' || message.back() == '\r'))
+      message.pop_back();
   }
   if (!what.empty()) message = std::string(what) + ": " + message;
   return MakeApiStatus(http_status, reason, message);

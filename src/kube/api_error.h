@@ -51,10 +51,10 @@ Status MakeApiStatus(int http_status, std::string_view reason, std::string_view 
 // The HTTP code and reason of a Status made by StatusFromApiReply, if it is one.
 std::optional<ApiError> ApiErrorOf(const Status& status);
 
-bool IsNotFound(const Status& status);       // 404 or 410
-bool IsGone(const Status& status);           // 410 (resourceVersion too old / expired)
-bool IsAlreadyExists(const Status& status);  // 409 AlreadyExists
-bool IsConflict(const Status& status);       // 409 other than AlreadyExists, or 412
+bool IsNotFound(const Status& status);         // 404 or 410
+bool IsGone(const Status& status);             // 410 (resourceVersion too old / expired)
+bool IsAlreadyExists(const Status& status);    // 409 AlreadyExists
+bool IsConflict(const Status& status);         // 409 other than AlreadyExists, or 412
 bool IsTooManyRequests(const Status& status);  // 429
 
 }  // namespace il::kube

@@ -7,7 +7,8 @@ namespace {
 
 TEST(ApiError, KubernetesStatusBodyGivesMessageCodeAndReason) {
   auto s = StatusFromApiReply(
-      409, R"({"kind":"Status","code":409,"reason":"AlreadyExists","message":"pods \"x\" already exists"})",
+      409,
+      R"({"kind":"Status","code":409,"reason":"AlreadyExists","message":"pods \"x\" already exists"})",
       "POST /api/v1/namespaces/default/pods");
   EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
   EXPECT_NE(s.message().find("pods \"x\" already exists"), std::string::npos);
@@ -24,8 +25,9 @@ TEST(ApiError, ConflictAndGoneSurviveWithContext) {
                       .WithContext("updating node");
   EXPECT_EQ(conflict.code(), StatusCode::kFailedPrecondition);
   EXPECT_TRUE(IsConflict(conflict));
-  auto gone = StatusFromApiReply(410, R"({"reason":"Expired","message":"too old resource version"})")
-                  .WithContext("watch");
+  auto gone =
+      StatusFromApiReply(410, R"({"reason":"Expired","message":"too old resource version"})")
+          .WithContext("watch");
   EXPECT_EQ(gone.code(), StatusCode::kNotFound);
   EXPECT_TRUE(IsGone(gone));
   EXPECT_TRUE(IsNotFound(gone));

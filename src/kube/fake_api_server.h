@@ -16,8 +16,8 @@
 namespace il::kube {
 
 inline std::string KubeStatusBody(int code, const std::string& reason, const std::string& message) {
-  return R"({"kind":"Status","apiVersion":"v1","status":"Failure","code":)" +
-         std::to_string(code) + R"(,"reason":")" + reason + R"(","message":")" + message + "\"}";
+  return R"({"kind":"Status","apiVersion":"v1","status":"Failure","code":)" + std::to_string(code) +
+         R"(,"reason":")" + reason + R"(","message":")" + message + "\"}";
 }
 
 class FakeApiServer {

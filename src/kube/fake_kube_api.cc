@@ -66,8 +66,8 @@ Status NotFoundFor(const std::string& obj_path) {
   return MakeApiStatus(404, "NotFound", Describe(obj_path) + " not found");
 }
 Status ConflictFor(const std::string& obj_path, const std::string& why) {
-  return MakeApiStatus(409, "Conflict", "Operation cannot be fulfilled on " + Describe(obj_path) +
-                                            ": " + why);
+  return MakeApiStatus(409, "Conflict",
+                       "Operation cannot be fulfilled on " + Describe(obj_path) + ": " + why);
 }
 
 std::optional<std::string> Field(const json::value& obj, const std::string& dotted) {
@@ -75,7 +75,8 @@ std::optional<std::string> Field(const json::value& obj, const std::string& dott
   size_t start = 0;
   while (start <= dotted.size()) {
     auto dot = dotted.find('.', start);
-    std::string key = dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string key =
+        dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     const auto* o = cur->if_object();
     cur = o ? o->if_contains(key) : nullptr;
     if (!cur) return std::nullopt;
@@ -93,8 +94,8 @@ bool Matches(const std::string& selector, Lookup lookup) {
   size_t start = 0;
   while (start < selector.size()) {
     auto comma = selector.find(',', start);
-    std::string term = selector.substr(start, comma == std::string::npos ? std::string::npos
-                                                                        : comma - start);
+    std::string term =
+        selector.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     start = comma == std::string::npos ? selector.size() : comma + 1;
     if (term.empty()) continue;
     if (auto ne = term.find("!="); ne != std::string::npos) {
@@ -232,9 +233,9 @@ Result<json::value> FakeKubeApi::TokenRequestLocked(const std::string& path,
   json::value out = request.is_object() ? request : json::value(json::object());
   int64_t seconds = 3600;
   if (auto e = Field(out, "spec.expirationSeconds")) seconds = std::stoll(*e);
-  out.as_object()["status"] = {{"token", "fake-token-" + LastSegment(sa_path) + "-" +
-                                             std::to_string(++uid_seq_)},
-                               {"expirationTimestamp", Now(seconds)}};
+  out.as_object()["status"] = {
+      {"token", "fake-token-" + LastSegment(sa_path) + "-" + std::to_string(++uid_seq_)},
+      {"expirationTimestamp", Now(seconds)}};
   return out;
 }
 
@@ -273,8 +274,9 @@ Result<json::value> FakeKubeApi::WriteLocked(const std::string& path, json::valu
   if (!next.is_object()) return MakeApiStatus(400, "BadRequest", "body is not an object");
   std::string want_rv = MetaStr(next, "resourceVersion");
   if (!want_rv.empty() && want_rv != MetaStr(cur, "resourceVersion")) {
-    return ConflictFor(obj_path, "the object has been modified; please apply your changes to "
-                                 "the latest version and try again");
+    return ConflictFor(obj_path,
+                       "the object has been modified; please apply your changes to "
+                       "the latest version and try again");
   }
   json::value stored = cur;
   if (status_only) {
@@ -315,7 +317,8 @@ Result<json::value> FakeKubeApi::Patch(const std::string& path, PatchType type,
   }
   // A resourceVersion in the patch is a precondition; otherwise the write is unconditional.
   std::string want_rv = MetaStr(patch, "resourceVersion");
-  Meta(next)["resourceVersion"] = want_rv.empty() ? MetaStr(it->second, "resourceVersion") : want_rv;
+  Meta(next)["resourceVersion"] =
+      want_rv.empty() ? MetaStr(it->second, "resourceVersion") : want_rv;
   return WriteLocked(path, std::move(next));
 }
 
@@ -373,7 +376,9 @@ Status FakeKubeApi::Watch(const std::string& path, const WatchParams& params,
   if (from < compacted_rv_) {
     lock.unlock();
     on_event(WatchEvent{WatchEventType::kError,
-                        {{"kind", "Status"}, {"code", 410}, {"reason", "Expired"},
+                        {{"kind", "Status"},
+                         {"code", 410},
+                         {"reason", "Expired"},
                          {"message", "too old resource version: " + params.resource_version}}});
     return Status::Ok();
   }

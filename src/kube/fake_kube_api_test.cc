@@ -151,7 +151,8 @@ TEST(JsonPatch, AppliesRfc6902OperationsAndMergePatch) {
   json::value v = json::parse(R"({"a":{"b":[1,2]},"c":1})");
   ASSERT_TRUE(ApplyJsonPatch(v, json::parse(R"([{"op":"add","path":"/a/b/-","value":3},
       {"op":"replace","path":"/c","value":2},{"op":"remove","path":"/a/b/0"},
-      {"op":"add","path":"/d~1e","value":true},{"op":"test","path":"/c","value":2}])")).ok());
+      {"op":"add","path":"/d~1e","value":true},{"op":"test","path":"/c","value":2}])"))
+                  .ok());
   EXPECT_EQ(v, json::parse(R"({"a":{"b":[2,3]},"c":2,"d/e":true})"));
   EXPECT_FALSE(ApplyJsonPatch(v, json::parse(R"([{"op":"replace","path":"/zz","value":1}])")).ok());
   EXPECT_FALSE(ApplyJsonPatch(v, json::parse(R"([{"op":"test","path":"/c","value":9}])")).ok());

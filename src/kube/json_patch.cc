@@ -27,12 +27,13 @@ namespace {
 Result<std::vector<std::string>> ParsePointer(std::string_view p) {
   std::vector<std::string> out;
   if (p.empty()) return out;
-  if (p.front() != '/') return InvalidArgument("JSON pointer must start with '/': " + std::string(p));
+  if (p.front() != '/')
+    return InvalidArgument("JSON pointer must start with '/': " + std::string(p));
   size_t start = 1;
   while (true) {
     auto slash = p.find('/', start);
-    std::string seg(p.substr(start, slash == std::string_view::npos ? std::string_view::npos
-                                                                    : slash - start));
+    std::string seg(
+        p.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
     std::string unescaped;
     for (size_t i = 0; i < seg.size(); ++i) {
       if (seg[i] == '~' && i + 1 < seg.size()) {

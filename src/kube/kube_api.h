@@ -39,9 +39,9 @@ struct ListOptions {
 
 struct DeleteOptions {
   std::optional<int64_t> grace_period_seconds;  // 0 = immediate
-  std::string precondition_uid;               // delete only this incarnation
-  std::string precondition_resource_version;  // delete only this version
-  std::string propagation_policy;             // "", "Foreground", "Background", "Orphan"
+  std::string precondition_uid;                 // delete only this incarnation
+  std::string precondition_resource_version;    // delete only this version
+  std::string propagation_policy;               // "", "Foreground", "Background", "Orphan"
 };
 
 struct WatchParams {

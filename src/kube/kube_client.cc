@@ -126,20 +126,19 @@ class KubeClient::Impl {
 
   Status Watch(const std::string& path, const WatchParams& p,
                const std::function<bool(WatchEvent)>& on_event, const std::stop_token& stop) {
-    std::string target = WithQuery(path, {{"watch", "1"},
-                                          {"resourceVersion", p.resource_version},
-                                          {"labelSelector", p.label_selector},
-                                          {"fieldSelector", p.field_selector},
-                                          {"allowWatchBookmarks", p.allow_bookmarks ? "true" : ""},
-                                          {"timeoutSeconds", p.timeout_seconds > 0
-                                                                 ? std::to_string(p.timeout_seconds)
-                                                                 : ""}});
+    std::string target = WithQuery(
+        path, {{"watch", "1"},
+               {"resourceVersion", p.resource_version},
+               {"labelSelector", p.label_selector},
+               {"fieldSelector", p.field_selector},
+               {"allowWatchBookmarks", p.allow_bookmarks ? "true" : ""},
+               {"timeoutSeconds", p.timeout_seconds > 0 ? std::to_string(p.timeout_seconds) : ""}});
     if (!limiter->Acquire(stop)) return Status::Ok();
     ++requests;
     auto req = Build("GET", target, "", "");
     // The server ends the watch after timeoutSeconds; silence well past that means a dead peer.
-    req.timeout = p.timeout_seconds > 0 ? milliseconds((p.timeout_seconds + 60) * 1000LL)
-                                        : milliseconds(0);
+    req.timeout =
+        p.timeout_seconds > 0 ? milliseconds((p.timeout_seconds + 60) * 1000LL) : milliseconds(0);
     WatchDecoder decoder;
     int http_status = 0;
     std::string error_body;
@@ -195,7 +194,7 @@ Result<std::unique_ptr<KubeClient>> KubeClient::New(ClusterConfig cluster,
   impl->clock = options.clock ? options.clock : RealClock();
   impl->limiter = std::make_unique<RateLimiter>(cluster.qps, cluster.burst, impl->clock);
   IL_ASSIGN_OR_RETURN(impl->token, BearerToken::New(cluster.token, cluster.token_file,
-                                                     options.token_reload_interval, impl->clock));
+                                                    options.token_reload_interval, impl->clock));
   http::ClientOptions ho;
   SplitServer(cluster.server, &ho.base_url, &impl->prefix);
   ho.tls = cluster.tls;

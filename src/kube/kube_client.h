@@ -4,7 +4,8 @@
 // Every request, and every watch connect, first takes a token from the client-side rate
 // limiter (ClusterConfig::qps / burst). 429 and 5xx replies and connection failures are
 // retried with exponential backoff (honouring Retry-After) up to `max_retries` times; a
-// POST is retried only when the server cannot have acted on it (429, 503, connect error).
+// POST is retried only when the server cannot have acted on it (429, 503), never after a
+// transport error. A 401 with a token file re-reads the file and retries once.
 // The bearer token comes from ClusterConfig::token_file (re-read when it changes, at most
 // every `token_reload_interval`) or ClusterConfig::token; it is never logged.
 //
@@ -77,9 +78,9 @@ class KubeClient : public KubeApi {
   RateLimiter& rate_limiter();
 
   struct Stats {
-    uint64_t requests = 0;       // HTTP attempts sent, retries and watch connects included
-    uint64_t retries = 0;        // attempts that were retries
-    uint64_t watch_events = 0;   // events decoded from watch streams
+    uint64_t requests = 0;      // HTTP attempts sent, retries and watch connects included
+    uint64_t retries = 0;       // attempts that were retries
+    uint64_t watch_events = 0;  // events decoded from watch streams
   };
   Stats stats() const;
 

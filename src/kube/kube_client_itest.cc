@@ -26,13 +26,13 @@ namespace {
 
 constexpr int kSkip = 77;
 
-#define CHECK(cond, what)                                                       \
-  do {                                                                          \
-    if (!(cond)) {                                                              \
-      std::cerr << "FAIL " << __LINE__ << ": " << what << "\n";                 \
-      return false;                                                             \
-    }                                                                           \
-    std::cerr << "ok   " << what << "\n";                                        \
+#define CHECK(cond, what)                                       \
+  do {                                                          \
+    if (!(cond)) {                                              \
+      std::cerr << "FAIL " << __LINE__ << ": " << what << "\n"; \
+      return false;                                             \
+    }                                                           \
+    std::cerr << "ok   " << what << "\n";                       \
   } while (0)
 
 std::string KubeconfigPath() {
@@ -79,7 +79,8 @@ class EventLog {
 
 bool ConfigMapLifecycle(KubeClient& c, const std::string& name) {
   const std::string label = "kube-itest=" + name;
-  json::value cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+  json::value cm = {{"apiVersion", "v1"},
+                    {"kind", "ConfigMap"},
                     {"metadata", {{"name", name}, {"labels", {{"kube-itest", name}}}}},
                     {"data", {{"a", "1"}}}};
   EventLog log;
@@ -93,9 +94,8 @@ bool ConfigMapLifecycle(KubeClient& c, const std::string& name) {
   h.on_event = [&](WatchEventType t, const json::value& o) {
     log.Add(std::string(WatchEventTypeName(t)) + " " + Str(o, {"data", "a"}));
   };
-  std::jthread watcher([&] {
-    (void)WatchLoop(c, ConfigMapsPath("default"), wo, h, stop.get_token());
-  });
+  std::jthread watcher(
+      [&] { (void)WatchLoop(c, ConfigMapsPath("default"), wo, h, stop.get_token()); });
   CHECK(log.WaitFor("sync 0"), "watch loop synced an empty list");
 
   auto created = c.Create(ConfigMapsPath("default"), cm);
@@ -144,7 +144,8 @@ bool ConfigMapLifecycle(KubeClient& c, const std::string& name) {
 }
 
 bool LeaseLifecycle(KubeClient& c, const std::string& name) {
-  json::value lease = {{"apiVersion", "coordination.k8s.io/v1"}, {"kind", "Lease"},
+  json::value lease = {{"apiVersion", "coordination.k8s.io/v1"},
+                       {"kind", "Lease"},
                        {"metadata", {{"name", name}}},
                        {"spec", {{"holderIdentity", name}, {"leaseDurationSeconds", 40}}}};
   auto created = c.Create(LeasesPath("default"), lease);
@@ -195,8 +196,8 @@ int main() {
   auto version = c.Request("GET", "/version");
   if (!version.ok() && (version.status().code() == il::StatusCode::kUnavailable ||
                         version.status().code() == il::StatusCode::kDeadlineExceeded)) {
-    std::cerr << "SKIP: API server " << cfg->server << " unreachable: "
-              << version.status().ToString() << "\n";
+    std::cerr << "SKIP: API server " << cfg->server
+              << " unreachable: " << version.status().ToString() << "\n";
     return kSkip;
   }
   if (!version.ok()) {
@@ -204,8 +205,9 @@ int main() {
     return 1;
   }
   std::cerr << "API server " << cfg->server << " version " << Str(*version, {"gitVersion"}) << "\n";
-  std::string name = "kube-itest-" + std::to_string(getpid()) + "-" +
-                     std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 100000);
+  std::string name =
+      "kube-itest-" + std::to_string(getpid()) + "-" +
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 100000);
   bool ok = ConfigMapLifecycle(c, name) && LeaseLifecycle(c, name) && Paging(c);
   // Whatever failed, leave nothing behind.
   (void)c.Delete(ConfigMapPath("default", name));

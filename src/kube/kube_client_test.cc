@@ -123,8 +123,9 @@ TEST_F(KubeClientTest, ServerErrorsGiveUpAfterMaxRetriesWithBackoff) {
 }
 
 TEST_F(KubeClientTest, PostIsNotRetriedOnInternalError) {
-  server_.On("POST", "/api/v1/namespaces/default/events",
-             [](const auto&, auto& w) { ReplyJson(w, 500, KubeStatusBody(500, "InternalError", "etcd")); });
+  server_.On("POST", "/api/v1/namespaces/default/events", [](const auto&, auto& w) {
+    ReplyJson(w, 500, KubeStatusBody(500, "InternalError", "etcd"));
+  });
   auto r = Client()->Create(EventsPath("default"), json::object{});
   EXPECT_EQ(r.status().code(), StatusCode::kBadGateway);
   EXPECT_EQ(server_.requests().size(), 1u);
@@ -136,7 +137,9 @@ TEST_F(KubeClientTest, ListSendsEscapedSelectorsAndListAllFollowsContinue) {
     EXPECT_EQ(r.query.at("labelSelector"), "app in (a,b)");
     EXPECT_EQ(r.query.at("limit"), "2");
     if (!r.query.count("continue")) {
-      return ReplyJson(w, 200, R"({"kind":"PodList","metadata":{"resourceVersion":"7","continue":"c1"},"items":[{"n":1},{"n":2}]})");
+      return ReplyJson(
+          w, 200,
+          R"({"kind":"PodList","metadata":{"resourceVersion":"7","continue":"c1"},"items":[{"n":1},{"n":2}]})");
     }
     EXPECT_EQ(r.query.at("continue"), "c1");
     EXPECT_EQ(r.query.count("resourceVersion"), 0u);
@@ -227,7 +230,8 @@ TEST_F(KubeClientTest, TokenFileRotationIsPickedUp) {
   EXPECT_EQ(client->Get(NodesPath()).status().code(), StatusCode::kUnauthenticated);
   // Rotated between checks: noticed on the next check interval.
   std::ofstream(file) << "new\n";
-  std::filesystem::last_write_time(file, std::filesystem::file_time_type::clock::now() + seconds(5));
+  std::filesystem::last_write_time(file,
+                                   std::filesystem::file_time_type::clock::now() + seconds(5));
   clock_->Advance(seconds(11));
   EXPECT_TRUE(client->Get(NodesPath()).ok());
   // Rotated and rejected before the next check: a 401 forces a re-read and one retry.
@@ -236,7 +240,8 @@ TEST_F(KubeClientTest, TokenFileRotationIsPickedUp) {
     std::lock_guard lock(mu);
     accepted = "newer";
   }
-  std::filesystem::last_write_time(file, std::filesystem::file_time_type::clock::now() + seconds(10));
+  std::filesystem::last_write_time(file,
+                                   std::filesystem::file_time_type::clock::now() + seconds(10));
   EXPECT_TRUE(client->Get(NodesPath()).ok());
   EXPECT_EQ(server_.requests().back().headers.Get("authorization"), "Bearer newer");
   std::filesystem::remove(file);
@@ -252,10 +257,11 @@ TEST_F(KubeClientTest, HttpsWithCertificateAuthorityData) {
   https.On("GET", "/version", [](const auto&, auto& w) { ReplyJson(w, 200, R"({"major":"1"})"); });
   std::ifstream ca_in(tls_dir + "ca.crt");
   std::string ca((std::istreambuf_iterator<char>(ca_in)), std::istreambuf_iterator<char>());
-  std::string yaml = "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
-                     "clusters: [{name: k, cluster: {server: \"" + https.url() +
-                     "\", certificate-authority-data: " + Base64Encode(ca) +
-                     "}}]\nusers: [{name: u, user: {token: t}}]\n";
+  std::string yaml =
+      "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+      "clusters: [{name: k, cluster: {server: \"" +
+      https.url() + "\", certificate-authority-data: " + Base64Encode(ca) +
+      "}}]\nusers: [{name: u, user: {token: t}}]\n";
   auto cfg = ParseKubeconfig(yaml, "/", "", "inline");
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   auto client = KubeClient::New(*cfg);
@@ -272,9 +278,11 @@ TEST_F(KubeClientTest, WatchDecodesEventsSplitMidLine) {
     EXPECT_EQ(r.query.at("allowWatchBookmarks"), "true");
     EXPECT_EQ(r.query.at("timeoutSeconds"), "30");
     w.BeginStream(200, "application/json");
-    w.Write(R"({"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"6"}}})" "\n"
+    w.Write(R"({"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"6"}}})"
+            "\n"
             R"({"type":"MODI)");
-    w.Write(R"(FIED","object":{"metadata":{"name":"a","resourceVersion":"7"}}})" "\n{\"type\":");
+    w.Write(R"(FIED","object":{"metadata":{"name":"a","resourceVersion":"7"}}})"
+            "\n{\"type\":");
     w.Write(R"("DELETED","object":{"metadata":{"name":"a","resourceVersion":"8"}}})");  // no \n
   });
   auto client = Client();
@@ -282,11 +290,14 @@ TEST_F(KubeClientTest, WatchDecodesEventsSplitMidLine) {
   p.resource_version = "5";
   p.timeout_seconds = 30;
   std::vector<std::string> seen;
-  auto s = client->Watch(PodsPath(""), p, [&](WatchEvent ev) {
-    seen.push_back(std::string(WatchEventTypeName(ev.type)) + ":" +
-                   std::string(ev.object.at("metadata").at("resourceVersion").as_string()));
-    return true;
-  }, {});
+  auto s = client->Watch(
+      PodsPath(""), p,
+      [&](WatchEvent ev) {
+        seen.push_back(std::string(WatchEventTypeName(ev.type)) + ":" +
+                       std::string(ev.object.at("metadata").at("resourceVersion").as_string()));
+        return true;
+      },
+      {});
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(seen, (std::vector<std::string>{"ADDED:6", "MODIFIED:7", "DELETED:8"}));
   EXPECT_EQ(client->stats().watch_events, 3u);
@@ -304,16 +315,20 @@ TEST_F(KubeClientTest, WatchStopsWhenConsumerOrStopTokenSaysSo) {
   std::atomic<bool> done{false};
   server_.On("GET", "/api/v1/pods", [&](const auto&, http::ResponseWriter& w) {
     w.BeginStream(200, "application/json");
-    w.Write(R"({"type":"ADDED","object":{"metadata":{"resourceVersion":"1"}}})" "\n");
+    w.Write(R"({"type":"ADDED","object":{"metadata":{"resourceVersion":"1"}}})"
+            "\n");
     while (!done && !w.ClientGone()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   });
   std::stop_source stop;
   int n = 0;
-  auto s = Client()->Watch(PodsPath(""), {}, [&](WatchEvent) {
-    ++n;
-    stop.request_stop();
-    return true;
-  }, stop.get_token());
+  auto s = Client()->Watch(
+      PodsPath(""), {},
+      [&](WatchEvent) {
+        ++n;
+        stop.request_stop();
+        return true;
+      },
+      stop.get_token());
   done = true;
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(n, 1);

@@ -95,7 +95,8 @@ Status FileOrData(const Doc& doc, const YAML::Node& map, const std::string& key,
 Result<std::string> NormalizeServer(const std::string& server) {
   std::string url = server.find("://") == std::string::npos ? "https://" + server : server;
   IL_ASSIGN_OR_RETURN(http::Endpoint ep, http::ParseEndpoint(url));
-  if (ep.scheme == http::Endpoint::Scheme::kUnix) return InvalidArgument("unix sockets unsupported");
+  if (ep.scheme == http::Endpoint::Scheme::kUnix)
+    return InvalidArgument("unix sockets unsupported");
   std::string rest = url.substr(url.find("://") + 3);
   std::string prefix;
   if (auto slash = rest.find('/'); slash != std::string::npos) prefix = rest.substr(slash);
@@ -112,8 +113,8 @@ Status ApplyCluster(const Doc& doc, const YAML::Node& c, const std::string& fiel
   auto norm = NormalizeServer(server);
   if (!norm.ok()) return doc.Error(field + ".server", norm.status().message());
   out->server = *norm;
-  IL_RETURN_IF_ERROR(FileOrData(doc, c, "certificate-authority", field, base_dir,
-                                &out->tls.ca_file, &out->tls.ca_pem));
+  IL_RETURN_IF_ERROR(FileOrData(doc, c, "certificate-authority", field, base_dir, &out->tls.ca_file,
+                                &out->tls.ca_pem));
   IL_ASSIGN_OR_RETURN(out->tls.insecure_skip_verify,
                       doc.Bool(c, "insecure-skip-tls-verify", field));
   IL_ASSIGN_OR_RETURN(out->tls.server_name, doc.Str(c, "tls-server-name", field));
@@ -129,8 +130,8 @@ Status ApplyUser(const Doc& doc, const YAML::Node& u, const std::string& field,
                        "not supported (use a token, tokenFile or client certificate)");
     }
   }
-  IL_RETURN_IF_ERROR(FileOrData(doc, u, "client-certificate", field, base_dir,
-                                &out->tls.cert_file, &out->tls.cert_pem));
+  IL_RETURN_IF_ERROR(FileOrData(doc, u, "client-certificate", field, base_dir, &out->tls.cert_file,
+                                &out->tls.cert_pem));
   IL_RETURN_IF_ERROR(
       FileOrData(doc, u, "client-key", field, base_dir, &out->tls.key_file, &out->tls.key_pem));
   bool has_cert = !out->tls.cert_file.empty() || !out->tls.cert_pem.empty();
@@ -179,12 +180,11 @@ Result<ClusterConfig> ParseKubeconfig(const std::string& yaml, const std::string
     ClusterConfig out;
     IL_ASSIGN_OR_RETURN(out.default_namespace, doc.Str(ctx, "namespace", ctx_field));
     IL_ASSIGN_OR_RETURN(YAML::Node cluster, doc.Named(root, "clusters", "cluster", cluster_name));
-    IL_RETURN_IF_ERROR(ApplyCluster(doc, cluster, "clusters[" + cluster_name + "].cluster",
-                                    base_dir, &out));
+    IL_RETURN_IF_ERROR(
+        ApplyCluster(doc, cluster, "clusters[" + cluster_name + "].cluster", base_dir, &out));
     if (!user_name.empty()) {
       IL_ASSIGN_OR_RETURN(YAML::Node user, doc.Named(root, "users", "user", user_name));
-      IL_RETURN_IF_ERROR(
-          ApplyUser(doc, user, "users[" + user_name + "].user", base_dir, &out));
+      IL_RETURN_IF_ERROR(ApplyUser(doc, user, "users[" + user_name + "].user", base_dir, &out));
     }
     out.source = "kubeconfig " + source_name + " context=" + ctx_name;
     return out;
@@ -216,13 +216,15 @@ Result<ClusterConfig> InClusterConfig(const EnvLookup& env, const std::string& s
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   auto server = NormalizeServer("https://" + host + ":" + port);
   if (!server.ok()) {
-    return InvalidArgument("in-cluster: KUBERNETES_SERVICE_HOST/PORT: " + server.status().message());
+    return InvalidArgument("in-cluster: KUBERNETES_SERVICE_HOST/PORT: " +
+                           server.status().message());
   }
   out.server = *server;
   if (FileExists(sa_dir + "/ca.crt")) out.tls.ca_file = sa_dir + "/ca.crt";
   if (auto ns = ReadFile(sa_dir + "/namespace"); ns.ok()) {
     out.default_namespace = *ns;
-    while (!out.default_namespace.empty() && std::isspace(static_cast<unsigned char>(out.default_namespace.back()))) {
+    while (!out.default_namespace.empty() &&
+           std::isspace(static_cast<unsigned char>(out.default_namespace.back()))) {
       out.default_namespace.pop_back();
     }
   }
@@ -251,7 +253,8 @@ Result<ClusterConfig> ResolveClusterConfig(const std::string& kubeconfig_flag, c
   if (FileExists(def)) return LoadKubeconfig(def);
   return NotFound(
       "no Kubernetes configuration: --kubeconfig, CUSTOMKUBECONF and KUBECONFIG are unset, " +
-      in_cluster.status().message() + ", and " + (def.empty() ? "$HOME is unset" : def + " does not exist"));
+      in_cluster.status().message() + ", and " +
+      (def.empty() ? "$HOME is unset" : def + " does not exist"));
 }
 
 }  // namespace il::kube

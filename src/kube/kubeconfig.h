@@ -64,8 +64,8 @@ Result<ClusterConfig> InClusterConfig(const EnvLookup& env = ProcessEnv,
 // Resolution order: `kubeconfig_flag` if non-empty; else $CUSTOMKUBECONF; else $KUBECONFIG
 // (the first existing entry of a ':'-separated list; lists are not merged); else in-cluster;
 // else $HOME/.kube/config. An explicitly named file that is missing is an error (no fallback).
-Result<ClusterConfig> ResolveClusterConfig(const std::string& kubeconfig_flag,
-                                           const EnvLookup& env = ProcessEnv,
-                                           const std::string& service_account_dir = kServiceAccountDir);
+Result<ClusterConfig> ResolveClusterConfig(
+    const std::string& kubeconfig_flag, const EnvLookup& env = ProcessEnv,
+    const std::string& service_account_dir = kServiceAccountDir);
 
 }  // namespace il::kube

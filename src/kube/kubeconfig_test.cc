@@ -107,8 +107,9 @@ TEST_F(KubeconfigTest, ClientCertDataTokenFileAndInsecure) {
   std::string yaml = R"(
 current-context: c
 clusters: [{name: k, cluster: {server: "10.0.0.1:8443/prefix/", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {client-certificate-data: )" + Base64Encode("CERT") +
-                     ", client-key-data: " + Base64Encode("KEY") + R"(, tokenFile: tok}}]
+users: [{name: u, user: {client-certificate-data: )" +
+                     Base64Encode("CERT") + ", client-key-data: " + Base64Encode("KEY") +
+                     R"(, tokenFile: tok}}]
 contexts: [{name: c, context: {cluster: k, user: u}}]
 )";
   auto c = ParseKubeconfig(yaml, dir_, "", "inline");
@@ -175,9 +176,9 @@ TEST_F(KubeconfigTest, InClusterUsesServiceAccountFiles) {
   EXPECT_EQ(c->token_file, dir_ + "/sa/token");
   EXPECT_EQ(c->tls.ca_file, dir_ + "/sa/ca.crt");
   EXPECT_EQ(c->default_namespace, "kube-system");
-  auto v6 = InClusterConfig(Env({{"KUBERNETES_SERVICE_HOST", "fd00::1"},
-                                 {"KUBERNETES_SERVICE_PORT", "6443"}}),
-                            dir_ + "/sa");
+  auto v6 = InClusterConfig(
+      Env({{"KUBERNETES_SERVICE_HOST", "fd00::1"}, {"KUBERNETES_SERVICE_PORT", "6443"}}),
+      dir_ + "/sa");
   ASSERT_TRUE(v6.ok()) << v6.status().ToString();
   EXPECT_EQ(v6->server, "https://[fd00::1]:6443");
   EXPECT_EQ(InClusterConfig(Env({}), dir_ + "/sa").status().code(), StatusCode::kNotFound);
@@ -186,18 +187,21 @@ TEST_F(KubeconfigTest, InClusterUsesServiceAccountFiles) {
 
 TEST_F(KubeconfigTest, ResolutionOrderFlagCustomKubeconfigInClusterHome) {
   auto one = [&](const std::string& name, const std::string& server) {
-    return Write(name, "current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
-                       "clusters: [{name: k, cluster: {server: \"" + server + "\"}}]\n");
+    return Write(name,
+                 "current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
+                 "clusters: [{name: k, cluster: {server: \"" +
+                     server + "\"}}]\n");
   };
   auto flag = one("flag", "https://flag:1");
   auto custom = one("custom", "https://custom:1");
   auto kc = one("kc", "https://kc:1");
   one("home/.kube/config", "https://home:1");
   Write("sa/token", "t");
-  std::map<std::string, std::string> vars = {
-      {"CUSTOMKUBECONF", custom}, {"KUBECONFIG", dir_ + "/absent:" + kc},
-      {"KUBERNETES_SERVICE_HOST", "incluster"}, {"KUBERNETES_SERVICE_PORT", "1"},
-      {"HOME", dir_ + "/home"}};
+  std::map<std::string, std::string> vars = {{"CUSTOMKUBECONF", custom},
+                                             {"KUBECONFIG", dir_ + "/absent:" + kc},
+                                             {"KUBERNETES_SERVICE_HOST", "incluster"},
+                                             {"KUBERNETES_SERVICE_PORT", "1"},
+                                             {"HOME", dir_ + "/home"}};
   auto server = [&](const std::string& f) {
     auto r = ResolveClusterConfig(f, Env(vars), dir_ + "/sa");
     return r.ok() ? r->server : r.status().ToString();

@@ -20,18 +20,19 @@ std::string UrlEscape(std::string_view s);
 std::string PathEscape(std::string_view s);
 // Appends "?k=v&k2=v2" (values escaped; pairs with an empty value are skipped; '&' used if
 // `path` already has a query).
-std::string WithQuery(std::string path, const std::vector<std::pair<std::string, std::string>>& query);
+std::string WithQuery(std::string path,
+                      const std::vector<std::pair<std::string, std::string>>& query);
 
-std::string NamespacePath(std::string_view ns);                 // /api/v1/namespaces/{ns}
-std::string PodsPath(std::string_view ns);                      // /api/v1[/namespaces/{ns}]/pods
+std::string NamespacePath(std::string_view ns);  // /api/v1/namespaces/{ns}
+std::string PodsPath(std::string_view ns);       // /api/v1[/namespaces/{ns}]/pods
 std::string PodPath(std::string_view ns, std::string_view name);
 std::string PodStatusPath(std::string_view ns, std::string_view name);  // .../pods/{name}/status
-std::string NodesPath();                                        // /api/v1/nodes
+std::string NodesPath();                                                // /api/v1/nodes
 std::string NodePath(std::string_view name);
-std::string NodeStatusPath(std::string_view name);              // /api/v1/nodes/{name}/status
-std::string LeasesPath(std::string_view ns);                    // /apis/coordination.k8s.io/v1/...
+std::string NodeStatusPath(std::string_view name);  // /api/v1/nodes/{name}/status
+std::string LeasesPath(std::string_view ns);        // /apis/coordination.k8s.io/v1/...
 std::string LeasePath(std::string_view ns, std::string_view name);
-std::string EventsPath(std::string_view ns);                    // /api/v1/namespaces/{ns}/events
+std::string EventsPath(std::string_view ns);  // /api/v1/namespaces/{ns}/events
 std::string ConfigMapsPath(std::string_view ns);
 std::string ConfigMapPath(std::string_view ns, std::string_view name);
 std::string SecretsPath(std::string_view ns);

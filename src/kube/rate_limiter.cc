@@ -25,7 +25,8 @@ Clock::Duration RateLimiter::Reserve() {
   // Tokens may go negative: each waiter owns the slot it will use once refilled.
   tokens_ -= 1;
   if (tokens_ >= 0) return Clock::Duration::zero();
-  return std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double>(-tokens_ / qps_));
+  return std::chrono::duration_cast<Clock::Duration>(
+      std::chrono::duration<double>(-tokens_ / qps_));
 }
 
 void RateLimiter::Refund() {

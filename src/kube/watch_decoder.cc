@@ -45,9 +45,9 @@ std::optional<Result<WatchEvent>> WatchDecoder::Next() {
       }
       if (buf_.size() > max_line_) {
         buf_.clear();
-        return Result<WatchEvent>(Status(StatusCode::kPayloadTooLarge,
-                                         "watch event longer than " + std::to_string(max_line_) +
-                                             " bytes"));
+        return Result<WatchEvent>(
+            Status(StatusCode::kPayloadTooLarge,
+                   "watch event longer than " + std::to_string(max_line_) + " bytes"));
       }
       return std::nullopt;
     }
@@ -56,9 +56,9 @@ std::optional<Result<WatchEvent>> WatchDecoder::Next() {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (line.empty()) continue;
     if (line.size() > max_line_) {
-      return Result<WatchEvent>(Status(StatusCode::kPayloadTooLarge,
-                                       "watch event longer than " + std::to_string(max_line_) +
-                                           " bytes"));
+      return Result<WatchEvent>(
+          Status(StatusCode::kPayloadTooLarge,
+                 "watch event longer than " + std::to_string(max_line_) + " bytes"));
     }
     return ParseWatchEvent(line);
   }

@@ -39,8 +39,8 @@ TEST(WatchDecoder, ReassemblesEventsSplitAcrossChunks) {
 }
 
 TEST(WatchDecoder, MalformedLinesAreErrorsNotCrashes) {
-  for (std::string line : {"not json", "[]", R"({"type":"ADDED"})", R"({"type":"NOPE","object":{}})",
-                           R"({"type":1,"object":{}})"}) {
+  for (std::string line : {"not json", "[]", R"({"type":"ADDED"})",
+                           R"({"type":"NOPE","object":{}})", R"({"type":1,"object":{}})"}) {
     WatchDecoder d;
     d.Feed(line + "\n");
     auto n = d.Next();
@@ -59,7 +59,8 @@ TEST(WatchDecoder, OversizeLineIsRejected) {
 
 TEST(WatchDecoder, ErrorEventCarriesStatusObject) {
   WatchDecoder d;
-  d.Feed(R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})" "\n");
+  d.Feed(R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})"
+         "\n");
   auto n = d.Next();
   ASSERT_TRUE(n && n->ok());
   EXPECT_EQ((*n)->type, WatchEventType::kError);

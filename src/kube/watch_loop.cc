@@ -16,8 +16,8 @@ constexpr auto kMinHealthyWatch = std::chrono::seconds(1);
 std::string ResourceVersion(const json::value& obj) {
   const auto* o = obj.if_object();
   const auto* meta = o ? o->if_contains("metadata") : nullptr;
-  const auto* rv = meta && meta->is_object() ? meta->as_object().if_contains("resourceVersion")
-                                             : nullptr;
+  const auto* rv =
+      meta && meta->is_object() ? meta->as_object().if_contains("resourceVersion") : nullptr;
   return rv && rv->is_string() ? std::string(rv->as_string()) : std::string();
 }
 
@@ -39,7 +39,11 @@ class Loop {
  public:
   Loop(KubeApi& api, const std::string& path, const WatchLoopOptions& opt, const WatchHandlers& h,
        std::stop_token stop)
-      : api_(api), path_(path), opt_(opt), h_(h), stop_(std::move(stop)),
+      : api_(api),
+        path_(path),
+        opt_(opt),
+        h_(h),
+        stop_(std::move(stop)),
         clock_(opt.clock ? opt.clock : RealClock()) {}
 
   Status Run() {
@@ -95,18 +99,21 @@ class Loop {
     bool delivered = false, gone = false;
     Status event_error;
     auto started = clock_->Now();
-    Status s = api_.Watch(path_, wp, [&](WatchEvent ev) {
-      if (ev.type == WatchEventType::kError) {
-        event_error = ErrorEventStatus(ev.object);
-        gone = IsGone(event_error);
-        return false;
-      }
-      if (auto rv = ResourceVersion(ev.object); !rv.empty()) rv_ = rv;
-      if (ev.type == WatchEventType::kBookmark) return true;
-      delivered = true;
-      if (h_.on_event) h_.on_event(ev.type, ev.object);
-      return !stop_.stop_requested();
-    }, stop_);
+    Status s = api_.Watch(
+        path_, wp,
+        [&](WatchEvent ev) {
+          if (ev.type == WatchEventType::kError) {
+            event_error = ErrorEventStatus(ev.object);
+            gone = IsGone(event_error);
+            return false;
+          }
+          if (auto rv = ResourceVersion(ev.object); !rv.empty()) rv_ = rv;
+          if (ev.type == WatchEventType::kBookmark) return true;
+          delivered = true;
+          if (h_.on_event) h_.on_event(ev.type, ev.object);
+          return !stop_.stop_requested();
+        },
+        stop_);
     if (stop_.stop_requested()) return Next::kEnd;
     if (delivered) failures_ = 0;
     if (gone || IsGone(s)) {

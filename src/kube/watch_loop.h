@@ -35,19 +35,20 @@ namespace il::kube {
 
 struct WatchLoopOptions {
   std::string label_selector;
-  std::string field_selector;   // e.g. "spec.nodeName=" + node
+  std::string field_selector;    // e.g. "spec.nodeName=" + node
   int64_t list_page_size = 500;  // 0 = unpaged list
   int watch_timeout_seconds = 300;
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{30000};
   int max_consecutive_failures = 0;  // 0 = retry forever
-  std::shared_ptr<Clock> clock;       // backoff sleeps; null = RealClock()
+  std::shared_ptr<Clock> clock;      // backoff sleeps; null = RealClock()
 };
 
 struct WatchHandlers {
   // After every (re)list: all current objects and the list's resourceVersion.
   std::function<void(const std::vector<boost::json::value>& items,
-                     const std::string& resource_version)> on_sync;
+                     const std::string& resource_version)>
+      on_sync;
   // ADDED / MODIFIED / DELETED after the sync, in order.
   std::function<void(WatchEventType type, const boost::json::value& object)> on_event;
   // Optional: each failure the loop recovers from (for logs and metrics).

@@ -25,9 +25,10 @@ json::value List(const std::string& rv, std::vector<json::value> items) {
 }
 WatchEvent Ev(WatchEventType t, json::value o) { return WatchEvent{t, std::move(o)}; }
 WatchEvent Gone() {
-  return Ev(WatchEventType::kError,
-            json::object{{"kind", "Status"}, {"code", 410}, {"reason", "Expired"},
-                         {"message", "too old resource version"}});
+  return Ev(WatchEventType::kError, json::object{{"kind", "Status"},
+                                                 {"code", 410},
+                                                 {"reason", "Expired"},
+                                                 {"message", "too old resource version"}});
 }
 
 // A scripted KubeApi: lists and watches answer from queues; when the watch queue runs
@@ -104,11 +105,11 @@ class WatchLoopTest : public ::testing::Test {
 
 TEST_F(WatchLoopTest, SyncsThenWatchesFromListVersionAndFollowsBookmarks) {
   api_.lists.push_back(List("10", {Obj("a", "9")}));
-  api_.watches.push_back({{Ev(WatchEventType::kAdded, Obj("b", "11")),
-                           Ev(WatchEventType::kBookmark, Obj("", "15"))},
-                          Status::Ok()});  // server timeout: rewatch from the bookmark
-  api_.watches.push_back({{Ev(WatchEventType::kDeleted, Obj("a", "16"))},
-                          Unavailable("connection reset")});
+  api_.watches.push_back(
+      {{Ev(WatchEventType::kAdded, Obj("b", "11")), Ev(WatchEventType::kBookmark, Obj("", "15"))},
+       Status::Ok()});  // server timeout: rewatch from the bookmark
+  api_.watches.push_back(
+      {{Ev(WatchEventType::kDeleted, Obj("a", "16"))}, Unavailable("connection reset")});
   ASSERT_TRUE(Run().ok());
   EXPECT_EQ(log_, (std::vector<std::string>{"sync 10 n=1", "ADDED b", "DELETED a"}));
   EXPECT_EQ(api_.watch_rvs, (std::vector<std::string>{"10", "15", "16"}));
@@ -121,11 +122,11 @@ TEST_F(WatchLoopTest, RelistsOnGoneErrorEventAndOnGoneReply) {
   api_.lists.push_back(List("20", {Obj("a", "19")}));
   api_.lists.push_back(List("30", {}));
   api_.watches.push_back({{Ev(WatchEventType::kAdded, Obj("a", "11")), Gone()}, Status::Ok()});
-  api_.watches.push_back({{Ev(WatchEventType::kModified, Obj("a", "21"))},
-                          MakeApiStatus(410, "Gone", "too old")});
+  api_.watches.push_back(
+      {{Ev(WatchEventType::kModified, Obj("a", "21"))}, MakeApiStatus(410, "Gone", "too old")});
   ASSERT_TRUE(Run().ok());
-  EXPECT_EQ(log_, (std::vector<std::string>{"sync 10 n=0", "ADDED a", "sync 20 n=1",
-                                            "MODIFIED a", "sync 30 n=0"}));
+  EXPECT_EQ(log_, (std::vector<std::string>{"sync 10 n=0", "ADDED a", "sync 20 n=1", "MODIFIED a",
+                                            "sync 30 n=0"}));
   EXPECT_EQ(api_.watch_rvs, (std::vector<std::string>{"10", "20", "30"}));
   EXPECT_TRUE(clock_->sleeps().empty());  // progress was made: relist at once
 }
@@ -161,24 +162,28 @@ TEST_F(WatchLoopTest, OtherErrorEventRelistsAfterBackoff) {
 TEST(WatchLoopHttp, RelistsAfterGoneOverHttp) {
   FakeApiServer server;
   std::atomic<int> lists{0}, watches{0};
-  server.On("GET", "/api/v1/namespaces/default/configmaps",
-            [&](const http::Request& r, http::ResponseWriter& w) {
-              if (!r.query.count("watch")) {
-                int n = ++lists;
-                return w.Reply(200, json::serialize(List(n == 1 ? "100" : "200",
-                                                         {Obj("cm" + std::to_string(n), "1")})));
-              }
-              ++watches;
-              w.BeginStream(200, "application/json");
-              if (r.query.at("resourceVersion") == "100") {
-                w.Write(R"({"type":"ADDED","object":{"metadata":{"name":"x","resourceVersion":"1)");
-                w.Write(R"(01"}}})" "\n");
-                w.Write(R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})" "\n");
-                return;
-              }
-              w.Write(R"({"type":"MODIFIED","object":{"metadata":{"name":"y","resourceVersion":"201"}}})" "\n");
-              while (!w.ClientGone()) std::this_thread::sleep_for(milliseconds(5));
-            });
+  server.On(
+      "GET", "/api/v1/namespaces/default/configmaps",
+      [&](const http::Request& r, http::ResponseWriter& w) {
+        if (!r.query.count("watch")) {
+          int n = ++lists;
+          return w.Reply(200, json::serialize(List(n == 1 ? "100" : "200",
+                                                   {Obj("cm" + std::to_string(n), "1")})));
+        }
+        ++watches;
+        w.BeginStream(200, "application/json");
+        if (r.query.at("resourceVersion") == "100") {
+          w.Write(R"({"type":"ADDED","object":{"metadata":{"name":"x","resourceVersion":"1)");
+          w.Write(R"(01"}}})"
+                  "\n");
+          w.Write(R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})"
+                  "\n");
+          return;
+        }
+        w.Write(R"({"type":"MODIFIED","object":{"metadata":{"name":"y","resourceVersion":"201"}}})"
+                "\n");
+        while (!w.ClientGone()) std::this_thread::sleep_for(milliseconds(5));
+      });
   ASSERT_TRUE(server.Start().ok());
   ClusterConfig c;
   c.server = server.url();
@@ -188,7 +193,8 @@ TEST(WatchLoopHttp, RelistsAfterGoneOverHttp) {
   std::vector<std::string> seen;
   WatchHandlers h;
   h.on_sync = [&](const std::vector<json::value>& items, const std::string& rv) {
-    seen.push_back("sync " + rv + " " + std::string(items[0].at("metadata").at("name").as_string()));
+    seen.push_back("sync " + rv + " " +
+                   std::string(items[0].at("metadata").at("name").as_string()));
   };
   h.on_event = [&](WatchEventType t, const json::value& o) {
     seen.push_back(std::string(WatchEventTypeName(t)) + " " +
@@ -197,8 +203,10 @@ TEST(WatchLoopHttp, RelistsAfterGoneOverHttp) {
   };
   WatchLoopOptions o;
   o.clock = std::make_shared<FakeClock>();
-  ASSERT_TRUE(WatchLoop(**client, "/api/v1/namespaces/default/configmaps", o, h, stop.get_token()).ok());
-  EXPECT_EQ(seen, (std::vector<std::string>{"sync 100 cm1", "ADDED x", "sync 200 cm2", "MODIFIED y"}));
+  ASSERT_TRUE(
+      WatchLoop(**client, "/api/v1/namespaces/default/configmaps", o, h, stop.get_token()).ok());
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"sync 100 cm1", "ADDED x", "sync 200 cm2", "MODIFIED y"}));
   EXPECT_EQ(lists.load(), 2);
   EXPECT_EQ(watches.load(), 2);
 }
