@@ -1,0 +1,221 @@
+#include "vk/kubelet_server.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "api/pod.h"
+#include "core/log.h"
+#include "kube/api_error.h"
+#include "kube/paths.h"
+#include "vk/self_signed.h"
+
+namespace il::vk {
+namespace json = boost::json;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() {
+  static auto l = log::Logger("vk.kubelet");
+  return l;
+}
+
+Result<bool> Bool(const std::map<std::string, std::string>& q, const char* key) {
+  auto it = q.find(key);
+  if (it == q.end() || it->second.empty() || it->second == "false" || it->second == "0") return false;
+  if (it->second == "true" || it->second == "1") return true;
+  return InvalidArgument(std::string(key) + " must be true or false, got '" + it->second + "'");
+}
+
+Result<int64_t> Int(const std::map<std::string, std::string>& q, const char* key, int64_t min,
+                    int64_t def) {
+  auto it = q.find(key);
+  if (it == q.end() || it->second.empty()) return def;
+  try {
+    size_t pos = 0;
+    long long v = std::stoll(it->second, &pos);
+    if (pos != it->second.size()) throw std::invalid_argument("trailing");
+    if (v < min) {
+      return InvalidArgument(std::string(key) + " must be >= " + std::to_string(min));
+    }
+    return static_cast<int64_t>(v);
+  } catch (const std::exception&) {
+    return InvalidArgument(std::string(key) + " must be an integer, got '" + it->second + "'");
+  }
+}
+
+}  // namespace
+
+Result<api::ContainerLogOpts> ParseLogOptions(const std::map<std::string, std::string>& q) {
+  api::ContainerLogOpts o;
+  IL_ASSIGN_OR_RETURN(o.tail, Int(q, "tailLines", 0, -1));
+  IL_ASSIGN_OR_RETURN(o.limit_bytes, Int(q, "limitBytes", 1, 0));
+  IL_ASSIGN_OR_RETURN(o.since_seconds, Int(q, "sinceSeconds", 1, 0));
+  IL_ASSIGN_OR_RETURN(o.timestamps, Bool(q, "timestamps"));
+  IL_ASSIGN_OR_RETURN(o.follow, Bool(q, "follow"));
+  IL_ASSIGN_OR_RETURN(o.previous, Bool(q, "previous"));
+  if (auto it = q.find("sinceTime"); it != q.end() && !it->second.empty()) {
+    if (!api::ParseRfc3339(it->second)) {
+      return InvalidArgument("sinceTime must be RFC 3339, got '" + it->second + "'");
+    }
+    o.since_time = it->second;
+  }
+  if (o.since_seconds > 0 && !o.since_time.empty()) {
+    return InvalidArgument("at most one of sinceTime or sinceSeconds may be specified");
+  }
+  return o;
+}
+
+KubeletServer::KubeletServer(KubeletServerOptions options, kube::KubeApi& kube,
+                             InterlinkApi& interlink, PodStore& pods,
+                             std::function<ResourceMap()> capacity)
+    : opt_(std::move(options)),
+      kube_(kube),
+      interlink_(interlink),
+      pods_(pods),
+      capacity_(std::move(capacity)) {}
+
+KubeletServer::~KubeletServer() { Stop(); }
+
+Status KubeletServer::Start() {
+  http::ServerOptions so;
+  std::string host = opt_.address.find(':') != std::string::npos ? "[" + opt_.address + "]"
+                                                                  : opt_.address;
+  so.listen = "https://" + host + ":" + std::to_string(opt_.port);
+  so.tls.cert_file = opt_.cert_file;
+  so.tls.key_file = opt_.key_file;
+  so.tls.ca_file = opt_.client_ca_file;
+  so.worker_threads = 8;
+  so.server_name = "interlink-vk";
+  so.write_timeout = std::chrono::seconds(3600);  // follow streams
+  std::string tmpdir;
+  if (so.tls.cert_file.empty()) {
+    IL_ASSIGN_OR_RETURN(PemPair pem, MakeSelfSignedCert(opt_.node_name, opt_.internal_ip));
+    char dir_template[] = "/tmp/vk-cert-XXXXXX";
+    if (!::mkdtemp(dir_template)) return Internal("cannot create a temporary directory");
+    tmpdir = dir_template;
+    so.tls.cert_file = tmpdir + "/kubelet.crt";
+    so.tls.key_file = tmpdir + "/kubelet.key";
+    std::ofstream(so.tls.cert_file) << pem.cert;
+    std::ofstream(so.tls.key_file) << pem.key;
+    self_signed_ = true;
+  }
+  if (opt_.client_ca_file.empty()) {
+    Log()->warn("no client CA for the kubelet API (KubeletHTTP.ClientCAFile / "
+                "APISERVER_CA_CERT_LOCATION): anyone reaching port {} can read pod logs",
+                opt_.port);
+  }
+  server_ = std::make_unique<http::HttpServer>(so);
+  server_->HandlePrefix("/containerLogs/", [this](const http::Request& r, http::ResponseWriter& w) {
+    ServeLogs(r, w);
+  });
+  server_->Handle("/healthz", [](const http::Request&, http::ResponseWriter& w) {
+    w.Reply(200, "ok", "text/plain");
+  });
+  server_->Handle("/pods", [this](const http::Request& r, http::ResponseWriter& w) { ServePods(r, w); });
+  server_->Handle("/pods/", [this](const http::Request& r, http::ResponseWriter& w) { ServePods(r, w); });
+  server_->Handle("/runningpods/", [this](const http::Request& r, http::ResponseWriter& w) {
+    ServePods(r, w);
+  });
+  for (const char* p : {"/stats/summary", "/stats/summary/"}) {
+    server_->Handle(p, [this](const http::Request& r, http::ResponseWriter& w) { ServeStats(r, w); });
+  }
+  for (const char* p : {"/metrics/resource", "/metrics/resource/"}) {
+    server_->Handle(p, [this](const http::Request& r, http::ResponseWriter& w) { ServeMetrics(r, w); });
+  }
+  for (const char* p : {"/exec/", "/attach/", "/portForward/", "/run/"}) {
+    server_->HandlePrefix(p, [](const http::Request& r, http::ResponseWriter& w) {
+      w.ReplyError(Status(StatusCode::kUnimplemented,
+                          r.path + ": not implemented by the interLink virtual kubelet"));
+    });
+  }
+  Status st = server_->Start();
+  if (!tmpdir.empty()) std::filesystem::remove_all(tmpdir);  // loaded; no key left on disk
+  if (st.ok()) {
+    Log()->info("kubelet API on https://{}:{} ({} certificate{})", opt_.address, server_->port(),
+                self_signed_ ? "self-signed" : "configured",
+                opt_.client_ca_file.empty() ? "" : ", client certificates required");
+  }
+  return st;
+}
+
+void KubeletServer::Stop() {
+  if (server_) server_->Stop();
+}
+
+int KubeletServer::port() const { return server_ ? server_->port() : 0; }
+
+void KubeletServer::ServeLogs(const http::Request& req, http::ResponseWriter& w) {
+  std::string rest = req.path.substr(std::string("/containerLogs/").size());
+  std::vector<std::string> parts;
+  for (size_t pos = 0; pos <= rest.size();) {
+    auto slash = rest.find('/', pos);
+    if (slash == std::string::npos) slash = rest.size();
+    parts.push_back(rest.substr(pos, slash - pos));
+    pos = slash + 1;
+  }
+  if (parts.size() != 3 || parts[0].empty() || parts[1].empty() || parts[2].empty()) {
+    return w.ReplyError(NotFound("expected /containerLogs/{namespace}/{pod}/{container}"));
+  }
+  const std::string &ns = parts[0], &name = parts[1], &container = parts[2];
+  auto opts = ParseLogOptions(req.query);
+  if (!opts.ok()) return w.ReplyError(opts.status());
+  auto rec = pods_.FindByName(ns, name);
+  if (!rec) return w.ReplyError(NotFound("pod " + ns + "/" + name + " is not on this node"));
+  bool known = false;
+  for (const auto* list : {&api::Containers(rec->view), &api::InitContainers(rec->view)}) {
+    for (const auto& c : *list) known = known || api::GetString(c, {"name"}) == container;
+  }
+  if (!known) {
+    return w.ReplyError(InvalidArgument("container " + container + " is not valid for pod " + name));
+  }
+  if (rec->backend != BackendState::kCreated && rec->backend != BackendState::kDeleted) {
+    return w.ReplyError(InvalidArgument("container \"" + container + "\" in pod \"" + name +
+                                        "\" is waiting to start: the backend does not run it"));
+  }
+  api::LogRequest lr{ns, rec->uid, name, container, *opts};
+  if (opts->tail == 0 && !opts->follow) return w.Reply(200, "", "text/plain");
+  if (opts->tail < 0) lr.opts.tail = 0;  // unset: everything
+  // Upstream rejects Tail together with Bytes: apply the byte limit here instead.
+  int64_t limit = 0;
+  if (lr.opts.tail > 0 && lr.opts.limit_bytes > 0) {
+    limit = lr.opts.limit_bytes;
+    lr.opts.limit_bytes = 0;
+  }
+  bool began = false;
+  int64_t sent = 0;
+  if (opts->follow) began = w.BeginStream(200, "text/plain");  // the API server waits for headers
+  auto on_data = [&](std::string_view chunk) {
+    if (!began && !(began = w.BeginStream(200, "text/plain"))) return false;
+    if (limit > 0) {
+      chunk = chunk.substr(0, static_cast<size_t>(std::max<int64_t>(0, limit - sent)));
+      sent += static_cast<int64_t>(chunk.size());
+      if (!w.Write(chunk)) return false;
+      return sent < limit;
+    }
+    return w.Write(chunk);
+  };
+  Status st = interlink_.GetLogs(lr, on_data, [&] { return w.ClientGone(); });
+  if (!began) {
+    if (st.ok()) return w.Reply(200, "", "text/plain");
+    return w.ReplyError(st);
+  }
+  if (!st.ok() && sent == 0) w.Write("error: " + st.message() + "\n");
+  w.Finish();
+}
+
+void KubeletServer::ServePods(const http::Request&, http::ResponseWriter& w) {
+  kube::ListOptions lo;
+  lo.field_selector = "spec.nodeName=" + opt_.node_name;
+  lo.resource_version = "0";  // from the API server's cache
+  auto list = kube_.List(kube::PodsPath(""), lo);
+  if (!list.ok()) return w.ReplyError(list.status());
+  json::object out{{"kind", "PodList"}, {"apiVersion", "v1"}, {"metadata", json::object{}}};
+  const auto* items = api::Find(*list, {"items"});
+  out["items"] = items ? *items : json::array{};
+  w.Reply(200, json::serialize(out));
+}
+
+}  // namespace il::vk

@@ -1,0 +1,234 @@
+// PodController: threads, watch handling, the batched status loop and start-up adoption.
+// The per-pod steps live in pod_sync.cc.
+#include "vk/pod_controller.h"
+
+#include <set>
+
+#include "api/pod.h"
+#include "core/log.h"
+#include "kube/paths.h"
+#include "kube/watch_loop.h"
+
+namespace il::vk {
+namespace json = boost::json;
+
+namespace {
+std::shared_ptr<spdlog::logger> Log() {
+  static auto l = log::Logger("vk.pods");
+  return l;
+}
+}  // namespace
+
+bool IsTransient(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied:
+      return true;
+    default:
+      return false;
+  }
+}
+
+PodController::PodController(kube::KubeApi& kube, InterlinkApi& interlink, ObjectSource& objects,
+                             EventSink& events, StateFile& state, PodControllerOptions options)
+    : kube_(kube),
+      interlink_(interlink),
+      objects_(objects),
+      events_(events),
+      state_(state),
+      opt_(std::move(options)),
+      queue_(WorkQueue::Options{std::chrono::milliseconds(200), std::chrono::seconds(30)}) {}
+
+PodController::~PodController() { Stop(); }
+
+void PodController::Start() {
+  threads_.emplace_back([this](std::stop_token st) { WatchLoopThread(st); });
+  threads_.emplace_back([this](std::stop_token st) { StatusLoop(st); });
+  for (int i = 0; i < std::max(1, opt_.workers); ++i) {
+    threads_.emplace_back([this](std::stop_token st) { WorkerLoop(st); });
+  }
+}
+
+void PodController::Stop() {
+  for (auto& t : threads_) t.request_stop();
+  queue_.ShutDown();
+  cv_.notify_all();
+  threads_.clear();  // joins
+}
+
+void PodController::OnSync(const std::vector<json::value>& items) {
+  std::set<std::string> seen;
+  for (const auto& pod : items) {
+    std::string uid = api::PodUid(pod);
+    if (uid.empty()) continue;
+    seen.insert(uid);
+    store_.Upsert(pod);
+    queue_.Add(uid);
+  }
+  for (const auto& uid : store_.Uids()) {
+    if (seen.count(uid)) continue;
+    store_.MarkDeleted(uid);
+    queue_.Add(uid);
+  }
+  if (!synced_.exchange(true)) {
+    Log()->info("initial list: {} pods bound to node {}", items.size(), opt_.node_name);
+    cv_.notify_all();
+  }
+}
+
+void PodController::OnEvent(kube::WatchEventType type, const json::value& pod) {
+  std::string uid = api::PodUid(pod);
+  if (uid.empty()) return;
+  if (type == kube::WatchEventType::kDeleted) {
+    store_.MarkDeleted(uid);
+    queue_.Add(uid);
+  } else if (store_.Upsert(pod)) {
+    queue_.Add(uid);
+  }
+}
+
+void PodController::WatchLoopThread(std::stop_token stop) {
+  kube::WatchLoopOptions wo;
+  wo.field_selector = "spec.nodeName=" + opt_.node_name;
+  kube::WatchHandlers h;
+  h.on_sync = [this](const std::vector<json::value>& items, const std::string&) { OnSync(items); };
+  h.on_event = [this](kube::WatchEventType t, const json::value& o) { OnEvent(t, o); };
+  log::RateLimiter limiter(std::chrono::seconds(30));
+  h.on_error = [&](const Status& e) {
+    if (limiter.Allow()) Log()->warn("pod watch: {}", e.ToString());
+  };
+  Status st = kube::WatchLoop(kube_, kube::PodsPath(""), wo, h, stop);
+  if (!st.ok()) Log()->error("pod watch ended: {}", st.ToString());
+}
+
+void PodController::WorkerLoop(std::stop_token stop) {
+  while (auto key = queue_.Get(stop)) {
+    Status st = Reconcile(*key);
+    if (st.ok()) {
+      queue_.Forget(*key);
+    } else {
+      auto delay = queue_.AddRateLimited(*key);
+      Log()->debug("pod {}: {} (retry in {} ms)", *key, st.ToString(), delay.count());
+    }
+    queue_.Done(*key);
+  }
+}
+
+void PodController::StatusLoop(std::stop_token stop) {
+  {
+    std::unique_lock l(mu_);
+    cv_.wait(l, stop, [&] { return synced_.load(); });
+  }
+  auto backoff = std::chrono::milliseconds(500);
+  log::RateLimiter limiter(std::chrono::seconds(30));
+  while (!stop.stop_requested() && !adopted_) {
+    Status st = Adopt();
+    if (st.ok()) break;
+    if (limiter.Allow()) Log()->warn("waiting for interLink to adopt running pods: {}", st.ToString());
+    std::unique_lock l(mu_);
+    cv_.wait_for(l, stop, backoff, [] { return false; });
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+  }
+  while (!stop.stop_requested()) {
+    auto next = std::chrono::steady_clock::now() + opt_.status_interval;
+    Status st = SyncStatuses();
+    if (!st.ok() && limiter.Allow()) Log()->warn("status sync: {}", st.ToString());
+    std::unique_lock l(mu_);
+    cv_.wait_until(l, stop, next, [] { return false; });
+  }
+}
+
+Status PodController::SyncStatuses() {
+  auto uids = store_.StatusUids();
+  if (uids.empty()) return Status::Ok();
+  auto pods = store_.StatusQuery(uids);
+  ++stats_.status_calls;
+  auto reports = interlink_.GetStatus(pods);
+  if (!reports.ok()) {
+    ++stats_.status_call_failures;
+    if (on_interlink_error_) on_interlink_error_();
+    return reports.status();
+  }
+  auto now = std::chrono::steady_clock::now();
+  std::set<std::string> answered;
+  for (const auto& r : *reports) answered.insert(r.uid);
+  for (const auto& uid : store_.ApplyReports(*reports, now)) queue_.Add(uid);
+  for (const auto& uid : store_.MarkMissing(uids, answered, now, opt_.lost_grace)) {
+    Log()->warn("pod {}: the backend no longer reports it; marking it lost", uid);
+    queue_.Add(uid);
+  }
+  return Status::Ok();
+}
+
+Status PodController::DeleteOrphan(const std::string& uid, const std::string& ns,
+                                   const std::string& name) {
+  json::object pod{{"apiVersion", "v1"},
+                   {"kind", "Pod"},
+                   {"metadata", {{"name", name}, {"namespace", ns}, {"uid", uid}}},
+                   {"spec", {{"nodeName", opt_.node_name}, {"containers", json::array{}}}}};
+  Status st = interlink_.Delete(pod);
+  if (st.ok() || st.code() == StatusCode::kNotFound) {
+    Log()->info("deleted {}/{} ({}) from the backend: it no longer exists in Kubernetes", ns, name, uid);
+    ++stats_.orphans_deleted;
+    state_.Remove(uid);
+    return Status::Ok();
+  }
+  return st;
+}
+
+Status PodController::Adopt() {
+  // 1. Which listed pods does the backend already run? One batched call.
+  std::vector<std::string> uids;
+  for (const auto& uid : store_.Uids()) {
+    auto r = store_.Get(uid);
+    if (r && r->backend == BackendState::kNone) uids.push_back(uid);
+  }
+  std::set<std::string> known;
+  if (!uids.empty()) {
+    auto reports = interlink_.GetStatus(store_.StatusQuery(uids));
+    if (!reports.ok()) return reports.status();
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& rep : *reports) known.insert(rep.uid);
+    store_.ApplyReports(*reports, now);
+    for (const auto& uid : uids) {
+      store_.Update(uid, [&](PodRecord& r) {
+        // A JobID annotation means it was sent before; the backend's list is the proof.
+        if (known.count(uid) || !r.job_id.empty()) {
+          r.backend = BackendState::kCreated;
+          r.sent_at = now;
+          ++stats_.adopted;
+        }
+      });
+      queue_.Add(uid);
+    }
+  }
+  // 2. Pods the backend (or our journal) knows that Kubernetes no longer has.
+  std::set<std::string> in_api;
+  for (const auto& uid : store_.Uids()) {
+    if (auto r = store_.Get(uid); r && !r->api_deleted) in_api.insert(uid);
+  }
+  if (auto all = interlink_.GetStatus({}); all.ok()) {
+    for (const auto& rep : *all) {
+      if (!rep.uid.empty() && !in_api.count(rep.uid)) {
+        Status st = DeleteOrphan(rep.uid, rep.ns, rep.name);
+        if (!st.ok()) return st;
+      }
+    }
+  } else {
+    Log()->debug("interLink cannot list its pods: {}", all.status().ToString());
+  }
+  for (const auto& [uid, ref] : state_.Entries()) {
+    if (in_api.count(uid)) continue;
+    Status st = DeleteOrphan(uid, ref.ns, ref.name);
+    if (!st.ok()) return st;
+  }
+  adopted_ = true;
+  Log()->info("adoption done: {} pods already in the backend, {} orphans deleted",
+              stats_.adopted.load(), stats_.orphans_deleted.load());
+  return Status::Ok();
+}
+
+}  // namespace il::vk

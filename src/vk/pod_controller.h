@@ -1,0 +1,114 @@
+// PodController: keeps the pods bound to this node and the backend in step.
+//
+//   watch  list+watch of pods with spec.nodeName=<node> (kube::WatchLoop) feeds the
+//          PodStore and the work queue;
+//   workers (a few threads) run Reconcile(uid): send new pods to /create (after gathering
+//          ConfigMaps, Secrets, tokens and resolving env), write status changes with one
+//          strategic-merge PATCH on pods/status, and finish deletions (/delete, then a
+//          grace-0 DELETE with a UID precondition); failures back off per pod;
+//   status every StatusSyncIntervalMs one batched /status call for all pods in the
+//          backend; changed reports are queued for their PATCH.
+//
+// Restart safety: nothing is created until Adopt() has asked the backend which of the
+// listed pods it already runs (those are adopted, not re-created) and has deleted from the
+// backend the pods that vanished from Kubernetes meanwhile (the backend's own list and
+// the StateFile).
+//
+// Thread-safety: Start/Stop from the owner; the step functions are thread-safe and are
+// public so unit tests can drive them without threads.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/kube_api.h"
+#include "vk/event_recorder.h"
+#include "vk/interlink_client.h"
+#include "vk/object_source.h"
+#include "vk/pod_resources.h"
+#include "vk/pod_store.h"
+#include "vk/state_file.h"
+#include "vk/work_queue.h"
+
+namespace il::vk {
+
+struct PodControllerOptions {
+  std::string node_name;
+  std::string host_ip = "127.0.0.1";
+  int workers = 8;
+  std::chrono::milliseconds status_interval{500};
+  // A pod the backend stops reporting for this long is marked lost (Failed).
+  std::chrono::seconds lost_grace{30};
+  CreateOptions create;
+};
+
+struct PodControllerStats {
+  std::atomic<uint64_t> creates{0}, create_failures{0}, deletes{0}, status_patches{0},
+      status_calls{0}, status_call_failures{0}, adopted{0}, orphans_deleted{0};
+};
+
+class PodController {
+ public:
+  PodController(kube::KubeApi& kube, InterlinkApi& interlink, ObjectSource& objects,
+                EventSink& events, StateFile& state, PodControllerOptions options);
+  ~PodController();
+
+  void Start();
+  void Stop();
+  // Called after each failed /status call (the node controller pings at once).
+  void SetOnInterlinkError(std::function<void()> fn) { on_interlink_error_ = std::move(fn); }
+
+  // --- steps (public for tests) ---
+  void OnSync(const std::vector<boost::json::value>& items);
+  void OnEvent(kube::WatchEventType type, const boost::json::value& pod);
+  Status Reconcile(const std::string& uid);
+  Status SyncStatuses();
+  Status Adopt();
+  bool adopted() const { return adopted_; }
+
+  PodStore& store() { return store_; }
+  WorkQueue& queue() { return queue_; }
+  const PodControllerStats& stats() const { return stats_; }
+  const PodControllerOptions& options() const { return opt_; }
+
+ private:
+  Status Create(const PodRecord& r);
+  Status HandleDeletion(const PodRecord& r);
+  Status HandleGone(const PodRecord& r);
+  Status PatchStatus(const std::string& uid);
+  void PatchJobId(const PodRecord& r);
+  void Announce(const PodRecord& r, const boost::json::object& status);
+  Status DeleteOrphan(const std::string& uid, const std::string& ns, const std::string& name);
+  void WorkerLoop(std::stop_token stop);
+  void StatusLoop(std::stop_token stop);
+  void WatchLoopThread(std::stop_token stop);
+
+  kube::KubeApi& kube_;
+  InterlinkApi& interlink_;
+  ObjectSource& objects_;
+  EventSink& events_;
+  StateFile& state_;
+  PodControllerOptions opt_;
+  PodStore store_;
+  WorkQueue queue_;
+  PodControllerStats stats_;
+  std::atomic<bool> synced_{false};
+  std::atomic<bool> adopted_{false};
+  std::function<void()> on_interlink_error_;
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::vector<std::jthread> threads_;
+};
+
+// Whether a /create or /delete error is worth retrying (interLink or the sidecar could not
+// be reached, auth not ready, throttled) rather than a verdict on the pod.
+bool IsTransient(const Status& s);
+
+}  // namespace il::vk

@@ -1,0 +1,241 @@
+#include "vk/pod_store.h"
+
+#include "api/pod.h"
+#include "vk/pod_resources.h"
+#include "vk/status_mapper.h"
+
+namespace il::vk {
+namespace json = boost::json;
+
+namespace {
+
+json::array TrimContainers(const json::array& list, bool keep_resources) {
+  json::array out;
+  for (const auto& c : list) {
+    json::object o{{"name", api::GetString(c, {"name"})}, {"image", api::GetString(c, {"image"})}};
+    if (keep_resources) {
+      if (const auto* r = api::Find(c, {"resources"})) o["resources"] = *r;
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+void Copy(const json::object& from, json::object& to, std::initializer_list<const char*> keys) {
+  for (const char* k : keys) {
+    if (const auto* v = from.if_contains(k)) to[k] = *v;
+  }
+}
+
+}  // namespace
+
+json::value TrimPod(const json::value& pod) {
+  json::object out{{"apiVersion", "v1"}, {"kind", "Pod"}};
+  json::object md;
+  if (const auto* m = api::Find(pod, {"metadata"}); m && m->is_object()) {
+    Copy(m->as_object(), md, {"name", "namespace", "uid", "resourceVersion", "creationTimestamp",
+                              "deletionTimestamp", "deletionGracePeriodSeconds"});
+    if (const auto* a = m->as_object().if_contains("annotations"); a && a->is_object()) {
+      json::object ann = a->as_object();
+      ann.erase("kubectl.kubernetes.io/last-applied-configuration");
+      if (!ann.empty()) md["annotations"] = std::move(ann);
+    }
+  }
+  out["metadata"] = std::move(md);
+  json::object spec;
+  if (const auto* s = api::Find(pod, {"spec"}); s && s->is_object()) {
+    Copy(s->as_object(), spec, {"nodeName", "restartPolicy", "terminationGracePeriodSeconds",
+                                "serviceAccountName", "readinessGates"});
+  }
+  spec["containers"] = TrimContainers(api::Containers(pod), true);
+  if (!api::InitContainers(pod).empty()) {
+    spec["initContainers"] = TrimContainers(api::InitContainers(pod), true);
+  }
+  out["spec"] = std::move(spec);
+  if (const auto* st = api::Find(pod, {"status"})) out["status"] = *st;
+  return out;
+}
+
+json::value StatusQueryPod(const PodRecord& r) {
+  json::object md{{"name", r.name}, {"namespace", r.ns}, {"uid", r.uid}};
+  if (const auto* a = api::Find(r.view, {"metadata", "annotations"})) md["annotations"] = *a;
+  json::object spec{{"containers", TrimContainers(api::Containers(r.view), false)}};
+  if (!api::InitContainers(r.view).empty()) {
+    spec["initContainers"] = TrimContainers(api::InitContainers(r.view), false);
+  }
+  std::string phase = api::GetString(r.view, {"status", "phase"});
+  return json::object{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", std::move(md)},
+                      {"spec", std::move(spec)},
+                      {"status", {{"phase", phase.empty() ? "Pending" : phase}}}};
+}
+
+bool NewerVersion(const std::string& a, const std::string& b) {
+  if (b.empty()) return true;
+  try {
+    return std::stoull(a) >= std::stoull(b);
+  } catch (const std::exception&) {
+    return true;
+  }
+}
+
+bool PodStore::Upsert(const json::value& pod) {
+  std::string uid = api::PodUid(pod);
+  std::string rv = api::GetString(pod, {"metadata", "resourceVersion"});
+  std::lock_guard l(mu_);
+  auto [it, inserted] = pods_.try_emplace(uid);
+  PodRecord& r = it->second;
+  if (!inserted &&
+      !NewerVersion(rv, api::GetString(r.view, {"metadata", "resourceVersion"}))) {
+    return false;
+  }
+  if (inserted) {
+    r.uid = uid;
+    r.ns = api::PodNamespace(pod);
+    r.name = api::PodName(pod);
+    r.observed_at = std::chrono::steady_clock::now();
+  }
+  r.view = TrimPod(pod);
+  if (r.backend == BackendState::kNone || r.full.empty()) {
+    // Needed for /create; after that only for /delete, and the spec is immutable.
+    r.full = json::serialize(PodForBackend(pod));
+  }
+  if (auto jid = api::Annotation(pod, "JobID")) {
+    r.job_id_written = true;
+    if (r.job_id.empty()) r.job_id = *jid;
+  }
+  r.api_deleted = false;
+  return true;
+}
+
+void PodStore::UpdateView(const std::string& uid, const json::value& pod) {
+  std::lock_guard l(mu_);
+  auto it = pods_.find(uid);
+  if (it == pods_.end()) return;
+  if (NewerVersion(api::GetString(pod, {"metadata", "resourceVersion"}),
+                   api::GetString(it->second.view, {"metadata", "resourceVersion"}))) {
+    it->second.view = TrimPod(pod);
+  }
+}
+
+void PodStore::MarkDeleted(const std::string& uid) {
+  std::lock_guard l(mu_);
+  if (auto it = pods_.find(uid); it != pods_.end()) it->second.api_deleted = true;
+}
+
+std::optional<PodRecord> PodStore::Get(const std::string& uid) const {
+  std::lock_guard l(mu_);
+  auto it = pods_.find(uid);
+  if (it == pods_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<PodRecord> PodStore::FindByName(const std::string& ns,
+                                              const std::string& name) const {
+  std::lock_guard l(mu_);
+  for (const auto& [uid, r] : pods_) {
+    if (r.ns == ns && r.name == name && !r.api_deleted) return r;
+  }
+  return std::nullopt;
+}
+
+bool PodStore::Update(const std::string& uid, const std::function<void(PodRecord&)>& fn) {
+  std::lock_guard l(mu_);
+  auto it = pods_.find(uid);
+  if (it == pods_.end()) return false;
+  fn(it->second);
+  return true;
+}
+
+void PodStore::Erase(const std::string& uid) {
+  std::lock_guard l(mu_);
+  pods_.erase(uid);
+}
+
+std::vector<std::string> PodStore::Uids() const {
+  std::lock_guard l(mu_);
+  std::vector<std::string> out;
+  out.reserve(pods_.size());
+  for (const auto& [uid, r] : pods_) out.push_back(uid);
+  return out;
+}
+
+std::vector<std::string> PodStore::StatusUids() const {
+  std::lock_guard l(mu_);
+  std::vector<std::string> out;
+  for (const auto& [uid, r] : pods_) {
+    if (r.api_deleted || r.lost) continue;
+    if (r.backend != BackendState::kCreated && r.backend != BackendState::kCreating) continue;
+    if (IsTerminalPhase(api::GetString(r.view, {"status", "phase"}))) continue;
+    out.push_back(uid);
+  }
+  return out;
+}
+
+std::vector<json::value> PodStore::StatusQuery(const std::vector<std::string>& uids) const {
+  std::lock_guard l(mu_);
+  std::vector<json::value> out;
+  out.reserve(uids.size());
+  for (const auto& uid : uids) {
+    if (auto it = pods_.find(uid); it != pods_.end()) out.push_back(StatusQueryPod(it->second));
+  }
+  return out;
+}
+
+std::vector<std::string> PodStore::ApplyReports(const std::vector<api::PodStatus>& reports,
+                                                std::chrono::steady_clock::time_point now) {
+  std::vector<std::string> changed;
+  std::lock_guard l(mu_);
+  for (const auto& rep : reports) {
+    auto it = pods_.find(rep.uid);
+    if (it == pods_.end()) continue;
+    PodRecord& r = it->second;
+    r.last_seen = now;
+    r.seen = true;
+    if (r.job_id.empty() && !rep.jid.empty()) r.job_id = rep.jid;
+    bool same = r.reported && json::value(r.reported->containers) == json::value(rep.containers) &&
+                json::value(r.reported->init_containers) == json::value(rep.init_containers) &&
+                r.reported->pod_ip == rep.pod_ip;
+    if (!same) {
+      r.reported = rep;
+      changed.push_back(rep.uid);
+    }
+  }
+  return changed;
+}
+
+std::vector<std::string> PodStore::MarkMissing(const std::vector<std::string>& asked,
+                                               const std::set<std::string>& answered,
+                                               std::chrono::steady_clock::time_point now,
+                                               std::chrono::seconds grace) {
+  std::vector<std::string> lost;
+  std::lock_guard l(mu_);
+  for (const auto& uid : asked) {
+    if (answered.count(uid)) continue;
+    auto it = pods_.find(uid);
+    if (it == pods_.end()) continue;
+    PodRecord& r = it->second;
+    if (r.backend != BackendState::kCreated || r.lost) continue;
+    auto ref = r.seen ? r.last_seen : r.sent_at;
+    if (now - ref > grace) {
+      r.lost = true;
+      lost.push_back(uid);
+    }
+  }
+  return lost;
+}
+
+std::vector<json::value> PodStore::Views() const {
+  std::lock_guard l(mu_);
+  std::vector<json::value> out;
+  for (const auto& [uid, r] : pods_) {
+    if (!r.api_deleted) out.push_back(r.view);
+  }
+  return out;
+}
+
+size_t PodStore::size() const {
+  std::lock_guard l(mu_);
+  return pods_.size();
+}
+
+}  // namespace il::vk

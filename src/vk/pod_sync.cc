@@ -1,0 +1,219 @@
+// PodController's per-pod steps: create, status PATCH, deletion (see pod_controller.h).
+#include "api/pod.h"
+#include "core/log.h"
+#include "kube/api_error.h"
+#include "kube/paths.h"
+#include "vk/pod_controller.h"
+#include "vk/status_mapper.h"
+
+namespace il::vk {
+namespace json = boost::json;
+
+namespace {
+std::shared_ptr<spdlog::logger> Log() {
+  static auto l = log::Logger("vk.pods");
+  return l;
+}
+EventRef Ref(const PodRecord& r) { return {r.ns, r.name, r.uid}; }
+std::string Key(const PodRecord& r) { return r.ns + "/" + r.name; }
+json::value ParseFull(const PodRecord& r) {
+  auto v = api::ParseJson(r.full);
+  return v.ok() ? *v : json::value(json::object{});
+}
+}  // namespace
+
+Status PodController::Reconcile(const std::string& uid) {
+  auto rec = store_.Get(uid);
+  if (!rec) return Status::Ok();
+  if (rec->api_deleted) return HandleGone(*rec);
+  if (api::Find(rec->view, {"metadata", "deletionTimestamp"})) return HandleDeletion(*rec);
+  std::string phase = api::GetString(rec->view, {"status", "phase"});
+  switch (rec->backend) {
+    case BackendState::kNone:
+      if (IsTerminalPhase(phase)) return Status::Ok();  // finished before we met it
+      if (!adopted_) return Unavailable("waiting for start-up adoption");
+      return Create(*rec);
+    case BackendState::kCreating:
+      return Create(*rec);
+    case BackendState::kCreated:
+      if (!rec->job_id_written && !rec->job_id.empty()) PatchJobId(*rec);
+      return PatchStatus(uid);
+    case BackendState::kFailed:
+    case BackendState::kDeleted:
+      return PatchStatus(uid);
+  }
+  return Status::Ok();
+}
+
+Status PodController::Create(const PodRecord& r) {
+  std::string reason;
+  std::vector<std::string> warnings;
+  auto req = BuildCreateRequest(ParseFull(r), objects_, opt_.create, &reason, &warnings);
+  for (const auto& w : warnings) events_.Record(Ref(r), "Warning", "InvalidEnvironmentVariableNames", w);
+  if (!req.ok()) {
+    if (req.status().code() == StatusCode::kFailedPrecondition) {
+      // A missing ConfigMap/Secret: tell the user, keep the pod Pending, retry later.
+      events_.Record(Ref(r), "Warning", reason, req.status().message());
+      store_.Update(r.uid, [&](PodRecord& x) {
+        x.config_error_reason = reason == "FailedMount" ? "ContainerCreating" : reason;
+        x.config_error_message = req.status().message();
+      });
+      (void)PatchStatus(r.uid);
+    }
+    return req.status();
+  }
+  store_.Update(r.uid, [](PodRecord& x) {
+    x.backend = BackendState::kCreating;
+    x.config_error_reason.clear();
+    x.config_error_message.clear();
+  });
+  state_.Add(r.uid, r.ns, r.name);
+  auto res = interlink_.Create(*req);
+  if (!res.ok()) {
+    ++stats_.create_failures;
+    events_.Record(Ref(r), "Warning", "ProviderCreateFailed", res.status().message());
+    if (IsTransient(res.status())) return res.status();
+    Log()->warn("pod {}: the backend rejected it: {}", Key(r), res.status().ToString());
+    store_.Update(r.uid, [&](PodRecord& x) {
+      x.backend = BackendState::kFailed;
+      x.create_error = res.status().message();
+    });
+    return PatchStatus(r.uid);
+  }
+  ++stats_.creates;
+  std::string jid = (res->pod_uid.empty() || res->pod_uid == r.uid) ? res->pod_jid : "";
+  store_.Update(r.uid, [&](PodRecord& x) {
+    x.backend = BackendState::kCreated;
+    if (!jid.empty()) x.job_id = jid;
+    x.sent_at = std::chrono::steady_clock::now();
+  });
+  Log()->debug("pod {} sent to the backend, job {}", Key(r), jid);
+  if (!jid.empty() && !r.job_id_written) {
+    auto updated = store_.Get(r.uid);
+    if (updated) PatchJobId(*updated);
+  }
+  // The first status is written once the backend had a chance to report (one or two
+  // sync rounds), which saves a PATCH per pod on fast backends.
+  queue_.AddAfter(r.uid, opt_.status_interval * 2 + std::chrono::milliseconds(100));
+  return Status::Ok();
+}
+
+void PodController::PatchJobId(const PodRecord& r) {
+  json::object patch{{"metadata", {{"annotations", {{"JobID", r.job_id}}}}}};
+  auto res = kube_.Patch(kube::PodPath(r.ns, r.name), kube::PatchType::kMerge, patch);
+  if (res.ok()) {
+    store_.Update(r.uid, [](PodRecord& x) { x.job_id_written = true; });
+    store_.UpdateView(r.uid, *res);
+  } else if (!kube::IsNotFound(res.status())) {
+    Log()->debug("pod {}: cannot write the JobID annotation: {}", Key(r), res.status().ToString());
+  }
+}
+
+Status PodController::PatchStatus(const std::string& uid) {
+  auto r = store_.Get(uid);
+  if (!r || r->api_deleted) return Status::Ok();
+  std::string phase = api::GetString(r->view, {"status", "phase"});
+  if (IsTerminalPhase(phase)) return Status::Ok();  // never overwrite a final status
+  PodFacts facts;
+  facts.host_ip = opt_.host_ip;
+  if (r->backend == BackendState::kFailed) facts.create_error = r->create_error;
+  facts.lost = r->lost;
+  facts.config_error_reason = r->config_error_reason;
+  facts.config_error_message = r->config_error_message;
+  facts.now = std::chrono::system_clock::now();
+  json::object desired = MapPodStatus(r->view, r->reported, facts);
+  static const json::object kEmpty;
+  const auto* cur = api::Find(r->view, {"status"});
+  if (PodStatusFingerprint(desired) ==
+      PodStatusFingerprint(cur && cur->is_object() ? cur->as_object() : kEmpty)) {
+    return Status::Ok();
+  }
+  auto res = kube_.Patch(kube::PodStatusPath(r->ns, r->name), kube::PatchType::kStrategicMerge,
+                         json::object{{"status", desired}});
+  if (!res.ok()) {
+    if (kube::IsNotFound(res.status())) return Status::Ok();  // the watch will tell
+    return res.status().WithContext("PATCH status of " + Key(*r));
+  }
+  ++stats_.status_patches;
+  Announce(*r, desired);
+  store_.UpdateView(uid, *res);
+  Log()->debug("pod {} status: {}", Key(*r), json::value_to<std::string>(desired["phase"]));
+  return Status::Ok();
+}
+
+void PodController::Announce(const PodRecord& r, const json::object& status) {
+  std::vector<std::string> started;
+  for (const char* key : {"initContainerStatuses", "containerStatuses"}) {
+    const auto* list = status.if_contains(key);
+    if (!list || !list->is_array()) continue;
+    for (const auto& c : list->as_array()) {
+      std::string name = api::GetString(c, {"name"});
+      bool ran = api::Find(c, {"state", "running"}) ||
+                 (api::Find(c, {"state", "terminated"}) &&
+                  api::GetString(c, {"state", "terminated", "reason"}) != "ContainerStatusUnknown");
+      if (ran && !r.started.count(name)) started.push_back(name);
+    }
+  }
+  if (started.empty()) return;
+  store_.Update(r.uid, [&](PodRecord& x) { x.started.insert(started.begin(), started.end()); });
+  for (const auto& name : started) {
+    events_.Record(Ref(r), "Normal", "Started", "Started container " + name);
+  }
+}
+
+Status PodController::HandleDeletion(const PodRecord& r) {
+  if (!adopted_) return Unavailable("waiting for start-up adoption");
+  bool in_backend = r.backend == BackendState::kCreating || r.backend == BackendState::kCreated ||
+                    r.backend == BackendState::kFailed || !r.job_id.empty();
+  if (in_backend && r.backend != BackendState::kDeleted) {
+    if (!r.deletion_started) {
+      store_.Update(r.uid, [](PodRecord& x) { x.deletion_started = true; });
+      if (!IsTerminalPhase(api::GetString(r.view, {"status", "phase"}))) {
+        events_.Record(Ref(r), "Normal", "Killing", "Stopping the pod in the backend");
+      }
+    }
+    Status st = interlink_.Delete(ParseFull(r));
+    if (st.ok() || st.code() == StatusCode::kNotFound) {
+      ++stats_.deletes;
+      store_.Update(r.uid, [](PodRecord& x) { x.backend = BackendState::kDeleted; });
+      state_.Remove(r.uid);
+    } else {
+      auto deadline = api::ParseRfc3339(api::GetString(r.view, {"metadata", "deletionTimestamp"}));
+      if (!deadline || std::chrono::system_clock::now() < *deadline) {
+        events_.Record(Ref(r), "Warning", "ProviderDeleteFailed", st.message());
+        return st;
+      }
+      // Grace period over: Kubernetes gets its answer now; the backend job is deleted
+      // once interLink answers again (HandleGone keeps trying).
+      Log()->warn("pod {}: grace period over while the backend cannot delete it: {}", Key(r),
+                  st.ToString());
+    }
+  }
+  kube::DeleteOptions del;
+  del.grace_period_seconds = 0;
+  del.precondition_uid = r.uid;
+  auto res = kube_.Delete(kube::PodPath(r.ns, r.name), del);
+  if (!res.ok() && !kube::IsNotFound(res.status()) && !kube::IsConflict(res.status())) {
+    return res.status().WithContext("DELETE " + Key(r));
+  }
+  return Status::Ok();
+}
+
+Status PodController::HandleGone(const PodRecord& r) {
+  bool in_backend = r.backend == BackendState::kCreating || r.backend == BackendState::kCreated ||
+                    r.backend == BackendState::kFailed ||
+                    (r.backend == BackendState::kNone && !r.job_id.empty());
+  if (in_backend) {
+    Status st = interlink_.Delete(ParseFull(r));
+    if (!st.ok() && st.code() != StatusCode::kNotFound) return st;
+    ++stats_.deletes;
+  } else if (r.backend == BackendState::kNone && !adopted_) {
+    return Unavailable("waiting for start-up adoption");
+  }
+  state_.Remove(r.uid);
+  store_.Erase(r.uid);
+  queue_.Forget(r.uid);
+  return Status::Ok();
+}
+
+}  // namespace il::vk

@@ -1,0 +1,370 @@
+#include "vk/vk_config.h"
+
+#include "api/types.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace il::vk {
+namespace {
+
+Status KeyError(const std::string& origin, const std::string& key, const std::string& what) {
+  return InvalidArgument(origin + ": key '" + key + "': " + what);
+}
+
+Result<std::string> Str(const YAML::Node& n, const std::string& origin, const std::string& key) {
+  if (!n || n.IsNull()) return std::string();
+  if (!n.IsScalar()) return KeyError(origin, key, "must be a scalar value");
+  return n.Scalar();
+}
+
+Result<bool> Bool(const YAML::Node& n, const std::string& origin, const std::string& key) {
+  IL_ASSIGN_OR_RETURN(std::string v, Str(n, origin, key));
+  if (v == "true" || v == "True" || v == "yes" || v == "1") return true;
+  if (v == "false" || v == "False" || v == "no" || v == "0" || v.empty()) return false;
+  return KeyError(origin, key, "must be true or false, got '" + v + "'");
+}
+
+Result<long long> Int(const std::string& v, const std::string& origin, const std::string& key,
+                      long long min, long long max) {
+  try {
+    size_t pos = 0;
+    long long x = std::stoll(v, &pos);
+    if (pos != v.size() || x < min || x > max) throw std::out_of_range("range");
+    return x;
+  } catch (const std::exception&) {
+    return KeyError(origin, key, "must be an integer between " + std::to_string(min) + " and " +
+                                     std::to_string(max) + ", got '" + v + "'");
+  }
+}
+
+Result<double> Double(const std::string& v, const std::string& origin, const std::string& key) {
+  try {
+    size_t pos = 0;
+    double x = std::stod(v, &pos);
+    if (pos != v.size() || !(x > 0) || x > 1e6) throw std::out_of_range("range");
+    return x;
+  } catch (const std::exception&) {
+    return KeyError(origin, key, "must be a positive number, got '" + v + "'");
+  }
+}
+
+// Checks that a YAML map has only the given sub-keys.
+Status OnlyKeys(const YAML::Node& n, const std::string& origin, const std::string& key,
+                const std::set<std::string>& allowed) {
+  if (!n.IsMap()) return KeyError(origin, key, "must be a mapping");
+  for (const auto& kv : n) {
+    auto k = kv.first.as<std::string>();
+    if (!allowed.count(k)) return KeyError(origin, key + "." + k, "unknown key");
+  }
+  return Status::Ok();
+}
+
+Status CheckQuantity(const std::string& v, const std::string& origin, const std::string& key) {
+  if (!v.empty() && !IsQuantity(v)) return KeyError(origin, key, "not a quantity: '" + v + "'");
+  return Status::Ok();
+}
+
+Status ApplyResources(const YAML::Node& n, const std::string& origin, NodeResources* r) {
+  IL_RETURN_IF_ERROR(OnlyKeys(n, origin, "Resources", {"CPU", "Memory", "Pods", "Accelerators"}));
+  for (auto [key, dst] : {std::pair{"CPU", &r->cpu}, {"Memory", &r->memory}, {"Pods", &r->pods}}) {
+    IL_ASSIGN_OR_RETURN(std::string v, Str(n[key], origin, std::string("Resources.") + key));
+    IL_RETURN_IF_ERROR(CheckQuantity(v, origin, std::string("Resources.") + key));
+    if (!v.empty()) *dst = v;
+  }
+  if (auto acc = n["Accelerators"]; acc && !acc.IsNull()) {
+    if (!acc.IsSequence()) return KeyError(origin, "Resources.Accelerators", "must be a list");
+    for (const auto& a : acc) {
+      IL_RETURN_IF_ERROR(OnlyKeys(a, origin, "Resources.Accelerators[]",
+                                  {"ResourceType", "Model", "Available"}));
+      Accelerator x;
+      IL_ASSIGN_OR_RETURN(x.resource_type, Str(a["ResourceType"], origin, "ResourceType"));
+      IL_ASSIGN_OR_RETURN(x.model, Str(a["Model"], origin, "Model"));
+      IL_ASSIGN_OR_RETURN(std::string avail, Str(a["Available"], origin, "Available"));
+      if (!avail.empty()) x.available = avail;
+      IL_RETURN_IF_ERROR(Int(x.available, origin, "Resources.Accelerators[].Available", 0,
+                             1 << 30).status());
+      if (x.resource_type.empty()) {
+        return KeyError(origin, "Resources.Accelerators[].ResourceType", "must be set");
+      }
+      r->accelerators.push_back(std::move(x));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ApplyTaints(const YAML::Node& n, const std::string& origin, std::vector<Taint>* out) {
+  if (n.IsNull()) return Status::Ok();
+  if (!n.IsSequence()) return KeyError(origin, "NodeTaints", "must be a list");
+  for (const auto& t : n) {
+    IL_RETURN_IF_ERROR(OnlyKeys(t, origin, "NodeTaints[]", {"Key", "Value", "Effect"}));
+    Taint x;
+    IL_ASSIGN_OR_RETURN(x.key, Str(t["Key"], origin, "NodeTaints[].Key"));
+    IL_ASSIGN_OR_RETURN(x.value, Str(t["Value"], origin, "NodeTaints[].Value"));
+    IL_ASSIGN_OR_RETURN(std::string effect, Str(t["Effect"], origin, "NodeTaints[].Effect"));
+    // Upstream maps an unknown effect to NoSchedule; so do we.
+    x.effect = (effect == "PreferNoSchedule" || effect == "NoExecute") ? effect : "NoSchedule";
+    if (x.key.empty()) return KeyError(origin, "NodeTaints[].Key", "must be set");
+    out->push_back(std::move(x));
+  }
+  return Status::Ok();
+}
+
+Status ApplyLabels(const YAML::Node& n, const std::string& origin,
+                   std::map<std::string, std::string>* out) {
+  if (n.IsNull()) return Status::Ok();
+  if (n.IsMap()) {  // also accept a plain map
+    for (const auto& kv : n) (*out)[kv.first.as<std::string>()] = kv.second.as<std::string>("");
+    return Status::Ok();
+  }
+  if (!n.IsSequence()) return KeyError(origin, "NodeLabels", "must be a list of \"key=value\"");
+  for (const auto& l : n) {
+    IL_ASSIGN_OR_RETURN(std::string s, Str(l, origin, "NodeLabels[]"));
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return KeyError(origin, "NodeLabels", "entry '" + s + "' is not key=value");
+    }
+    (*out)[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  return Status::Ok();
+}
+
+// One top-level VK key.
+Status ApplyKey(const std::string& k, const YAML::Node& n, const std::string& origin,
+                VkConfig* c) {
+  auto str = [&](std::string* dst) -> Status {
+    IL_ASSIGN_OR_RETURN(std::string v, Str(n, origin, k));
+    *dst = v;
+    return Status::Ok();
+  };
+  auto integer = [&](int* dst, long long min, long long max) -> Status {
+    IL_ASSIGN_OR_RETURN(std::string v, Str(n, origin, k));
+    if (v.empty()) return Status::Ok();
+    IL_ASSIGN_OR_RETURN(long long x, Int(v, origin, k, min, max));
+    *dst = static_cast<int>(x);
+    return Status::Ok();
+  };
+  if (k == "NodeName") return str(&c->node_name);
+  if (k == "KubeletCertFile") return str(&c->kubelet_cert_file);
+  if (k == "KubeletKeyFile") return str(&c->kubelet_key_file);
+  if (k == "KubeletAddress") return str(&c->kubelet_address);
+  if (k == "KubeletPort") return integer(&c->kubelet_port, 1, 65535);
+  if (k == "StatusSyncIntervalMs") return integer(&c->status_sync_interval_ms, 10, 600000);
+  if (k == "PingIntervalSeconds") return integer(&c->ping_interval_seconds, 1, 3600);
+  if (k == "LeaseDurationSeconds") return integer(&c->lease_duration_seconds, 4, 3600);
+  if (k == "ClientBurst") return integer(&c->client_burst, 1, 100000);
+  if (k == "PodIP") return str(&c->internal_ip);
+  if (k == "StateFile") return str(&c->state_file);
+  if (k == "Kubeconfig") return str(&c->kubeconfig);
+  if (k == "KubernetesApiAddr") return str(&c->kubernetes_api_addr);
+  if (k == "KubernetesApiPort") return str(&c->kubernetes_api_port);
+  if (k == "KubernetesApiCaCrt") return str(&c->kubernetes_api_ca_crt);
+  if (k == "JobScriptBuilderURL") return str(&c->job_script_builder_url);
+  if (k == "VKConfigPath") return str(&c->provider_config);
+  if (k == "ClientQPS") {
+    IL_ASSIGN_OR_RETURN(std::string v, Str(n, origin, k));
+    if (!v.empty()) {
+      IL_ASSIGN_OR_RETURN(c->client_qps, Double(v, origin, k));
+    }
+    return Status::Ok();
+  }
+  if (k == "DisableProjectedVolumes") {
+    IL_ASSIGN_OR_RETURN(c->disable_projected_volumes, Bool(n, origin, k));
+    return Status::Ok();
+  }
+  if (k == "Resources") return ApplyResources(n, origin, &c->resources);
+  if (k == "NodeTaints") return ApplyTaints(n, origin, &c->taints);
+  if (k == "NodeLabels") return ApplyLabels(n, origin, &c->labels);
+  if (k == "HTTP") {
+    IL_RETURN_IF_ERROR(OnlyKeys(n, origin, k, {"Insecure", "CaCert"}));
+    IL_ASSIGN_OR_RETURN(c->http_insecure, Bool(n["Insecure"], origin, "HTTP.Insecure"));
+    IL_ASSIGN_OR_RETURN(c->http_ca_cert, Str(n["CaCert"], origin, "HTTP.CaCert"));
+    return Status::Ok();
+  }
+  if (k == "KubeletHTTP") {
+    IL_RETURN_IF_ERROR(OnlyKeys(n, origin, k, {"Insecure", "insecure", "ClientCAFile"}));
+    IL_ASSIGN_OR_RETURN(c->kubelet_client_ca_file,
+                        Str(n["ClientCAFile"], origin, "KubeletHTTP.ClientCAFile"));
+    return Status::Ok();
+  }
+  if (k == "PodCIDR") {
+    IL_RETURN_IF_ERROR(OnlyKeys(n, origin, k, {"Subnet", "MaxIP", "MinIP"}));
+    IL_ASSIGN_OR_RETURN(c->pod_cidr, Str(n["Subnet"], origin, "PodCIDR.Subnet"));
+    return Status::Ok();
+  }
+  // Accepted for compatibility with upstream files; no effect here (see the docs).
+  return Status::Ok();
+}
+
+std::string ReadFile(const std::string& path, Status* st) {
+  std::ifstream in(path);
+  if (!in) {
+    *st = NotFound("cannot read " + path);
+    return {};
+  }
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+Status ApplyEnv(const EnvLookup& env, VkConfig* c) {
+  auto get = [&](const char* name) -> std::optional<std::string> {
+    auto v = env(name);
+    if (v && v->empty()) return std::nullopt;
+    return v;
+  };
+  if (auto v = get("NODENAME")) c->node_name = *v;
+  if (auto v = get("VK_CONFIG_PATH")) c->provider_config = *v;
+  if (auto v = get("APISERVER_CERT_LOCATION")) c->kubelet_cert_file = *v;
+  if (auto v = get("APISERVER_KEY_LOCATION")) c->kubelet_key_file = *v;
+  if (auto v = get("APISERVER_CA_CERT_LOCATION")) c->kubelet_client_ca_file = *v;
+  if (auto v = get("KUBELET_URL")) c->kubelet_address = *v;
+  if (auto v = get("KUBELET_PORT")) {
+    IL_ASSIGN_OR_RETURN(long long p, Int(*v, "environment", "KUBELET_PORT", 1, 65535));
+    c->kubelet_port = static_cast<int>(p);
+  }
+  if (auto v = get("POD_IP")) c->internal_ip = *v;
+  if (auto v = get("VKUBELET_POD_IP")) c->internal_ip = *v;
+  // CUSTOMKUBECONF / KUBECONFIG / in-cluster are resolved by kube::ResolveClusterConfig.
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ApplyVkYaml(const std::string& yaml, const std::string& origin, VkConfig* c) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(origin + ": invalid YAML: " + e.what());
+  }
+  if (!root.IsDefined() || root.IsNull()) return Status::Ok();
+  if (!root.IsMap()) return InvalidArgument(origin + ": top level must be a mapping of keys");
+  const auto& vk_keys = KnownVkKeys();
+  try {
+    for (const auto& kv : root) {
+      auto k = kv.first.as<std::string>();
+      if (std::find(vk_keys.begin(), vk_keys.end(), k) == vk_keys.end()) continue;
+      IL_RETURN_IF_ERROR(ApplyKey(k, kv.second, origin, c));
+    }
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(origin + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+Status ApplyKnocConfig(const std::string& text, const std::string& origin,
+                       const std::string& node, NodeResources* r) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return InvalidArgument(origin + ": not a JSON object");
+  const auto* entry = v.as_object().if_contains(node);
+  if (!entry) return Status::Ok();  // the seed falls back to defaults
+  if (!entry->is_object()) return InvalidArgument(origin + ": entry '" + node + "' not an object");
+  for (auto [key, dst] : {std::pair{"cpu", &r->cpu}, {"memory", &r->memory}, {"pods", &r->pods}}) {
+    const auto* f = entry->as_object().if_contains(key);
+    if (!f) continue;
+    std::string s = f->is_string() ? std::string(f->as_string()) : boost::json::serialize(*f);
+    if (!IsQuantity(s)) {
+      return InvalidArgument(origin + ": " + node + "." + key + ": not a quantity: '" + s + "'");
+    }
+    *dst = s;
+  }
+  return Status::Ok();
+}
+
+Result<VkConfig> LoadVkConfig(const VkFlags& flags, const EnvLookup& env) {
+  VkConfig c;
+  // 1. The shared file: interlink's loader validates it and applies the seed's env vars.
+  std::string explicit_path = flags.config;
+  if (explicit_path.empty() && !env("INTERLINKCONFIGPATH")) {
+    if (auto p = env("CONFIGPATH"); p && !p->empty()) explicit_path = *p;
+  }
+  IL_ASSIGN_OR_RETURN(std::string path, ResolveConfigPath(explicit_path, env));
+  IL_ASSIGN_OR_RETURN(InterLinkConfig ilc, LoadConfig(path, env));
+  c.config_file = path;
+  c.interlink_url = ilc.interlink_url;
+  c.interlink_port = ilc.interlink_port;
+  c.vk_token_file = ilc.vk_token_file;
+  c.tls = ilc.tls;
+  c.log_level = ilc.log_level;
+  if (!path.empty()) {
+    Status st;
+    std::string text = ReadFile(path, &st);
+    IL_RETURN_IF_ERROR(st);
+    IL_RETURN_IF_ERROR(ApplyVkYaml(text, path, &c));
+  }
+  // 2. Environment.
+  IL_RETURN_IF_ERROR(ApplyEnv(env, &c));
+  // 3. Flags.
+  if (!flags.node_name.empty()) c.node_name = flags.node_name;
+  if (!flags.provider.empty()) c.provider = flags.provider;
+  if (!flags.provider_config.empty()) c.provider_config = flags.provider_config;
+  if (!flags.kubeconfig.empty()) c.kubeconfig = flags.kubeconfig;
+  if (!flags.log_level.empty()) {
+    c.log_level = flags.log_level;
+  } else if (flags.klog_v >= 4) {
+    c.log_level = "debug";
+  }
+  if (flags.pod_sync_workers > 0) c.pod_sync_workers = flags.pod_sync_workers;
+  if (flags.disable_taint) c.disable_provider_taint = true;
+  if (!flags.startup_timeout.empty()) {
+    IL_ASSIGN_OR_RETURN(auto d, ParseGoDuration(flags.startup_timeout));
+    c.startup_timeout = std::chrono::duration_cast<std::chrono::seconds>(d);
+  }
+  // 4. knoc-cfg.json.
+  if (!c.provider_config.empty()) {
+    Status st;
+    std::string text = ReadFile(c.provider_config, &st);
+    IL_RETURN_IF_ERROR(st.WithContext("--provider-config"));
+    IL_RETURN_IF_ERROR(ApplyKnocConfig(text, c.provider_config, c.node_name, &c.resources));
+  }
+  // Validation.
+  if (c.provider != "knoc" && c.provider != "interlink") {
+    return InvalidArgument("--provider must be knoc or interlink, got '" + c.provider + "'");
+  }
+  if (!api::IsDnsSubdomain(c.node_name)) {
+    return InvalidArgument("node name '" + c.node_name + "' is not a valid DNS subdomain");
+  }
+  if (c.kubelet_cert_file.empty() != c.kubelet_key_file.empty()) {
+    return InvalidArgument("kubelet certificate and key must be given together");
+  }
+  return c;
+}
+
+Result<std::chrono::milliseconds> ParseGoDuration(std::string_view s) {
+  static const std::regex kPart(R"(([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h))");
+  std::string str(s);
+  if (str.empty()) return InvalidArgument("empty duration");
+  if (std::regex_match(str, std::regex(R"([0-9]+)"))) {
+    return std::chrono::milliseconds(std::stoll(str) * 1000);
+  }
+  double ms = 0;
+  auto it = std::sregex_iterator(str.begin(), str.end(), kPart);
+  size_t consumed = 0;
+  for (; it != std::sregex_iterator(); ++it) {
+    if (static_cast<size_t>(it->position()) != consumed) break;
+    consumed += it->length();
+    double x = std::stod((*it)[1]);
+    std::string u = (*it)[2];
+    if (u == "h") x *= 3600e3;
+    else if (u == "m") x *= 60e3;
+    else if (u == "s") x *= 1e3;
+    else if (u == "us" || u == "µs") x /= 1e3;
+    else if (u == "ns") x /= 1e6;
+    ms += x;
+  }
+  if (consumed != str.size()) return InvalidArgument("invalid duration '" + str + "'");
+  return std::chrono::milliseconds(static_cast<long long>(ms));
+}
+
+bool IsQuantity(std::string_view s) {
+  static const std::regex kQ(
+      R"([+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?)");
+  return std::regex_match(std::string(s), kQ);
+}
+
+}  // namespace il::vk

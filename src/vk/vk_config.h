@@ -1,0 +1,131 @@
+// VkConfig: everything the virtual kubelet is configured with, filled by one loader from
+// (highest precedence first) command-line flags, environment variables, the YAML config
+// file and defaults.
+//
+// The YAML file is the same InterLinkConfig.yaml interlink reads (upstream's VK config
+// keys, reference §2.7, plus ours). LoadVkConfig first lets il::LoadConfig validate the
+// whole file (unknown keys are errors there) and take InterlinkURL / InterlinkPort /
+// VKTokenFile with the seed's env overrides, then reads the VK keys itself and ignores
+// interlink's and the sidecars' keys. knoc-cfg.json (--provider-config or VK_CONFIG_PATH)
+// gives the node's cpu/memory/pods, as in the seed.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+
+namespace il::vk {
+
+struct Accelerator {
+  std::string resource_type;  // e.g. nvidia.com/gpu
+  std::string model;          // becomes a node label (nvidia-gpu-type=...)
+  std::string available = "0";
+};
+
+struct NodeResources {
+  std::string cpu = "20";  // knoc defaults (reference §1.6)
+  std::string memory = "100Gi";
+  std::string pods = "20";
+  std::vector<Accelerator> accelerators;
+};
+
+struct Taint {
+  std::string key;
+  std::string value;
+  std::string effect = "NoSchedule";  // NoSchedule | PreferNoSchedule | NoExecute
+  bool operator==(const Taint&) const = default;
+};
+
+struct VkConfig {
+  // --- identity (flags --nodename --provider; env NODENAME; key NodeName) ---
+  std::string node_name = "virtual-kubelet";
+  std::string provider = "interlink";  // "knoc" (the seed's name) or "interlink"
+  std::string provider_config;         // knoc-cfg.json path
+  std::chrono::seconds startup_timeout{0};  // 0: wait for the API forever
+  std::string kubeconfig;  // --kubeconfig / Kubeconfig; empty: CUSTOMKUBECONF, KUBECONFIG, in-cluster
+  std::string config_file;              // the YAML file read, for diagnostics
+  std::string log_level = "info";
+
+  // --- interLink connection ---
+  std::string interlink_url = "http://127.0.0.1";  // InterlinkURL (http, https, unix)
+  std::string interlink_port = "3000";             // InterlinkPort
+  std::string vk_token_file;                       // VKTokenFile (re-read on every call)
+  bool http_insecure = false;                      // HTTP.Insecure
+  std::string http_ca_cert;                        // HTTP.CaCert (PEM file)
+  TlsConfig tls;  // TLS.{Enabled,CertFile,KeyFile,CACertFile}: mTLS client to interLink
+  std::string job_script_builder_url;  // JobScriptBuilderURL -> PodCreateRequests.jobscriptURL
+
+  // --- node ---
+  NodeResources resources;                    // Resources / knoc-cfg.json
+  std::map<std::string, std::string> labels;  // NodeLabels ["k=v", ...]
+  std::vector<Taint> taints;                  // NodeTaints
+  bool disable_provider_taint = false;        // --disable-taint (virtual-kubelet.io/provider)
+  std::string pod_cidr;                       // PodCIDR.Subnet
+  std::string internal_ip = "127.0.0.1";      // VKUBELET_POD_IP / POD_IP / PodIP
+  int lease_duration_seconds = 40;            // LeaseDurationSeconds
+  int ping_interval_seconds = 10;             // PingIntervalSeconds
+
+  // --- kubelet HTTPS API ---
+  std::string kubelet_address = "0.0.0.0";  // KubeletAddress / KUBELET_URL
+  int kubelet_port = 10250;                 // KubeletPort / KUBELET_PORT
+  std::string kubelet_cert_file;  // KubeletCertFile / APISERVER_CERT_LOCATION
+  std::string kubelet_key_file;   // KubeletKeyFile / APISERVER_KEY_LOCATION
+  // KubeletHTTP.ClientCAFile / APISERVER_CA_CERT_LOCATION: require client certificates
+  // signed by this CA (the API server's kubelet client certificate).
+  std::string kubelet_client_ca_file;
+
+  // --- pods ---
+  int status_sync_interval_ms = 500;   // StatusSyncIntervalMs
+  int pod_sync_workers = 8;            // --pod-sync-workers
+  bool disable_projected_volumes = false;  // DisableProjectedVolumes
+  std::string kubernetes_api_addr;     // KubernetesApiAddr: KUBERNETES_* env for containers
+  std::string kubernetes_api_port;     // KubernetesApiPort
+  std::string kubernetes_api_ca_crt;   // KubernetesApiCaCrt: replaces kube-root-ca.crt
+  std::string state_file;              // StateFile: UIDs sent to the backend (restart recovery)
+
+  // --- Kubernetes client ---
+  double client_qps = 50;  // ClientQPS
+  int client_burst = 100;  // ClientBurst
+};
+
+using EnvLookup = il::EnvLookup;
+
+// Command-line values; unset flags stay empty/negative so lower layers show through.
+struct VkFlags {
+  std::string node_name;
+  std::string provider;
+  std::string provider_config;
+  std::string startup_timeout;  // Go duration, e.g. "10s"
+  std::string kubeconfig;
+  std::string config;
+  std::string log_level;
+  int klog_v = -1;
+  int pod_sync_workers = -1;
+  bool disable_taint = false;
+};
+
+// Parses argv (CLI11). Returns kInvalidArgument with CLI11's message for bad flags; the
+// special "help requested" case returns kFailedPrecondition with the help text.
+Result<VkFlags> ParseVkFlags(int argc, const char* const* argv);
+
+// Builds the config from flags + env + files.
+Result<VkConfig> LoadVkConfig(const VkFlags& flags, const EnvLookup& env = ProcessEnv);
+
+// Reads the VK keys of YAML text into `c` (ignores interlink and sidecar keys).
+Status ApplyVkYaml(const std::string& yaml, const std::string& origin, VkConfig* c);
+// Reads knoc-cfg.json text: the entry for `node` overrides cpu/memory/pods.
+Status ApplyKnocConfig(const std::string& json, const std::string& origin,
+                       const std::string& node, NodeResources* r);
+
+// Go-style duration ("10s", "1m30s", "500ms", "2h"); bare numbers are seconds.
+Result<std::chrono::milliseconds> ParseGoDuration(std::string_view s);
+// Validates a Kubernetes resource quantity ("100Gi", "2.5", "500m").
+bool IsQuantity(std::string_view s);
+
+}  // namespace il::vk

@@ -1,0 +1,152 @@
+// bin/vk: the interLink virtual kubelet.
+//
+//   vk --nodename vk-1 --provider knoc --provider-config knoc-cfg.json
+//      --startup-timeout 10s --kubeconfig ~/.kube/config --klog.v 2 --klog.logtostderr
+//      --log-level debug [--config InterLinkConfig.yaml]
+//
+// See docs/virtual-kubelet.md for flags, config keys and environment variables.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "core/log.h"
+#include "kube/kube_client.h"
+#include "kube/kubeconfig.h"
+#include "vk/event_recorder.h"
+#include "vk/interlink_client.h"
+#include "vk/kubelet_server.h"
+#include "vk/node_controller.h"
+#include "vk/object_source.h"
+#include "vk/pod_controller.h"
+#include "vk/state_file.h"
+#include "vk/vk_config.h"
+
+namespace il::vk {
+namespace {
+
+int Fail(const std::string& what, const Status& st) {
+  std::fprintf(stderr, "vk: %s: %s\n", what.c_str(), st.ToString().c_str());
+  return 1;
+}
+
+void WaitForSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+}
+
+http::TlsOptions InterlinkTls(const VkConfig& c) {
+  http::TlsOptions t;
+  t.ca_file = c.http_ca_cert;
+  t.insecure_skip_verify = c.http_insecure;
+  if (c.tls.enabled) {
+    t.cert_file = c.tls.cert_file;
+    t.key_file = c.tls.key_file;
+    if (!c.tls.ca_cert_file.empty()) t.ca_file = c.tls.ca_cert_file;
+  }
+  return t;
+}
+
+int Run(int argc, char** argv) {
+  // Block the signals before any thread starts, so sigwait gets them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto flags = ParseVkFlags(argc, argv);
+  if (!flags.ok()) {
+    if (flags.status().code() == StatusCode::kFailedPrecondition) {
+      std::cout << flags.status().message();
+      return 0;
+    }
+    std::fprintf(stderr, "vk: %s\n", flags.status().message().c_str());
+    return 2;
+  }
+  auto cfg = LoadVkConfig(*flags);
+  if (!cfg.ok()) return Fail("configuration", cfg.status());
+  if (Status st = log::Init({cfg->log_level, log::Format::kText}); !st.ok()) {
+    return Fail("logging", st);
+  }
+  auto log = log::Logger("vk");
+
+  auto cluster = kube::ResolveClusterConfig(cfg->kubeconfig);
+  if (!cluster.ok()) return Fail("kubeconfig", cluster.status());
+  cluster->qps = cfg->client_qps;
+  cluster->burst = cfg->client_burst;
+  cluster->user_agent = "interlink-vk/" + cfg->node_name;
+  auto kube = kube::KubeClient::New(*cluster);
+  if (!kube.ok()) return Fail("Kubernetes client", kube.status());
+
+  InterlinkClientOptions io;
+  io.url = cfg->interlink_url;
+  io.port = cfg->interlink_port;
+  io.token_file = cfg->vk_token_file;
+  io.tls = InterlinkTls(*cfg);
+  auto interlink = InterlinkClient::Create(io);
+  if (!interlink.ok()) return Fail("interLink client", interlink.status());
+  log->info("node {} (provider {}): API server {} ({}), client QPS {} burst {}; interLink {}",
+            cfg->node_name, cfg->provider, cluster->server, cluster->source, cfg->client_qps,
+            cfg->client_burst, (*interlink)->base_url());
+
+  StateFile state;
+  if (!cfg->state_file.empty()) {
+    if (Status st = state.Open(cfg->state_file); !st.ok()) return Fail("StateFile", st);
+  }
+
+  NodeController node(**kube, **interlink, *cfg);
+  if (Status st = node.Register(cfg->startup_timeout); !st.ok()) return Fail("registration", st);
+
+  PodStore* store_for_server = nullptr;
+  EventRecorder events(**kube, cfg->node_name);
+  KubeObjectSource objects(**kube);
+  PodControllerOptions po;
+  po.node_name = cfg->node_name;
+  po.host_ip = cfg->internal_ip;
+  po.workers = cfg->pod_sync_workers;
+  po.status_interval = std::chrono::milliseconds(cfg->status_sync_interval_ms);
+  po.create.disable_projected_volumes = cfg->disable_projected_volumes;
+  po.create.kube_root_ca = cfg->kubernetes_api_ca_crt;
+  po.create.jobscript_url = cfg->job_script_builder_url;
+  po.create.env.host_ip = cfg->internal_ip;
+  po.create.env.kubernetes_api_addr = cfg->kubernetes_api_addr;
+  po.create.env.kubernetes_api_port = cfg->kubernetes_api_port;
+  po.create.env.node_allocatable = node.capacity();
+  PodController pods(**kube, **interlink, objects, events, state, po);
+  store_for_server = &pods.store();
+  pods.SetOnInterlinkError([&node] { node.PingSoon(); });
+
+  KubeletServerOptions ko;
+  ko.address = cfg->kubelet_address;
+  ko.port = cfg->kubelet_port;
+  ko.cert_file = cfg->kubelet_cert_file;
+  ko.key_file = cfg->kubelet_key_file;
+  ko.client_ca_file = cfg->kubelet_client_ca_file;
+  ko.node_name = cfg->node_name;
+  ko.internal_ip = cfg->internal_ip;
+  KubeletServer server(ko, **kube, **interlink, *store_for_server, [&node] { return node.capacity(); });
+  if (Status st = server.Start(); !st.ok()) return Fail("kubelet API", st);
+
+  events.Start();
+  node.Start();
+  pods.Start();
+  log->info("virtual kubelet {} running", cfg->node_name);
+  WaitForSignal();
+  log->info("shutting down");
+  pods.Stop();
+  node.Stop();
+  server.Stop();
+  events.Stop();
+  return 0;
+}
+
+}  // namespace
+}  // namespace il::vk
+
+int main(int argc, char** argv) { return il::vk::Run(argc, argv); }

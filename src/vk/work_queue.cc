@@ -1,0 +1,112 @@
+#include "vk/work_queue.h"
+
+#include <algorithm>
+
+namespace il::vk {
+
+std::chrono::milliseconds WorkQueue::Backoff(const Options& o, int n) {
+  double d = static_cast<double>(o.base_delay.count());
+  for (int i = 1; i < n && d < o.max_delay.count(); ++i) d *= 2;
+  return std::chrono::milliseconds(
+      static_cast<long long>(std::min<double>(d, static_cast<double>(o.max_delay.count()))));
+}
+
+void WorkQueue::AddLocked(const std::string& key) {
+  if (shutdown_ || dirty_.count(key)) return;
+  dirty_.insert(key);
+  if (processing_.count(key)) return;  // re-queued by Done
+  queue_.push_back(key);
+  cv_.notify_one();
+}
+
+void WorkQueue::Add(const std::string& key) {
+  std::lock_guard l(mu_);
+  AddLocked(key);
+}
+
+void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay) {
+  if (delay.count() <= 0) return Add(key);
+  std::lock_guard l(mu_);
+  if (shutdown_) return;
+  delayed_.emplace(Clock::now() + delay, key);
+  cv_.notify_all();
+}
+
+std::chrono::milliseconds WorkQueue::AddRateLimited(const std::string& key) {
+  std::chrono::milliseconds d;
+  {
+    std::lock_guard l(mu_);
+    d = Backoff(opt_, ++failures_[key]);
+  }
+  AddAfter(key, d);
+  return d;
+}
+
+void WorkQueue::Forget(const std::string& key) {
+  std::lock_guard l(mu_);
+  failures_.erase(key);
+}
+
+int WorkQueue::Failures(const std::string& key) {
+  std::lock_guard l(mu_);
+  auto it = failures_.find(key);
+  return it == failures_.end() ? 0 : it->second;
+}
+
+void WorkQueue::PromoteLocked(Clock::time_point now) {
+  while (!delayed_.empty() && delayed_.top().first <= now) {
+    std::string key = delayed_.top().second;
+    delayed_.pop();
+    AddLocked(key);
+  }
+}
+
+std::optional<std::string> WorkQueue::Get(const std::stop_token& stop) {
+  std::unique_lock l(mu_);
+  while (true) {
+    if (shutdown_ || stop.stop_requested()) return std::nullopt;
+    PromoteLocked(Clock::now());
+    if (!queue_.empty()) {
+      std::string key = std::move(queue_.front());
+      queue_.pop_front();
+      dirty_.erase(key);
+      processing_.insert(key);
+      return key;
+    }
+    if (delayed_.empty()) {
+      cv_.wait(l, stop, [&] { return shutdown_ || !queue_.empty() || !delayed_.empty(); });
+    } else {
+      auto until = delayed_.top().first;
+      cv_.wait_until(l, stop, until, [&] {
+        return shutdown_ || !queue_.empty() || (!delayed_.empty() && delayed_.top().first < until);
+      });
+    }
+  }
+}
+
+void WorkQueue::Done(const std::string& key) {
+  std::lock_guard l(mu_);
+  processing_.erase(key);
+  if (dirty_.count(key)) {
+    queue_.push_back(key);
+    cv_.notify_one();
+  }
+}
+
+void WorkQueue::ShutDown() {
+  std::lock_guard l(mu_);
+  shutdown_ = true;
+  cv_.notify_all();
+}
+
+size_t WorkQueue::Len() {
+  std::lock_guard l(mu_);
+  return queue_.size();
+}
+
+size_t WorkQueue::Pending() {
+  std::lock_guard l(mu_);
+  return queue_.size() + delayed_.size() + processing_.size();
+}
+
+}  // namespace il::vk

@@ -1,0 +1,71 @@
+// WorkQueue: a keyed work queue in the style of client-go's workqueue, for the pod
+// controller's workers.
+//
+//   - a key waits in the queue at most once (Add of a queued key is a no-op);
+//   - a key is handed to one worker at a time; an Add while it is being processed
+//     re-queues it when the worker calls Done;
+//   - AddAfter delays a key; AddRateLimited delays it by a per-key exponential backoff
+//     (base_delay * 2^failures, capped at max_delay) that Forget resets.
+//
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+namespace il::vk {
+
+class WorkQueue {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Options {
+    std::chrono::milliseconds base_delay{100};
+    std::chrono::milliseconds max_delay{30000};
+  };
+  WorkQueue() : WorkQueue(Options{}) {}
+  explicit WorkQueue(Options options) : opt_(options) {}
+
+  void Add(const std::string& key);
+  void AddAfter(const std::string& key, std::chrono::milliseconds delay);
+  // Returns the delay chosen.
+  std::chrono::milliseconds AddRateLimited(const std::string& key);
+  void Forget(const std::string& key);
+  int Failures(const std::string& key);
+
+  // Blocks until a key is ready; nullopt after ShutDown or when `stop` is requested.
+  std::optional<std::string> Get(const std::stop_token& stop);
+  void Done(const std::string& key);
+  void ShutDown();
+
+  size_t Len();  // ready keys
+  size_t Pending();  // ready + delayed + processing
+
+  // The backoff for the n-th consecutive failure (n >= 1).
+  static std::chrono::milliseconds Backoff(const Options& o, int n);
+
+ private:
+  void AddLocked(const std::string& key);
+  void PromoteLocked(Clock::time_point now);
+
+  Options opt_;
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::deque<std::string> queue_;
+  std::set<std::string> dirty_;
+  std::set<std::string> processing_;
+  using Delayed = std::pair<Clock::time_point, std::string>;
+  std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;
+  std::map<std::string, int> failures_;
+  bool shutdown_ = false;
+};
+
+}  // namespace il::vk
