@@ -1,5 +1,5 @@
-// Kubernetes resource quantities ("100m", "1.5", "2Gi", "1e3") as numbers, for
-// resourceFieldRef env values and downward-API files.
+// The kubelet's rendering of a resourceFieldRef (env value or downward-API file) on top
+// of api/quantity.h.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -10,11 +10,8 @@
 
 namespace il::vk {
 
-// The value in base units (cores, bytes); nullopt when malformed.
-std::optional<long double> ParseQuantity(std::string_view s);
-
-// The kubelet's rendering of a resourceFieldRef: ceil(value / divisor) as an integer
-// string (divisor "" = "1"). nullopt when either quantity is malformed or divisor is 0.
+// ceil(value / divisor) as an integer string (divisor "" = "1"); nullopt when either
+// quantity is malformed or the divisor is 0.
 std::optional<std::string> DivideQuantity(std::string_view value, std::string_view divisor);
 
 }  // namespace il::vk

@@ -12,10 +12,13 @@ using api::GetString;
 
 namespace {
 
-const json::object* ObjectAt(const json::value& v, std::string_view key) {
-  if (!v.is_object()) return nullptr;
-  const auto* f = v.as_object().if_contains(key);
+const json::object* ObjectAt(const json::object& o, std::string_view key) {
+  const auto* f = o.if_contains(key);
   return f && f->is_object() ? &f->as_object() : nullptr;
+}
+// Not for objects: converting one to a value would make a temporary copy.
+const json::object* ObjectAt(const json::value& v, std::string_view key) {
+  return v.is_object() ? ObjectAt(v.as_object(), key) : nullptr;
 }
 
 // Backend container statuses by name.

@@ -1,5 +1,6 @@
 #include "vk/vk_config.h"
 
+#include "api/quantity.h"
 #include "api/types.h"
 
 #include <yaml-cpp/yaml.h>
@@ -361,10 +362,6 @@ Result<std::chrono::milliseconds> ParseGoDuration(std::string_view s) {
   return std::chrono::milliseconds(static_cast<long long>(ms));
 }
 
-bool IsQuantity(std::string_view s) {
-  static const std::regex kQ(
-      R"([+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?)");
-  return std::regex_match(std::string(s), kQ);
-}
+bool IsQuantity(std::string_view s) { return api::ParseQuantity(s).ok(); }
 
 }  // namespace il::vk

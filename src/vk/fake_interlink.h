@@ -1,0 +1,102 @@
+// FakeInterlink: an in-memory InterlinkApi for unit tests of the controllers. Pods sent to
+// Create are "in the backend" and report whatever the test sets with SetStatus; every call
+// is recorded; errors can be injected per operation.
+//
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <map>
+#include <mutex>
+
+#include "api/pod.h"
+#include "vk/interlink_client.h"
+
+namespace il::vk {
+
+class FakeInterlink : public InterlinkApi {
+ public:
+  Result<api::CreateResult> Create(const api::PodCreateRequests& r) override {
+    std::lock_guard l(mu);
+    creates.push_back(r);
+    if (!create_error.ok()) return create_error;
+    std::string uid = api::PodUid(r.pod);
+    if (!backend.count(uid)) backend[uid] = Entry{r.pod, "job-" + std::to_string(++next_job), {}};
+    return api::CreateResult{uid, backend[uid].jid};
+  }
+  Status Delete(const boost::json::value& pod) override {
+    std::lock_guard l(mu);
+    deletes.push_back(pod);
+    if (!delete_error.ok()) return delete_error;
+    if (!backend.erase(api::PodUid(pod))) return NotFound("unknown pod");
+    return Status::Ok();
+  }
+  Result<std::vector<api::PodStatus>> GetStatus(
+      const std::vector<boost::json::value>& pods) override {
+    std::lock_guard l(mu);
+    status_calls.push_back(pods);
+    if (!status_error.ok()) return status_error;
+    std::vector<api::PodStatus> out;
+    auto add = [&](const std::string& uid, const Entry& e) {
+      api::PodStatus s = e.status;
+      s.uid = uid;
+      s.name = api::PodName(e.pod);
+      s.ns = api::PodNamespace(e.pod);
+      s.jid = e.jid;
+      out.push_back(std::move(s));
+    };
+    if (pods.empty()) {
+      for (const auto& [uid, e] : backend) add(uid, e);
+    }
+    for (const auto& p : pods) {
+      auto it = backend.find(api::PodUid(p));
+      if (it != backend.end()) add(it->first, it->second);
+    }
+    return out;
+  }
+  Status GetLogs(const api::LogRequest& r, const std::function<bool(std::string_view)>& on_data,
+                 const std::function<bool()>&) override {
+    {
+      std::lock_guard l(mu);
+      log_requests.push_back(r);
+    }
+    if (!logs_error.ok()) return logs_error;
+    on_data(logs);
+    return Status::Ok();
+  }
+  PingResult Ping() override {
+    std::lock_guard l(mu);
+    ++pings;
+    return ping;
+  }
+
+  // Puts a pod in the backend as if created earlier (e.g. before a VK restart).
+  void Seed(const boost::json::value& pod, const std::string& jid) {
+    std::lock_guard l(mu);
+    backend[api::PodUid(pod)] = Entry{pod, jid, {}};
+  }
+  void SetStatus(const std::string& uid, boost::json::array containers,
+                 boost::json::array init = {}) {
+    std::lock_guard l(mu);
+    backend[uid].status.containers = std::move(containers);
+    backend[uid].status.init_containers = std::move(init);
+  }
+
+  struct Entry {
+    boost::json::value pod;
+    std::string jid;
+    api::PodStatus status;
+  };
+  std::mutex mu;
+  std::map<std::string, Entry> backend;
+  int next_job = 0;
+  std::vector<api::PodCreateRequests> creates;
+  std::vector<boost::json::value> deletes;
+  std::vector<std::vector<boost::json::value>> status_calls;
+  std::vector<api::LogRequest> log_requests;
+  int pings = 0;
+  Status create_error, delete_error, status_error, logs_error;
+  std::string logs = "line 1\nline 2\n";
+  PingResult ping{200, R"({"status":"ok"})", Status::Ok(), std::nullopt};
+};
+
+}  // namespace il::vk

@@ -1,0 +1,125 @@
+// The kubelet API over real HTTPS on loopback, with the interLink fake behind it.
+#include "vk/kubelet_server.h"
+
+#include <gtest/gtest.h>
+
+#include "api/pod.h"
+#include "core/http_client.h"
+#include "kube/fake_kube_api.h"
+#include "kube/paths.h"
+#include "vk/fake_interlink.h"
+#include "vk/self_signed.h"
+
+namespace il::vk {
+namespace {
+namespace json = boost::json;
+
+TEST(ParseLogOptions, ValidatesLikeTheKubelet) {
+  auto o = ParseLogOptions({{"tailLines", "5"}, {"follow", "true"}, {"timestamps", "1"},
+                            {"limitBytes", "100"}, {"sinceSeconds", "30"}});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->tail, 5);
+  EXPECT_TRUE(o->follow);
+  EXPECT_TRUE(o->timestamps);
+  EXPECT_EQ(o->limit_bytes, 100);
+  EXPECT_EQ(o->since_seconds, 30);
+  EXPECT_EQ(ParseLogOptions({})->tail, -1);  // unset
+  EXPECT_FALSE(ParseLogOptions({{"tailLines", "-1"}}).ok());
+  EXPECT_FALSE(ParseLogOptions({{"limitBytes", "0"}}).ok());
+  EXPECT_FALSE(ParseLogOptions({{"sinceSeconds", "0"}}).ok());
+  EXPECT_FALSE(ParseLogOptions({{"sinceSeconds", "5"}, {"sinceTime", "2024-01-01T00:00:00Z"}}).ok());
+  EXPECT_FALSE(ParseLogOptions({{"sinceTime", "yesterday"}}).ok());
+  EXPECT_FALSE(ParseLogOptions({{"follow", "maybe"}}).ok());
+}
+
+TEST(SelfSigned, MakesAPemPair) {
+  auto p = MakeSelfSignedCert("vk-1", "127.0.0.1");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->cert.rfind("-----BEGIN CERTIFICATE-----", 0), 0u);
+  EXPECT_NE(p->key.find("PRIVATE KEY"), std::string::npos);
+}
+
+class KubeletServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto pod = json::parse(R"({"metadata":{"name":"p","namespace":"ns","uid":"u1","resourceVersion":"5"},
+      "spec":{"nodeName":"vk","containers":[{"name":"main","image":"i"}]},
+      "status":{"phase":"Running","startTime":"2024-01-01T00:00:00Z","containerStatuses":[
+        {"name":"main","state":{"running":{"startedAt":"2024-01-01T00:00:01Z"}}}]}})");
+    store_.Upsert(pod);
+    store_.Update("u1", [](PodRecord& r) { r.backend = BackendState::kCreated; });
+    api_.Seed(kube::PodPath("ns", "p"), pod);
+    KubeletServerOptions o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    o.node_name = "vk";
+    server_ = std::make_unique<KubeletServer>(o, api_, il_, store_, [] { return ResourceMap{}; });
+    ASSERT_TRUE(server_->Start().ok());
+    http::ClientOptions co;
+    co.base_url = "https://127.0.0.1:" + std::to_string(server_->port());
+    co.tls.insecure_skip_verify = true;
+    auto client = http::HttpClient::Create(co);
+    ASSERT_TRUE(client.ok());
+    client_ = std::move(client).value();
+  }
+  http::Response Get(const std::string& target) {
+    http::ClientRequest r;
+    r.target = target;
+    auto resp = client_->Do(r);
+    EXPECT_TRUE(resp.ok()) << resp.status().ToString();
+    return resp.ok() ? *resp : http::Response{};
+  }
+
+  kube::FakeKubeApi api_;
+  FakeInterlink il_;
+  PodStore store_;
+  std::unique_ptr<KubeletServer> server_;
+  std::unique_ptr<http::HttpClient> client_;
+};
+
+TEST_F(KubeletServerTest, ServesLogsThroughInterlink) {
+  auto r = Get("/containerLogs/ns/p/main?tailLines=10&timestamps=true");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "line 1\nline 2\n");
+  ASSERT_EQ(il_.log_requests.size(), 1u);
+  EXPECT_EQ(il_.log_requests[0].pod_uid, "u1");
+  EXPECT_EQ(il_.log_requests[0].container, "main");
+  EXPECT_EQ(il_.log_requests[0].opts.tail, 10);
+  EXPECT_TRUE(il_.log_requests[0].opts.timestamps);
+  EXPECT_TRUE(server_->self_signed());
+}
+
+TEST_F(KubeletServerTest, TailWithLimitBytesIsCutHere) {
+  auto r = Get("/containerLogs/ns/p/main?tailLines=10&limitBytes=4");
+  EXPECT_EQ(r.body, "line");
+  EXPECT_EQ(il_.log_requests[0].opts.limit_bytes, 0);
+}
+
+TEST_F(KubeletServerTest, RejectsUnknownPodsContainersAndBadOptions) {
+  EXPECT_EQ(Get("/containerLogs/ns/nope/main").status, 404);
+  EXPECT_EQ(Get("/containerLogs/ns/p/other").status, 400);
+  EXPECT_EQ(Get("/containerLogs/ns/p/main?sinceSeconds=0").status, 400);
+  EXPECT_EQ(Get("/containerLogs/ns/p").status, 404);
+  il_.logs_error = NotFound("container main not found");
+  EXPECT_EQ(Get("/containerLogs/ns/p/main").status, 404);
+  EXPECT_EQ(Get("/exec/ns/p/main?command=ls").status, 501);
+}
+
+TEST_F(KubeletServerTest, HealthzPodsStatsAndMetrics) {
+  EXPECT_EQ(Get("/healthz").body, "ok");
+  auto pods = json::parse(Get("/pods").body);
+  EXPECT_EQ(api::GetString(pods, {"kind"}), "PodList");
+  EXPECT_EQ(api::Find(pods, {"items"})->as_array().size(), 1u);
+  auto stats = json::parse(Get("/stats/summary").body);
+  EXPECT_EQ(api::GetString(stats, {"node", "nodeName"}), "vk");
+  const auto& p = api::Find(stats, {"pods"})->as_array()[0];
+  EXPECT_EQ(api::GetString(p, {"podRef", "uid"}), "u1");
+  EXPECT_EQ(api::Find(p, {"cpu"}), nullptr);  // usage is not known: not invented
+  auto metrics = Get("/metrics/resource").body;
+  EXPECT_NE(metrics.find(R"(container_start_time_seconds{container="main",namespace="ns",pod="p"} 1704067201)"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("scrape_error 0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace il::vk

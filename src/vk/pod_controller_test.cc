@@ -1,0 +1,265 @@
+// PodController steps driven one by one against the in-memory API server and interLink.
+#include "vk/pod_controller.h"
+
+#include <gtest/gtest.h>
+
+#include "api/pod.h"
+#include "kube/fake_kube_api.h"
+#include "kube/paths.h"
+#include "vk/fake_interlink.h"
+
+namespace il::vk {
+namespace {
+namespace json = boost::json;
+using api::GetString;
+
+struct FakeEvents : EventSink {
+  void Record(const EventRef& pod, const std::string& type, const std::string& reason,
+              const std::string& message) override {
+    std::lock_guard l(mu);
+    events.push_back(pod.name + " " + type + " " + reason + ": " + message);
+  }
+  bool Has(const std::string& reason) {
+    std::lock_guard l(mu);
+    for (const auto& e : events) {
+      if (e.find(" " + reason + ":") != std::string::npos) return true;
+    }
+    return false;
+  }
+  std::mutex mu;
+  std::vector<std::string> events;
+};
+
+json::object Running(const std::string& name) {
+  return {{"name", name}, {"state", {{"running", {{"startedAt", "2024-01-01T00:00:00Z"}}}}}};
+}
+json::object Exited(const std::string& name, int code) {
+  return {{"name", name}, {"state", {{"terminated", {{"exitCode", code}}}}}};
+}
+
+class PodControllerTest : public ::testing::Test {
+ protected:
+  PodControllerTest() {
+    PodControllerOptions o;
+    o.node_name = "vk";
+    o.lost_grace = std::chrono::seconds(0);
+    pc_ = std::make_unique<PodController>(api_, il_, objects_, events_, state_, o);
+  }
+
+  // Creates a pod bound to the node in the API and returns its uid.
+  std::string AddPod(const std::string& name, const std::string& extra_spec = "") {
+    auto pod = api_.Seed(kube::PodPath("default", name),
+                         json::parse(R"({"metadata":{},"spec":{"nodeName":"vk","restartPolicy":"Never",)" +
+                                     extra_spec + R"("containers":[{"name":"main","image":"busybox"}]},
+                                     "status":{"phase":"Pending"}})"));
+    return api::PodUid(pod);
+  }
+  json::value ApiPod(const std::string& name) { return *api_.Object(kube::PodPath("default", name)); }
+  void Sync() {
+    std::vector<json::value> items;
+    auto list = api_.List(kube::PodsPath(""), {});
+    for (const auto& p : api::Find(*list, {"items"})->as_array()) items.push_back(p);
+    pc_->OnSync(items);
+  }
+  void Drain() {
+    std::stop_source never;
+    while (pc_->queue().Len() > 0) {
+      auto key = pc_->queue().Get(never.get_token());
+      (void)pc_->Reconcile(*key);
+      pc_->queue().Done(*key);
+    }
+  }
+
+  kube::FakeKubeApi api_;
+  FakeInterlink il_;
+  KubeObjectSource objects_{api_};
+  FakeEvents events_;
+  StateFile state_;
+  std::unique_ptr<PodController> pc_;
+};
+
+TEST_F(PodControllerTest, CreatesThenWritesStatusFromTheBackendUntilSucceeded) {
+  std::string uid = AddPod("p1");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  ASSERT_EQ(il_.creates.size(), 1u);
+  EXPECT_EQ(api::PodUid(il_.creates[0].pod), uid);
+  EXPECT_EQ(api::Find(il_.creates[0].pod, {"status"}), nullptr);
+  EXPECT_EQ(*api::Annotation(ApiPod("p1"), "JobID"), "job-1");
+
+  // Nothing reported yet: Pending with ContainerCreating.
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_EQ(GetString(ApiPod("p1"), {"status", "phase"}), "Pending");
+  auto pod1 = ApiPod("p1");
+  auto cs = api::Find(pod1, {"status", "containerStatuses"});
+  ASSERT_TRUE(cs && cs->is_array());
+  EXPECT_EQ(GetString(cs->as_array()[0], {"state", "waiting", "reason"}), "ContainerCreating");
+
+  il_.SetStatus(uid, {Running("main")});
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  Drain();
+  EXPECT_EQ(GetString(ApiPod("p1"), {"status", "phase"}), "Running");
+  EXPECT_TRUE(events_.Has("Started"));
+
+  // An unchanged report writes nothing.
+  api_.ClearCalls();
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  Drain();
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_TRUE(api_.calls("PATCH").empty());
+
+  il_.SetStatus(uid, {Exited("main", 0)});
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  Drain();
+  EXPECT_EQ(GetString(ApiPod("p1"), {"status", "phase"}), "Succeeded");
+  // Terminal pods are no longer polled.
+  size_t calls = il_.status_calls.size();
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  EXPECT_EQ(il_.status_calls.size(), calls);
+}
+
+TEST_F(PodControllerTest, StatusOfAllPodsIsOneBatchedCall) {
+  for (int i = 0; i < 50; ++i) AddPod("p" + std::to_string(i));
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  Drain();
+  EXPECT_EQ(il_.creates.size(), 50u);
+  il_.status_calls.clear();
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  ASSERT_EQ(il_.status_calls.size(), 1u);
+  EXPECT_EQ(il_.status_calls[0].size(), 50u);
+}
+
+TEST_F(PodControllerTest, RejectedCreationIsFailedProviderFailedWithTheSidecarsMessage) {
+  std::string uid = AddPod("bad");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  il_.create_error = Status(StatusCode::kFailedPrecondition, "quota exceeded");
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  auto pod = ApiPod("bad");
+  EXPECT_EQ(GetString(pod, {"status", "phase"}), "Failed");
+  EXPECT_EQ(GetString(pod, {"status", "reason"}), "ProviderFailed");
+  EXPECT_NE(GetString(pod, {"status", "message"}).find("quota exceeded"), std::string::npos);
+  EXPECT_TRUE(events_.Has("ProviderCreateFailed"));
+}
+
+TEST_F(PodControllerTest, UnreachableInterlinkIsRetriedNotFailed) {
+  std::string uid = AddPod("p");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  il_.create_error = Unavailable("connection refused");
+  EXPECT_FALSE(pc_->Reconcile(uid).ok());
+  EXPECT_NE(GetString(ApiPod("p"), {"status", "phase"}), "Failed");
+  il_.create_error = Status::Ok();
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_EQ(il_.backend.size(), 1u);
+}
+
+TEST_F(PodControllerTest, DeletionStopsTheBackendThenForceDeletesWithUidPrecondition) {
+  std::string uid = AddPod("p");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  ASSERT_TRUE(api_.Delete(kube::PodPath("default", "p"), {}).ok());  // graceful: Terminating
+  pc_->OnEvent(kube::WatchEventType::kModified, ApiPod("p"));
+  api_.ClearCalls();
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  ASSERT_EQ(il_.deletes.size(), 1u);
+  EXPECT_TRUE(il_.backend.empty());
+  auto dels = api_.calls("DELETE");
+  ASSERT_EQ(dels.size(), 1u);
+  EXPECT_EQ(api::GetInt(dels[0].body, {"gracePeriodSeconds"}, -1), 0);
+  EXPECT_EQ(GetString(dels[0].body, {"preconditions", "uid"}), uid);
+  EXPECT_FALSE(api_.Object(kube::PodPath("default", "p")));
+  pc_->OnEvent(kube::WatchEventType::kDeleted, json::object{{"metadata", {{"uid", uid}}}});
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_EQ(pc_->store().size(), 0u);
+  EXPECT_EQ(il_.deletes.size(), 1u);  // not deleted twice
+}
+
+TEST_F(PodControllerTest, BackendDeleteFailureIsRetriedWithinTheGracePeriod) {
+  std::string uid = AddPod("p");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  ASSERT_TRUE(api_.Delete(kube::PodPath("default", "p"), {}).ok());
+  pc_->OnEvent(kube::WatchEventType::kModified, ApiPod("p"));
+  il_.delete_error = Unavailable("interLink down");
+  EXPECT_FALSE(pc_->Reconcile(uid).ok());
+  EXPECT_TRUE(api_.Object(kube::PodPath("default", "p")));  // still Terminating
+  il_.delete_error = Status::Ok();
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_FALSE(api_.Object(kube::PodPath("default", "p")));
+}
+
+TEST_F(PodControllerTest, ForceDeletedPodIsRemovedFromTheBackend) {
+  std::string uid = AddPod("p");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  pc_->OnEvent(kube::WatchEventType::kDeleted, ApiPod("p"));
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_EQ(il_.deletes.size(), 1u);
+  EXPECT_EQ(pc_->store().size(), 0u);
+}
+
+TEST_F(PodControllerTest, RestartAdoptsRunningPodsWithoutCreatingThemAgain) {
+  std::string uid = AddPod("p");
+  il_.Seed(ApiPod("p"), "job-7");
+  il_.SetStatus(uid, {Running("main")});
+  Sync();
+  EXPECT_FALSE(pc_->Reconcile(uid).ok());  // nothing is created before adoption
+  ASSERT_TRUE(pc_->Adopt().ok());
+  Drain();
+  EXPECT_TRUE(il_.creates.empty());
+  EXPECT_EQ(GetString(ApiPod("p"), {"status", "phase"}), "Running");
+}
+
+TEST_F(PodControllerTest, AdoptionDeletesBackendPodsThatKubernetesNoLongerHas) {
+  il_.Seed(json::parse(R"({"metadata":{"name":"gone","namespace":"default","uid":"old-uid"}})"), "job-1");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  ASSERT_EQ(il_.deletes.size(), 1u);
+  EXPECT_EQ(api::PodUid(il_.deletes[0]), "old-uid");
+  EXPECT_TRUE(il_.backend.empty());
+}
+
+TEST_F(PodControllerTest, MissingConfigMapGivesAnEventAndWaits) {
+  std::string uid = AddPod("p", R"("volumes":[{"name":"v","configMap":{"name":"later"}}],)");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  EXPECT_EQ(pc_->Reconcile(uid).code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(il_.creates.empty());
+  EXPECT_TRUE(events_.Has("FailedMount"));
+  EXPECT_EQ(GetString(ApiPod("p"), {"status", "phase"}), "Pending");
+  api_.Seed(kube::ConfigMapPath("default", "later"), json::parse(R"({"data":{"k":"v"}})"));
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_EQ(il_.creates.size(), 1u);
+}
+
+TEST_F(PodControllerTest, PodTheBackendLostIsFailed) {
+  std::string uid = AddPod("p");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  il_.backend.clear();
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  Drain();
+  EXPECT_EQ(GetString(ApiPod("p"), {"status", "phase"}), "Failed");
+}
+
+TEST_F(PodControllerTest, FailedStatusCallTellsTheNodeController) {
+  std::string uid = AddPod("p");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  int told = 0;
+  pc_->SetOnInterlinkError([&] { ++told; });
+  il_.status_error = Unavailable("down");
+  EXPECT_FALSE(pc_->SyncStatuses().ok());
+  EXPECT_EQ(told, 1);
+}
+
+}  // namespace
+}  // namespace il::vk

@@ -1,0 +1,204 @@
+#include "vk/vk_config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace il::vk {
+namespace {
+
+EnvLookup Env(std::map<std::string, std::string> m) {
+  return [m](const std::string& k) -> std::optional<std::string> {
+    auto it = m.find(k);
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+VkFlags Flags(std::string node, std::string config = "", std::string provider_config = "",
+              std::string provider = "") {
+  VkFlags f;
+  f.node_name = std::move(node);
+  f.config = std::move(config);
+  f.provider_config = std::move(provider_config);
+  f.provider = std::move(provider);
+  return f;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char t[] = "/tmp/vk-config-test-XXXXXX";
+    path_ = ::mkdtemp(t);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string p = path_ + "/" + name;
+    std::ofstream(p) << text;
+    return p;
+  }
+
+ private:
+  std::string path_;
+};
+
+TEST(VkFlags, ParsesTheSeedCommandLine) {
+  std::vector<const char*> argv = {"vk", "--nodename", "vk-knoc-debug", "--provider", "knoc",
+                                   "--provider-config", "./knoc-cfg.json", "--startup-timeout",
+                                   "10s", "--klog.v", "2", "--kubeconfig", "/k/config",
+                                   "--klog.logtostderr", "--log-level", "debug"};
+  auto f = ParseVkFlags(static_cast<int>(argv.size()), argv.data());
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->node_name, "vk-knoc-debug");
+  EXPECT_EQ(f->provider, "knoc");
+  EXPECT_EQ(f->provider_config, "./knoc-cfg.json");
+  EXPECT_EQ(f->startup_timeout, "10s");
+  EXPECT_EQ(f->klog_v, 2);
+  EXPECT_EQ(f->kubeconfig, "/k/config");
+  EXPECT_EQ(f->log_level, "debug");
+}
+
+TEST(VkFlags, RejectsUnknownFlags) {
+  std::vector<const char*> argv = {"vk", "--no-such-flag"};
+  auto f = ParseVkFlags(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(VkConfig, DefaultsWithoutAnyFile) {
+  auto c = LoadVkConfig({}, Env({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->node_name, "virtual-kubelet");
+  EXPECT_EQ(c->resources.cpu, "20");
+  EXPECT_EQ(c->resources.memory, "100Gi");
+  EXPECT_EQ(c->resources.pods, "20");
+  EXPECT_EQ(c->kubelet_port, 10250);
+  EXPECT_EQ(c->status_sync_interval_ms, 500);
+  EXPECT_EQ(c->lease_duration_seconds, 40);
+  EXPECT_EQ(c->internal_ip, "127.0.0.1");
+}
+
+TEST(VkConfig, ReadsVkKeysAndIgnoresInterlinkAndSidecarKeys) {
+  TempDir d;
+  std::string path = d.Write("il.yaml", R"(
+InterlinkURL: "http://127.0.0.1"
+InterlinkPort: "3333"
+SidecarURL: "http://127.0.0.1"
+SidecarService: "mock"
+SbatchPath: "/usr/bin/sbatch"
+MockCapacityCPU: "8"
+VKTokenFile: "/tmp/token"
+NodeName: "from-file"
+KubeletPort: 10251
+StatusSyncIntervalMs: 250
+PingIntervalSeconds: 3
+LeaseDurationSeconds: 20
+ClientQPS: 200
+ClientBurst: 400
+Resources:
+  CPU: "64"
+  Memory: "128Gi"
+  Pods: "500"
+  Accelerators:
+    - ResourceType: nvidia.com/gpu
+      Model: a100
+      Available: 4
+NodeLabels: ["site=cnaf", "tier=hpc"]
+NodeTaints:
+  - {Key: "site", Value: "cnaf", Effect: "NoExecute"}
+  - {Key: "weird", Effect: "Bogus"}
+HTTP:
+  Insecure: true
+KubeletHTTP:
+  ClientCAFile: /etc/ca.crt
+StateFile: /var/lib/vk/state
+)");
+  auto c = LoadVkConfig(Flags("", path), Env({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->interlink_port, "3333");
+  EXPECT_EQ(c->vk_token_file, "/tmp/token");
+  EXPECT_EQ(c->node_name, "from-file");
+  EXPECT_EQ(c->kubelet_port, 10251);
+  EXPECT_EQ(c->status_sync_interval_ms, 250);
+  EXPECT_EQ(c->ping_interval_seconds, 3);
+  EXPECT_EQ(c->lease_duration_seconds, 20);
+  EXPECT_EQ(c->client_qps, 200);
+  EXPECT_EQ(c->client_burst, 400);
+  EXPECT_EQ(c->resources.cpu, "64");
+  ASSERT_EQ(c->resources.accelerators.size(), 1u);
+  EXPECT_EQ(c->resources.accelerators[0].available, "4");
+  EXPECT_EQ(c->labels.at("site"), "cnaf");
+  ASSERT_EQ(c->taints.size(), 2u);
+  EXPECT_EQ(c->taints[0].effect, "NoExecute");
+  EXPECT_EQ(c->taints[1].effect, "NoSchedule");  // unknown effect -> NoSchedule, as upstream
+  EXPECT_TRUE(c->http_insecure);
+  EXPECT_EQ(c->kubelet_client_ca_file, "/etc/ca.crt");
+  EXPECT_EQ(c->state_file, "/var/lib/vk/state");
+}
+
+TEST(VkConfig, EnvironmentOverridesFileAndFlagsOverrideEnvironment) {
+  TempDir d;
+  std::string path = d.Write("il.yaml", "NodeName: file\nKubeletPort: 1000\n");
+  auto env = Env({{"INTERLINKCONFIGPATH", path}, {"NODENAME", "env-node"}, {"KUBELET_PORT", "2000"},
+                  {"VKUBELET_POD_IP", "127.0.0.9"}, {"INTERLINKURL", "unix:///tmp/il.sock"},
+                  {"APISERVER_CERT_LOCATION", "/c.crt"}, {"APISERVER_KEY_LOCATION", "/c.key"}});
+  auto c = LoadVkConfig({}, env);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->node_name, "env-node");
+  EXPECT_EQ(c->kubelet_port, 2000);
+  EXPECT_EQ(c->internal_ip, "127.0.0.9");
+  EXPECT_EQ(c->interlink_url, "unix:///tmp/il.sock");
+  EXPECT_EQ(c->kubelet_cert_file, "/c.crt");
+  auto f = LoadVkConfig(Flags("flag-node"), env);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->node_name, "flag-node");
+}
+
+TEST(VkConfig, KnocConfigGivesTheNodeResources) {
+  TempDir d;
+  std::string knoc = d.Write("knoc-cfg.json",
+                             R"({"test-vk": {"cpu": "128", "memory": "800Gi", "pods": "1000"}})");
+  auto c = LoadVkConfig(Flags("test-vk", "", knoc, "knoc"),
+                        Env({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->resources.cpu, "128");
+  EXPECT_EQ(c->resources.memory, "800Gi");
+  EXPECT_EQ(c->resources.pods, "1000");
+  // Another node name falls back to the defaults, as the seed does.
+  auto other = LoadVkConfig(Flags("x", "", knoc), Env({}));
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->resources.cpu, "20");
+  // VK_CONFIG_PATH names the same file.
+  auto env = LoadVkConfig(Flags("test-vk"), Env({{"VK_CONFIG_PATH", knoc}}));
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->resources.pods, "1000");
+}
+
+TEST(VkConfig, RejectsBadValuesNamingTheKey) {
+  TempDir d;
+  auto bad = [&](const std::string& yaml) {
+    auto c = LoadVkConfig(Flags("", d.Write("bad.yaml", yaml)), Env({}));
+    return c.ok() ? std::string("ok") : c.status().message();
+  };
+  EXPECT_NE(bad("KubeletPort: 70000\n").find("KubeletPort"), std::string::npos);
+  EXPECT_NE(bad("Resources: {CPUs: 4}\n").find("Resources.CPUs"), std::string::npos);
+  EXPECT_NE(bad("Resources: {CPU: lots}\n").find("not a quantity"), std::string::npos);
+  EXPECT_NE(bad("NodeLabels: [novalue]\n").find("key=value"), std::string::npos);
+  EXPECT_NE(bad("Bogus: 1\n").find("Bogus"), std::string::npos);  // from interlink's loader
+  auto p = LoadVkConfig(Flags("", "", "", "docker"), Env({}));
+  EXPECT_FALSE(p.ok());
+}
+
+TEST(VkConfig, ParsesGoDurations) {
+  EXPECT_EQ(ParseGoDuration("10s")->count(), 10000);
+  EXPECT_EQ(ParseGoDuration("1m30s")->count(), 90000);
+  EXPECT_EQ(ParseGoDuration("500ms")->count(), 500);
+  EXPECT_EQ(ParseGoDuration("2h")->count(), 7200000);
+  EXPECT_EQ(ParseGoDuration("0")->count(), 0);
+  EXPECT_FALSE(ParseGoDuration("ten").ok());
+  EXPECT_FALSE(ParseGoDuration("10x").ok());
+}
+
+}  // namespace
+}  // namespace il::vk
