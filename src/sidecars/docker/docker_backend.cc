@@ -1,0 +1,304 @@
+#include "sidecars/docker/docker_backend.h"
+
+#include <filesystem>
+
+#include "api/pod.h"
+#include "sidecars/docker/docker_logs.h"
+#include "sidecars/docker/pod_sources.h"
+#include "sidecars/docker/pod_volumes.h"
+
+namespace il::docker {
+namespace json = boost::json;
+
+namespace {
+
+int64_t GraceSeconds(const json::value& pod) {
+  int64_t g = api::GracePeriodSeconds(pod);
+  return std::clamp<int64_t>(g, 0, 3600);
+}
+
+std::string PodRef(const PodPlan& p) { return p.ns + "/" + p.name + " (uid " + p.uid + ")"; }
+
+}  // namespace
+
+Result<std::unique_ptr<DockerBackend>> DockerBackend::Create(DockerSettings settings,
+                                                             CommandRunner& runner,
+                                                             StreamRunner& streams,
+                                                             DockerBackendOptions options) {
+  IL_ASSIGN_OR_RETURN(auto store, StateStore::Open(settings.state_file));
+  std::unique_ptr<DockerBackend> b(
+      new DockerBackend(std::move(settings), runner, streams, std::move(store), options));
+  IL_RETURN_IF_ERROR(b->LoadState());
+  if (options.start_worker) b->StartWorker();
+  return b;
+}
+
+DockerBackend::DockerBackend(DockerSettings settings, CommandRunner& runner, StreamRunner& streams,
+                             std::unique_ptr<StateStore> store, DockerBackendOptions options)
+    : settings_(std::move(settings)), cli_(runner, settings_.docker_path), streams_(streams),
+      store_(std::move(store)), options_(options), log_(log::Logger("docker-sd")) {}
+
+DockerBackend::~DockerBackend() {
+  stop_ = true;
+  Wake();
+  if (worker_.joinable()) worker_.join();
+  if (events_.joinable()) events_.join();
+}
+
+Status DockerBackend::LoadState() {
+  IL_ASSIGN_OR_RETURN(auto rows, store_->LoadAll());
+  std::lock_guard l(pods_mu_);
+  for (const auto& r : rows) {
+    auto v = api::ParseJson(r.plan_json);
+    auto plan = v.ok() ? PodPlanFromJson(*v) : Result<PodPlan>(v.status());
+    if (!plan.ok()) {
+      log_->error("state file: pod uid={} has an unreadable plan ({}); ignoring it", r.uid,
+                  plan.status().message());
+      continue;
+    }
+    auto e = std::make_shared<PodEntry>(std::move(*plan));
+    e->stage = ParseStage(r.stage);
+    pods_[r.uid] = e;
+  }
+  log_->info("state {}: {} pod(s), instance {}", settings_.state_file, pods_.size(),
+             store_->instance_id());
+  return Status::Ok();
+}
+
+size_t DockerBackend::pod_count() const {
+  std::lock_guard l(pods_mu_);
+  return pods_.size();
+}
+
+DockerBackend::EntryPtr DockerBackend::Find(const std::string& uid) const {
+  std::lock_guard l(pods_mu_);
+  auto it = pods_.find(uid);
+  return it == pods_.end() ? nullptr : it->second;
+}
+
+std::vector<DockerBackend::EntryPtr> DockerBackend::Snapshot() const {
+  std::lock_guard l(pods_mu_);
+  std::vector<EntryPtr> out;
+  out.reserve(pods_.size());
+  for (const auto& [uid, e] : pods_) out.push_back(e);
+  return out;
+}
+
+Stage DockerBackend::StageOf(const PodEntry& e) const {
+  std::lock_guard l(e.mu);
+  return e.stage;
+}
+
+Status DockerBackend::SetStage(PodEntry& e, Stage s) {
+  {
+    std::lock_guard l(e.mu);
+    if (e.stage == s) return Status::Ok();
+    e.stage = s;
+  }
+  return store_->SetStage(e.plan.uid, std::string(StageName(s)));
+}
+
+Result<api::CreateResult> DockerBackend::Create(const api::CallContext&,
+                                                const api::RetrievedPodData& data) {
+  IL_RETURN_IF_ERROR(api::ValidatePod(data.pod));
+  const std::string uid = api::PodUid(data.pod);
+  if (auto e = Find(uid)) return api::CreateResult{uid, e->plan.NamespaceHolder()};
+  IL_ASSIGN_OR_RETURN(PodSources src, PodSources::Build(data));
+  const std::string dir = settings_.PodDir(uid);
+  IL_ASSIGN_OR_RETURN(VolumePlan volumes, PlanVolumes(src, dir, settings_.host_path_allow_list));
+  IL_ASSIGN_OR_RETURN(PodPlan plan, BuildPodPlan(src, volumes, settings_, store_->instance_id()));
+  auto e = std::make_shared<PodEntry>(std::move(plan));
+  std::unique_lock op(e->op_mu);
+  {
+    std::lock_guard l(pods_mu_);
+    auto [it, inserted] = pods_.emplace(uid, e);
+    if (!inserted) return api::CreateResult{uid, it->second->plan.NamespaceHolder()};
+  }
+  auto forget = [&] {
+    std::lock_guard l(pods_mu_);
+    pods_.erase(uid);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  };
+  if (Status s = ApplyVolumePlan(volumes, settings_.host_path_allow_list); !s.ok()) {
+    forget();
+    return s.WithContext("pod " + PodRef(e->plan));
+  }
+  PodRecord rec{uid, json::serialize(ToJson(e->plan)), std::string(StageName(Stage::kPending)),
+                std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count()};
+  if (Status s = store_->Insert(rec); !s.ok()) {
+    forget();
+    return s;
+  }
+  Status s = Step(*e, {});
+  if (s.code() == StatusCode::kUnavailable) {
+    // Docker is down: undo, so the caller's retry starts from scratch.
+    (void)cli_.ForEach("rm", {"--force", "--volumes"}, e->plan.DockerNames(), std::chrono::seconds(60));
+    (void)store_->Remove(uid);
+    forget();
+    return s;
+  }
+  log_->debug("created pod {} as {} container(s), stage {}", PodRef(e->plan),
+             e->plan.containers.size(), StageName(StageOf(*e)));
+  return api::CreateResult{uid, e->plan.NamespaceHolder()};
+}
+
+Status DockerBackend::Delete(const api::CallContext&, const json::value& pod) {
+  const std::string uid = api::PodUid(pod);
+  if (!api::IsSafeUid(uid)) return InvalidArgument("pod uid '" + uid + "' is malformed");
+  EntryPtr e = Find(uid);
+  if (!e) return DeleteUnknown(uid);
+  std::lock_guard op(e->op_mu);
+  {
+    std::lock_guard l(e->mu);
+    if (e->removed) return Status::Ok();
+  }
+  IL_RETURN_IF_ERROR(SetStage(*e, Stage::kDeleting));
+  bool finished;
+  {
+    std::lock_guard l(e->mu);
+    finished = e->all_finished;
+  }
+  std::vector<std::string> names = e->plan.DockerNames();
+  if (!finished) {
+    int64_t grace = GraceSeconds(pod);
+    std::vector<std::string> order(names.rbegin(), names.rend());  // apps first, sandbox last
+    IL_RETURN_IF_ERROR(cli_.ForEach("stop", {"--time=" + std::to_string(grace)}, order,
+                                    std::chrono::seconds(grace + 60)));
+  }
+  IL_RETURN_IF_ERROR(FinishDelete(*e));
+  log_->debug("deleted pod {}", PodRef(e->plan));
+  return Status::Ok();
+}
+
+Status DockerBackend::DeleteUnknown(const std::string& uid) {
+  IL_ASSIGN_OR_RETURN(CommandResult r,
+                      cli_.Run({"ps", "--all", "--quiet", "--filter=label=" + std::string(kLabelPodUid) + "=" + uid,
+                                "--filter=label=" + std::string(kLabelInstance) + "=" + store_->instance_id()}));
+  if (DaemonDown(r)) return Unavailable("docker daemon unavailable: " + CleanStderr(r.err));
+  std::vector<std::string> ids;
+  for (size_t p = 0; p < r.out.size();) {
+    size_t nl = r.out.find('\n', p);
+    if (nl == std::string::npos) nl = r.out.size();
+    if (nl > p) ids.push_back(r.out.substr(p, nl - p));
+    p = nl + 1;
+  }
+  if (ids.empty()) return NotFound("pod uid " + uid + " is unknown to docker-sd");
+  log_->warn("removing {} container(s) of unknown pod uid={}", ids.size(), uid);
+  return cli_.ForEach("rm", {"--force", "--volumes"}, ids, std::chrono::seconds(120));
+}
+
+Result<std::vector<api::PodStatus>> DockerBackend::GetStatus(const api::CallContext&,
+                                                             const std::vector<json::value>& pods) {
+  std::vector<EntryPtr> entries;
+  std::vector<std::string> names;
+  for (const auto& p : pods) {
+    if (EntryPtr e = Find(api::PodUid(p))) {
+      for (const auto& c : e->plan.containers) names.push_back(c.docker_name);
+      entries.push_back(std::move(e));
+    }
+  }
+  std::vector<api::PodStatus> out;
+  if (entries.empty()) return out;
+  IL_ASSIGN_OR_RETURN(ObservedMap observed, cli_.Inspect(names));
+  bool pending = false;
+  for (const auto& e : entries) {
+    std::lock_guard l(e->mu);
+    if (e->removed) continue;
+    out.push_back(BuildPodStatus(e->plan, e->stage, observed, e->errors));
+    pending = pending || e->stage == Stage::kPending;
+    bool finished = true;
+    for (const auto& c : e->plan.containers) {
+      if (c.role == Role::kSandbox) continue;
+      auto it = observed.find(c.docker_name);
+      bool final = it != observed.end() && it->second.Finished() &&
+                   (it->second.restart_policy.empty() || it->second.restart_policy == "no" ||
+                    (it->second.restart_policy == "on-failure" && it->second.Succeeded()));
+      finished = finished && final;
+    }
+    e->all_finished = finished;
+  }
+  if (pending) Wake();
+  return out;
+}
+
+Status DockerBackend::LogsWaitingError(const PodEntry& e, const ContainerPlan& c) const {
+  std::string reason = c.role == Role::kInit || !e.plan.WithRole(Role::kInit).empty()
+                           ? "PodInitializing"
+                           : "ContainerCreating";
+  {
+    std::lock_guard l(e.mu);
+    if (auto it = e.errors.find(c.docker_name); it != e.errors.end()) reason = it->second.reason;
+  }
+  return InvalidArgument("container \"" + c.name + "\" in pod \"" + e.plan.name +
+                         "\" is waiting to start: " + reason);
+}
+
+Status DockerBackend::GetLogs(const api::CallContext&, const api::LogRequest& req,
+                              api::LogSink& sink) {
+  EntryPtr e = Find(req.pod_uid);
+  if (!e) return NotFound("pod " + req.ns + "/" + req.pod_name + " (uid " + req.pod_uid + ") is unknown to docker-sd");
+  const ContainerPlan* c = nullptr;
+  auto apps = e->plan.WithRole(Role::kApp);
+  if (req.container.empty()) {
+    if (apps.size() != 1) {
+      std::string names;
+      for (const auto* a : apps) names += (names.empty() ? "" : " ") + a->name;
+      return InvalidArgument("a container name must be specified for pod " + e->plan.name +
+                             ", choose one of: [" + names + "]");
+    }
+    c = apps.front();
+  } else {
+    for (const auto& x : e->plan.containers) {
+      if (x.role != Role::kSandbox && x.name == req.container) c = &x;
+    }
+  }
+  if (!c) return NotFound("container " + req.container + " is not part of pod " + e->plan.name);
+  if (req.opts.previous) {
+    return InvalidArgument("previous terminated container \"" + c->name + "\" in pod \"" +
+                           e->plan.name + "\" not found");
+  }
+  IL_ASSIGN_OR_RETURN(ObservedMap obs, cli_.Inspect({c->docker_name}));
+  auto it = obs.find(c->docker_name);
+  if (it == obs.end() || (it->second.status == "created" && it->second.error.empty())) {
+    return LogsWaitingError(*e, *c);
+  }
+  auto now = std::chrono::system_clock::now();
+  std::vector<std::string> args = LogsArgs(c->docker_name, req.opts, now);
+  if (req.opts.follow) {
+    args.insert(args.begin(), cli_.binary());
+    return FollowLogs(streams_, args, req.opts, sink);
+  }
+  IL_ASSIGN_OR_RETURN(CommandResult r, cli_.Run(args, std::chrono::minutes(5)));
+  if (r.exit_code != 0) {
+    if (DaemonDown(r)) return Unavailable("docker daemon unavailable: " + CleanStderr(r.err));
+    return Status(StatusCode::kBadGateway, "docker logs failed: " + CleanStderr(r.err));
+  }
+  std::string text = MergeDockerLogs(r.out, r.err, req.opts, now);
+  if (!text.empty()) sink.Write(text);
+  return Status::Ok();
+}
+
+Result<api::PingResponse> DockerBackend::Ping(const api::CallContext&) {
+  IL_ASSIGN_OR_RETURN(CommandResult r, cli_.Run({"info", "--format={{json .}}"}, std::chrono::seconds(30)));
+  auto info = api::ParseJson(r.out);
+  std::string problem;
+  if (!info.ok() || !info->is_object()) {
+    problem = CleanStderr(r.err).empty() ? "docker info printed no JSON" : CleanStderr(r.err);
+  } else if (const auto* errs = api::Find(*info, {"ServerErrors"}); errs && errs->is_array() &&
+                                                                     !errs->as_array().empty()) {
+    problem = json::value_to<std::string>(errs->as_array().front());
+  } else if (r.exit_code != 0) {
+    problem = CleanStderr(r.err);
+  }
+  if (!problem.empty()) return Unavailable("docker daemon unavailable: " + problem);
+  api::PingResponse p;
+  p.status = "ok";
+  int64_t cpus = api::GetInt(*info, {"NCPU"}), mem = api::GetInt(*info, {"MemTotal"});
+  if (cpus > 0) p.resources["cpu"] = std::to_string(cpus);
+  if (mem > 0) p.resources["memory"] = std::to_string(mem / 1024) + "Ki";
+  return p;
+}
+
+}  // namespace il::docker

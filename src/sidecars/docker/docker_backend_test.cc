@@ -1,0 +1,321 @@
+#include "sidecars/docker/docker_backend.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "api/pod.h"
+#include "core/fake_command_runner.h"
+#include "sidecars/docker/fake_docker_engine.h"
+
+namespace il::docker {
+namespace {
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+class NoStreams : public StreamRunner {
+ public:
+  Result<int> Stream(const std::vector<std::string>&, const OutputFn&, const StopFn&,
+                     std::chrono::milliseconds) override {
+    return 0;
+  }
+};
+
+class StringSink : public api::LogSink {
+ public:
+  std::string data;
+  bool Write(std::string_view c) override {
+    data.append(c);
+    return true;
+  }
+  bool Gone() override { return false; }
+};
+
+class DockerBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("il-dbt-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    settings_.data_dir = root_ + "/docker-sd";
+    settings_.state_file = root_ + "/docker-sd/state.db";
+    settings_.pause_binary = root_ + "/il-pause";
+    settings_.docker_path = "docker";
+    fs::create_directories(root_);
+    std::ofstream(settings_.pause_binary) << "pause";
+    engine_ = std::make_unique<FakeDockerEngine>(runner_);
+    engine_->AddImage("img");
+    Open();
+  }
+  void TearDown() override {
+    backend_.reset();
+    fs::remove_all(root_);
+  }
+  void Open() {
+    backend_.reset();
+    DockerBackendOptions o;
+    o.start_worker = false;
+    o.retry_backoff = std::chrono::milliseconds(0);
+    auto b = DockerBackend::Create(settings_, runner_, streams_, o);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    backend_ = std::move(*b);
+  }
+
+  static api::RetrievedPodData Pod(const std::string& uid, const std::string& spec) {
+    api::RetrievedPodData d;
+    d.pod = json::parse(R"({"metadata":{"name":"p-)" + uid + R"(","namespace":"ns","uid":")" + uid +
+                        R"("},"spec":)" + spec + "}");
+    return d;
+  }
+  Result<api::CreateResult> Create(const api::RetrievedPodData& d) { return backend_->Create({}, d); }
+  api::PodStatus Status1(const api::RetrievedPodData& d) {
+    auto s = backend_->GetStatus({}, {d.pod});
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->size(), 1u);
+    return s->empty() ? api::PodStatus{} : (*s)[0];
+  }
+  static std::string StateOf(const json::value& cs) {
+    return std::string(cs.at("state").as_object().begin()->key());
+  }
+
+  std::string root_;
+  DockerSettings settings_;
+  FakeCommandRunner runner_;
+  NoStreams streams_;
+  std::unique_ptr<FakeDockerEngine> engine_;
+  std::unique_ptr<DockerBackend> backend_;
+};
+
+TEST_F(DockerBackendTest, CreateRunsASingleContainerPodWithOneDockerRun) {
+  auto d = Pod("u1", R"({"containers":[{"name":"c","image":"img","args":["a;b","$X"]}]})");
+  auto r = Create(d);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->pod_uid, "u1");
+  EXPECT_EQ(r->pod_jid, "il-ns_p-u1_c_u1");
+  EXPECT_EQ(engine_->verbs(), std::vector<std::string>{"run"});
+  auto run = engine_->calls_with("run")[0];
+  EXPECT_EQ(run[0], "docker");
+  EXPECT_EQ(std::vector<std::string>(run.end() - 3, run.end()),
+            (std::vector<std::string>{"img", "a;b", "$X"}));
+  auto s = Status1(d);
+  ASSERT_EQ(s.containers.size(), 1u);
+  EXPECT_EQ(StateOf(s.containers[0]), "running");
+  EXPECT_EQ(s.jid, "il-ns_p-u1_c_u1");
+}
+
+TEST_F(DockerBackendTest, CreateIsIdempotentPerUid) {
+  auto d = Pod("u1", R"({"containers":[{"name":"c","image":"img"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  auto again = Create(d);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->pod_jid, "il-ns_p-u1_c_u1");
+  EXPECT_EQ(engine_->calls_with("run").size(), 1u);
+}
+
+TEST_F(DockerBackendTest, InitContainersRunInOrderBeforeAppContainers) {
+  auto d = Pod("u2", R"({"restartPolicy":"Never","initContainers":[{"name":"i1","image":"exit0"},
+      {"name":"i2","image":"img"}],"containers":[{"name":"a","image":"img"},{"name":"b","image":"img"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  auto names = [&] {
+    std::vector<std::string> n;
+    for (const auto& c : engine_->calls_with("run")) {
+      for (const auto& a : c) {
+        if (a.rfind("--name=", 0) == 0) n.push_back(a.substr(7));
+      }
+    }
+    return n;
+  };
+  EXPECT_EQ(names(), (std::vector<std::string>{"il-ns_p-u2_POD_u2", "il-ns_p-u2_i1_u2"}));
+  backend_->RunOnce();  // i1 exited 0 -> i2
+  EXPECT_EQ(names().back(), "il-ns_p-u2_i2_u2");
+  backend_->RunOnce();  // i2 still running: nothing new
+  EXPECT_EQ(names().size(), 3u);
+  auto s = Status1(d);
+  EXPECT_EQ(StateOf(s.init_containers[0]), "terminated");
+  EXPECT_EQ(StateOf(s.init_containers[1]), "running");
+  EXPECT_EQ(s.containers[0].at("state").at("waiting").at("reason"), "PodInitializing");
+  engine_->Exit("il-ns_p-u2_i2_u2", 0);
+  backend_->RunOnce();
+  EXPECT_EQ(names().size(), 5u);
+  s = Status1(d);
+  EXPECT_EQ(StateOf(s.containers[0]), "running");
+  EXPECT_EQ(StateOf(s.containers[1]), "running");
+}
+
+TEST_F(DockerBackendTest, FailingInitContainerFailsThePodWithItsExitCode) {
+  auto d = Pod("u3", R"({"restartPolicy":"Never","initContainers":[{"name":"i","image":"exit3"}],
+      "containers":[{"name":"a","image":"img"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  backend_->RunOnce();
+  backend_->RunOnce();
+  EXPECT_EQ(engine_->calls_with("run").size(), 2u);  // sandbox + init only
+  auto s = Status1(d);
+  EXPECT_EQ(s.init_containers[0].at("state").at("terminated").at("exitCode"), 3);
+  EXPECT_EQ(StateOf(s.containers[0]), "waiting");
+}
+
+TEST_F(DockerBackendTest, MissingImageIsAWaitingReasonAndIsRetried) {
+  auto d = Pod("u4", R"({"containers":[{"name":"c","image":"nosuch:1","imagePullPolicy":"Never"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  auto s = Status1(d);
+  EXPECT_EQ(s.containers[0].at("state").at("waiting").at("reason"), "ErrImageNeverPull");
+  engine_->AddImage("nosuch:1");
+  backend_->RunOnce();
+  EXPECT_EQ(StateOf(Status1(d).containers[0]), "running");
+  auto p = Pod("u5", R"({"containers":[{"name":"c","image":"remote/img:2"}]})");
+  ASSERT_TRUE(Create(p).ok());
+  EXPECT_EQ(Status1(p).containers[0].at("state").at("waiting").at("reason"), "ErrImagePull");
+}
+
+TEST_F(DockerBackendTest, InvalidPodsStartNothingAndLeaveNoState) {
+  auto d = Pod("u6", R"({"containers":[{"name":"c","image":"img","volumeMounts":[{"name":"h","mountPath":"/h"}]}],
+      "volumes":[{"name":"h","hostPath":{"path":"/etc"}}]})");
+  auto r = Create(d);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("HostPathAllowList"), std::string::npos);
+  EXPECT_TRUE(engine_->verbs().empty());
+  EXPECT_EQ(backend_->pod_count(), 0u);
+  EXPECT_FALSE(fs::exists(settings_.PodDir("u6")));
+}
+
+TEST_F(DockerBackendTest, StatusOfManyPodsIsOneInspect) {
+  std::vector<json::value> pods;
+  for (int i = 0; i < 5; ++i) {
+    auto d = Pod("m" + std::to_string(i), R"({"containers":[{"name":"c","image":"img"}]})");
+    ASSERT_TRUE(Create(d).ok());
+    pods.push_back(d.pod);
+  }
+  pods.push_back(Pod("unknown", R"({"containers":[{"name":"c","image":"img"}]})").pod);
+  size_t before = engine_->verbs().size();
+  auto s = backend_->GetStatus({}, pods);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->size(), 5u);
+  EXPECT_EQ(engine_->verbs().size(), before + 1);
+}
+
+TEST_F(DockerBackendTest, DeleteStopsWithTheGracePeriodThenRemovesEverything) {
+  auto d = Pod("u7", R"({"terminationGracePeriodSeconds":7,"containers":[{"name":"a","image":"img"},{"name":"b","image":"img"}],
+      "volumes":[{"name":"e","emptyDir":{}}]})");
+  ASSERT_TRUE(Create(d).ok());
+  EXPECT_TRUE(fs::exists(settings_.PodDir("u7")));
+  ASSERT_TRUE(backend_->Delete({}, d.pod).ok());
+  auto stop = engine_->calls_with("stop");
+  ASSERT_EQ(stop.size(), 1u);
+  EXPECT_EQ(stop[0][2], "--time=7");
+  EXPECT_EQ(stop[0].back(), "il-ns_p-u7_POD_u7");  // the sandbox goes last
+  EXPECT_EQ(engine_->calls_with("rm").size(), 1u);
+  EXPECT_TRUE(engine_->containers().empty());
+  EXPECT_FALSE(fs::exists(settings_.PodDir("u7")));
+  EXPECT_EQ(backend_->Delete({}, d.pod).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(backend_->GetStatus({}, {d.pod})->empty());
+}
+
+TEST_F(DockerBackendTest, DeleteOfFinishedPodSkipsTheStop) {
+  auto d = Pod("u8", R"({"restartPolicy":"Never","containers":[{"name":"a","image":"exit0"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  EXPECT_EQ(StateOf(Status1(d).containers[0]), "terminated");
+  ASSERT_TRUE(backend_->Delete({}, d.pod).ok());
+  EXPECT_TRUE(engine_->calls_with("stop").empty());
+  EXPECT_TRUE(engine_->containers().empty());
+}
+
+TEST_F(DockerBackendTest, RestartKeepsPodsAndDuplicatesNothing) {
+  auto d = Pod("u9", R"({"initContainers":[{"name":"i","image":"img"}],"containers":[{"name":"a","image":"img"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  Open();  // a new docker-sd on the same state file
+  EXPECT_EQ(backend_->pod_count(), 1u);
+  auto again = Create(d);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->pod_jid, "il-ns_p-u9_POD_u9");
+  engine_->Exit("il-ns_p-u9_i_u9", 0);
+  backend_->RunOnce();  // reconcile + advance: the app container starts exactly once
+  backend_->RunOnce();
+  EXPECT_EQ(engine_->calls_with("run").size(), 3u);
+  EXPECT_EQ(StateOf(Status1(d).containers[0]), "running");
+}
+
+TEST_F(DockerBackendTest, ReconcileRemovesOnlyOrphansOfThisState) {
+  auto d = Pod("u10", R"({"containers":[{"name":"a","image":"img"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  auto labels = engine_->containers().at("il-ns_p-u10_a_u10").labels;
+  auto orphan = labels;
+  orphan["io.kubernetes.pod.uid"] = "gone";
+  engine_->AddForeign("il-ns_x_a_gone", orphan);
+  auto other = orphan;
+  other["interlink.docker-sd.instance"] = "someone-else";
+  engine_->AddForeign("il-ns_y_a_other", other);
+  backend_->RunOnce();
+  auto cs = engine_->containers();
+  EXPECT_TRUE(cs.count("il-ns_p-u10_a_u10"));
+  EXPECT_FALSE(cs.count("il-ns_x_a_gone"));
+  EXPECT_TRUE(cs.count("il-ns_y_a_other"));
+}
+
+TEST_F(DockerBackendTest, ContainerRemovedBehindOurBackIsUnknown) {
+  auto d = Pod("u11", R"({"containers":[{"name":"a","image":"img"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  engine_->Remove("il-ns_p-u11_a_u11");
+  EXPECT_EQ(Status1(d).containers[0].at("state").at("terminated").at("reason"), "ContainerStatusUnknown");
+}
+
+TEST_F(DockerBackendTest, DaemonDownIsUnavailableEverywhereAndCreateLeavesNothing) {
+  engine_->SetDown(true);
+  auto d = Pod("u12", R"({"containers":[{"name":"a","image":"img"}]})");
+  auto r = Create(d);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(backend_->pod_count(), 0u);
+  EXPECT_EQ(backend_->Ping({}).status().code(), StatusCode::kUnavailable);
+  engine_->SetDown(false);
+  ASSERT_TRUE(Create(d).ok());
+  engine_->SetDown(true);
+  EXPECT_EQ(backend_->GetStatus({}, {d.pod}).status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(DockerBackendTest, PingReportsCapacity) {
+  auto p = backend_->Ping({});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->status, "ok");
+  EXPECT_EQ(p->resources.at("cpu"), "4");
+  EXPECT_EQ(p->resources.at("memory"), "8388608Ki");
+}
+
+TEST_F(DockerBackendTest, LogsAreMergedAndValidated) {
+  auto d = Pod("u13", R"({"containers":[{"name":"a","image":"img"},{"name":"b","image":"nosuch","imagePullPolicy":"Never"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  api::LogRequest req{"ns", "u13", "p-u13", "a", {}};
+  StringSink sink;
+  ASSERT_TRUE(backend_->GetLogs({}, req, sink).ok());
+  EXPECT_EQ(sink.data, "hello\noops\nworld\n");
+  auto logs = engine_->calls_with("logs");
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_EQ(logs[0], (std::vector<std::string>{"docker", "logs", "--timestamps", "il-ns_p-u13_a_u13"}));
+  req.container = "b";
+  Status waiting = backend_->GetLogs({}, req, sink);
+  EXPECT_EQ(waiting.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(waiting.message().find("waiting to start: ErrImageNeverPull"), std::string::npos);
+  req.container = "";
+  EXPECT_EQ(backend_->GetLogs({}, req, sink).code(), StatusCode::kInvalidArgument);
+  req.container = "zzz";
+  EXPECT_EQ(backend_->GetLogs({}, req, sink).code(), StatusCode::kNotFound);
+  req.pod_uid = "nope";
+  EXPECT_EQ(backend_->GetLogs({}, req, sink).code(), StatusCode::kNotFound);
+}
+
+TEST_F(DockerBackendTest, SandboxImageIsImportedWhenMissing) {
+  DockerSettings s = settings_;
+  auto d = Pod("u14", R"({"containers":[{"name":"a","image":"img"},{"name":"b","image":"img"}]})");
+  // Make the engine forget the pause image by using another tag.
+  settings_.pause_image = "interlink/docker-sd-pause:test";
+  Open();
+  ASSERT_TRUE(Create(d).ok());
+  EXPECT_EQ(engine_->calls_with("import").size(), 1u);
+  EXPECT_EQ(StateOf(Status1(d).containers[1]), "running");
+  settings_ = s;
+}
+
+}  // namespace
+}  // namespace il::docker

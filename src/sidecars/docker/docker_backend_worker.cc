@@ -1,0 +1,244 @@
+// DockerBackend's background half: stepping pods, retries, reconciliation, worker threads.
+#include <filesystem>
+#include <set>
+
+#include "sidecars/docker/docker_backend.h"
+#include "sidecars/docker/pod_stepper.h"
+#include "sidecars/docker/sandbox_image.h"
+
+namespace il::docker {
+
+namespace {
+
+constexpr auto kRunTimeout = std::chrono::minutes(10);  // includes an image pull
+
+std::chrono::steady_clock::duration Backoff(std::chrono::milliseconds first, int attempts) {
+  auto d = first * (1 << std::min(attempts, 6));
+  return std::min<std::chrono::steady_clock::duration>(d, std::chrono::minutes(5));
+}
+
+}  // namespace
+
+Status DockerBackend::EnsureSandbox() {
+  if (sandbox_ready_) return Status::Ok();
+  std::lock_guard l(sandbox_mu_);
+  if (sandbox_ready_) return Status::Ok();
+  IL_RETURN_IF_ERROR(EnsureSandboxImage(cli_, settings_.pause_image, settings_.pause_binary));
+  sandbox_ready_ = true;
+  return Status::Ok();
+}
+
+Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_only) {
+  if (c.role == Role::kSandbox) {
+    Status s = EnsureSandbox();
+    if (s.code() == StatusCode::kUnavailable) return s;
+    if (!s.ok()) {
+      std::lock_guard l(e.mu);
+      for (const auto& x : e.plan.containers) {
+        e.errors[x.docker_name] = {"CreateContainerError", "pod sandbox: " + s.message()};
+      }
+      return s;
+    }
+  }
+  std::vector<std::string> args = start_only ? std::vector<std::string>{"start", c.docker_name}
+                                             : c.run_args;
+  IL_ASSIGN_OR_RETURN(CommandResult r, cli_.Run(args, kRunTimeout));
+  ClassifiedFailure f{RunFailure::kExists, {}};
+  if (r.exit_code != 0) f = ClassifyRunFailure(r, c.image, c.run_args);
+  if (r.exit_code != 0 && f.kind == RunFailure::kDaemonDown) {
+    return Unavailable("docker daemon unavailable: " + CleanStderr(r.err));
+  }
+  std::lock_guard l(e.mu);
+  if (r.exit_code == 0 || f.kind != RunFailure::kCreateError) {
+    e.errors.erase(c.docker_name);
+    if (c.role == Role::kSandbox) {
+      for (const auto& x : e.plan.containers) e.errors.erase(x.docker_name);
+    }
+    return Status::Ok();
+  }
+  if (c.role == Role::kSandbox) {
+    sandbox_ready_ = false;  // the image may have been removed: import it again next time
+    for (const auto& x : e.plan.containers) {
+      e.errors[x.docker_name] = {f.error.reason, "pod sandbox: " + f.error.message};
+    }
+  } else {
+    e.errors[c.docker_name] = f.error;
+  }
+  return Status(StatusCode::kFailedPrecondition, f.error.reason + ": " + f.error.message);
+}
+
+Status DockerBackend::Step(PodEntry& e, const ObservedMap& observed) {
+  StepDecision d = NextStep(e.plan, observed);
+  for (const auto& a : d.actions) {
+    const ContainerPlan& c = e.plan.containers[a.index];
+    Status s = RunAction(e, c, a.kind == ActionKind::kStart);
+    if (s.code() == StatusCode::kUnavailable) return s;
+    if (!s.ok()) {
+      std::lock_guard l(e.mu);
+      auto delay = Backoff(options_.retry_backoff, e.attempts++);
+      e.next_attempt = std::chrono::steady_clock::now() + delay;
+      log_->warn("pod {}/{} uid={}: container {}: {} (retry in {}s)", e.plan.ns, e.plan.name,
+                 e.plan.uid, c.name, s.message(),
+                 std::chrono::duration_cast<std::chrono::seconds>(delay).count());
+      return Status::Ok();
+    }
+  }
+  {
+    std::lock_guard l(e.mu);
+    e.attempts = 0;
+  }
+  if (d.stage == Stage::kFailed) {
+    log_->info("pod {}/{} uid={} failed: {}", e.plan.ns, e.plan.name, e.plan.uid, d.failure);
+  }
+  return SetStage(e, d.stage);
+}
+
+Status DockerBackend::FinishDelete(PodEntry& e) {
+  IL_RETURN_IF_ERROR(cli_.ForEach("rm", {"--force", "--volumes"}, e.plan.DockerNames(),
+                                  std::chrono::minutes(2)));
+  std::error_code ec;
+  std::filesystem::remove_all(settings_.PodDir(e.plan.uid), ec);
+  if (ec) log_->warn("cannot remove {}: {}", settings_.PodDir(e.plan.uid), ec.message());
+  IL_RETURN_IF_ERROR(store_->Remove(e.plan.uid));
+  {
+    std::lock_guard l(e.mu);
+    e.removed = true;
+  }
+  std::lock_guard l(pods_mu_);
+  pods_.erase(e.plan.uid);
+  return Status::Ok();
+}
+
+bool DockerBackend::Reconcile() {
+  auto r = cli_.Run({"ps", "--all", "--no-trunc",
+                     "--filter=label=" + std::string(kLabelInstance) + "=" + store_->instance_id(),
+                     "--format={{.Names}}\t{{.Label \"" + std::string(kLabelPodUid) + "\"}}"});
+  if (!r.ok() || r->exit_code != 0) return false;
+  std::vector<std::string> orphans;
+  std::set<std::string> known_uids;
+  {
+    std::lock_guard l(pods_mu_);
+    for (const auto& [uid, e] : pods_) known_uids.insert(uid);
+  }
+  for (size_t p = 0; p < r->out.size();) {
+    size_t nl = r->out.find('\n', p);
+    if (nl == std::string::npos) nl = r->out.size();
+    std::string line = r->out.substr(p, nl - p);
+    p = nl + 1;
+    auto tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    if (!known_uids.count(line.substr(tab + 1))) orphans.push_back(line.substr(0, tab));
+  }
+  if (!orphans.empty()) {
+    log_->warn("removing {} container(s) that no stored pod owns", orphans.size());
+    if (!cli_.ForEach("rm", {"--force", "--volumes"}, orphans, std::chrono::minutes(2)).ok()) {
+      return false;
+    }
+  }
+  std::error_code ec;
+  for (const auto& d : std::filesystem::directory_iterator(settings_.data_dir + "/pods", ec)) {
+    std::string uid = d.path().filename().string();
+    if (!known_uids.count(uid) && !Find(uid)) std::filesystem::remove_all(d.path(), ec);
+  }
+  log_->info("reconciled with docker: {} stored pod(s), {} orphan container(s) removed",
+             known_uids.size(), orphans.size());
+  return true;
+}
+
+void DockerBackend::RunOnce() {
+  if (!reconciled_ && Reconcile()) reconciled_ = true;
+  auto now = std::chrono::steady_clock::now();
+  std::vector<EntryPtr> pending, deleting;
+  std::vector<std::string> names;
+  for (auto& e : Snapshot()) {
+    std::lock_guard l(e->mu);
+    if (e->removed) continue;
+    if (e->stage == Stage::kDeleting) {
+      deleting.push_back(e);
+    } else if (e->stage == Stage::kPending && e->next_attempt <= now) {
+      for (const auto& c : e->plan.containers) names.push_back(c.docker_name);
+      pending.push_back(e);
+    }
+  }
+  for (auto& e : deleting) {
+    std::unique_lock op(e->op_mu, std::try_to_lock);
+    if (!op.owns_lock()) continue;
+    if (Status s = FinishDelete(*e); !s.ok() && worker_errors_.Allow()) {
+      log_->warn("finishing delete of uid={}: {}", e->plan.uid, s.message());
+    }
+  }
+  if (pending.empty()) return;
+  auto observed = cli_.Inspect(names);
+  if (!observed.ok()) {
+    if (worker_errors_.Allow()) log_->warn("advancing pods: {}", observed.status().message());
+    return;
+  }
+  for (auto& e : pending) {
+    std::unique_lock op(e->op_mu, std::try_to_lock);
+    if (!op.owns_lock() || StageOf(*e) != Stage::kPending) continue;
+    if (Status s = Step(*e, *observed); !s.ok() && worker_errors_.Allow()) {
+      log_->warn("advancing pod uid={}: {}", e->plan.uid, s.message());
+    }
+  }
+}
+
+void DockerBackend::Wake() {
+  {
+    std::lock_guard l(wake_mu_);
+    wake_ = true;
+  }
+  wake_cv_.notify_all();
+}
+
+void DockerBackend::StartWorker() {
+  worker_ = std::thread([this] { WorkerLoop(); });
+  events_ = std::thread([this] { EventsLoop(); });
+}
+
+void DockerBackend::WorkerLoop() {
+  while (!stop_) {
+    RunOnce();
+    std::unique_lock l(wake_mu_);
+    wake_cv_.wait_for(l, options_.poll_interval, [this] { return wake_ || stop_.load(); });
+    wake_ = false;
+  }
+}
+
+void DockerBackend::EventsLoop() {
+  // A container of ours died: an init container may have finished. Wake the worker at once
+  // instead of waiting for the next poll. Each `docker events` runs for a bounded window
+  // (--until), so one orphaned by a killed docker-sd ends by itself; --since makes the
+  // windows overlap-free without gaps.
+  constexpr int64_t kWindowSeconds = 30;
+  auto unix_now = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch()).count();
+  };
+  int64_t since = unix_now();
+  while (!stop_) {
+    int64_t until = std::max(since, unix_now()) + kWindowSeconds;
+    std::vector<std::string> argv = {
+        cli_.binary(), "events", "--filter=type=container", "--filter=event=die",
+        "--filter=label=" + std::string(kLabelInstance) + "=" + store_->instance_id(),
+        "--format={{.ID}}", "--since=" + std::to_string(since), "--until=" + std::to_string(until)};
+    auto started = std::chrono::steady_clock::now();
+    auto r = streams_.Stream(
+        argv, [this](int stream, std::string_view) {
+          if (stream == 1) Wake();
+          return !stop_;
+        },
+        [this] { return stop_.load(); }, std::chrono::milliseconds(250));
+    if (r.ok() && *r == 0) {
+      since = until;
+      continue;
+    }
+    // Failed (daemon down?): the worker's poll covers us; try again shortly.
+    if (std::chrono::steady_clock::now() - started < std::chrono::seconds(2)) {
+      std::unique_lock l(wake_mu_);
+      wake_cv_.wait_for(l, std::chrono::seconds(2), [this] { return stop_.load(); });
+    }
+    since = unix_now();
+  }
+}
+
+}  // namespace il::docker

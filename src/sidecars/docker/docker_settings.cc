@@ -1,0 +1,113 @@
+#include "sidecars/docker/docker_settings.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace il::docker {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string Trim(std::string s) {
+  const char* ws = " \t\r\n\"'";
+  s.erase(0, s.find_first_not_of(ws));
+  auto end = s.find_last_not_of(ws);
+  s.erase(end == std::string::npos ? 0 : end + 1);
+  return s;
+}
+
+std::string Absolute(const std::string& p) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(p, ec);
+  return (ec ? fs::path(p) : abs).lexically_normal().string();
+}
+
+std::string Setting(const InterLinkConfig& cfg, const std::string& key) {
+  auto it = cfg.sidecar_settings.find(key);
+  return it == cfg.sidecar_settings.end() ? "" : Trim(it->second);
+}
+
+// The directory of the running executable ("" when unknown).
+std::string ExecutableDir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? "" : exe.parent_path().string();
+}
+
+bool ValidPrefix(const std::string& p) {
+  if (p.empty() || p.size() > 64) return false;
+  for (char c : p) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return std::isalnum(static_cast<unsigned char>(p[0]));
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ParseAllowList(const std::string& value) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&]() -> Status {
+    std::string item = Trim(cur);
+    cur.clear();
+    if (!item.empty() && item[0] == '-') item = Trim(item.substr(1));  // YAML block list item
+    if (!item.empty() && item[0] == '[') item = Trim(item.substr(1));  // YAML flow list
+    if (!item.empty() && item.back() == ']') item = Trim(item.substr(0, item.size() - 1));
+    if (item.empty() || item == "[]") return Status::Ok();
+    if (item[0] != '/') {
+      return InvalidArgument("HostPathAllowList: '" + item + "' is not an absolute path");
+    }
+    std::string norm = fs::path(item).lexically_normal().string();
+    if (norm.size() > 1 && norm.back() == '/') norm.pop_back();
+    out.push_back(norm);
+    return Status::Ok();
+  };
+  for (char c : value) {
+    if (c == ',' || c == '\n') {
+      IL_RETURN_IF_ERROR(flush());
+    } else {
+      cur += c;
+    }
+  }
+  IL_RETURN_IF_ERROR(flush());
+  return out;
+}
+
+bool PathAllowed(const std::string& path, const std::vector<std::string>& prefixes) {
+  for (const auto& p : prefixes) {
+    if (p == "/") return true;
+    if (path == p) return true;
+    if (path.size() > p.size() && path.compare(0, p.size(), p) == 0 && path[p.size()] == '/') {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<DockerSettings> DockerSettingsFromConfig(const InterLinkConfig& cfg) {
+  DockerSettings s;
+  if (auto v = Setting(cfg, "DockerPath"); !v.empty()) s.docker_path = v;
+  IL_ASSIGN_OR_RETURN(s.host_path_allow_list, ParseAllowList(Setting(cfg, "HostPathAllowList")));
+  s.network = Setting(cfg, "DockerNetwork");
+  if (s.network.find_first_of(" \t\n,=") != std::string::npos || s.network.rfind("-", 0) == 0 ||
+      s.network.rfind("container:", 0) == 0) {
+    return InvalidArgument("DockerNetwork: '" + s.network + "' is not a usable network name");
+  }
+  if (auto v = Setting(cfg, "ContainerPrefix"); !v.empty()) s.container_prefix = v;
+  if (!ValidPrefix(s.container_prefix)) {
+    return InvalidArgument("ContainerPrefix: '" + s.container_prefix +
+                           "' must be 1-64 characters of [A-Za-z0-9_.-] starting alphanumeric");
+  }
+  std::string root = cfg.data_root_folder.empty() ? "/tmp/interlink" : cfg.data_root_folder;
+  s.data_dir = Absolute(root + "/docker-sd");
+  std::string state = Setting(cfg, "StateFile");
+  s.state_file = state.empty() ? s.data_dir + "/state.db" : Absolute(state);
+  std::string dir = ExecutableDir();
+  s.pause_binary = dir.empty() ? "il-pause" : dir + "/il-pause";
+  return s;
+}
+
+}  // namespace il::docker

@@ -1,0 +1,47 @@
+// DockerSettings: the docker sidecar's typed view of InterLinkConfig.
+//
+// Keys (InterLinkConfig.yaml, stored in sidecar_settings; see docs/docker-sidecar.md):
+//   DockerPath         docker CLI to run (default "docker", looked up in PATH)
+//   HostPathAllowList  host directories hostPath volumes may use: a YAML list or a comma-separated
+//                      string of absolute paths; empty (default) refuses every hostPath volume
+//   DockerNetwork      network of the pod's sandbox container (default: "none", loopback only)
+//   ContainerPrefix    prefix of every container name (default "il-")
+//   StateFile          SQLite state (default <DataRootFolder>/docker-sd/state.db)
+// DataRootFolder (shared key) holds the per-pod directories: <DataRootFolder>/docker-sd/pods/<uid>.
+// It must be visible to dockerd at the same path (it is bind-mounted into containers).
+//
+// Thread-safety: a plain value.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+
+namespace il::docker {
+
+struct DockerSettings {
+  std::string docker_path = "docker";
+  std::vector<std::string> host_path_allow_list;  // normalised absolute prefixes
+  std::string network;                            // empty: "none"
+  std::string container_prefix = "il-";
+  std::string state_file;                         // absolute
+  std::string data_dir;                           // absolute; per-pod dirs live in data_dir/pods
+  std::string pause_binary;  // static il-pause, put into the sandbox image (beside docker-sd)
+  std::string pause_image = "interlink/docker-sd-pause:1";
+
+  std::string PodDir(const std::string& uid) const { return data_dir + "/pods/" + uid; }
+};
+
+// Reads and validates the settings; relative paths are made absolute against the current
+// directory. An invalid value is kInvalidArgument naming the key.
+Result<DockerSettings> DockerSettingsFromConfig(const InterLinkConfig& cfg);
+
+// Parses a HostPathAllowList value ("- /a\n- /b" or "/a,/b"): absolute, lexically normal.
+Result<std::vector<std::string>> ParseAllowList(const std::string& value);
+
+// True when `path` (absolute, lexically normal) equals or lies below one of the prefixes.
+bool PathAllowed(const std::string& path, const std::vector<std::string>& prefixes);
+
+}  // namespace il::docker

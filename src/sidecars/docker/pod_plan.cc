@@ -1,0 +1,390 @@
+#include "sidecars/docker/pod_plan.h"
+
+#include <cstdio>
+
+#include "api/pod.h"
+#include "sidecars/docker/container_env.h"
+#include "sidecars/docker/quantity.h"
+
+namespace il::docker {
+namespace json = boost::json;
+
+namespace {
+
+constexpr char kSandboxName[] = "POD";
+
+std::string Sanitize(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '-';
+  }
+  return out;
+}
+
+std::string Hash8(const std::string& s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) h = (h ^ c) * 16777619u;
+  char buf[9];
+  std::snprintf(buf, sizeof(buf), "%08x", h);
+  return buf;
+}
+
+bool Truthy(const json::value& v, std::initializer_list<std::string_view> path) {
+  const auto* f = api::Find(v, path);
+  return f && f->is_bool() && f->as_bool();
+}
+
+Status ValidateImage(const std::string& cname, const std::string& image) {
+  if (image.empty()) return InvalidArgument("container " + cname + " has no image");
+  if (image[0] == '-' || image.size() > 512) {
+    return InvalidArgument("container " + cname + ": image '" + image + "' is invalid");
+  }
+  for (unsigned char c : image) {
+    if (c <= ' ' || c == 0x7f) {
+      return InvalidArgument("container " + cname + ": image '" + image + "' is invalid");
+    }
+  }
+  return Status::Ok();
+}
+
+// Rejects bytes argv cannot carry.
+Status CheckArgs(const std::string& cname, const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a.find('\0') != std::string::npos) {
+      return InvalidArgument("container " + cname + ": a value contains a NUL byte");
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> Strings(const json::value& c, std::string_view key) {
+  std::vector<std::string> out;
+  const auto* a = api::Find(c, {key});
+  if (!a || !a->is_array()) return out;
+  for (const auto& v : a->as_array()) {
+    if (v.is_string()) out.emplace_back(v.as_string());
+  }
+  return out;
+}
+
+std::string PullFlag(const json::value& c, const std::string& image, Result<std::string>* err) {
+  std::string p = api::GetString(c, {"imagePullPolicy"});
+  if (p.empty()) p = DefaultPullPolicy(image);
+  if (p == "Always") return "--pull=always";
+  if (p == "IfNotPresent") return "--pull=missing";
+  if (p == "Never") return "--pull=never";
+  *err = InvalidArgument("imagePullPolicy '" + p + "' is not Always, IfNotPresent or Never");
+  return "";
+}
+
+std::string Cpus(int64_t millis) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%lld.%03lld", static_cast<long long>(millis / 1000),
+                static_cast<long long>(millis % 1000));
+  return buf;
+}
+
+Status AddResources(const json::value& c, const std::string& cname, std::vector<std::string>* a) {
+  auto q = [&](const char* kind, const char* res) {
+    return api::GetString(c, {"resources", kind, res});
+  };
+  auto bad = [&](const Status& s, const char* what) {
+    return InvalidArgument("container " + cname + " " + what + ": " + s.message());
+  };
+  if (auto v = q("limits", "cpu"); !v.empty()) {
+    auto m = ParseMilli(v);
+    if (!m.ok()) return bad(m.status(), "limits.cpu");
+    if (*m > 0) a->push_back("--cpus=" + Cpus(*m));
+  }
+  if (auto v = q("requests", "cpu"); !v.empty()) {
+    auto m = ParseMilli(v);
+    if (!m.ok()) return bad(m.status(), "requests.cpu");
+    a->push_back("--cpu-shares=" + std::to_string(std::max<int64_t>(2, *m * 1024 / 1000)));
+  }
+  if (auto v = q("limits", "memory"); !v.empty()) {
+    auto b = ParseWhole(v);
+    if (!b.ok()) return bad(b.status(), "limits.memory");
+    a->push_back("--memory=" + std::to_string(*b));
+    a->push_back("--memory-swap=" + std::to_string(*b));  // no swap, as on a kubelet
+  }
+  if (auto v = q("requests", "memory"); !v.empty()) {
+    auto b = ParseWhole(v);
+    if (!b.ok()) return bad(b.status(), "requests.memory");
+    if (*b > 0) a->push_back("--memory-reservation=" + std::to_string(*b));
+  }
+  std::string gpu = q("limits", "nvidia.com/gpu");
+  if (gpu.empty()) gpu = q("requests", "nvidia.com/gpu");
+  if (!gpu.empty()) {
+    auto n = ParseWhole(gpu);
+    if (!n.ok()) return bad(n.status(), "nvidia.com/gpu");
+    if (*n > 0) a->push_back("--gpus=" + std::to_string(*n));
+  }
+  return Status::Ok();
+}
+
+Status AddSecurity(const json::value& pod, const json::value& c, const std::string& cname,
+                   std::vector<std::string>* a) {
+  // The container's securityContext wins over the pod's.
+  auto id = [&](const char* key) -> std::optional<int64_t> {
+    for (const json::value* f : {api::Find(c, {"securityContext", key}),
+                                 api::Find(pod, {"spec", "securityContext", key})}) {
+      if (f && f->is_int64()) return f->as_int64();
+      if (f && f->is_uint64()) return static_cast<int64_t>(f->as_uint64());
+    }
+    return std::nullopt;
+  };
+  auto user = id("runAsUser"), group = id("runAsGroup");
+  if (user) {
+    a->push_back("--user=" + std::to_string(*user) + (group ? ":" + std::to_string(*group) : ""));
+  }
+  if (auto fs_group = id("fsGroup")) a->push_back("--group-add=" + std::to_string(*fs_group));
+  if (const auto* sg = api::Find(pod, {"spec", "securityContext", "supplementalGroups"});
+      sg && sg->is_array()) {
+    for (const auto& g : sg->as_array()) {
+      if (g.is_int64()) a->push_back("--group-add=" + std::to_string(g.as_int64()));
+    }
+  }
+  if (Truthy(c, {"securityContext", "privileged"})) {
+    return InvalidArgument("container " + cname + ": privileged containers are not allowed by docker-sd");
+  }
+  if (const auto* add = api::Find(c, {"securityContext", "capabilities", "add"});
+      add && add->is_array() && !add->as_array().empty()) {
+    return InvalidArgument("container " + cname + ": capabilities.add is not allowed by docker-sd");
+  }
+  if (const auto* drop = api::Find(c, {"securityContext", "capabilities", "drop"});
+      drop && drop->is_array()) {
+    for (const auto& d : drop->as_array()) {
+      if (!d.is_string()) continue;
+      std::string cap(d.as_string());
+      for (char ch : cap) {
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') {
+          return InvalidArgument("container " + cname + ": capability '" + cap + "' is invalid");
+        }
+      }
+      a->push_back("--cap-drop=" + cap);
+    }
+  }
+  if (Truthy(c, {"securityContext", "readOnlyRootFilesystem"})) a->push_back("--read-only");
+  const auto* ape = api::Find(c, {"securityContext", "allowPrivilegeEscalation"});
+  if (ape && ape->is_bool() && !ape->as_bool()) a->push_back("--security-opt=no-new-privileges");
+  return Status::Ok();
+}
+
+std::string Hostname(const json::value& pod) {
+  std::string h = api::GetString(pod, {"spec", "hostname"});
+  if (h.empty()) h = api::PodName(pod);
+  if (h.size() > 63) h.resize(63);
+  while (!h.empty() && (h.back() == '-' || h.back() == '.')) h.pop_back();
+  return h;
+}
+
+struct Common {
+  const PodSources& src;
+  const VolumePlan& volumes;
+  const DockerSettings& settings;
+  std::string instance, ns, pod_name, uid, restart_policy, sandbox, network;
+  bool host_network = false, share_pid = false;
+};
+
+std::vector<std::string> BaseArgs(const Common& k, Role role, const std::string& name,
+                                  const std::string& docker_name) {
+  return {"run", "--detach", "--name=" + docker_name,
+          "--label=" + std::string(kLabelPodUid) + "=" + k.uid,
+          "--label=io.kubernetes.pod.namespace=" + k.ns,
+          "--label=io.kubernetes.pod.name=" + k.pod_name,
+          "--label=io.kubernetes.container.name=" + name,
+          "--label=" + std::string(kLabelInstance) + "=" + k.instance,
+          "--label=interlink.docker-sd.role=" + std::string(RoleName(role))};
+}
+
+void AddNamespaceArgs(const Common& k, std::vector<std::string>* a) {
+  if (!k.sandbox.empty()) {
+    a->push_back("--network=container:" + k.sandbox);
+    a->push_back("--ipc=container:" + k.sandbox);
+    if (k.share_pid) a->push_back("--pid=container:" + k.sandbox);
+    return;
+  }
+  a->push_back("--network=" + k.network);
+  if (!k.host_network) a->push_back("--hostname=" + Hostname(k.src.pod()));
+}
+
+Result<ContainerPlan> PlanContainer(const Common& k, const json::value& c, Role role) {
+  std::string cname = api::GetString(c, {"name"});
+  std::string image = api::GetString(c, {"image"});
+  IL_RETURN_IF_ERROR(ValidateImage(cname, image));
+  ContainerPlan p{role, cname, DockerName(k.settings.container_prefix, k.ns, k.pod_name, cname, k.uid),
+                  image, {}};
+  auto& a = p.run_args;
+  a = BaseArgs(k, role, cname, p.docker_name);
+  AddNamespaceArgs(k, &a);
+  Result<std::string> err = std::string();
+  a.push_back(PullFlag(c, image, &err));
+  if (!err.ok()) return err.status().WithContext("container " + cname);
+  std::string restart = "no";
+  if (role == Role::kInit && k.restart_policy != "Never") restart = "on-failure";
+  if (role == Role::kApp && k.restart_policy == "Always") restart = "always";
+  if (role == Role::kApp && k.restart_policy == "OnFailure") restart = "on-failure";
+  a.push_back("--restart=" + restart);
+  IL_ASSIGN_OR_RETURN(EnvList env, ResolveEnv(c, k.src));
+  std::vector<std::string> command = Strings(c, "command"), args = Strings(c, "args");
+  for (auto& s : command) s = ExpandVars(s, env);
+  for (auto& s : args) s = ExpandVars(s, env);
+  if (!command.empty()) a.push_back("--entrypoint=" + command[0]);
+  if (auto wd = api::GetString(c, {"workingDir"}); !wd.empty()) a.push_back("--workdir=" + wd);
+  IL_RETURN_IF_ERROR(AddSecurity(k.src.pod(), c, cname, &a));
+  IL_RETURN_IF_ERROR(AddResources(c, cname, &a));
+  if (Truthy(c, {"tty"})) a.push_back("--tty");
+  if (Truthy(c, {"stdin"})) a.push_back("--interactive");
+  for (const auto& [n, v] : env) a.push_back("--env=" + n + "=" + v);
+  if (auto it = k.volumes.mounts.find(cname); it != k.volumes.mounts.end()) {
+    for (const auto& m : it->second) a.push_back(MountArg(m));
+  }
+  a.push_back("--");
+  a.push_back(image);
+  for (size_t i = 1; i < command.size(); ++i) a.push_back(command[i]);
+  for (auto& s : args) a.push_back(std::move(s));
+  IL_RETURN_IF_ERROR(CheckArgs(cname, a));
+  return p;
+}
+
+ContainerPlan PlanSandbox(const Common& k) {
+  ContainerPlan p{Role::kSandbox, kSandboxName, k.sandbox, k.settings.pause_image, {}};
+  auto& a = p.run_args;
+  a = BaseArgs(k, Role::kSandbox, kSandboxName, k.sandbox);
+  a.push_back("--network=" + k.network);
+  if (!k.host_network) a.push_back("--hostname=" + Hostname(k.src.pod()));
+  a.push_back("--ipc=shareable");
+  a.push_back("--pull=never");
+  a.push_back("--restart=unless-stopped");
+  a.push_back("--");
+  a.push_back(k.settings.pause_image);
+  return p;
+}
+
+}  // namespace
+
+std::string_view RoleName(Role r) {
+  switch (r) {
+    case Role::kSandbox: return "sandbox";
+    case Role::kInit: return "init";
+    case Role::kApp: return "app";
+  }
+  return "app";
+}
+
+std::string DockerName(const std::string& prefix, const std::string& ns, const std::string& pod,
+                       const std::string& container, const std::string& uid) {
+  std::string p = pod;
+  if (p.size() > 100) p = p.substr(0, 60) + "-" + Hash8(p);
+  return Sanitize(prefix + ns + "_" + p + "_" + container + "_" + uid);
+}
+
+std::string DefaultPullPolicy(const std::string& image) {
+  if (image.find('@') != std::string::npos) return "IfNotPresent";
+  auto slash = image.rfind('/');
+  auto colon = image.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return "Always";
+  return image.substr(colon + 1) == "latest" ? "Always" : "IfNotPresent";
+}
+
+const ContainerPlan* PodPlan::Sandbox() const {
+  for (const auto& c : containers) {
+    if (c.role == Role::kSandbox) return &c;
+  }
+  return nullptr;
+}
+
+std::string PodPlan::NamespaceHolder() const {
+  if (const auto* s = Sandbox()) return s->docker_name;
+  return containers.empty() ? "" : containers.front().docker_name;
+}
+
+std::vector<const ContainerPlan*> PodPlan::WithRole(Role r) const {
+  std::vector<const ContainerPlan*> out;
+  for (const auto& c : containers) {
+    if (c.role == r) out.push_back(&c);
+  }
+  return out;
+}
+
+std::vector<std::string> PodPlan::DockerNames() const {
+  std::vector<std::string> out;
+  for (const auto& c : containers) out.push_back(c.docker_name);
+  return out;
+}
+
+Result<PodPlan> BuildPodPlan(const PodSources& src, const VolumePlan& volumes,
+                             const DockerSettings& settings, const std::string& instance_id) {
+  const json::value& pod = src.pod();
+  IL_RETURN_IF_ERROR(api::ValidatePod(pod));
+  PodPlan plan;
+  plan.uid = api::PodUid(pod);
+  plan.ns = api::PodNamespace(pod).empty() ? "default" : api::PodNamespace(pod);
+  plan.name = api::PodName(pod);
+  std::string rp = api::GetString(pod, {"spec", "restartPolicy"});
+  if (!rp.empty() && rp != "Always" && rp != "OnFailure" && rp != "Never") {
+    return InvalidArgument("restartPolicy '" + rp + "' is not Always, OnFailure or Never");
+  }
+  if (!rp.empty()) plan.restart_policy = rp;
+  const auto& inits = api::InitContainers(pod);
+  const auto& apps = api::Containers(pod);
+  if (apps.empty()) return InvalidArgument("pod " + plan.ns + "/" + plan.name + " has no containers");
+  Common k{src, volumes, settings, instance_id, plan.ns, plan.name, plan.uid, plan.restart_policy,
+           "", "", false, Truthy(pod, {"spec", "shareProcessNamespace"})};
+  k.host_network = Truthy(pod, {"spec", "hostNetwork"});
+  k.network = k.host_network ? "host" : (settings.network.empty() ? "none" : settings.network);
+  if (inits.size() + apps.size() > 1 || k.share_pid) {
+    k.sandbox = DockerName(settings.container_prefix, plan.ns, plan.name, kSandboxName, plan.uid);
+    plan.containers.push_back(PlanSandbox(k));
+  }
+  for (const auto* list : {&inits, &apps}) {
+    Role role = list == &inits ? Role::kInit : Role::kApp;
+    for (const auto& c : *list) {
+      IL_ASSIGN_OR_RETURN(ContainerPlan p, PlanContainer(k, c, role));
+      plan.containers.push_back(std::move(p));
+    }
+  }
+  return plan;
+}
+
+json::value ToJson(const PodPlan& plan) {
+  json::array cs;
+  for (const auto& c : plan.containers) {
+    json::array args;
+    for (const auto& a : c.run_args) args.emplace_back(a);
+    cs.push_back(json::object{{"role", RoleName(c.role)}, {"name", c.name},
+                              {"dockerName", c.docker_name}, {"image", c.image},
+                              {"runArgs", std::move(args)}});
+  }
+  return json::object{{"uid", plan.uid}, {"namespace", plan.ns}, {"name", plan.name},
+                      {"restartPolicy", plan.restart_policy}, {"containers", std::move(cs)}};
+}
+
+Result<PodPlan> PodPlanFromJson(const json::value& v) {
+  PodPlan p;
+  p.uid = api::GetString(v, {"uid"});
+  p.ns = api::GetString(v, {"namespace"});
+  p.name = api::GetString(v, {"name"});
+  p.restart_policy = api::GetString(v, {"restartPolicy"});
+  const auto* cs = api::Find(v, {"containers"});
+  if (p.uid.empty() || !cs || !cs->is_array()) return InvalidArgument("stored pod plan is malformed");
+  for (const auto& c : cs->as_array()) {
+    ContainerPlan cp;
+    std::string role = api::GetString(c, {"role"});
+    cp.role = role == "sandbox" ? Role::kSandbox : role == "init" ? Role::kInit : Role::kApp;
+    cp.name = api::GetString(c, {"name"});
+    cp.docker_name = api::GetString(c, {"dockerName"});
+    cp.image = api::GetString(c, {"image"});
+    const auto* args = api::Find(c, {"runArgs"});
+    if (cp.docker_name.empty() || !args || !args->is_array()) {
+      return InvalidArgument("stored pod plan is malformed");
+    }
+    for (const auto& a : args->as_array()) {
+      if (a.is_string()) cp.run_args.emplace_back(a.as_string());
+    }
+    p.containers.push_back(std::move(cp));
+  }
+  return p;
+}
+
+}  // namespace il::docker

@@ -1,0 +1,70 @@
+// PodPlan: a pod turned into the `docker run` argument vectors of its containers.
+//
+// A pod with more than one container (init containers included), or with
+// shareProcessNamespace, gets a sandbox container first (the static il-pause program in a
+// tiny local image) holding the network, IPC and optionally PID namespace; the others join
+// it with --network=container:<sandbox>. A pod with a single container needs no sandbox: that
+// container holds its own namespaces. The sandbox uses DockerNetwork (default "none", i.e.
+// loopback only) or the host network when spec.hostNetwork is set.
+//
+// Names: <ContainerPrefix><namespace>_<pod>_<container>_<uid> ("POD" for the sandbox, which
+// no DNS-1123 container name can equal), so names never collide between pods or pod UIDs.
+// Labels: io.kubernetes.pod.{uid,namespace,name}, io.kubernetes.container.name,
+// interlink.docker-sd.{instance,role}.
+//
+// Every value from the pod spec becomes exactly one argv element ("--env=NAME=value",
+// "--entrypoint=...", arguments after "--" and the image); nothing is interpreted by a shell.
+// BuildPodPlan and the JSON round trip are pure; thread-safety: plain values.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/types.h"
+#include "core/status.h"
+#include "sidecars/docker/docker_settings.h"
+#include "sidecars/docker/pod_sources.h"
+#include "sidecars/docker/pod_volumes.h"
+
+namespace il::docker {
+
+enum class Role { kSandbox, kInit, kApp };
+std::string_view RoleName(Role r);
+
+struct ContainerPlan {
+  Role role = Role::kApp;
+  std::string name;         // Kubernetes container name ("POD" for the sandbox)
+  std::string docker_name;  // unique container name
+  std::string image;        // image as the pod spec names it
+  std::vector<std::string> run_args;  // arguments after the docker binary: {"run", ...}
+};
+
+struct PodPlan {
+  std::string uid, ns, name;
+  std::string restart_policy = "Always";  // Always | OnFailure | Never
+  std::vector<ContainerPlan> containers;  // sandbox (if any), init containers in order, apps
+
+  const ContainerPlan* Sandbox() const;
+  // Docker name of the container holding the pod's namespaces; also the pod's job id.
+  std::string NamespaceHolder() const;
+  std::vector<const ContainerPlan*> WithRole(Role r) const;
+  std::vector<std::string> DockerNames() const;  // all of them, in plan order
+};
+
+constexpr char kLabelPodUid[] = "io.kubernetes.pod.uid";
+constexpr char kLabelInstance[] = "interlink.docker-sd.instance";
+
+// `instance_id` scopes the containers to one docker-sd state (reconciliation, orphans).
+Result<PodPlan> BuildPodPlan(const PodSources& sources, const VolumePlan& volumes,
+                             const DockerSettings& settings, const std::string& instance_id);
+
+std::string DockerName(const std::string& prefix, const std::string& ns, const std::string& pod,
+                       const std::string& container, const std::string& uid);
+
+// "Always" for untagged or :latest images, else "IfNotPresent" (the API server's default).
+std::string DefaultPullPolicy(const std::string& image);
+
+api::json::value ToJson(const PodPlan& plan);
+Result<PodPlan> PodPlanFromJson(const api::json::value& v);
+
+}  // namespace il::docker

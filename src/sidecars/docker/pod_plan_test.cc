@@ -1,0 +1,152 @@
+#include "sidecars/docker/pod_plan.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "api/pod.h"
+
+namespace il::docker {
+namespace {
+namespace json = boost::json;
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+DockerSettings Settings() {
+  DockerSettings s;
+  s.data_dir = "/data/docker-sd";
+  return s;
+}
+
+Result<PodPlan> Plan(const json::value& data_json, const DockerSettings& s = Settings()) {
+  IL_ASSIGN_OR_RETURN(auto data, api::ParseRetrievedPodData(data_json));
+  IL_ASSIGN_OR_RETURN(auto src, PodSources::Build(data));
+  IL_ASSIGN_OR_RETURN(auto vols, PlanVolumes(src, s.PodDir(api::PodUid(data.pod)), {}));
+  return BuildPodPlan(src, vols, s, "inst1");
+}
+
+json::value Pod(const std::string& spec, const std::string& meta_extra = "") {
+  return json::parse(R"({"pod":{"metadata":{"name":"p","namespace":"ns","uid":"u1")" + meta_extra +
+                     R"(},"spec":)" + spec + "}}");
+}
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// The argv of a full-featured pod, compared with a reviewed golden file. Regenerate with
+// IL_UPDATE_GOLDEN=1, pretty-print with `python3 -m json.tool`, and review the diff.
+TEST(BuildPodPlan, MatchesTheGoldenArgv) {
+  std::string dir = std::string(IL_SOURCE_DIR) + "/src/sidecars/docker/testdata/";
+  auto plan = Plan(json::parse(Read(dir + "full_pod.json")));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::string got = json::serialize(ToJson(*plan));
+  if (std::getenv("IL_UPDATE_GOLDEN")) {
+    std::ofstream(dir + "full_pod.golden.json") << got << "\n";
+  }
+  auto want = json::parse(Read(dir + "full_pod.golden.json"));
+  EXPECT_EQ(json::parse(got), want) << got;
+}
+
+TEST(BuildPodPlan, HostileValuesAreSingleLiteralArguments) {
+  std::string dir = std::string(IL_SOURCE_DIR) + "/src/sidecars/docker/testdata/";
+  auto plan = Plan(json::parse(Read(dir + "full_pod.json")));
+  ASSERT_TRUE(plan.ok());
+  const auto& app = *plan->WithRole(Role::kApp)[0];
+  const auto& a = app.run_args;
+  EXPECT_TRUE(Has(a, "--env=TRICKY=a'b\"c;$d`e`\nnext line"));
+  EXPECT_TRUE(Has(a, "--workdir=/srv/my dir"));
+  EXPECT_TRUE(Has(a, "--entrypoint=/bin/app"));
+  auto sep = std::find(a.begin(), a.end(), "--");
+  ASSERT_NE(sep, a.end());
+  std::vector<std::string> tail(sep + 1, a.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"registry.local:5000/app:v1", "--flag=prod",
+                                            "arg; rm -rf /", "$HOME", "multi\nline", "'single'",
+                                            "\"double\"", "$(MISSING)"}));
+}
+
+TEST(BuildPodPlan, SingleContainerPodNeedsNoSandbox) {
+  auto plan = Plan(Pod(R"({"containers":[{"name":"c","image":"img:1","args":["x"]}]})"));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->containers.size(), 1u);
+  EXPECT_EQ(plan->Sandbox(), nullptr);
+  EXPECT_EQ(plan->NamespaceHolder(), "il-ns_p_c_u1");
+  const auto& a = plan->containers[0].run_args;
+  EXPECT_TRUE(Has(a, "--network=none"));
+  EXPECT_TRUE(Has(a, "--hostname=p"));
+  EXPECT_TRUE(Has(a, "--pull=missing"));
+  EXPECT_TRUE(Has(a, "--restart=always"));  // the API server's default restartPolicy
+  EXPECT_FALSE(Has(a, "--entrypoint=x"));     // args only: the image's entrypoint stays
+  EXPECT_EQ(a.back(), "x");
+}
+
+TEST(BuildPodPlan, MultiContainerPodsShareTheSandboxNamespaces) {
+  DockerSettings s = Settings();
+  s.network = "bridge";
+  auto plan = Plan(Pod(R"({"shareProcessNamespace":true,"containers":[{"name":"a","image":"i"},{"name":"b","image":"i"}]})"), s);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_NE(plan->Sandbox(), nullptr);
+  EXPECT_EQ(plan->Sandbox()->docker_name, "il-ns_p_POD_u1");
+  EXPECT_TRUE(Has(plan->Sandbox()->run_args, "--network=bridge"));
+  EXPECT_TRUE(Has(plan->Sandbox()->run_args, "--ipc=shareable"));
+  for (const auto* c : plan->WithRole(Role::kApp)) {
+    EXPECT_TRUE(Has(c->run_args, "--network=container:il-ns_p_POD_u1"));
+    EXPECT_TRUE(Has(c->run_args, "--ipc=container:il-ns_p_POD_u1"));
+    EXPECT_TRUE(Has(c->run_args, "--pid=container:il-ns_p_POD_u1"));
+    EXPECT_FALSE(Has(c->run_args, "--hostname=p"));
+  }
+}
+
+TEST(BuildPodPlan, NamesAreUniquePerPodAndUid) {
+  EXPECT_NE(DockerName("il-", "a", "b", "c", "u1"), DockerName("il-", "a", "b", "c", "u2"));
+  EXPECT_NE(DockerName("il-", "a-b", "c", "d", "u"), DockerName("il-", "a", "b-c", "d", "u"));
+  std::string long_pod(200, 'x');
+  EXPECT_LT(DockerName("il-", "ns", long_pod, "c", "u").size(), 120u);
+  EXPECT_NE(DockerName("il-", "ns", long_pod, "c", "u"),
+            DockerName("il-", "ns", long_pod + "y", "c", "u"));
+}
+
+TEST(BuildPodPlan, PullPolicyDefaultsLikeTheApiServer) {
+  EXPECT_EQ(DefaultPullPolicy("busybox"), "Always");
+  EXPECT_EQ(DefaultPullPolicy("busybox:latest"), "Always");
+  EXPECT_EQ(DefaultPullPolicy("registry:5000/busybox"), "Always");
+  EXPECT_EQ(DefaultPullPolicy("busybox:1.36"), "IfNotPresent");
+  EXPECT_EQ(DefaultPullPolicy("busybox@sha256:abc"), "IfNotPresent");
+}
+
+TEST(BuildPodPlan, RejectsWhatDockerCannotOrMustNotDo) {
+  for (const char* spec : {
+           R"({"containers":[{"name":"c","image":"--privileged"}]})",
+           R"({"containers":[{"name":"c","image":"a b"}]})",
+           R"({"containers":[{"name":"c","image":""}]})",
+           R"({"containers":[{"name":"c","image":"i","imagePullPolicy":"Sometimes"}]})",
+           R"({"containers":[{"name":"c","image":"i","securityContext":{"privileged":true}}]})",
+           R"({"containers":[{"name":"c","image":"i","securityContext":{"capabilities":{"add":["SYS_ADMIN"]}}}]})",
+           R"({"containers":[{"name":"c","image":"i","resources":{"limits":{"memory":"lots"}}}]})",
+           R"({"containers":[{"name":"c","image":"i","args":["a\u0000b"]}]})",
+           R"({"restartPolicy":"Sometimes","containers":[{"name":"c","image":"i"}]})",
+           R"({"containers":[]})"}) {
+    EXPECT_FALSE(Plan(Pod(spec)).ok()) << spec;
+  }
+}
+
+TEST(PodPlanJson, RoundTrips) {
+  auto plan = Plan(Pod(R"({"initContainers":[{"name":"i","image":"x"}],"containers":[{"name":"c","image":"img"}]})"));
+  ASSERT_TRUE(plan.ok());
+  auto back = PodPlanFromJson(ToJson(*plan));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(ToJson(*back), ToJson(*plan));
+  EXPECT_EQ(back->WithRole(Role::kInit).size(), 1u);
+  EXPECT_FALSE(PodPlanFromJson(json::parse(R"({"uid":"x"})")).ok());
+}
+
+}  // namespace
+}  // namespace il::docker

@@ -1,0 +1,56 @@
+// StateStore: docker-sd's persistent memory (SQLite), so a restart neither loses nor
+// duplicates pods. One row per pod UID: its plan (the docker argv of every container) and
+// its stage. Rows are written before any container of the pod is started and removed only
+// after every container is gone. The file is created with mode 0600 (plans hold env values).
+//
+// The store also keeps this state's instance id, a random token put on every container as a
+// label so reconciliation touches only containers that belong to this state.
+//
+// Thread-safety: all methods are thread-safe (one connection behind a mutex).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+struct sqlite3;
+
+namespace il::docker {
+
+struct PodRecord {
+  std::string uid;
+  std::string plan_json;  // ToJson(PodPlan)
+  std::string stage;      // StageName()
+  int64_t created_unix = 0;
+};
+
+class StateStore {
+ public:
+  // Opens or creates the database (and its parent directory).
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  const std::string& instance_id() const { return instance_id_; }
+
+  // Inserts; kAlreadyExists when the UID is already stored.
+  Status Insert(const PodRecord& r);
+  Status SetStage(const std::string& uid, const std::string& stage);
+  Status Remove(const std::string& uid);
+  Result<std::vector<PodRecord>> LoadAll();
+
+ private:
+  explicit StateStore(sqlite3* db) : db_(db) {}
+  Status Exec(const std::string& sql);
+  Status Init();
+
+  std::mutex mu_;
+  sqlite3* db_;
+  std::string instance_id_;
+};
+
+}  // namespace il::docker

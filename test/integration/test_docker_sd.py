@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+"""Integration test: bin/docker-sd against a real Docker engine (issue 4).
+
+Starts the engine with scripts/docker/up when none answers (exit 77 = skip only if that fails),
+runs the real docker-sd on 127.0.0.1 and checks every point of the issue: argv safety with
+hostile input, shared network namespace, names and labels, init ordering and failure, command/
+args/workingDir/env, imagePullPolicy, resources, runAsUser/Group, ConfigMap/Secret/projected/
+emptyDir/hostPath volumes, batched status with exit codes, OOMKilled and waiting reasons, logs
+(tail, since, timestamps, limitBytes, follow), delete with grace period, persistence across a
+restart of docker-sd, ping. Leaves no container behind.
+
+Usage: test_docker_sd.py --bin-dir BUILD/bin --source-dir REPO [-k name-substring]
+"""
+import argparse
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import docker_harness as h  # noqa: E402
+
+ARGS = None
+ENV = None
+SD = None
+WORK = None
+UIDS = []
+IMAGE = None
+CLI = None
+
+HOSTILE = "it's \"quoted\"; echo $HOME `id` $(whoami) ${X} \\ & | > /tmp/x\nsecond line\ttab"
+
+
+def pod(name, spec, **kw):
+    p = h.make_pod(name, spec, **kw)
+    UIDS.append(p["metadata"]["uid"])
+    return p
+
+
+def ctr(name, command=None, args=None, **kw):
+    c = {"name": name, "image": IMAGE, "imagePullPolicy": "Never"}
+    if command is not None:
+        c["command"] = command
+    if args is not None:
+        c["args"] = args
+    c.update(kw)
+    return c
+
+
+def sh(name, script, **kw):
+    return ctr(name, command=["sh", "-c", script], **kw)
+
+
+def finished(st):
+    return h.phase(st) in ("Succeeded", "Failed")
+
+
+class DockerSdTest(unittest.TestCase):
+    def run_pod(self, p, data=None, timeout=60):
+        code, body = SD.create(data or h.retrieved(p))
+        self.assertEqual(code, 200, body)
+        return SD.wait(p, finished, timeout, "completion")
+
+    def logs(self, p, container, **opts):
+        code, body = SD.logs(p, container, **opts)
+        self.assertEqual(code, 200, body)
+        return body
+
+    def delete(self, p):
+        code, body = SD.delete(p)
+        self.assertEqual(code, 200, body)
+        self.assertEqual(h.containers_of(CLI, p["metadata"]["uid"]), [])
+
+    # --- basics -------------------------------------------------------------------------
+    def test_ping_reports_daemon_health_and_capacity(self):
+        code, body = SD.call("/pinglink", b"")
+        self.assertEqual(code, 200, body)
+        ping = json.loads(body)
+        self.assertEqual(ping["status"], "ok")
+        self.assertEqual(ping["resources"]["cpu"], str(os.cpu_count()))
+        self.assertTrue(ping["resources"]["memory"].endswith("Ki"))
+
+    def test_hostile_command_args_env_and_workdir_arrive_literally(self):
+        p = pod("hostile", {"restartPolicy": "Never", "containers": [
+            ctr("c", command=["sh", "-c", 'printf "%s|" "$@"; printf "\\n[%s]\\n" "$V"; pwd', "arg0"],
+                args=[HOSTILE, "$HOME", ";", "a b", "", "--flag"],
+                env=[{"name": "V", "value": HOSTILE}],
+                workingDir="/tmp/dir with 'quotes' ;")]})
+        st = self.run_pod(p)
+        self.assertEqual(h.phase(st), "Succeeded", st)
+        out = self.logs(p, "c")
+        self.assertEqual(out, HOSTILE + "|$HOME|;|a b||--flag|\n[" + HOSTILE + "]\n"
+                         "/tmp/dir with 'quotes' ;\n")
+        self.delete(p)
+
+    def test_exit_codes_names_labels_and_times(self):
+        p = pod("exit-code", {"restartPolicy": "Never", "containers": [sh("main", "echo x; exit 3")]},
+                ns="team-a")
+        st = self.run_pod(p)
+        t = st["containers"][0]["state"]["terminated"]
+        self.assertEqual((t["exitCode"], t["reason"]), (3, "Error"))
+        self.assertTrue(t["startedAt"].endswith("Z") and t["finishedAt"] >= t["startedAt"])
+        self.assertTrue(st["containers"][0]["containerID"].startswith("docker://"))
+        uid = p["metadata"]["uid"]
+        name = "il-team-a_exit-code_main_" + uid
+        self.assertEqual(h.containers_of(CLI, uid), [name])
+        labels = json.loads(h.docker(CLI, "inspect", "--format", "{{json .Config.Labels}}", name))
+        self.assertEqual(labels["io.kubernetes.pod.uid"], uid)
+        self.assertEqual(labels["io.kubernetes.pod.namespace"], "team-a")
+        self.assertEqual(labels["io.kubernetes.pod.name"], "exit-code")
+        self.assertNotIn("interlink.test", labels)
+        self.delete(p)
+
+    def test_same_names_in_two_pods_do_not_collide(self):
+        spec = {"restartPolicy": "Never", "containers": [sh("c", "echo $POD_NAME")]}
+        a, b = pod("twin", spec), pod("twin", spec)
+        for x in (a, b):
+            x["spec"]["containers"][0]["env"] = [{"name": "POD_NAME", "value": x["metadata"]["uid"]}]
+            self.assertEqual(SD.create(h.retrieved(x))[0], 200)
+        for x in (a, b):
+            SD.wait(x, finished)
+            self.assertEqual(self.logs(x, "c"), x["metadata"]["uid"] + "\n")
+        for x in (a, b):
+            self.delete(x)
+
+    # --- pods with several containers -------------------------------------------------
+    def test_containers_share_the_network_namespace(self):
+        p = pod("netns", {"restartPolicy": "Never", "containers": [
+            sh("server", "echo hello-from-server | nc -l -p 9000"),
+            sh("client", "for i in $(seq 1 100); do nc 127.0.0.1 9000 && exit 0; sleep 0.1; done; exit 1")]})
+        st = self.run_pod(p)
+        self.assertEqual(h.phase(st), "Succeeded", st)
+        self.assertEqual(self.logs(p, "client"), "hello-from-server\n")
+        self.delete(p)
+
+    def test_init_containers_run_in_order_before_app_containers(self):
+        p = pod("init-order", {"restartPolicy": "Never", "initContainers": [
+            sh("first", "sleep 1; echo first >> /w/order", volumeMounts=[{"name": "w", "mountPath": "/w"}]),
+            sh("second", "echo second >> /w/order", volumeMounts=[{"name": "w", "mountPath": "/w"}])],
+            "containers": [sh("app", "cat /w/order", volumeMounts=[{"name": "w", "mountPath": "/w"}])],
+            "volumes": [{"name": "w", "emptyDir": {}}]})
+        code, _ = SD.create(h.retrieved(p))
+        self.assertEqual(code, 200)
+        st = SD.status([p])[p["metadata"]["uid"]]
+        self.assertEqual(h.state_of(st["containers"][0]), "waiting")
+        self.assertEqual(st["containers"][0]["state"]["waiting"]["reason"], "PodInitializing")
+        st = SD.wait(p, finished)
+        self.assertEqual(h.phase(st), "Succeeded", st)
+        self.assertEqual(self.logs(p, "app"), "first\nsecond\n")
+        ends = [c["state"]["terminated"] for c in st["initContainers"]]
+        self.assertLessEqual(ends[0]["finishedAt"], ends[1]["startedAt"])
+        self.delete(p)
+
+    def test_failing_init_container_fails_the_pod_with_its_exit_code(self):
+        p = pod("init-fail", {"restartPolicy": "Never",
+                              "initContainers": [sh("boom", "exit 7")],
+                              "containers": [sh("app", "echo never")]})
+        st = self.run_pod(p)
+        self.assertEqual(h.phase(st), "Failed")
+        self.assertEqual(st["initContainers"][0]["state"]["terminated"]["exitCode"], 7)
+        time.sleep(1.5)  # the worker would have started the app by now if it were going to
+        st = SD.status([p])[p["metadata"]["uid"]]
+        self.assertEqual(h.state_of(st["containers"][0]), "waiting")
+        self.assertFalse(any("_app_" in n for n in h.containers_of(CLI, p["metadata"]["uid"])))
+        self.delete(p)
+
+    # --- settings of a container ----------------------------------------------------
+    def test_run_as_user_group_and_resources(self):
+        p = pod("limits", {"restartPolicy": "Never", "securityContext": {"runAsUser": 1234, "runAsGroup": 5678},
+                           "containers": [sh("c", "id -u; id -g", resources={
+                               "limits": {"cpu": "500m", "memory": "64Mi"}, "requests": {"cpu": "250m"}})]})
+        st = self.run_pod(p)
+        self.assertEqual(self.logs(p, "c"), "1234\n5678\n")
+        name = h.containers_of(CLI, p["metadata"]["uid"])[0]
+        hc = json.loads(h.docker(CLI, "inspect", "--format", "{{json .HostConfig}}", name))
+        self.assertEqual(hc["NanoCpus"], 500000000)
+        self.assertEqual(hc["Memory"], 64 * 1024 * 1024)
+        self.assertEqual(hc["CpuShares"], 256)
+        self.assertEqual(h.phase(st), "Succeeded")
+        self.delete(p)
+
+    def test_oom_killed_is_reported(self):
+        p = pod("oom", {"restartPolicy": "Never", "containers": [
+            sh("hog", "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done",
+               resources={"limits": {"memory": "8Mi"}})]})
+        st = self.run_pod(p, timeout=90)
+        t = st["containers"][0]["state"]["terminated"]
+        self.assertEqual((t["reason"], t["exitCode"]), ("OOMKilled", 137), st)
+        self.delete(p)
+
+    def test_missing_image_is_a_clear_waiting_reason(self):
+        p = pod("no-image", {"containers": [dict(ctr("c"), image="interlink-test/does-not-exist:1")]})
+        code, body = SD.create(h.retrieved(p))
+        self.assertEqual(code, 200, body)
+        st = SD.wait(p, lambda s: h.state_of(s["containers"][0]) == "waiting" and
+                     s["containers"][0]["state"]["waiting"]["reason"] == "ErrImageNeverPull")
+        self.assertIn("does-not-exist", st["containers"][0]["state"]["waiting"]["message"])
+        code, body = SD.logs(p, "c")
+        self.assertEqual(code, 400, body)
+        self.assertIn("waiting to start", body)
+        self.delete(p)
+
+    def test_start_error_is_reported(self):
+        p = pod("bad-cmd", {"restartPolicy": "Never", "containers": [ctr("c", command=["/no/such/binary"])]})
+        st = self.run_pod(p)
+        t = st["containers"][0]["state"]["terminated"]
+        self.assertEqual(t["reason"], "StartError")
+        self.assertNotEqual(t["exitCode"], 0)
+        self.delete(p)
+
+    # --- volumes --------------------------------------------------------------------
+    def test_configmap_secret_projected_and_emptydir_contents(self):
+        cm_text = "line one\nline 'two' \"2\"\n$NOT_EXPANDED;\n"
+        secret = "s3cr3t\npass; `word`\n"
+        p = pod("volumes", {"restartPolicy": "Never", "containers": [sh("c", " ; ".join([
+            "cat /cm/app.conf", "echo ---", "cat /cm-items/sub/renamed", "echo ---", "ls /cm-items",
+            "echo ---", "cat /sec/password", "echo ---", "stat -c %a /sec/password /cm/app.conf /cm-items/sub/renamed",
+            "echo ---", "cat /proj/ca.crt /proj/podname", "echo ---", "echo shared > /e/x; cat /e/x",
+            "echo ---", "cat /single.conf"]), volumeMounts=[
+                {"name": "cm", "mountPath": "/cm"}, {"name": "cm-items", "mountPath": "/cm-items"},
+                {"name": "sec", "mountPath": "/sec"}, {"name": "proj", "mountPath": "/proj"},
+                {"name": "e", "mountPath": "/e"},
+                {"name": "cm", "mountPath": "/single.conf", "subPath": "app.conf"}])],
+            "volumes": [
+                {"name": "cm", "configMap": {"name": "app-config"}},
+                {"name": "cm-items", "configMap": {"name": "app-config", "items": [
+                    {"key": "other", "path": "sub/renamed", "mode": 0o600}]}},
+                {"name": "sec", "secret": {"secretName": "creds", "defaultMode": 0o400}},
+                {"name": "proj", "projected": {"sources": [
+                    {"downwardAPI": {"items": [{"path": "podname", "fieldRef": {"fieldPath": "metadata.name"}}]}}]}},
+                {"name": "e", "emptyDir": {}}]})
+        cms = [{"metadata": {"name": "app-config"}, "data": {"app.conf": cm_text, "other": "O\n"}}]
+        secs = [{"metadata": {"name": "creds"},
+                 "data": {"password": base64.b64encode(secret.encode()).decode()}}]
+        proj = [{"metadata": {"name": "proj"}, "data": {"ca.crt": "CERT\n", "podname": "volumes\n"}}]
+        st = self.run_pod(p, h.retrieved(p, cms, secs, proj))
+        self.assertEqual(h.phase(st), "Succeeded", st)
+        want = "\n".join([cm_text.rstrip("\n"), "---", "O", "---", "sub", "---", secret.rstrip("\n"),
+                          "---", "400", "644", "600", "---", "CERT", "volumes", "---", "shared",
+                          "---", cm_text.rstrip("\n")]) + "\n"
+        self.assertEqual(self.logs(p, "c"), want)
+        pod_dir = os.path.join(WORK, "data/docker-sd/pods", p["metadata"]["uid"])
+        self.assertTrue(os.path.isdir(pod_dir))
+        self.delete(p)
+        self.assertFalse(os.path.exists(pod_dir))
+
+    def test_hostpath_only_within_the_allow_list(self):
+        allowed = os.path.join(WORK, "allowed")
+        with open(os.path.join(allowed, "data.txt"), "w") as f:
+            f.write("from the host\n")
+        ok = pod("hostpath", {"restartPolicy": "Never", "containers": [sh("c", "cat /h/data.txt", volumeMounts=[
+            {"name": "h", "mountPath": "/h"}])], "volumes": [{"name": "h", "hostPath": {"path": allowed}}]})
+        st = self.run_pod(ok)
+        self.assertEqual(h.phase(st), "Succeeded", st)
+        self.assertEqual(self.logs(ok, "c"), "from the host\n")
+        self.delete(ok)
+        bad = pod("hostpath-bad", {"containers": [sh("c", "cat /h/shadow", volumeMounts=[
+            {"name": "h", "mountPath": "/h"}])], "volumes": [{"name": "h", "hostPath": {"path": "/etc"}}]})
+        code, body = SD.create(h.retrieved(bad))
+        self.assertEqual(code, 400, body)
+        self.assertIn("HostPathAllowList", body)
+        self.assertEqual(h.containers_of(CLI, bad["metadata"]["uid"]), [])
+        code, _ = SD.delete(bad)
+        self.assertEqual(code, 404)
+
+    # --- logs -----------------------------------------------------------------------
+    def test_logs_tail_since_timestamps_limit_and_stderr(self):
+        p = pod("logs", {"restartPolicy": "Never", "containers": [
+            sh("c", "echo one; sleep 0.05; echo two >&2; sleep 0.05; echo three; sleep 0.05; echo four >&2")]})
+        self.run_pod(p)
+        self.assertEqual(self.logs(p, "c"), "one\ntwo\nthree\nfour\n")
+        self.assertEqual(self.logs(p, "c", Tail=2), "three\nfour\n")
+        self.assertEqual(self.logs(p, "c", Bytes=6), "one\ntw")
+        lines = self.logs(p, "c", Timestamps=True).splitlines()
+        self.assertEqual(len(lines), 4)
+        self.assertRegex(lines[0], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z one$")
+        self.assertEqual(self.logs(p, "c", SinceSeconds=3600), "one\ntwo\nthree\nfour\n")
+        self.assertEqual(self.logs(p, "c", SinceTime="2200-01-01T00:00:00Z"), "")
+        self.assertEqual(self.logs(p, "c", SinceTime=lines[2].split(" ")[0]), "three\nfour\n")
+        code, _ = SD.logs(p, "nope")
+        self.assertEqual(code, 404)
+        self.delete(p)
+
+    def test_logs_follow_streams_until_the_container_exits(self):
+        p = pod("follow", {"restartPolicy": "Never", "containers": [
+            sh("c", "for i in 1 2 3 4 5; do echo line$i; sleep 0.3; done")]})
+        self.assertEqual(SD.create(h.retrieved(p))[0], 200)
+        SD.wait(p, lambda s: h.state_of(s["containers"][0]) in ("running", "terminated"))
+        req = {"Namespace": "default", "PodUID": p["metadata"]["uid"], "PodName": "follow",
+               "ContainerName": "c", "Opts": {"Follow": True}}
+        r = urllib.request.urlopen(urllib.request.Request(
+            SD.url + "/getLogs", data=json.dumps(req).encode(), method="POST"), timeout=30)
+        start = time.time()
+        first = r.readline()
+        first_at = time.time() - start
+        rest = r.read()
+        total = time.time() - start
+        self.assertEqual(first, b"line1\n")
+        self.assertEqual(rest, b"line2\nline3\nline4\nline5\n")
+        self.assertLess(first_at, 1.0)   # streamed, not collected at the end
+        self.assertGreater(total, 0.5)
+        self.delete(p)
+
+    def test_logs_follow_stops_when_the_reader_goes_away(self):
+        p = pod("follow-gone", {"terminationGracePeriodSeconds": 1, "containers": [sh("c", "while true; do echo tick; sleep 0.1; done")]})
+        self.assertEqual(SD.create(h.retrieved(p))[0], 200)
+        SD.wait(p, lambda s: h.state_of(s["containers"][0]) == "running")
+        req = {"Namespace": "default", "PodUID": p["metadata"]["uid"], "PodName": "follow-gone",
+               "ContainerName": "c", "Opts": {"Follow": True}}
+        r = urllib.request.urlopen(urllib.request.Request(
+            SD.url + "/getLogs", data=json.dumps(req).encode(), method="POST"), timeout=30)
+        self.assertEqual(r.readline(), b"tick\n")
+        r.close()
+        name = h.containers_of(CLI, p["metadata"]["uid"])[0]
+        deadline = time.time() + 10
+        while time.time() < deadline and self.follow_children(name):
+            time.sleep(0.2)
+        self.assertEqual(self.follow_children(name), [])
+        self.delete(p)
+
+    @staticmethod
+    def follow_children(name):
+        out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(SD.proc.pid)],
+                             capture_output=True, text=True).stdout
+        return [l for l in out.splitlines() if "logs" in l and name in l]
+
+    # --- delete and persistence ------------------------------------------------------
+    def test_delete_honours_the_grace_period(self):
+        p = pod("grace", {"terminationGracePeriodSeconds": 2, "containers": [
+            sh("c", "trap 'echo got TERM' TERM; while true; do sleep 0.1; done")]})
+        self.assertEqual(SD.create(h.retrieved(p))[0], 200)
+        SD.wait(p, lambda s: h.state_of(s["containers"][0]) == "running")
+        time.sleep(0.3)
+        start = time.time()
+        self.delete(p)
+        took = time.time() - start
+        self.assertGreater(took, 1.5)
+        self.assertLess(took, 15)
+        self.assertEqual(SD.status([p]), {})
+
+    def test_restart_of_docker_sd_neither_loses_nor_duplicates(self):
+        global SD
+        long = pod("survivor", {"terminationGracePeriodSeconds": 1, "containers": [sh("c", "sleep 600")]})
+        staged = pod("staged", {"restartPolicy": "Never",
+                                "initContainers": [sh("wait", "sleep 3")],
+                                "containers": [sh("app", "echo after-restart")]})
+        for p in (long, staged):
+            code, body = SD.create(h.retrieved(p))
+            self.assertEqual(code, 200, body)
+        jid = body["PodJID"]
+        SD.wait(long, lambda s: h.state_of(s["containers"][0]) == "running")
+        before = {p["metadata"]["uid"]: h.containers_of(CLI, p["metadata"]["uid"]) for p in (long, staged)}
+        SD.stop(signal.SIGKILL)  # no chance to clean up
+        SD.start()
+        st = SD.status([long, staged])
+        self.assertEqual(h.state_of(st[long["metadata"]["uid"]]["containers"][0]), "running")
+        code, again = SD.create(h.retrieved(staged))
+        self.assertEqual((code, again["PodJID"]), (200, jid))
+        code, _ = SD.create(h.retrieved(long))
+        self.assertEqual(code, 200)
+        self.assertEqual(h.containers_of(CLI, long["metadata"]["uid"]), before[long["metadata"]["uid"]])
+        st = SD.wait(staged, finished, 30)
+        self.assertEqual(h.phase(st), "Succeeded", st)
+        self.assertEqual(self.logs(staged, "app"), "after-restart\n")
+        names = h.containers_of(CLI, staged["metadata"]["uid"])
+        self.assertEqual(len(names), 3, names)  # sandbox, init, app: exactly once each
+        for p in (long, staged):
+            self.delete(p)
+
+    def test_unknown_pods_are_not_found_and_status_omits_them(self):
+        p = h.make_pod("ghost", {"containers": [ctr("c")]})
+        code, _ = SD.delete(p)
+        self.assertEqual(code, 404)
+        self.assertEqual(SD.status([p]), {})
+        code, _ = SD.logs(p, "c")
+        self.assertEqual(code, 404)
+
+    def test_invalid_input_is_rejected_without_side_effects(self):
+        for spec in ({"containers": [dict(ctr("c"), image="--privileged")]},
+                     {"containers": [dict(ctr("c"), securityContext={"privileged": True})]},
+                     {"containers": [ctr("c", volumeMounts=[{"name": "v", "mountPath": "/x", "subPath": "../../etc"}])],
+                      "volumes": [{"name": "v", "emptyDir": {}}]}):
+            p = pod("invalid", spec)
+            code, body = SD.create(h.retrieved(p))
+            self.assertEqual(code, 400, body)
+            self.assertEqual(h.containers_of(CLI, p["metadata"]["uid"]), [])
+        code, _ = SD.call("/create", b"{not json")
+        self.assertEqual(code, 400)
+
+
+def main():
+    global ARGS, ENV, SD, WORK, IMAGE, CLI
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", required=True)
+    ap.add_argument("--source-dir", required=True)
+    ap.add_argument("-k", default="")
+    ARGS = ap.parse_args()
+    ENV = h.ensure_docker(ARGS.source_dir)
+    if ENV is None:
+        print("SKIP: no Docker engine could be started")
+        return h.SKIP
+    CLI, IMAGE = ENV["DOCKER"], ENV["IL_TEST_IMAGE"]
+    WORK = tempfile.mkdtemp(prefix="il-docker-sd-test-")
+    os.makedirs(os.path.join(WORK, "allowed"))
+    SD = h.DockerSd(ARGS.bin_dir, WORK, CLI, {"HostPathAllowList": [os.path.join(WORK, "allowed")]})
+    SD.start()
+    try:
+        loader = unittest.TestLoader()
+        if ARGS.k:
+            loader.testNamePatterns = ["*%s*" % ARGS.k]
+        suite = loader.loadTestsFromTestCase(DockerSdTest)
+        result = unittest.TextTestRunner(verbosity=2).run(suite)
+        if not result.wasSuccessful():
+            print("---- docker-sd log (tail) ----\n" + SD.log_tail(60))
+        return 0 if result.wasSuccessful() else 1
+    finally:
+        SD.stop()
+        h.remove_containers(CLI, UIDS)
+        left = [u for u in UIDS if h.containers_of(CLI, u)]
+        shutil.rmtree(WORK, ignore_errors=True)
+        if left:
+            print("ERROR: containers left behind for uids", left)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
