@@ -57,6 +57,9 @@ Result<CommandResult> PosixCommandRunner::Run(const std::vector<std::string>& ar
   posix_spawn_file_actions_adddup2(&fa, in_pipe[0], 0);
   posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
+  // The child gets stdin/stdout/stderr only: an inherited listening socket would outlive a
+  // killed daemon and keep its port busy.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   if (!opt.working_dir.empty()) posix_spawn_file_actions_addchdir_np(&fa, opt.working_dir.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
