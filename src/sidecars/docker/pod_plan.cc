@@ -4,7 +4,7 @@
 
 #include "api/pod.h"
 #include "sidecars/docker/container_env.h"
-#include "sidecars/docker/quantity.h"
+#include "api/quantity.h"
 
 namespace il::docker {
 namespace json = boost::json;
@@ -92,30 +92,30 @@ Status AddResources(const json::value& c, const std::string& cname, std::vector<
     return InvalidArgument("container " + cname + " " + what + ": " + s.message());
   };
   if (auto v = q("limits", "cpu"); !v.empty()) {
-    auto m = ParseMilli(v);
+    auto m = api::QuantityMilli(v);
     if (!m.ok()) return bad(m.status(), "limits.cpu");
     if (*m > 0) a->push_back("--cpus=" + Cpus(*m));
   }
   if (auto v = q("requests", "cpu"); !v.empty()) {
-    auto m = ParseMilli(v);
+    auto m = api::QuantityMilli(v);
     if (!m.ok()) return bad(m.status(), "requests.cpu");
     a->push_back("--cpu-shares=" + std::to_string(std::max<int64_t>(2, *m * 1024 / 1000)));
   }
   if (auto v = q("limits", "memory"); !v.empty()) {
-    auto b = ParseWhole(v);
+    auto b = api::QuantityWhole(v);
     if (!b.ok()) return bad(b.status(), "limits.memory");
     a->push_back("--memory=" + std::to_string(*b));
     a->push_back("--memory-swap=" + std::to_string(*b));  // no swap, as on a kubelet
   }
   if (auto v = q("requests", "memory"); !v.empty()) {
-    auto b = ParseWhole(v);
+    auto b = api::QuantityWhole(v);
     if (!b.ok()) return bad(b.status(), "requests.memory");
     if (*b > 0) a->push_back("--memory-reservation=" + std::to_string(*b));
   }
   std::string gpu = q("limits", "nvidia.com/gpu");
   if (gpu.empty()) gpu = q("requests", "nvidia.com/gpu");
   if (!gpu.empty()) {
-    auto n = ParseWhole(gpu);
+    auto n = api::QuantityWhole(gpu);
     if (!n.ok()) return bad(n.status(), "nvidia.com/gpu");
     if (*n > 0) a->push_back("--gpus=" + std::to_string(*n));
   }

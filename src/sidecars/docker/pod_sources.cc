@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "api/pod.h"
-#include "sidecars/docker/quantity.h"
+#include "api/quantity.h"
 
 namespace il::docker {
 namespace json = boost::json;
@@ -187,8 +187,8 @@ std::optional<std::string> PodSources::ResourceField(const std::string& containe
       std::string q = api::GetString(c, {"resources", kind, name});
       if (q.empty()) return std::nullopt;
       std::string div = divisor.empty() ? "1" : divisor;
-      auto v = ParseMilli(q);
-      auto d = ParseMilli(div);
+      auto v = api::QuantityMilli(q);
+      auto d = api::QuantityMilli(div);
       if (!v.ok() || !d.ok() || *d <= 0) return std::nullopt;
       return std::to_string((*v + *d - 1) / *d);
     }
