@@ -237,6 +237,14 @@ Status ResolveContainer(json::value& pod, json::value& c, ObjectSource& src,
     }
   }
   auto& obj = c.as_object();
+  // The kubelet expands $(VAR) in command and args with the container's environment.
+  for (const char* key : {"command", "args"}) {
+    auto* list = obj.if_contains(key);
+    if (!list || !list->is_array()) continue;
+    for (auto& word : list->as_array()) {
+      if (word.is_string()) word = ExpandVars(std::string(word.as_string()), env.vars());
+    }
+  }
   obj.erase("envFrom");
   json::array out = env.Take();
   if (out.empty()) {

@@ -8,7 +8,8 @@
 //     spec.nodeName, spec.serviceAccountName, status.hostIP, and status.podIP(s) when
 //     known), resourceFieldRef (limits/requests cpu|memory|ephemeral-storage with divisor;
 //     a missing limit defaults to the node's allocatable, as in the kubelet);
-//   - `$(VAR)` references to earlier variables are expanded; `$$` escapes;
+//   - `$(VAR)` references to earlier variables are expanded, and in command and args to
+//     any variable of the container, as the kubelet does; `$$` escapes;
 //   - optional refs that are missing drop the variable; a missing required ref is an
 //     error (kFailedPrecondition naming the object), the caller retries later;
 //   - KUBERNETES_SERVICE_HOST / _PORT and friends are added when configured.

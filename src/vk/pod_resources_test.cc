@@ -54,6 +54,7 @@ class PodResourcesTest : public ::testing::Test {
 
 TEST_F(PodResourcesTest, ResolvesValueFromEnvFromAndExpansion) {
   json::value pod = PodWith(R"JSON({"name":"c","image":"i",
+    "command":["echo","$(GREETING)"],"args":["$(PASS)","$(NOPE)"],
     "resources":{"limits":{"memory":"1Gi"}},
     "envFrom":[{"configMapRef":{"name":"cfg"},"prefix":"CFG_"},{"secretRef":{"name":"sec"}}],
     "env":[{"name":"CFG_mode","value":"explicit wins"},
@@ -93,6 +94,9 @@ TEST_F(PodResourcesTest, ResolvesValueFromEnvFromAndExpansion) {
   }
   EXPECT_TRUE(kept);
   EXPECT_EQ(api::Find(api::Containers(pod)[0], {"envFrom"}), nullptr);
+  EXPECT_EQ(json::serialize(*api::Find(api::Containers(pod)[0], {"command"})), R"(["echo","hello"])");
+  EXPECT_EQ(json::serialize(*api::Find(api::Containers(pod)[0], {"args"})),
+            R"JSON(["s3cr=t\n","$(NOPE)"])JSON");
 }
 
 TEST_F(PodResourcesTest, MissingRequiredRefIsAFailedPreconditionNotACrash) {

@@ -124,10 +124,11 @@ Status PodController::PatchStatus(const std::string& uid) {
   json::object desired = MapPodStatus(r->view, r->reported, facts);
   static const json::object kEmpty;
   const auto* cur = api::Find(r->view, {"status"});
-  if (PodStatusFingerprint(desired) ==
-      PodStatusFingerprint(cur && cur->is_object() ? cur->as_object() : kEmpty)) {
-    return Status::Ok();
-  }
+  json::value want = PodStatusFingerprint(desired);
+  json::value have = PodStatusFingerprint(cur && cur->is_object() ? cur->as_object() : kEmpty);
+  if (want == have) return Status::Ok();
+  Log()->trace("pod {} status differs: have {} want {}", Key(*r), json::serialize(have),
+               json::serialize(want));
   auto res = kube_.Patch(kube::PodStatusPath(r->ns, r->name), kube::PatchType::kStrategicMerge,
                          json::object{{"status", desired}});
   if (!res.ok()) {

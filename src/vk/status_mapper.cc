@@ -123,10 +123,12 @@ json::object Condition(const json::value& pod, const std::string& type, bool ok,
       }
     }
   }
+  // Empty reason/message are explicit nulls: the strategic merge patch merges conditions
+  // by type, so an omitted field would keep the previous value.
   json::object c{{"type", type}, {"status", s}, {"lastProbeTime", nullptr},
                  {"lastTransitionTime", transition}};
-  if (!reason.empty()) c["reason"] = reason;
-  if (!message.empty()) c["message"] = message;
+  c["reason"] = reason.empty() ? json::value(nullptr) : json::value(reason);
+  c["message"] = message.empty() ? json::value(nullptr) : json::value(message);
   return c;
 }
 

@@ -191,6 +191,19 @@ TEST(StatusMapper, PodIpFromTheBackendAndTimesKeptFromThePreviousStatus) {
   EXPECT_EQ(PodStatusFingerprint(again), PodStatusFingerprint(st));
 }
 
+TEST(StatusMapper, ConditionsClearReasonAndMessageExplicitly) {
+  // Conditions are merged by type in a strategic merge patch: an omitted reason would
+  // survive from the NotReady condition into the Ready one.
+  auto st = MapPodStatus(Pod(), Report({Running("main"), Running("side")}), Facts());
+  for (const auto& c : st.at("conditions").as_array()) {
+    ASSERT_TRUE(c.as_object().contains("reason")) << json::serialize(c);
+    ASSERT_TRUE(c.as_object().contains("message")) << json::serialize(c);
+    if (GetString(c, {"status"}) == "True") {
+      EXPECT_TRUE(c.at("reason").is_null());
+    }
+  }
+}
+
 TEST(StatusMapper, FingerprintIgnoresTimesAndForeignConditions) {
   auto st = MapPodStatus(Pod(), Report({Running("main"), Running("side")}), Facts());
   json::object other = st;

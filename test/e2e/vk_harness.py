@@ -1,0 +1,358 @@
+"""End-to-end harness: the local control plane (scripts/k8s/up), and a whole interLink
+stack on loopback -- bin/mock-sd, a recording proxy, bin/interlink and bin/vk with a
+kubelet certificate signed by the test CA (scripts/k8s/sign-kubelet-cert).
+
+Python 3 standard library only. Everything started here is stopped by Stack.close() and
+ControlPlane.close(); the control plane is torn down only if this process started it.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SKIP = 77
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(what, fn, timeout=60.0, interval=0.2):
+    """Polls fn() until it returns a truthy value; returns it or raises AssertionError."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as e:  # noqa: BLE001 - transient API errors while polling
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class ControlPlane:
+    """scripts/k8s/up (reused when healthy) and a kubectl wrapper."""
+
+    def __init__(self, source_dir):
+        self.source_dir = source_dir
+        self.started_here = False
+        self.env = {}
+
+    def _healthy(self, env):
+        try:
+            out = subprocess.run([env["KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "get",
+                                  "--raw", "/readyz"], capture_output=True, text=True, timeout=10)
+            return out.returncode == 0 and out.stdout.strip() == "ok"
+        except (OSError, KeyError, subprocess.SubprocessError):
+            return False
+
+    def _read_env(self, path):
+        env = {}
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("export ") and "=" in line:
+                    k, v = line[len("export "):].split("=", 1)
+                    env[k] = v.strip("'\"")
+        return env
+
+    def start(self):
+        """Returns False (caller skips) when the control plane cannot be started."""
+        state = os.environ.get("IL_K8S_DIR", "/tmp/interlink-k8s")
+        env_file = os.path.join(state, "env")
+        was_up = os.path.exists(env_file) and self._healthy(self._read_env(env_file))
+        if not was_up:
+            r = subprocess.run([os.path.join(self.source_dir, "scripts/k8s/up")],
+                               capture_output=True, text=True, timeout=1800)
+            if r.returncode != 0:
+                print("control plane did not start:\n" + r.stderr[-3000:])
+                return False
+            env_file = r.stdout.strip().splitlines()[-1]
+            self.started_here = True
+        self.env = self._read_env(env_file)
+        if not self._healthy(self.env):
+            print("control plane is not healthy")
+            return False
+        return True
+
+    def close(self):
+        if self.started_here:
+            subprocess.run([os.path.join(self.source_dir, "scripts/k8s/down")],
+                           capture_output=True, timeout=300)
+
+    def kubectl(self, *args, check=True, timeout=60, input=None):
+        r = subprocess.run([self.env["KUBECTL"], "--kubeconfig", self.env["KUBECONFIG"], *args],
+                           capture_output=True, text=True, timeout=timeout, input=input)
+        if check and r.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed: {r.stderr}")
+        return r
+
+    def get(self, *args):
+        r = self.kubectl("get", *args, "-o", "json", check=False)
+        if r.returncode != 0:
+            return None
+        return json.loads(r.stdout)
+
+    def apply(self, obj):
+        self.kubectl("apply", "-f", "-", input=json.dumps(obj))
+
+
+class RecordingProxy:
+    """Between interlink and the sidecar: forwards everything (streaming the replies) and
+    records the /create and /delete bodies and the /create replies."""
+
+    def __init__(self, upstream_port):
+        self.upstream_port = upstream_port
+        self.records = []  # (path, request json, status, reply bytes)
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def forward(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("host", "content-length", "connection")}
+                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=600)
+                try:
+                    try:
+                        conn.request(self.command, self.path, body=body, headers=headers)
+                    except OSError:  # the sidecar is down: look like it to interlink
+                        self.close_connection = True
+                        return
+                    resp = conn.getresponse()
+                    self.send_response(resp.status)
+                    for k, v in resp.getheaders():
+                        if k.lower() not in ("transfer-encoding", "content-length", "connection"):
+                            self.send_header(k, v)
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    reply = b""
+                    while True:
+                        chunk = resp.read1(65536)
+                        if not chunk:
+                            break
+                        if len(reply) < 65536:
+                            reply += chunk
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.flush()
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                    if self.path in ("/create", "/delete"):
+                        try:
+                            req = json.loads(body)
+                        except ValueError:
+                            req = None
+                        with proxy.lock:
+                            proxy.records.append((self.path, req, resp.status, reply))
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+                finally:
+                    conn.close()
+
+            do_GET = do_POST = do_DELETE = do_PUT = forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def creates(self, uid=None):
+        with self.lock:
+            out = [r for r in self.records if r[0] == "/create" and r[2] == 200]
+        if uid is not None:
+            out = [r for r in out if r[1] and r[1].get("pod", {}).get("metadata", {}).get("uid") == uid]
+        return out
+
+    def deletes(self, uid=None):
+        with self.lock:
+            out = [r for r in self.records if r[0] == "/delete"]
+        if uid is not None:
+            out = [r for r in out if r[1] and r[1].get("metadata", {}).get("uid") == uid]
+        return out
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Daemon:
+    def __init__(self, name, argv, env, log_dir):
+        self.name, self.argv, self.env = name, argv, env
+        self.log_path = os.path.join(log_dir, name + ".log")
+        self.proc = None
+
+    def start(self):
+        env = dict(os.environ)
+        env.update(self.env)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM):
+        if not self.alive():
+            return
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+    def tail(self, n=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"".join(f.readlines()[-n:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+
+class Stack:
+    """mock-sd + proxy + interlink + vk for one virtual node, in a fresh namespace."""
+
+    def __init__(self, cp, bin_dir, node=None, ping_interval=2):
+        self.cp, self.bin_dir = cp, bin_dir
+        self.node = node or "vk-e2e-" + uuid.uuid4().hex[:6]
+        self.namespace = self.node
+        self.dir = tempfile.mkdtemp(prefix="vk-e2e-")
+        self.sidecar_port, self.interlink_port, self.kubelet_port = free_port(), free_port(), free_port()
+        self.token = os.path.join(self.dir, "token")
+        with open(self.token, "w") as f:
+            f.write(uuid.uuid4().hex)
+        certs = os.path.join(self.dir, "certs")
+        subprocess.run([os.path.join(cp.source_dir, "scripts/k8s/sign-kubelet-cert"), self.node, certs],
+                       check=True, capture_output=True, env={**os.environ, **cp.env})
+        self.config = os.path.join(self.dir, "InterLinkConfig.yaml")
+        self.proxy = RecordingProxy(self.sidecar_port)
+        self.daemons = {}
+        self._write_config(certs, ping_interval)
+
+    def _write_config(self, certs, ping_interval):
+        with open(self.config, "w") as f:
+            f.write(f"""InterlinkURL: "http://127.0.0.1"
+InterlinkPort: "{self.interlink_port}"
+SidecarService: "mock"
+SidecarURL: "http://127.0.0.1"
+SidecarPort: "{self.proxy.port}"
+VKTokenFile: "{self.token}"
+DataRootFolder: "{self.dir}"
+MockStateFile: "{self.dir}/mock.sqlite"
+MockCapacityCPU: "48"
+KubeletAddress: "127.0.0.1"
+KubeletPort: {self.kubelet_port}
+KubeletCertFile: "{certs}/kubelet.crt"
+KubeletKeyFile: "{certs}/kubelet.key"
+KubeletHTTP:
+  ClientCAFile: "{certs}/ca.crt"
+PingIntervalSeconds: {ping_interval}
+StatusSyncIntervalMs: 300
+StateFile: "{self.dir}/vk.state"
+Resources:
+  CPU: "32"
+  Memory: "64Gi"
+  Pods: "200"
+""")
+
+    def start(self):
+        env = {"INTERLINKCONFIGPATH": self.config}
+        self.daemons["mock-sd"] = Daemon("mock-sd", [os.path.join(self.bin_dir, "mock-sd"),
+                                                     "--listen", f"http://127.0.0.1:{self.sidecar_port}"],
+                                         env, self.dir).start()
+        self.daemons["interlink"] = Daemon("interlink", [os.path.join(self.bin_dir, "interlink")],
+                                           env, self.dir)
+        self.start_interlink()
+        self.cp.kubectl("create", "namespace", self.namespace)
+        wait_until("the default service account", lambda: self.cp.get(
+            "serviceaccount", "default", "-n", self.namespace), timeout=60)
+        self.daemons["vk"] = Daemon("vk", self.vk_argv(), {**env, "KUBECONFIG": self.cp.env["KUBECONFIG"]},
+                                    self.dir)
+        self.start_vk()
+        return self
+
+    def vk_argv(self):
+        return [os.path.join(self.bin_dir, "vk"), "--nodename", self.node, "--provider", "interlink",
+                "--startup-timeout", "30s", "--klog.v", "2", "--klog.logtostderr",
+                "--log-level", "debug", "--kubeconfig", self.cp.env["KUBECONFIG"]]
+
+    def start_interlink(self):
+        self.daemons["interlink"].start()
+        wait_until("interlink to listen", lambda: self._port_open(self.interlink_port), timeout=20)
+
+    def start_vk(self):
+        self.daemons["vk"].start()
+        wait_until("the kubelet API to listen", lambda: self._port_open(self.kubelet_port), timeout=30)
+
+    def _port_open(self, port):
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    def mock_status(self, uid):
+        """What mock-sd itself knows about a pod (bypassing interlink's cache)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.sidecar_port, timeout=10)
+        try:
+            body = json.dumps([{"metadata": {"uid": uid, "name": "x", "namespace": self.namespace}}])
+            conn.request("GET", "/status", body=body, headers={"Content-Type": "application/json"})
+            return json.loads(conn.getresponse().read() or b"[]") or []
+        finally:
+            conn.close()
+
+    def logs(self):
+        return "\n".join(f"----- {n} -----\n{d.tail()}" for n, d in self.daemons.items())
+
+    def pod_spec(self, name, annotations=None, containers=None, init=None, restart="Never", **extra):
+        spec = {
+            "restartPolicy": restart,
+            "nodeSelector": {"type": "virtual-kubelet", "kubernetes.io/hostname": self.node},
+            "tolerations": [{"key": "virtual-node.interlink/no-schedule", "operator": "Exists"},
+                            {"key": "virtual-kubelet.io/provider", "operator": "Exists"}],
+            "containers": containers or [{"name": "main", "image": "busybox"}],
+        }
+        if init:
+            spec["initContainers"] = init
+        spec.update(extra)
+        return {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": self.namespace,
+                             "annotations": annotations or {}},
+                "spec": spec}
+
+    def pod(self, name):
+        return self.cp.get("pod", name, "-n", self.namespace)
+
+    def close(self):
+        for name in ("vk", "interlink", "mock-sd"):
+            d = self.daemons.get(name)
+            if d:
+                d.stop()
+        if self.proxy:
+            self.proxy.close()
+        self.cp.kubectl("delete", "namespace", self.namespace, "--wait=false", check=False)
+        # Pods of the namespace are bound to a node nobody runs now: finish them.
+        self.cp.kubectl("delete", "pods", "--all", "-n", self.namespace, "--grace-period=0",
+                        "--force", check=False)
+        self.cp.kubectl("delete", "node", self.node, check=False)
+        self.cp.kubectl("delete", "lease", self.node, "-n", "kube-node-lease", check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
