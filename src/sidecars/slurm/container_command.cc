@@ -1,0 +1,97 @@
+#include "sidecars/slurm/container_command.h"
+
+#include <boost/json.hpp>
+
+namespace il::slurm {
+namespace {
+
+std::string Bind(const Mount& m, bool with_ro) {
+  std::string s = m.source + ":" + m.target;
+  if (with_ro && m.read_only) s += ":ro";
+  return s;
+}
+
+void Append(std::vector<std::string>& v, const std::vector<std::string>& more) {
+  v.insert(v.end(), more.begin(), more.end());
+}
+
+ContainerCommand Singularity(const JobSpec& job, const ContainerSpec& c) {
+  ContainerCommand cc;
+  const std::string env_prefix =
+      job.runtime == Runtime::kApptainer ? "APPTAINERENV_" : "SINGULARITYENV_";
+  for (const auto& [k, v] : c.env) cc.env.push_back(env_prefix + k + "=" + v);
+  cc.argv = {job.runtime_binary, c.command.empty() ? "run" : "exec"};
+  Append(cc.argv, job.runtime_options);
+  if (!c.working_dir.empty()) Append(cc.argv, {"--pwd", c.working_dir});
+  for (const auto& m : c.mounts) Append(cc.argv, {"--bind", Bind(m, true)});
+  cc.argv.push_back(c.image);
+  Append(cc.argv, c.command);
+  Append(cc.argv, c.args);
+  return cc;
+}
+
+ContainerCommand Podman(const JobSpec& job, const ContainerSpec& c) {
+  ContainerCommand cc;
+  cc.argv = {job.runtime_binary,          "run",           "--rm", "--name",
+             PodmanName(job.uid, c.name), "--network=host"};
+  if (c.pull_policy == "Always") cc.argv.push_back("--pull=always");
+  if (c.pull_policy == "Never") cc.argv.push_back("--pull=never");
+  if (c.pull_policy == "IfNotPresent") cc.argv.push_back("--pull=missing");
+  for (const auto& [k, v] : c.env) Append(cc.argv, {"--env", k + "=" + v});
+  for (const auto& m : c.mounts) Append(cc.argv, {"-v", Bind(m, true)});
+  if (!c.working_dir.empty()) Append(cc.argv, {"-w", c.working_dir});
+  if (!c.command.empty()) {
+    boost::json::array ep;
+    for (const auto& w : c.command) ep.emplace_back(w);
+    Append(cc.argv, {"--entrypoint", boost::json::serialize(ep)});
+  }
+  Append(cc.argv, job.runtime_options);
+  cc.argv.push_back(c.image);
+  Append(cc.argv, c.args);
+  return cc;
+}
+
+ContainerCommand ChRun(const JobSpec& job, const ContainerSpec& c) {
+  ContainerCommand cc;
+  for (const auto& [k, v] : c.env) cc.env.push_back(k + "=" + v);
+  cc.argv = {job.runtime_binary};
+  if (!c.working_dir.empty()) Append(cc.argv, {"-c", c.working_dir});
+  for (const auto& m : c.mounts) Append(cc.argv, {"-b", Bind(m, false)});
+  Append(cc.argv, job.runtime_options);
+  Append(cc.argv, {c.image, "--"});
+  Append(cc.argv, c.command);
+  Append(cc.argv, c.args);
+  return cc;
+}
+
+ContainerCommand Host(const ContainerSpec& c) {
+  ContainerCommand cc;
+  for (const auto& [k, v] : c.env) cc.env.push_back(k + "=" + v);
+  cc.chdir = c.working_dir;
+  cc.argv = c.command;
+  Append(cc.argv, c.args);
+  return cc;
+}
+
+}  // namespace
+
+std::string PodmanName(const std::string& uid, const std::string& container) {
+  return "il-" + uid + "-" + container;
+}
+
+ContainerCommand BuildContainerCommand(const JobSpec& job, const ContainerSpec& c) {
+  switch (job.runtime) {
+    case Runtime::kSingularity:
+    case Runtime::kApptainer:
+      return Singularity(job, c);
+    case Runtime::kPodman:
+      return Podman(job, c);
+    case Runtime::kCharliecloud:
+      return ChRun(job, c);
+    case Runtime::kNone:
+      return Host(c);
+  }
+  return Host(c);
+}
+
+}  // namespace il::slurm

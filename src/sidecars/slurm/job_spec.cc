@@ -1,0 +1,248 @@
+#include "sidecars/slurm/job_spec.h"
+
+#include <regex>
+
+#include "api/pod.h"
+#include "sidecars/slurm/resources.h"
+#include "sidecars/slurm/shell.h"
+#include "sidecars/slurm/volumes.h"
+
+namespace il::slurm {
+namespace {
+
+namespace json = boost::json;
+
+Status CheckText(const std::string& s, const std::string& where) {
+  if (HasNul(s)) return InvalidArgument(where + " contains a NUL byte");
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> StringList(const json::value& c, std::string_view key,
+                                            const std::string& where) {
+  std::vector<std::string> out;
+  const auto* v = api::Find(c, {key});
+  if (!v || v->is_null()) return out;
+  if (!v->is_array()) return InvalidArgument(where + "." + std::string(key) + " must be a list");
+  for (const auto& e : v->as_array()) {
+    if (!e.is_string())
+      return InvalidArgument(where + "." + std::string(key) + " must hold strings");
+    out.emplace_back(e.as_string());
+    IL_RETURN_IF_ERROR(CheckText(out.back(), where + "." + std::string(key)));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Env(const json::value& c,
+                                                             const std::string& where) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto* v = api::Find(c, {"env"});
+  if (!v || v->is_null()) return out;
+  if (!v->is_array()) return InvalidArgument(where + ".env must be a list");
+  for (const auto& e : v->as_array()) {
+    std::string name = api::GetString(e, {"name"});
+    if (name.empty() || name.find('=') != std::string::npos || HasNul(name) || HasLineBreak(name)) {
+      return InvalidArgument(where + ".env: invalid variable name '" + name + "'");
+    }
+    const auto* val = api::Find(e, {"value"});
+    if (val && !val->is_string() && !val->is_null()) {
+      return InvalidArgument(where + ".env." + name + ".value must be a string");
+    }
+    // valueFrom is resolved into value by the virtual kubelet; a reference it left
+    // unresolved is not set at all (rather than set empty).
+    if ((!val || val->is_null()) && api::Find(e, {"valueFrom"})) continue;
+    std::string value = val && val->is_string() ? std::string(val->as_string()) : "";
+    IL_RETURN_IF_ERROR(CheckText(value, where + ".env." + name));
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  return out;
+}
+
+std::string AnnotationOr(const json::value& pod, const char* a, const char* b = nullptr) {
+  if (auto v = api::Annotation(pod, a)) return *v;
+  if (b) {
+    if (auto v = api::Annotation(pod, b)) return *v;
+  }
+  return "";
+}
+
+Result<std::vector<std::string>> SplitAnnotation(const json::value& pod, const char* key) {
+  auto v = api::Annotation(pod, key);
+  if (!v) return std::vector<std::string>();
+  if (HasNul(*v)) return InvalidArgument(std::string("annotation ") + key + " contains a NUL byte");
+  auto words = ShellSplit(*v);
+  if (!words.ok()) return words.status().WithContext(std::string("annotation ") + key);
+  return *words;
+}
+
+// #SBATCH layers: fixed < config defaults < pod resources < annotations.
+Result<std::vector<SbatchFlag>> Flags(const json::value& pod, const SlurmConfig& cfg,
+                                      const std::string& uid, const std::string& dir) {
+  std::vector<SbatchFlag> flags = {{{"--job-name=" + JobName(uid)}},
+                                   {{"--output=" + dir + "/job.out"}}};
+  std::vector<SbatchFlag> defaults;
+  if (!cfg.partition.empty()) defaults.push_back({{"--partition=" + cfg.partition}});
+  if (!cfg.account.empty()) defaults.push_back({{"--account=" + cfg.account}});
+  if (!cfg.time_limit.empty()) defaults.push_back({{"--time=" + cfg.time_limit}});
+  defaults.push_back({{"--cpus-per-task=" + std::to_string(cfg.default_cpus)}});
+  if (!cfg.default_memory.empty()) {
+    IL_ASSIGN_OR_RETURN(int64_t b, ParseBytes(cfg.default_memory));
+    defaults.push_back({{"--mem=" + std::to_string(BytesToMiB(b)) + "M"}});
+  }
+  MergeFlags(flags, defaults);
+  IL_ASSIGN_OR_RETURN(PodResources r, ComputePodResources(pod));
+  std::vector<SbatchFlag> from_pod;
+  if (r.cpu_millis)
+    from_pod.push_back({{"--cpus-per-task=" + std::to_string(MillisToCpus(*r.cpu_millis))}});
+  if (r.memory_bytes)
+    from_pod.push_back({{"--mem=" + std::to_string(BytesToMiB(*r.memory_bytes)) + "M"}});
+  if (r.gpus && *r.gpus > 0) from_pod.push_back({{"--gres=gpu:" + std::to_string(*r.gpus)}});
+  if (int64_t deadline = api::GetInt(pod, {"spec", "activeDeadlineSeconds"}); deadline > 0) {
+    from_pod.push_back({{"--time=" + std::to_string((deadline + 59) / 60)}});
+  }
+  MergeFlags(flags, from_pod);
+  for (const char* key : {kKnocFlagsAnnotation, kFlagsAnnotation}) {
+    if (auto text = api::Annotation(pod, key)) {
+      auto parsed = ParseFlagAnnotation(*text);
+      if (!parsed.ok()) return parsed.status().WithContext(std::string("annotation ") + key);
+      MergeFlags(flags, *parsed);
+    }
+  }
+  return flags;
+}
+
+Status RuntimeOptions(const json::value& pod, const SlurmConfig& cfg, JobSpec* job) {
+  std::vector<const char*> keys;
+  switch (job->runtime) {
+    case Runtime::kSingularity:
+    case Runtime::kApptainer:
+      job->runtime_binary = !cfg.singularity_path.empty()         ? cfg.singularity_path
+                            : job->runtime == Runtime::kApptainer ? "apptainer"
+                                                                  : "singularity";
+      job->runtime_options = cfg.singularity_options;
+      keys = {kSingularityOptionsAnnotation, kSingularityMountsAnnotation};
+      break;
+    case Runtime::kPodman:
+      job->runtime_binary = cfg.podman_path;
+      keys = {kPodmanOptionsAnnotation};
+      break;
+    case Runtime::kCharliecloud:
+      job->runtime_binary = cfg.ch_run_path;
+      keys = {kChRunOptionsAnnotation};
+      break;
+    case Runtime::kNone:
+      break;
+  }
+  for (const char* k : keys) {
+    IL_ASSIGN_OR_RETURN(auto words, SplitAnnotation(pod, k));
+    job->runtime_options.insert(job->runtime_options.end(), words.begin(), words.end());
+  }
+  return Status::Ok();
+}
+
+Result<ContainerSpec> Container(const json::value& c, bool init, const std::string& prefix,
+                                const JobSpec& job, const VolumePlan& plan) {
+  ContainerSpec s;
+  s.name = api::GetString(c, {"name"});
+  s.init = init;
+  const std::string where = "container " + s.name;
+  std::string image = api::GetString(c, {"image"});
+  IL_RETURN_IF_ERROR(CheckText(image, where + ".image"));
+  if (image.empty() && job.runtime != Runtime::kNone)
+    return InvalidArgument(where + " has no image");
+  s.image = ResolveImage(image, prefix, job.runtime);
+  s.pull_policy = api::GetString(c, {"imagePullPolicy"});
+  IL_ASSIGN_OR_RETURN(s.command, StringList(c, "command", where));
+  IL_ASSIGN_OR_RETURN(s.args, StringList(c, "args", where));
+  s.working_dir = api::GetString(c, {"workingDir"});
+  IL_RETURN_IF_ERROR(CheckText(s.working_dir, where + ".workingDir"));
+  if (!s.working_dir.empty() && s.working_dir[0] != '/') {
+    return InvalidArgument(where + ".workingDir must be absolute");
+  }
+  if ((job.runtime == Runtime::kCharliecloud || job.runtime == Runtime::kNone) &&
+      s.command.empty() && s.args.empty()) {
+    return InvalidArgument(where + ": runtime " + std::string(RuntimeName(job.runtime)) +
+                           " needs a command or args (it cannot read the image entrypoint)");
+  }
+  IL_ASSIGN_OR_RETURN(s.env, Env(c, where));
+  IL_ASSIGN_OR_RETURN(s.mounts, ContainerMounts(c, plan));
+  return s;
+}
+
+}  // namespace
+
+std::string JobDir(const SlurmConfig& cfg, const std::string& ns, const std::string& uid) {
+  return cfg.data_root + "/" + (ns.empty() ? "default" : ns) + "-" + uid;
+}
+
+std::string JobName(const std::string& uid) { return "il-" + uid; }
+
+std::string ResolveImage(const std::string& image, const std::string& prefix, Runtime runtime) {
+  static const std::regex kScheme("^[a-zA-Z][a-zA-Z0-9+.-]*://");
+  if (image.empty() || image[0] == '/' || std::regex_search(image, kScheme)) return image;
+  std::string p = prefix;
+  if (p.empty() && (runtime == Runtime::kSingularity || runtime == Runtime::kApptainer))
+    p = "docker://";
+  return p + image;
+}
+
+Result<JobSpec> BuildJobSpec(const api::RetrievedPodData& data, const SlurmConfig& cfg) {
+  const json::value& pod = data.pod;
+  JobSpec job;
+  job.uid = api::PodUid(pod);
+  job.ns = api::PodNamespace(pod);
+  job.name = api::PodName(pod);
+  job.dir = JobDir(cfg, job.ns, job.uid);
+  job.bash_path = cfg.bash_path;
+  job.runtime = cfg.runtime;
+  if (auto r = api::Annotation(pod, kRuntimeAnnotation)) {
+    auto parsed = ParseRuntime(*r);
+    if (!parsed.ok())
+      return parsed.status().WithContext(std::string("annotation ") + kRuntimeAnnotation);
+    job.runtime = *parsed;
+  }
+  IL_ASSIGN_OR_RETURN(job.flags, Flags(pod, cfg, job.uid, job.dir));
+  IL_RETURN_IF_ERROR(RuntimeOptions(pod, cfg, &job));
+  IL_ASSIGN_OR_RETURN(VolumePlan plan, PlanVolumes(data, job.dir));
+  job.embed_files = !cfg.shared_fs;
+  job.dirs = plan.dirs;
+  job.files = plan.files;
+  job.warnings = plan.warnings;
+  std::string prefix = AnnotationOr(pod, kImageRootAnnotation, kKnocImageRootAnnotation);
+  if (prefix.empty()) prefix = cfg.image_prefix;
+  for (const auto& c : api::InitContainers(pod)) {
+    IL_ASSIGN_OR_RETURN(auto s, Container(c, true, prefix, job, plan));
+    job.containers.push_back(std::move(s));
+  }
+  for (const auto& c : api::Containers(pod)) {
+    IL_ASSIGN_OR_RETURN(auto s, Container(c, false, prefix, job, plan));
+    job.containers.push_back(std::move(s));
+  }
+  if (api::Containers(pod).empty()) return InvalidArgument("pod has no containers");
+  if (auto ip = api::Annotation(pod, kPodIpAnnotation); ip && !ip->empty()) {
+    IL_RETURN_IF_ERROR(CheckText(*ip, "annotation interlink.eu/pod-ip"));
+    job.exports.emplace_back("POD_IP", *ip);
+  }
+  job.admin_prefix = cfg.command_prefix;
+  if (!cfg.pre_exec.empty()) {
+    job.admin_prefix += (job.admin_prefix.empty() ? "" : "\n") + cfg.pre_exec;
+  }
+  job.pod_pre_exec = AnnotationOr(pod, kPreExecAnnotation);
+  job.wstunnel = AnnotationOr(pod, kWstunnelAnnotation);
+  IL_RETURN_IF_ERROR(CheckText(job.pod_pre_exec, "annotation pre-exec"));
+  IL_RETURN_IF_ERROR(CheckText(job.wstunnel, "annotation wstunnel-client-commands"));
+  job.tsocks = cfg.tsocks;
+  job.tsocks_path = cfg.tsocks_path;
+  job.tsocks_login_node = cfg.tsocks_login_node;
+  for (const char* key : {kMpiFlagsAnnotation, kKnocMpiFlagsAnnotation}) {
+    if (auto v = api::Annotation(pod, key)) {
+      job.mpi = true;
+      if (*v != "true") {
+        IL_ASSIGN_OR_RETURN(job.mpi_flags, SplitAnnotation(pod, key));
+      }
+      break;
+    }
+  }
+  return job;
+}
+
+}  // namespace il::slurm

@@ -1,0 +1,198 @@
+#include "sidecars/slurm/pod_state.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "api/pod.h"
+#include "sidecars/slurm/job_script.h"
+
+namespace il::slurm {
+namespace {
+
+namespace json = boost::json;
+
+constexpr auto kSignalSettleTime = std::chrono::seconds(10);
+
+std::optional<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Termination {
+  int code;
+  std::string reason;
+  std::string message;
+};
+
+// How the job ended, for containers that did not record their own end.
+Termination JobTermination(const JobView& j) {
+  const std::string id = "Slurm job " + j.job_id;
+  int code = j.exit_code != 0 ? j.exit_code : (j.signal ? 128 + j.signal : 0);
+  switch (j.state) {
+    case JobState::kCompleted:
+      return {code, code == 0 ? "Completed" : "Error", ""};
+    case JobState::kFailed:
+      return {code ? code : 1, "Error",
+              id + " failed with exit code " + std::to_string(code ? code : 1)};
+    case JobState::kCancelled:
+      return {143, "SlurmJobCancelled", id + " was cancelled"};
+    case JobState::kTimeout:
+      return {143, "SlurmJobTimeout", "SLURM job reached its time limit and was terminated"};
+    case JobState::kOutOfMemory:
+      return {137, "OOMKilled", id + " ran out of memory"};
+    case JobState::kNodeFail:
+      return {137, "SlurmNodeFail", id + " ended because its node failed"};
+    case JobState::kPreempted:
+      return {143, "SlurmJobPreempted", id + " was preempted"};
+    case JobState::kBootFail:
+      return {1, "SlurmBootFail", id + " could not boot its node"};
+    case JobState::kDeadline:
+      return {143, "SlurmJobDeadline", id + " reached its deadline"};
+    case JobState::kLost:
+      return {1, "SlurmJobLost", id + " is no longer known to Slurm and left no exit status"};
+    default:
+      return {code ? code : 1, "Error",
+              id + " ended in state " + std::string(JobStateName(j.state))};
+  }
+}
+
+std::string WaitingReason(JobState s) {
+  switch (s) {
+    case JobState::kConfiguring:
+      return "SlurmJobConfiguring";
+    case JobState::kRequeued:
+      return "SlurmJobRequeued";
+    case JobState::kSuspended:
+      return "SlurmJobSuspended";
+    default:
+      return "SlurmJobPending";
+  }
+}
+
+// A container's own non-zero exit gets the job's reason when the job's end explains it
+// (killed by the time limit, the OOM killer, a cancel).
+std::string ReasonFor(int code, const JobView& j, const Termination& t) {
+  if (code == 0) return "Completed";
+  bool killed = code >= 128;
+  if (j.state == JobState::kOutOfMemory) return "OOMKilled";
+  if (killed && (j.state == JobState::kTimeout || j.state == JobState::kCancelled ||
+                 j.state == JobState::kPreempted || j.state == JobState::kNodeFail ||
+                 j.state == JobState::kDeadline)) {
+    return t.reason;
+  }
+  return "Error";
+}
+
+}  // namespace
+
+std::optional<TimePoint> ParseEpoch(std::string_view s) {
+  std::string t(s);
+  for (auto& c : t) {
+    if (c == ',') c = '.';
+  }
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ' || t.back() == '\r')) t.pop_back();
+  if (t.empty() || t.find_first_not_of("0123456789.") != std::string::npos) return std::nullopt;
+  auto dot = t.find('.');
+  long long secs = 0;
+  long long micros = 0;
+  try {
+    secs = std::stoll(t.substr(0, dot));
+    if (dot != std::string::npos && dot + 1 < t.size()) {
+      std::string frac = (t.substr(dot + 1) + "000000").substr(0, 6);
+      micros = std::stoll(frac);
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return TimePoint(std::chrono::seconds(secs)) + std::chrono::microseconds(micros);
+}
+
+std::optional<std::pair<int, std::optional<TimePoint>>> ParseStatusLine(std::string_view s) {
+  std::istringstream in{std::string(s)};
+  std::string code, when;
+  if (!(in >> code) || code.find_first_not_of("0123456789") != std::string::npos ||
+      code.size() > 6) {
+    return std::nullopt;
+  }
+  in >> when;
+  return std::make_pair(std::stoi(code), ParseEpoch(when));
+}
+
+ContainerFiles ReadContainerFiles(const std::string& dir, const ContainerRef& c) {
+  ContainerFiles f;
+  const std::string base = dir + "/" + ContainerKind(c.init) + "-" + c.name;
+  if (auto s = ReadSmallFile(base + ".started")) f.started = ParseEpoch(*s);
+  if (auto s = ReadSmallFile(base + ".status")) {
+    if (auto st = ParseStatusLine(*s)) {
+      f.exit_code = st->first;
+      f.finished = st->second;
+    }
+  }
+  return f;
+}
+
+std::optional<std::pair<int, std::optional<TimePoint>>> ReadJobStatusFile(const std::string& dir) {
+  auto s = ReadSmallFile(dir + "/job.status");
+  if (!s) return std::nullopt;
+  return ParseStatusLine(*s);
+}
+
+api::PodStatus BuildPodStatus(const std::string& uid, const std::string& ns,
+                              const std::string& name, const JobView& job,
+                              const std::vector<ContainerRef>& containers,
+                              const std::vector<ContainerFiles>& files, TimePoint now) {
+  api::PodStatus st;
+  st.uid = uid;
+  st.ns = ns;
+  st.name = name;
+  st.jid = job.job_id;
+  const bool terminal = IsTerminal(job.state);
+  const bool started = job.state == JobState::kRunning || job.state == JobState::kCompleting;
+  const Termination term = JobTermination(job);
+  bool inits_done = true;
+  for (size_t i = 0; i < containers.size(); ++i) {
+    const ContainerRef& c = containers[i];
+    const ContainerFiles& f = i < files.size() ? files[i] : ContainerFiles{};
+    TimePoint t_start = f.started.value_or(job.start.value_or(now));
+    json::object cs;
+    // A container killed by a signal while the job still runs is usually the first sign
+    // of the job ending (cancel, time limit, OOM): keep it running briefly so it gets the
+    // job's reason instead of flapping from "Error" to e.g. "SlurmJobTimeout".
+    bool settling = f.exit_code && *f.exit_code >= 128 && !terminal && f.finished &&
+                    now - *f.finished < kSignalSettleTime;
+    if (f.exit_code && !settling) {
+      TimePoint t_end = f.finished.value_or(job.end.value_or(now));
+      std::string reason = ReasonFor(*f.exit_code, job, term);
+      cs = api::TerminatedStatus(c.name, c.image, *f.exit_code, reason,
+                                 reason == term.reason ? term.message : "", t_start, t_end);
+    } else if (terminal) {
+      TimePoint t_end = job.end.value_or(now);
+      std::string msg = term.message;
+      if (!f.started) msg += (msg.empty() ? "" : "; ") + std::string("container did not start");
+      cs = api::TerminatedStatus(c.name, c.image, term.code, term.reason, msg, t_start, t_end);
+    } else if ((started || settling) && f.started) {
+      cs = api::RunningStatus(c.name, c.image, *f.started);
+    } else if (started) {
+      cs = api::WaitingStatus(c.name, c.image,
+                              !c.init && !inits_done ? "PodInitializing" : "ContainerCreating", "");
+    } else {
+      std::string msg = "Slurm job " + job.job_id + " is " + std::string(JobStateName(job.state));
+      if (job.state == JobState::kUnknown) msg = "Slurm job " + job.job_id + " submitted";
+      if (!job.reason.empty() && job.reason != "None") msg += " (" + job.reason + ")";
+      cs = api::WaitingStatus(c.name, c.image, WaitingReason(job.state), msg);
+    }
+    if (c.init) {
+      if (!f.exit_code || *f.exit_code != 0) inits_done = false;
+      st.init_containers.push_back(std::move(cs));
+    } else {
+      st.containers.push_back(std::move(cs));
+    }
+  }
+  return st;
+}
+
+}  // namespace il::slurm

@@ -1,0 +1,106 @@
+// SlurmBackend: api::Backend over a Slurm cluster; one pod = one batch job.
+//
+// create   renders the job script (BuildJobSpec + RenderJobScript), writes the job
+//          directory, records the pod in the JobStore, then runs sbatch. Idempotent per
+//          pod UID, also across restarts and concurrent calls. sbatch's warnings on
+//          stderr are logged, not failures; a rejected job is kFailedPrecondition with
+//          Slurm's message.
+// status   one squeue call per refresh for all unfinished jobs (results reused for
+//          StatusCacheSeconds), one sacct call for the jobs squeue no longer shows, and
+//          when accounting is disabled the job.status file the script writes; per
+//          container states from the container files (pod_state.h).
+// logs     from the container files, with tail/since/timestamps/limitBytes/follow.
+// delete   scancel (unless finished), then removes the job directory.
+// ping     capacity of the partition's usable nodes from one sinfo call.
+// Start-up: Open() loads the JobStore and cross-checks it with squeue.
+//
+// Thread-safety: all methods may be called concurrently.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include "api/backend.h"
+#include "core/log.h"
+#include "core/process.h"
+#include "sidecars/slurm/job_spec.h"
+#include "sidecars/slurm/job_store.h"
+#include "sidecars/slurm/slurm_config.h"
+
+namespace il::slurm {
+
+namespace json = boost::json;
+
+class SlurmBackend : public api::Backend {
+ public:
+  struct Options {
+    std::chrono::milliseconds log_poll{250};  // follow-mode file polling
+    std::function<TimePoint()> now = [] { return std::chrono::system_clock::now(); };
+  };
+  // Counts of Slurm CLI calls, for tests and benchmarks.
+  struct Counters {
+    int64_t sbatch = 0, squeue = 0, sacct = 0, scancel = 0, sinfo = 0;
+  };
+
+  static Result<std::unique_ptr<SlurmBackend>> Open(SlurmConfig cfg,
+                                                    std::shared_ptr<CommandRunner> runner,
+                                                    std::unique_ptr<JobStore> store,
+                                                    Options options);
+  static Result<std::unique_ptr<SlurmBackend>> Open(SlurmConfig cfg,
+                                                    std::shared_ptr<CommandRunner> runner,
+                                                    std::unique_ptr<JobStore> store) {
+    return Open(std::move(cfg), std::move(runner), std::move(store), Options());
+  }
+
+  Result<api::CreateResult> Create(const api::CallContext& ctx,
+                                   const api::RetrievedPodData& data) override;
+  Status Delete(const api::CallContext& ctx, const json::value& pod) override;
+  Result<std::vector<api::PodStatus>> GetStatus(const api::CallContext& ctx,
+                                                const std::vector<json::value>& pods) override;
+  Status GetLogs(const api::CallContext& ctx, const api::LogRequest& request,
+                 api::LogSink& sink) override;
+  Result<api::PingResponse> Ping(const api::CallContext& ctx) override;
+
+  Counters counters() const;
+  // Asks Slurm now, ignoring StatusCacheSeconds (tests, benchmarks).
+  void RefreshNow();
+
+ private:
+  SlurmBackend(SlurmConfig cfg, std::shared_ptr<CommandRunner> runner,
+               std::unique_ptr<JobStore> store, Options options);
+  Status Recover();
+  Status ResolveSubmitting(std::vector<PodRecord*>& submitting);
+  void WarnAboutOrphans();
+  Result<std::string> Submit(const PodRecord& rec, const std::string& script_path);
+  Status WriteJobDir(const JobSpec& spec, const std::string& script);
+  void Refresh(bool force);
+  Result<std::map<std::string, JobView>> QuerySlurm(const std::vector<std::string>& ids);
+  api::PodStatus StatusOf(const PodRecord& rec);
+  Result<CommandResult> RunSlurm(const std::vector<std::string>& base,
+                                 const std::vector<std::string>& args, int64_t* counter,
+                                 const std::string& working_dir = "");
+  void PersistLocked(const PodRecord& rec);
+
+  SlurmConfig cfg_;
+  std::shared_ptr<CommandRunner> runner_;
+  std::unique_ptr<JobStore> store_;
+  Options opt_;
+  std::shared_ptr<spdlog::logger> log_;
+  log::RateLimiter slurm_errors_{std::chrono::seconds(30)};
+
+  mutable std::mutex mu_;  // pods_, creating_, final_, counters_
+  std::condition_variable created_cv_;
+  std::map<std::string, PodRecord> pods_;
+  std::set<std::string> creating_;
+  std::map<std::string, api::PodStatus> final_;  // statuses that can no longer change
+  Counters counters_;
+
+  std::mutex refresh_mu_;  // one Slurm query at a time; later callers reuse its result
+  TimePoint last_refresh_{};
+  bool accounting_disabled_ = false;
+};
+
+}  // namespace il::slurm

@@ -1,0 +1,163 @@
+#include "sidecars/slurm/slurm_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+#include "sidecars/slurm/resources.h"
+#include "sidecars/slurm/shell.h"
+
+namespace il::slurm {
+namespace {
+
+Status Bad(const std::string& key, const std::string& what) {
+  return InvalidArgument("slurm sidecar: " + key + ": " + what);
+}
+
+Result<std::vector<std::string>> Command(const std::string& key, const std::string& v) {
+  auto argv = ShellSplit(v);
+  if (!argv.ok()) return Bad(key, argv.status().message());
+  if (argv->empty()) return Bad(key, "must not be empty");
+  return *argv;
+}
+
+Result<bool> Bool(const std::string& key, std::string v) {
+  std::transform(v.begin(), v.end(), v.begin(), ::tolower);
+  if (v == "true" || v == "yes" || v == "1" || v == "on") return true;
+  if (v == "false" || v == "no" || v == "0" || v == "off") return false;
+  return Bad(key, "must be true or false, got '" + v + "'");
+}
+
+// A YAML list dumped into a string, or a plain string of shell words.
+Result<std::vector<std::string>> WordList(const std::string& key, const std::string& v) {
+  try {
+    YAML::Node n = YAML::Load(v);
+    if (n.IsSequence()) {
+      std::vector<std::string> out;
+      for (const auto& e : n) out.push_back(e.as<std::string>());
+      return out;
+    }
+  } catch (const YAML::Exception&) {
+    // Not YAML: fall through to shell words.
+  }
+  auto words = ShellSplit(v);
+  if (!words.ok()) return Bad(key, words.status().message());
+  return *words;
+}
+
+// Paths end up in --bind src:dst lists, where ':' and ',' are separators.
+Status CheckPath(const std::string& key, const std::string& p) {
+  if (p.empty() || p[0] != '/') return Bad(key, "must be an absolute path, got '" + p + "'");
+  if (p.find_first_of(":,\n\r") != std::string::npos || HasNul(p)) {
+    return Bad(key, "must not contain ':', ',' or line breaks");
+  }
+  return Status::Ok();
+}
+
+Status ApplySetting(const std::string& k, const std::string& v, SlurmConfig* s) {
+  if (k == "Partition") {
+    s->partition = v;
+  } else if (k == "Account") {
+    s->account = v;
+  } else if (k == "TimeLimit") {
+    s->time_limit = v;
+  } else if (k == "DefaultCPUs") {
+    auto m = ParseCpuMillis(v);
+    if (!m.ok() || *m <= 0) return Bad(k, "must be a positive number of CPUs, got '" + v + "'");
+    s->default_cpus = static_cast<int>(MillisToCpus(*m));
+  } else if (k == "DefaultMemory") {
+    if (!v.empty() && !ParseBytes(v).ok())
+      return Bad(k, "must be a quantity such as 2Gi, got '" + v + "'");
+    s->default_memory = v;
+  } else if (k == "ContainerRuntime") {
+    IL_ASSIGN_OR_RETURN(s->runtime, ParseRuntime(v));
+  } else if (k == "ImagePrefix" || k == "ImageRoot" || k == "SingularityPrefix") {
+    if (!v.empty()) s->image_prefix = v;
+  } else if (k == "SingularityPath") {
+    s->singularity_path = v;
+  } else if (k == "SingularityDefaultOptions") {
+    IL_ASSIGN_OR_RETURN(s->singularity_options, WordList(k, v));
+  } else if (k == "PodmanPath") {
+    if (!v.empty()) s->podman_path = v;
+  } else if (k == "ChRunPath") {
+    if (!v.empty()) s->ch_run_path = v;
+  } else if (k == "SharedFS") {
+    IL_ASSIGN_OR_RETURN(s->shared_fs, Bool(k, v));
+  } else if (k == "PreExec") {
+    s->pre_exec = v;
+  } else if (k == "StatusCacheSeconds") {
+    try {
+      s->status_cache_seconds = std::stod(v);
+    } catch (const std::exception&) {
+      return Bad(k, "must be a number of seconds, got '" + v + "'");
+    }
+    if (s->status_cache_seconds < 0) return Bad(k, "must not be negative");
+  } else if (k == "StateFile") {
+    s->state_file = v;
+  }
+  // Other sidecar keys (Flavors, Taints, ...) belong to other sidecars or are unused.
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Runtime> ParseRuntime(std::string_view name) {
+  std::string n(name);
+  std::transform(n.begin(), n.end(), n.begin(), ::tolower);
+  if (n == "singularity" || n.empty()) return Runtime::kSingularity;
+  if (n == "apptainer") return Runtime::kApptainer;
+  if (n == "podman") return Runtime::kPodman;
+  if (n == "ch-run" || n == "charliecloud") return Runtime::kCharliecloud;
+  if (n == "none" || n == "host") return Runtime::kNone;
+  return InvalidArgument("unknown container runtime '" + n +
+                         "' (known: singularity, apptainer, podman, ch-run, none)");
+}
+
+std::string_view RuntimeName(Runtime r) {
+  switch (r) {
+    case Runtime::kSingularity:
+      return "singularity";
+    case Runtime::kApptainer:
+      return "apptainer";
+    case Runtime::kPodman:
+      return "podman";
+    case Runtime::kCharliecloud:
+      return "ch-run";
+    case Runtime::kNone:
+      return "none";
+  }
+  return "none";
+}
+
+Result<SlurmConfig> SlurmConfigFrom(const InterLinkConfig& c, const EnvLookup& env) {
+  SlurmConfig s;
+  IL_ASSIGN_OR_RETURN(s.sbatch, Command("SbatchPath", c.sbatch_path));
+  IL_ASSIGN_OR_RETURN(s.scancel, Command("ScancelPath", c.scancel_path));
+  IL_ASSIGN_OR_RETURN(s.squeue, Command("SqueuePath", c.squeue_path));
+  IL_ASSIGN_OR_RETURN(s.sacct, Command("SacctPath", c.sacct_path));
+  IL_ASSIGN_OR_RETURN(s.sinfo, Command("SinfoPath", c.sinfo_path));
+  IL_ASSIGN_OR_RETURN(s.scontrol, Command("ScontrolPath", c.scontrol_path));
+  s.bash_path = c.bash_path;
+  if (s.bash_path.empty() || HasLineBreak(s.bash_path)) return Bad("BashPath", "must be a path");
+  s.data_root = c.data_root_folder;
+  while (s.data_root.size() > 1 && s.data_root.back() == '/') s.data_root.pop_back();
+  IL_RETURN_IF_ERROR(CheckPath("DataRootFolder", s.data_root));
+  s.command_prefix = c.command_prefix;
+  s.tsocks = c.tsocks;
+  s.tsocks_path = c.tsocks_path;
+  s.tsocks_login_node = c.tsocks_login_node;
+  if (s.tsocks && s.tsocks_login_node.empty())
+    return Bad("TsocksLoginNode", "must be set when Tsocks is true");
+  for (const auto& [k, v] : c.sidecar_settings) IL_RETURN_IF_ERROR(ApplySetting(k, v, &s));
+  if (auto v = env("SHARED_FS"); v && !v->empty()) {
+    IL_ASSIGN_OR_RETURN(s.shared_fs, Bool("SHARED_FS", *v));
+  }
+  for (const auto* f : {&s.partition, &s.account, &s.time_limit}) {
+    if (HasLineBreak(*f) || HasNul(*f))
+      return Bad("Partition/Account/TimeLimit", "must be one line");
+  }
+  if (s.state_file.empty()) s.state_file = s.data_root + "/slurm-sd.db";
+  return s;
+}
+
+}  // namespace il::slurm
