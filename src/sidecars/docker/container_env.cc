@@ -3,6 +3,7 @@
 #include <map>
 
 #include "api/pod.h"
+#include "sidecars/docker/str_cat.h"
 
 namespace il::docker {
 namespace json = boost::json;
@@ -101,8 +102,9 @@ Result<std::optional<std::string>> EnvValue(const json::value& e, const std::str
     if (auto it = data->find(key); it != data->end()) return std::optional<std::string>(it->second);
   }
   if (Optional(ref)) return std::optional<std::string>();
-  return FailedPrecondition("env " + api::GetString(e, {"name"}) + ": " + what +
-                            (data ? " has no key '" + key + "'" : " was not provided with the pod"));
+  return FailedPrecondition(
+      "env " + api::GetString(e, {"name"}) + ": " + what +
+      (data ? " has no key '" + key + "'" : " was not provided with the pod"));
 }
 
 }  // namespace
@@ -155,7 +157,7 @@ Result<EnvList> ResolveEnv(const json::value& c, const PodSources& src) {
     for (const auto& e : list->as_array()) {
       std::string name = api::GetString(e, {"name"});
       if (!ValidEnvName(name)) {
-        return InvalidArgument("container " + cname + ": env name '" + name + "' is invalid");
+        return InvalidArgument(Cat("container ", cname, ": env name '", name, "' is invalid"));
       }
       IL_ASSIGN_OR_RETURN(std::optional<std::string> v, EnvValue(e, cname, src, env.list()));
       if (v) env.Set(name, std::move(*v));

@@ -11,7 +11,8 @@ PodSources Src() {
   d.pod = json::parse(R"J({"metadata":{"name":"p","namespace":"ns","uid":"u1"},
       "spec":{"containers":[{"name":"c","image":"i","resources":{"limits":{"memory":"32Mi"}}}]}})J");
   api::RetrievedContainer c;
-  c.config_maps.push_back(json::parse(R"J({"metadata":{"name":"cm"},"data":{"A":"from-cm","B":"b"}})J"));
+  c.config_maps.push_back(
+      json::parse(R"J({"metadata":{"name":"cm"},"data":{"A":"from-cm","B":"b"}})J"));
   c.secrets.push_back(json::parse(R"J({"metadata":{"name":"s"},"data":{"PW":"cHc="}})J"));
   d.containers.push_back(c);
   return *PodSources::Build(d);
@@ -24,7 +25,9 @@ TEST(ResolveEnv, KeepsHostileValuesExactly) {
   auto env = ResolveEnv(c, Src());
   ASSERT_TRUE(env.ok()) << env.status().ToString();
   EXPECT_EQ(*env, (EnvList{{"Q", "it's \"quoted\"; echo $HOME `id` ${X} \\ done"},
-                           {"NL", "line1\nline2\n"}, {"EMPTY", ""}, {"NOVALUE", ""}}));
+                           {"NL", "line1\nline2\n"},
+                           {"EMPTY", ""},
+                           {"NOVALUE", ""}}));
 }
 
 TEST(ResolveEnv, EnvFromThenEnvWithLaterEntriesWinning) {
@@ -39,19 +42,32 @@ TEST(ResolveEnv, EnvFromThenEnvWithLaterEntriesWinning) {
              {"name":"O","valueFrom":{"secretKeyRef":{"name":"s","key":"none","optional":true}}}]})J");
   auto env = ResolveEnv(c, Src());
   ASSERT_TRUE(env.ok()) << env.status().ToString();
-  EXPECT_EQ(*env, (EnvList{{"A", "explicit"}, {"B", "b"}, {"S_PW", "pw"}, {"K", "b"},
-                           {"P", "pw"}, {"N", "ns"}, {"M", "32"}}));
+  EXPECT_EQ(*env, (EnvList{{"A", "explicit"},
+                           {"B", "b"},
+                           {"S_PW", "pw"},
+                           {"K", "b"},
+                           {"P", "pw"},
+                           {"N", "ns"},
+                           {"M", "32"}}));
 }
 
 TEST(ResolveEnv, MissingReferencesAndBadNamesAreErrors) {
-  EXPECT_EQ(ResolveEnv(json::parse(R"J({"name":"c","env":[{"name":"X","valueFrom":{"configMapKeyRef":{"name":"cm","key":"nope"}}}]})J"), Src())
-                .status().code(),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(ResolveEnv(json::parse(R"J({"name":"c","envFrom":[{"secretRef":{"name":"nope"}}]})J"), Src())
-                .status().code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      ResolveEnv(
+          json::parse(
+              R"J({"name":"c","env":[{"name":"X","valueFrom":{"configMapKeyRef":{"name":"cm","key":"nope"}}}]})J"),
+          Src())
+          .status()
+          .code(),
+      StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      ResolveEnv(json::parse(R"J({"name":"c","envFrom":[{"secretRef":{"name":"nope"}}]})J"), Src())
+          .status()
+          .code(),
+      StatusCode::kFailedPrecondition);
   EXPECT_EQ(ResolveEnv(json::parse(R"J({"name":"c","env":[{"name":"A=B","value":"x"}]})J"), Src())
-                .status().code(),
+                .status()
+                .code(),
             StatusCode::kInvalidArgument);
 }
 

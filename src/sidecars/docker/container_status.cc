@@ -34,8 +34,12 @@ json::object Unknown(const ContainerPlan& c) {
   json::object term{{"exitCode", 137},
                     {"reason", "ContainerStatusUnknown"},
                     {"message", "The container could not be located when the pod was terminated"}};
-  return json::object{{"name", c.name}, {"image", c.image}, {"imageID", ""},
-                      {"ready", false}, {"restartCount", 0}, {"started", false},
+  return json::object{{"name", c.name},
+                      {"image", c.image},
+                      {"imageID", ""},
+                      {"ready", false},
+                      {"restartCount", 0},
+                      {"started", false},
                       {"state", json::object{{"terminated", std::move(term)}}}};
 }
 
@@ -90,10 +94,14 @@ Result<ObservedMap> ParseInspect(std::string_view text) {
 
 std::string_view StageName(Stage s) {
   switch (s) {
-    case Stage::kPending: return "pending";
-    case Stage::kRunning: return "running";
-    case Stage::kFailed: return "failed";
-    case Stage::kDeleting: return "deleting";
+    case Stage::kPending:
+      return "pending";
+    case Stage::kRunning:
+      return "running";
+    case Stage::kFailed:
+      return "failed";
+    case Stage::kDeleting:
+      return "deleting";
   }
   return "pending";
 }
@@ -112,7 +120,8 @@ json::object ContainerStatusOf(const ContainerPlan& c, const Observed& o) {
   if (o.status == "restarting") {
     auto s = api::WaitingStatus(c.name, c.image, "CrashLoopBackOff",
                                 "back-off restarting failed container " + c.name);
-    s["lastState"] = json::object{{"terminated", Terminated(c, o)["state"].as_object()["terminated"]}};
+    s["lastState"] =
+        json::object{{"terminated", Terminated(c, o)["state"].as_object()["terminated"]}};
     return Decorate(std::move(s), c, o);
   }
   if (o.Finished()) return Decorate(Terminated(c, o), c, o);
@@ -127,7 +136,8 @@ api::PodStatus BuildPodStatus(const PodPlan& plan, Stage stage, const ObservedMa
   ps.ns = plan.ns;
   ps.jid = plan.NamespaceHolder();
   ps.pod_ip = nullptr;
-  if (auto it = observed.find(plan.NamespaceHolder()); it != observed.end() && !it->second.ip.empty()) {
+  if (auto it = observed.find(plan.NamespaceHolder());
+      it != observed.end() && !it->second.ip.empty()) {
     ps.pod_ip = it->second.ip;
   }
   bool has_init = !plan.WithRole(Role::kInit).empty();
@@ -142,7 +152,8 @@ api::PodStatus BuildPodStatus(const PodPlan& plan, Stage stage, const ObservedMa
       s = Unknown(c);
     } else {
       bool initializing = c.role == Role::kInit || has_init;
-      s = api::WaitingStatus(c.name, c.image, initializing ? "PodInitializing" : "ContainerCreating", "");
+      s = api::WaitingStatus(c.name, c.image,
+                             initializing ? "PodInitializing" : "ContainerCreating", "");
     }
     (c.role == Role::kInit ? ps.init_containers : ps.containers).push_back(std::move(s));
   }

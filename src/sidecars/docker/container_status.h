@@ -30,14 +30,16 @@ struct Observed {
   std::string status;  // created | running | paused | restarting | removing | exited | dead
   std::string error;   // State.Error (start failures)
   std::string image_id;
-  std::string ip;      // first non-empty IP address of its networks
+  std::string ip;  // first non-empty IP address of its networks
   int exit_code = 0;
   bool oom_killed = false;
   int restart_count = 0;
   std::optional<TimePoint> started, finished;  // nullopt for Docker's zero time
   std::string restart_policy;                  // HostConfig.RestartPolicy.Name
 
-  bool Active() const { return status == "running" || status == "paused" || status == "restarting"; }
+  bool Active() const {
+    return status == "running" || status == "paused" || status == "restarting";
+  }
   // Exited (or failed to start) and will not run again by itself.
   bool Finished() const;
   bool Succeeded() const { return Finished() && exit_code == 0 && error.empty(); }

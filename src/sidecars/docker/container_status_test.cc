@@ -92,7 +92,8 @@ TEST(BuildPodStatus, AbsentContainersOfAStartingPodAreWaiting) {
   EXPECT_EQ(State(s.init_containers[0]).at("waiting").at("reason"), "PodInitializing");
   EXPECT_EQ(State(s.containers[0]).at("waiting").at("reason"), "PodInitializing");
   EXPECT_EQ(State(s.containers[1]).at("waiting").at("reason"), "ErrImageNeverPull");
-  EXPECT_EQ(State(s.containers[1]).at("waiting").at("message"), "Container image \"img\" is not present");
+  EXPECT_EQ(State(s.containers[1]).at("waiting").at("message"),
+            "Container image \"img\" is not present");
   EXPECT_TRUE(s.pod_ip.is_null());
 }
 

@@ -35,8 +35,12 @@ Result<std::unique_ptr<DockerBackend>> DockerBackend::Create(DockerSettings sett
 
 DockerBackend::DockerBackend(DockerSettings settings, CommandRunner& runner, StreamRunner& streams,
                              std::unique_ptr<StateStore> store, DockerBackendOptions options)
-    : settings_(std::move(settings)), cli_(runner, settings_.docker_path), streams_(streams),
-      store_(std::move(store)), options_(options), log_(log::Logger("docker-sd")) {}
+    : settings_(std::move(settings)),
+      cli_(runner, settings_.docker_path),
+      streams_(streams),
+      store_(std::move(store)),
+      options_(options),
+      log_(log::Logger("docker-sd")) {}
 
 DockerBackend::~DockerBackend() {
   stop_ = true;
@@ -126,7 +130,8 @@ Result<api::CreateResult> DockerBackend::Create(const api::CallContext&,
   }
   PodRecord rec{uid, json::serialize(ToJson(e->plan)), std::string(StageName(Stage::kPending)),
                 std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count()};
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count()};
   if (Status s = store_->Insert(rec); !s.ok()) {
     forget();
     return s;
@@ -134,13 +139,14 @@ Result<api::CreateResult> DockerBackend::Create(const api::CallContext&,
   Status s = Step(*e, {});
   if (s.code() == StatusCode::kUnavailable) {
     // Docker is down: undo, so the caller's retry starts from scratch.
-    (void)cli_.ForEach("rm", {"--force", "--volumes"}, e->plan.DockerNames(), std::chrono::seconds(60));
+    (void)cli_.ForEach("rm", {"--force", "--volumes"}, e->plan.DockerNames(),
+                       std::chrono::seconds(60));
     (void)store_->Remove(uid);
     forget();
     return s;
   }
   log_->debug("created pod {} as {} container(s), stage {}", PodRef(e->plan),
-             e->plan.containers.size(), StageName(StageOf(*e)));
+              e->plan.containers.size(), StageName(StageOf(*e)));
   return api::CreateResult{uid, e->plan.NamespaceHolder()};
 }
 
@@ -173,9 +179,10 @@ Status DockerBackend::Delete(const api::CallContext&, const json::value& pod) {
 }
 
 Status DockerBackend::DeleteUnknown(const std::string& uid) {
-  IL_ASSIGN_OR_RETURN(CommandResult r,
-                      cli_.Run({"ps", "--all", "--quiet", "--filter=label=" + std::string(kLabelPodUid) + "=" + uid,
-                                "--filter=label=" + std::string(kLabelInstance) + "=" + store_->instance_id()}));
+  IL_ASSIGN_OR_RETURN(
+      CommandResult r,
+      cli_.Run({"ps", "--all", "--quiet", "--filter=label=" + std::string(kLabelPodUid) + "=" + uid,
+                "--filter=label=" + std::string(kLabelInstance) + "=" + store_->instance_id()}));
   if (DaemonDown(r)) return Unavailable("docker daemon unavailable: " + CleanStderr(r.err));
   std::vector<std::string> ids;
   for (size_t p = 0; p < r.out.size();) {
@@ -238,7 +245,9 @@ Status DockerBackend::LogsWaitingError(const PodEntry& e, const ContainerPlan& c
 Status DockerBackend::GetLogs(const api::CallContext&, const api::LogRequest& req,
                               api::LogSink& sink) {
   EntryPtr e = Find(req.pod_uid);
-  if (!e) return NotFound("pod " + req.ns + "/" + req.pod_name + " (uid " + req.pod_uid + ") is unknown to docker-sd");
+  if (!e)
+    return NotFound("pod " + req.ns + "/" + req.pod_name + " (uid " + req.pod_uid +
+                    ") is unknown to docker-sd");
   const ContainerPlan* c = nullptr;
   auto apps = e->plan.WithRole(Role::kApp);
   if (req.container.empty()) {
@@ -281,13 +290,14 @@ Status DockerBackend::GetLogs(const api::CallContext&, const api::LogRequest& re
 }
 
 Result<api::PingResponse> DockerBackend::Ping(const api::CallContext&) {
-  IL_ASSIGN_OR_RETURN(CommandResult r, cli_.Run({"info", "--format={{json .}}"}, std::chrono::seconds(30)));
+  IL_ASSIGN_OR_RETURN(CommandResult r,
+                      cli_.Run({"info", "--format={{json .}}"}, std::chrono::seconds(30)));
   auto info = api::ParseJson(r.out);
   std::string problem;
   if (!info.ok() || !info->is_object()) {
     problem = CleanStderr(r.err).empty() ? "docker info printed no JSON" : CleanStderr(r.err);
-  } else if (const auto* errs = api::Find(*info, {"ServerErrors"}); errs && errs->is_array() &&
-                                                                     !errs->as_array().empty()) {
+  } else if (const auto* errs = api::Find(*info, {"ServerErrors"});
+             errs && errs->is_array() && !errs->as_array().empty()) {
     problem = json::value_to<std::string>(errs->as_array().front());
   } else if (r.exit_code != 0) {
     problem = CleanStderr(r.err);

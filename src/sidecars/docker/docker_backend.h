@@ -47,8 +47,7 @@ class DockerBackend : public api::Backend {
  public:
   // Opens the state file and loads the stored pods. Docker need not be up yet.
   static Result<std::unique_ptr<DockerBackend>> Create(DockerSettings settings,
-                                                       CommandRunner& runner,
-                                                       StreamRunner& streams,
+                                                       CommandRunner& runner, StreamRunner& streams,
                                                        DockerBackendOptions options = {});
   ~DockerBackend() override;
 

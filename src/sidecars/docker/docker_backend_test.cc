@@ -36,8 +36,9 @@ class StringSink : public api::LogSink {
 class DockerBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("il-dbt-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() /
+            ("il-dbt-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     settings_.data_dir = root_ + "/docker-sd";
     settings_.state_file = root_ + "/docker-sd/state.db";
@@ -69,7 +70,9 @@ class DockerBackendTest : public ::testing::Test {
                         R"("},"spec":)" + spec + "}");
     return d;
   }
-  Result<api::CreateResult> Create(const api::RetrievedPodData& d) { return backend_->Create({}, d); }
+  Result<api::CreateResult> Create(const api::RetrievedPodData& d) {
+    return backend_->Create({}, d);
+  }
   api::PodStatus Status1(const api::RetrievedPodData& d) {
     auto s = backend_->GetStatus({}, {d.pod});
     EXPECT_TRUE(s.ok()) << s.status().ToString();
@@ -157,7 +160,8 @@ TEST_F(DockerBackendTest, FailingInitContainerFailsThePodWithItsExitCode) {
 }
 
 TEST_F(DockerBackendTest, MissingImageIsAWaitingReasonAndIsRetried) {
-  auto d = Pod("u4", R"({"containers":[{"name":"c","image":"nosuch:1","imagePullPolicy":"Never"}]})");
+  auto d =
+      Pod("u4", R"({"containers":[{"name":"c","image":"nosuch:1","imagePullPolicy":"Never"}]})");
   ASSERT_TRUE(Create(d).ok());
   auto s = Status1(d);
   EXPECT_EQ(s.containers[0].at("state").at("waiting").at("reason"), "ErrImageNeverPull");
@@ -170,7 +174,9 @@ TEST_F(DockerBackendTest, MissingImageIsAWaitingReasonAndIsRetried) {
 }
 
 TEST_F(DockerBackendTest, InvalidPodsStartNothingAndLeaveNoState) {
-  auto d = Pod("u6", R"({"containers":[{"name":"c","image":"img","volumeMounts":[{"name":"h","mountPath":"/h"}]}],
+  auto d = Pod(
+      "u6",
+      R"({"containers":[{"name":"c","image":"img","volumeMounts":[{"name":"h","mountPath":"/h"}]}],
       "volumes":[{"name":"h","hostPath":{"path":"/etc"}}]})");
   auto r = Create(d);
   ASSERT_FALSE(r.ok());
@@ -197,7 +203,9 @@ TEST_F(DockerBackendTest, StatusOfManyPodsIsOneInspect) {
 }
 
 TEST_F(DockerBackendTest, DeleteStopsWithTheGracePeriodThenRemovesEverything) {
-  auto d = Pod("u7", R"({"terminationGracePeriodSeconds":7,"containers":[{"name":"a","image":"img"},{"name":"b","image":"img"}],
+  auto d = Pod(
+      "u7",
+      R"({"terminationGracePeriodSeconds":7,"containers":[{"name":"a","image":"img"},{"name":"b","image":"img"}],
       "volumes":[{"name":"e","emptyDir":{}}]})");
   ASSERT_TRUE(Create(d).ok());
   EXPECT_TRUE(fs::exists(settings_.PodDir("u7")));
@@ -223,7 +231,9 @@ TEST_F(DockerBackendTest, DeleteOfFinishedPodSkipsTheStop) {
 }
 
 TEST_F(DockerBackendTest, RestartKeepsPodsAndDuplicatesNothing) {
-  auto d = Pod("u9", R"({"initContainers":[{"name":"i","image":"img"}],"containers":[{"name":"a","image":"img"}]})");
+  auto d = Pod(
+      "u9",
+      R"({"initContainers":[{"name":"i","image":"img"}],"containers":[{"name":"a","image":"img"}]})");
   ASSERT_TRUE(Create(d).ok());
   Open();  // a new docker-sd on the same state file
   EXPECT_EQ(backend_->pod_count(), 1u);
@@ -258,7 +268,8 @@ TEST_F(DockerBackendTest, ContainerRemovedBehindOurBackIsUnknown) {
   auto d = Pod("u11", R"({"containers":[{"name":"a","image":"img"}]})");
   ASSERT_TRUE(Create(d).ok());
   engine_->Remove("il-ns_p-u11_a_u11");
-  EXPECT_EQ(Status1(d).containers[0].at("state").at("terminated").at("reason"), "ContainerStatusUnknown");
+  EXPECT_EQ(Status1(d).containers[0].at("state").at("terminated").at("reason"),
+            "ContainerStatusUnknown");
 }
 
 TEST_F(DockerBackendTest, DaemonDownIsUnavailableEverywhereAndCreateLeavesNothing) {
@@ -284,7 +295,9 @@ TEST_F(DockerBackendTest, PingReportsCapacity) {
 }
 
 TEST_F(DockerBackendTest, LogsAreMergedAndValidated) {
-  auto d = Pod("u13", R"({"containers":[{"name":"a","image":"img"},{"name":"b","image":"nosuch","imagePullPolicy":"Never"}]})");
+  auto d = Pod(
+      "u13",
+      R"({"containers":[{"name":"a","image":"img"},{"name":"b","image":"nosuch","imagePullPolicy":"Never"}]})");
   ASSERT_TRUE(Create(d).ok());
   api::LogRequest req{"ns", "u13", "p-u13", "a", {}};
   StringSink sink;
@@ -292,7 +305,8 @@ TEST_F(DockerBackendTest, LogsAreMergedAndValidated) {
   EXPECT_EQ(sink.data, "hello\noops\nworld\n");
   auto logs = engine_->calls_with("logs");
   ASSERT_EQ(logs.size(), 1u);
-  EXPECT_EQ(logs[0], (std::vector<std::string>{"docker", "logs", "--timestamps", "il-ns_p-u13_a_u13"}));
+  EXPECT_EQ(logs[0],
+            (std::vector<std::string>{"docker", "logs", "--timestamps", "il-ns_p-u13_a_u13"}));
   req.container = "b";
   Status waiting = backend_->GetLogs({}, req, sink);
   EXPECT_EQ(waiting.code(), StatusCode::kInvalidArgument);

@@ -40,8 +40,8 @@ Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_
       return s;
     }
   }
-  std::vector<std::string> args = start_only ? std::vector<std::string>{"start", c.docker_name}
-                                             : c.run_args;
+  std::vector<std::string> args =
+      start_only ? std::vector<std::string>{"start", c.docker_name} : c.run_args;
   IL_ASSIGN_OR_RETURN(CommandResult r, cli_.Run(args, kRunTimeout));
   ClassifiedFailure f{RunFailure::kExists, {}};
   if (r.exit_code != 0) f = ClassifyRunFailure(r, c.image, c.run_args);
@@ -94,8 +94,8 @@ Status DockerBackend::Step(PodEntry& e, const ObservedMap& observed) {
 }
 
 Status DockerBackend::FinishDelete(PodEntry& e) {
-  IL_RETURN_IF_ERROR(cli_.ForEach("rm", {"--force", "--volumes"}, e.plan.DockerNames(),
-                                  std::chrono::minutes(2)));
+  IL_RETURN_IF_ERROR(
+      cli_.ForEach("rm", {"--force", "--volumes"}, e.plan.DockerNames(), std::chrono::minutes(2)));
   std::error_code ec;
   std::filesystem::remove_all(settings_.PodDir(e.plan.uid), ec);
   if (ec) log_->warn("cannot remove {}: {}", settings_.PodDir(e.plan.uid), ec.message());
@@ -212,18 +212,25 @@ void DockerBackend::EventsLoop() {
   constexpr int64_t kWindowSeconds = 30;
   auto unix_now = [] {
     return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch()).count();
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
   };
   int64_t since = unix_now();
   while (!stop_) {
     int64_t until = std::max(since, unix_now()) + kWindowSeconds;
     std::vector<std::string> argv = {
-        cli_.binary(), "events", "--filter=type=container", "--filter=event=die",
+        cli_.binary(),
+        "events",
+        "--filter=type=container",
+        "--filter=event=die",
         "--filter=label=" + std::string(kLabelInstance) + "=" + store_->instance_id(),
-        "--format={{.ID}}", "--since=" + std::to_string(since), "--until=" + std::to_string(until)};
+        "--format={{.ID}}",
+        "--since=" + std::to_string(since),
+        "--until=" + std::to_string(until)};
     auto started = std::chrono::steady_clock::now();
     auto r = streams_.Stream(
-        argv, [this](int stream, std::string_view) {
+        argv,
+        [this](int stream, std::string_view) {
           if (stream == 1) Wake();
           return !stop_;
         },

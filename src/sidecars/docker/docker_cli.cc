@@ -57,11 +57,14 @@ ClassifiedFailure ClassifyRunFailure(const CommandResult& r, const std::string& 
       Contains(e, "Error response from daemon: Get ") || Contains(e, "not found: manifest") ||
       Contains(e, "toomanyrequests") || Contains(e, "Error response from daemon: Head ") ||
       Contains(e, "invalid reference format")) {
-    std::string reason = Contains(e, "invalid reference format") ? "InvalidImageName" : "ErrImagePull";
+    std::string reason =
+        Contains(e, "invalid reference format") ? "InvalidImageName" : "ErrImagePull";
     return {RunFailure::kCreateError, {reason, msg}};
   }
   if (r.exit_code == 126 || r.exit_code == 127) return {RunFailure::kStartFailed, {}};
-  return {RunFailure::kCreateError, {"CreateContainerError", msg.empty() ? "docker exited with code " + std::to_string(r.exit_code) : msg}};
+  return {RunFailure::kCreateError,
+          {"CreateContainerError",
+           msg.empty() ? "docker exited with code " + std::to_string(r.exit_code) : msg}};
 }
 
 Result<CommandResult> DockerCli::Run(const std::vector<std::string>& args,
@@ -76,8 +79,8 @@ Result<CommandResult> DockerCli::Run(const std::vector<std::string>& args,
   o.stdin_data = stdin_data;
   auto r = runner_.Run(argv, o);
   if (!r.ok()) {
-    return Unavailable("cannot run the docker CLI '" + docker_ + "' (DockerPath): " +
-                       r.status().message());
+    return Unavailable("cannot run the docker CLI '" + docker_ +
+                       "' (DockerPath): " + r.status().message());
   }
   return r;
 }
@@ -87,7 +90,8 @@ Result<ObservedMap> DockerCli::Inspect(const std::vector<std::string>& names) {
   for (size_t start = 0; start < names.size(); start += kInspectChunk) {
     std::vector<std::string> args = {"inspect", "--type=container"};
     size_t end = std::min(names.size(), start + kInspectChunk);
-    args.insert(args.end(), names.begin() + static_cast<long>(start), names.begin() + static_cast<long>(end));
+    args.insert(args.end(), names.begin() + static_cast<long>(start),
+                names.begin() + static_cast<long>(end));
     IL_ASSIGN_OR_RETURN(CommandResult r, Run(args));
     if (DaemonDown(r)) return Unavailable("docker daemon unavailable: " + CleanStderr(r.err));
     if (r.exit_code != 0 && !Contains(r.err, "No such")) {
@@ -100,7 +104,8 @@ Result<ObservedMap> DockerCli::Inspect(const std::vector<std::string>& names) {
 }
 
 Status DockerCli::ForEach(const std::string& verb, const std::vector<std::string>& flags,
-                          const std::vector<std::string>& names, std::chrono::milliseconds timeout) {
+                          const std::vector<std::string>& names,
+                          std::chrono::milliseconds timeout) {
   if (names.empty()) return Status::Ok();
   std::vector<std::string> args = {verb};
   args.insert(args.end(), flags.begin(), flags.end());

@@ -15,7 +15,8 @@ std::vector<std::string> LogsArgs(const std::string& docker_name, const api::Con
   if (opts.tail > 0) a.push_back("--tail=" + std::to_string(opts.tail));
   auto cutoff = api::SinceCutoff(opts, now);
   if (cutoff.time_since_epoch().count() > 0) {
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(cutoff.time_since_epoch()).count();
+    auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(cutoff.time_since_epoch()).count();
     char buf[48];
     std::snprintf(buf, sizeof(buf), "--since=%lld.%09lld", static_cast<long long>(ns / 1000000000),
                   static_cast<long long>(ns % 1000000000));
@@ -68,7 +69,8 @@ Status FollowLogs(StreamRunner& runner, const std::vector<std::string>& argv,
   // Whole lines only, so stdout and stderr never interleave inside a line.
   auto emit = [&](std::string_view data) {
     if (left == 0) return false;
-    if (left > 0 && static_cast<int64_t>(data.size()) > left) data = data.substr(0, static_cast<size_t>(left));
+    if (left > 0 && static_cast<int64_t>(data.size()) > left)
+      data = data.substr(0, static_cast<size_t>(left));
     if (!sink.Write(data)) {
       gone = true;
       return false;
@@ -85,8 +87,8 @@ Status FollowLogs(StreamRunner& runner, const std::vector<std::string>& argv,
     buf.erase(0, nl + 1);
     return emit(whole);
   };
-  auto r = runner.Stream(argv, on_output, [&] { return gone || sink.Gone(); },
-                         std::chrono::milliseconds(200));
+  auto r = runner.Stream(
+      argv, on_output, [&] { return gone || sink.Gone(); }, std::chrono::milliseconds(200));
   if (!r.ok()) return r.status();
   if (!gone && left != 0) {
     for (int s : {1, 2}) {

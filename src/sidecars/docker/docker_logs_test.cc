@@ -15,15 +15,15 @@ TEST(LogsArgs, TranslatesKubeletOptions) {
   EXPECT_EQ(LogsArgs("c", o, now), (std::vector<std::string>{"logs", "--timestamps", "c"}));
   o.tail = 5;
   o.since_seconds = 60;
-  EXPECT_EQ(LogsArgs("c", o, now),
-            (std::vector<std::string>{"logs", "--timestamps", "--tail=5", "--since=1714557540.000000000", "c"}));
+  EXPECT_EQ(LogsArgs("c", o, now), (std::vector<std::string>{"logs", "--timestamps", "--tail=5",
+                                                             "--since=1714557540.000000000", "c"}));
   o = Opts();
   o.follow = true;
   EXPECT_EQ(LogsArgs("c", o, now), (std::vector<std::string>{"logs", "--follow", "c"}));
   o.timestamps = true;
   o.since_time = "2024-05-01T09:00:00.5Z";
-  EXPECT_EQ(LogsArgs("c", o, now),
-            (std::vector<std::string>{"logs", "--follow", "--timestamps", "--since=1714554000.500000000", "c"}));
+  EXPECT_EQ(LogsArgs("c", o, now), (std::vector<std::string>{"logs", "--follow", "--timestamps",
+                                                             "--since=1714554000.500000000", "c"}));
 }
 
 TEST(MergeDockerLogs, InterleavesStdoutAndStderrByTime) {

@@ -92,8 +92,8 @@ Result<DockerSettings> DockerSettingsFromConfig(const InterLinkConfig& cfg) {
   if (auto v = Setting(cfg, "DockerPath"); !v.empty()) s.docker_path = v;
   IL_ASSIGN_OR_RETURN(s.host_path_allow_list, ParseAllowList(Setting(cfg, "HostPathAllowList")));
   s.network = Setting(cfg, "DockerNetwork");
-  if (s.network.find_first_of(" \t\n,=") != std::string::npos || s.network.rfind("-", 0) == 0 ||
-      s.network.rfind("container:", 0) == 0) {
+  if (s.network.find_first_of(" \t\n,=") != std::string::npos ||
+      (!s.network.empty() && s.network[0] == '-') || s.network.rfind("container:", 0) == 0) {
     return InvalidArgument("DockerNetwork: '" + s.network + "' is not a usable network name");
   }
   if (auto v = Setting(cfg, "ContainerPrefix"); !v.empty()) s.container_prefix = v;

@@ -26,8 +26,8 @@ struct DockerSettings {
   std::vector<std::string> host_path_allow_list;  // normalised absolute prefixes
   std::string network;                            // empty: "none"
   std::string container_prefix = "il-";
-  std::string state_file;                         // absolute
-  std::string data_dir;                           // absolute; per-pod dirs live in data_dir/pods
+  std::string state_file;    // absolute
+  std::string data_dir;      // absolute; per-pod dirs live in data_dir/pods
   std::string pause_binary;  // static il-pause, put into the sandbox image (beside docker-sd)
   std::string pause_image = "interlink/docker-sd-pause:1";
 

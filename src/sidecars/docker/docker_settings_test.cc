@@ -36,11 +36,11 @@ TEST(DockerSettings, ReadsEveryKey) {
 }
 
 TEST(DockerSettings, RejectsBadValues) {
-  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"HostPathAllowList", "relative/dir"},
-           {"ContainerPrefix", "bad prefix;"},
-           {"DockerNetwork", "container:other"},
-           {"DockerNetwork", "--privileged"}}) {
+  for (auto [k, v] :
+       std::vector<std::pair<std::string, std::string>>{{"HostPathAllowList", "relative/dir"},
+                                                        {"ContainerPrefix", "bad prefix;"},
+                                                        {"DockerNetwork", "container:other"},
+                                                        {"DockerNetwork", "--privileged"}}) {
     InterLinkConfig cfg;
     cfg.sidecar_settings[k] = v;
     auto s = DockerSettingsFromConfig(cfg);

@@ -23,9 +23,8 @@ std::string After(const std::string& arg, const std::string& prefix) {
 
 FakeDockerEngine::FakeDockerEngine(FakeCommandRunner& runner) : runner_(runner) {
   images_ = {"interlink/docker-sd-pause:1"};
-  runner_.SetResponder([this](const std::vector<std::string>& a, const CommandOptions&) {
-    return Handle(a);
-  });
+  runner_.SetResponder(
+      [this](const std::vector<std::string>& a, const CommandOptions&) { return Handle(a); });
 }
 
 void FakeDockerEngine::SetDown(bool down) {
@@ -45,9 +44,11 @@ void FakeDockerEngine::Remove(const std::string& name) {
   std::lock_guard l(mu_);
   containers_.erase(name);
 }
-void FakeDockerEngine::AddForeign(const std::string& name, std::map<std::string, std::string> labels) {
+void FakeDockerEngine::AddForeign(const std::string& name,
+                                  std::map<std::string, std::string> labels) {
   std::lock_guard l(mu_);
-  containers_[name] = Container{"f" + std::to_string(next_id_++), "running", "img", "no", "", 0, labels};
+  containers_[name] =
+      Container{"f" + std::to_string(next_id_++), "running", "img", "no", "", 0, std::move(labels)};
 }
 std::map<std::string, FakeDockerEngine::Container> FakeDockerEngine::containers() const {
   std::lock_guard l(mu_);
@@ -89,13 +90,18 @@ CommandResult FakeDockerEngine::Run(const std::vector<std::string>& a) {
   }
   c.image = i + 1 < a.size() ? a[i + 1] : "";
   if (containers_.count(name)) {
-    return Out(125, "", "docker: Error response from daemon: Conflict. The container name \"/" + name +
-                            "\" is already in use by container \"x\".\n");
+    return Out(125, "",
+               "docker: Error response from daemon: Conflict. The container name \"/" + name +
+                   "\" is already in use by container \"x\".\n");
   }
   bool known = images_.count(c.image) || c.image.rfind("exit", 0) == 0;
   if (!known) {
-    return Out(125, "", pull == "never" ? "docker: Error response from daemon: No such image: " + c.image + ".\n"
-                                        : "Unable to find image '" + c.image + "' locally\ndocker: Error response from daemon: pull access denied for " + c.image + ".\n");
+    return Out(125, "",
+               pull == "never"
+                   ? "docker: Error response from daemon: No such image: " + c.image + ".\n"
+                   : "Unable to find image '" + c.image +
+                         "' locally\ndocker: Error response from daemon: pull access denied for " +
+                         c.image + ".\n");
   }
   c.id = "id" + std::to_string(next_id_++);
   StartLocked(c);
@@ -115,11 +121,16 @@ CommandResult FakeDockerEngine::Inspect(const std::vector<std::string>& a) {
     const Container& c = it->second;
     bool started = c.status != "created";
     arr.push_back(json::object{
-        {"Id", c.id}, {"Name", "/" + a[i]}, {"Image", "sha256:" + c.image},
-        {"State", {{"Status", c.status}, {"ExitCode", c.exit_code}, {"OOMKilled", false},
-                   {"Error", c.error},
-                   {"StartedAt", started ? "2024-05-01T10:00:00Z" : "0001-01-01T00:00:00Z"},
-                   {"FinishedAt", c.status == "exited" ? "2024-05-01T10:00:01Z" : "0001-01-01T00:00:00Z"}}},
+        {"Id", c.id},
+        {"Name", "/" + a[i]},
+        {"Image", "sha256:" + c.image},
+        {"State",
+         {{"Status", c.status},
+          {"ExitCode", c.exit_code},
+          {"OOMKilled", false},
+          {"Error", c.error},
+          {"StartedAt", started ? "2024-05-01T10:00:00Z" : "0001-01-01T00:00:00Z"},
+          {"FinishedAt", c.status == "exited" ? "2024-05-01T10:00:01Z" : "0001-01-01T00:00:00Z"}}},
         {"RestartCount", 0},
         {"HostConfig", {{"RestartPolicy", {{"Name", c.restart}}}}}});
   }
@@ -153,15 +164,21 @@ CommandResult FakeDockerEngine::Ps(const std::vector<std::string>& a) {
 Result<CommandResult> FakeDockerEngine::Handle(const std::vector<std::string>& a) {
   std::lock_guard l(mu_);
   if (down_) {
-    return Out(1, a.size() > 1 && a[1] == "info" ? R"({"ServerErrors":["Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"]})" : "",
-               "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n");
+    return Out(
+        1,
+        a.size() > 1 && a[1] == "info"
+            ? R"({"ServerErrors":["Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"]})"
+            : "",
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon "
+        "running?\n");
   }
   const std::string verb = a.size() > 1 ? a[1] : "";
   if (verb == "run") return Run(a);
   if (verb == "inspect") return Inspect(a);
   if (verb == "ps") return Ps(a);
   if (verb == "info") return Out(0, R"({"NCPU":4,"MemTotal":8589934592,"ServerVersion":"20.10"})");
-  if (verb == "image") return images_.count(a.back()) ? Out(0, "sha256:x\n") : Out(1, "", "Error: No such image\n");
+  if (verb == "image")
+    return images_.count(a.back()) ? Out(0, "sha256:x\n") : Out(1, "", "Error: No such image\n");
   if (verb == "import") {
     images_.insert(a.back());
     return Out(0, "sha256:new\n");

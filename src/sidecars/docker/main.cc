@@ -12,8 +12,8 @@ int main(int argc, char** argv) {
   spec.name = "docker-sd";
   spec.service = "docker";
   spec.default_port = "4000";
-  spec.make_backend = [](const il::InterLinkConfig& cfg)
-      -> il::Result<std::unique_ptr<il::api::Backend>> {
+  spec.make_backend =
+      [](const il::InterLinkConfig& cfg) -> il::Result<std::unique_ptr<il::api::Backend>> {
     IL_ASSIGN_OR_RETURN(auto settings, il::docker::DockerSettingsFromConfig(cfg));
     IL_ASSIGN_OR_RETURN(auto backend, il::docker::DockerBackend::Create(settings, runner, streams));
     return std::unique_ptr<il::api::Backend>(std::move(backend));

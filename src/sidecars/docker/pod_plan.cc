@@ -3,8 +3,9 @@
 #include <cstdio>
 
 #include "api/pod.h"
-#include "sidecars/docker/container_env.h"
 #include "api/quantity.h"
+#include "sidecars/docker/container_env.h"
+#include "sidecars/docker/str_cat.h"
 
 namespace il::docker {
 namespace json = boost::json;
@@ -37,11 +38,11 @@ bool Truthy(const json::value& v, std::initializer_list<std::string_view> path) 
 Status ValidateImage(const std::string& cname, const std::string& image) {
   if (image.empty()) return InvalidArgument("container " + cname + " has no image");
   if (image[0] == '-' || image.size() > 512) {
-    return InvalidArgument("container " + cname + ": image '" + image + "' is invalid");
+    return InvalidArgument(Cat("container ", cname, ": image '", image, "' is invalid"));
   }
   for (unsigned char c : image) {
     if (c <= ' ' || c == 0x7f) {
-      return InvalidArgument("container " + cname + ": image '" + image + "' is invalid");
+      return InvalidArgument(Cat("container ", cname, ": image '", image, "' is invalid"));
     }
   }
   return Status::Ok();
@@ -145,7 +146,8 @@ Status AddSecurity(const json::value& pod, const json::value& c, const std::stri
     }
   }
   if (Truthy(c, {"securityContext", "privileged"})) {
-    return InvalidArgument("container " + cname + ": privileged containers are not allowed by docker-sd");
+    return InvalidArgument("container " + cname +
+                           ": privileged containers are not allowed by docker-sd");
   }
   if (const auto* add = api::Find(c, {"securityContext", "capabilities", "add"});
       add && add->is_array() && !add->as_array().empty()) {
@@ -158,7 +160,7 @@ Status AddSecurity(const json::value& pod, const json::value& c, const std::stri
       std::string cap(d.as_string());
       for (char ch : cap) {
         if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') {
-          return InvalidArgument("container " + cname + ": capability '" + cap + "' is invalid");
+          return InvalidArgument(Cat("container ", cname, ": capability '", cap, "' is invalid"));
         }
       }
       a->push_back("--cap-drop=" + cap);
@@ -188,7 +190,9 @@ struct Common {
 
 std::vector<std::string> BaseArgs(const Common& k, Role role, const std::string& name,
                                   const std::string& docker_name) {
-  return {"run", "--detach", "--name=" + docker_name,
+  return {"run",
+          "--detach",
+          "--name=" + docker_name,
           "--label=" + std::string(kLabelPodUid) + "=" + k.uid,
           "--label=io.kubernetes.pod.namespace=" + k.ns,
           "--label=io.kubernetes.pod.name=" + k.pod_name,
@@ -212,8 +216,11 @@ Result<ContainerPlan> PlanContainer(const Common& k, const json::value& c, Role 
   std::string cname = api::GetString(c, {"name"});
   std::string image = api::GetString(c, {"image"});
   IL_RETURN_IF_ERROR(ValidateImage(cname, image));
-  ContainerPlan p{role, cname, DockerName(k.settings.container_prefix, k.ns, k.pod_name, cname, k.uid),
-                  image, {}};
+  ContainerPlan p{role,
+                  cname,
+                  DockerName(k.settings.container_prefix, k.ns, k.pod_name, cname, k.uid),
+                  image,
+                  {}};
   auto& a = p.run_args;
   a = BaseArgs(k, role, cname, p.docker_name);
   AddNamespaceArgs(k, &a);
@@ -235,7 +242,7 @@ Result<ContainerPlan> PlanContainer(const Common& k, const json::value& c, Role 
   IL_RETURN_IF_ERROR(AddResources(c, cname, &a));
   if (Truthy(c, {"tty"})) a.push_back("--tty");
   if (Truthy(c, {"stdin"})) a.push_back("--interactive");
-  for (const auto& [n, v] : env) a.push_back("--env=" + n + "=" + v);
+  for (const auto& [n, v] : env) a.push_back(Cat("--env=", n, "=", v));
   if (auto it = k.volumes.mounts.find(cname); it != k.volumes.mounts.end()) {
     for (const auto& m : it->second) a.push_back(MountArg(m));
   }
@@ -265,9 +272,12 @@ ContainerPlan PlanSandbox(const Common& k) {
 
 std::string_view RoleName(Role r) {
   switch (r) {
-    case Role::kSandbox: return "sandbox";
-    case Role::kInit: return "init";
-    case Role::kApp: return "app";
+    case Role::kSandbox:
+      return "sandbox";
+    case Role::kInit:
+      return "init";
+    case Role::kApp:
+      return "app";
   }
   return "app";
 }
@@ -328,9 +338,11 @@ Result<PodPlan> BuildPodPlan(const PodSources& src, const VolumePlan& volumes,
   if (!rp.empty()) plan.restart_policy = rp;
   const auto& inits = api::InitContainers(pod);
   const auto& apps = api::Containers(pod);
-  if (apps.empty()) return InvalidArgument("pod " + plan.ns + "/" + plan.name + " has no containers");
-  Common k{src, volumes, settings, instance_id, plan.ns, plan.name, plan.uid, plan.restart_policy,
-           "", "", false, Truthy(pod, {"spec", "shareProcessNamespace"})};
+  if (apps.empty())
+    return InvalidArgument("pod " + plan.ns + "/" + plan.name + " has no containers");
+  Common k{src,     volumes,   settings, instance_id,
+           plan.ns, plan.name, plan.uid, plan.restart_policy,
+           "",      "",        false,    Truthy(pod, {"spec", "shareProcessNamespace"})};
   k.host_network = Truthy(pod, {"spec", "hostNetwork"});
   k.network = k.host_network ? "host" : (settings.network.empty() ? "none" : settings.network);
   if (inits.size() + apps.size() > 1 || k.share_pid) {
@@ -352,12 +364,17 @@ json::value ToJson(const PodPlan& plan) {
   for (const auto& c : plan.containers) {
     json::array args;
     for (const auto& a : c.run_args) args.emplace_back(a);
-    cs.push_back(json::object{{"role", RoleName(c.role)}, {"name", c.name},
-                              {"dockerName", c.docker_name}, {"image", c.image},
+    cs.push_back(json::object{{"role", RoleName(c.role)},
+                              {"name", c.name},
+                              {"dockerName", c.docker_name},
+                              {"image", c.image},
                               {"runArgs", std::move(args)}});
   }
-  return json::object{{"uid", plan.uid}, {"namespace", plan.ns}, {"name", plan.name},
-                      {"restartPolicy", plan.restart_policy}, {"containers", std::move(cs)}};
+  return json::object{{"uid", plan.uid},
+                      {"namespace", plan.ns},
+                      {"name", plan.name},
+                      {"restartPolicy", plan.restart_policy},
+                      {"containers", std::move(cs)}};
 }
 
 Result<PodPlan> PodPlanFromJson(const json::value& v) {
@@ -367,7 +384,8 @@ Result<PodPlan> PodPlanFromJson(const json::value& v) {
   p.name = api::GetString(v, {"name"});
   p.restart_policy = api::GetString(v, {"restartPolicy"});
   const auto* cs = api::Find(v, {"containers"});
-  if (p.uid.empty() || !cs || !cs->is_array()) return InvalidArgument("stored pod plan is malformed");
+  if (p.uid.empty() || !cs || !cs->is_array())
+    return InvalidArgument("stored pod plan is malformed");
   for (const auto& c : cs->as_array()) {
     ContainerPlan cp;
     std::string role = api::GetString(c, {"role"});

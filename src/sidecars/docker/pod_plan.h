@@ -33,9 +33,9 @@ std::string_view RoleName(Role r);
 
 struct ContainerPlan {
   Role role = Role::kApp;
-  std::string name;         // Kubernetes container name ("POD" for the sandbox)
-  std::string docker_name;  // unique container name
-  std::string image;        // image as the pod spec names it
+  std::string name;                   // Kubernetes container name ("POD" for the sandbox)
+  std::string docker_name;            // unique container name
+  std::string image;                  // image as the pod spec names it
   std::vector<std::string> run_args;  // arguments after the docker binary: {"run", ...}
 };
 

@@ -84,14 +84,16 @@ TEST(BuildPodPlan, SingleContainerPodNeedsNoSandbox) {
   EXPECT_TRUE(Has(a, "--hostname=p"));
   EXPECT_TRUE(Has(a, "--pull=missing"));
   EXPECT_TRUE(Has(a, "--restart=always"));  // the API server's default restartPolicy
-  EXPECT_FALSE(Has(a, "--entrypoint=x"));     // args only: the image's entrypoint stays
+  EXPECT_FALSE(Has(a, "--entrypoint=x"));   // args only: the image's entrypoint stays
   EXPECT_EQ(a.back(), "x");
 }
 
 TEST(BuildPodPlan, MultiContainerPodsShareTheSandboxNamespaces) {
   DockerSettings s = Settings();
   s.network = "bridge";
-  auto plan = Plan(Pod(R"({"shareProcessNamespace":true,"containers":[{"name":"a","image":"i"},{"name":"b","image":"i"}]})"), s);
+  auto plan = Plan(
+      Pod(R"({"shareProcessNamespace":true,"containers":[{"name":"a","image":"i"},{"name":"b","image":"i"}]})"),
+      s);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   ASSERT_NE(plan->Sandbox(), nullptr);
   EXPECT_EQ(plan->Sandbox()->docker_name, "il-ns_p_POD_u1");
@@ -123,23 +125,25 @@ TEST(BuildPodPlan, PullPolicyDefaultsLikeTheApiServer) {
 }
 
 TEST(BuildPodPlan, RejectsWhatDockerCannotOrMustNotDo) {
-  for (const char* spec : {
-           R"({"containers":[{"name":"c","image":"--privileged"}]})",
-           R"({"containers":[{"name":"c","image":"a b"}]})",
-           R"({"containers":[{"name":"c","image":""}]})",
-           R"({"containers":[{"name":"c","image":"i","imagePullPolicy":"Sometimes"}]})",
-           R"({"containers":[{"name":"c","image":"i","securityContext":{"privileged":true}}]})",
-           R"({"containers":[{"name":"c","image":"i","securityContext":{"capabilities":{"add":["SYS_ADMIN"]}}}]})",
-           R"({"containers":[{"name":"c","image":"i","resources":{"limits":{"memory":"lots"}}}]})",
-           R"({"containers":[{"name":"c","image":"i","args":["a\u0000b"]}]})",
-           R"({"restartPolicy":"Sometimes","containers":[{"name":"c","image":"i"}]})",
-           R"({"containers":[]})"}) {
+  for (
+      const char* spec :
+      {R"({"containers":[{"name":"c","image":"--privileged"}]})",
+       R"({"containers":[{"name":"c","image":"a b"}]})",
+       R"({"containers":[{"name":"c","image":""}]})",
+       R"({"containers":[{"name":"c","image":"i","imagePullPolicy":"Sometimes"}]})",
+       R"({"containers":[{"name":"c","image":"i","securityContext":{"privileged":true}}]})",
+       R"({"containers":[{"name":"c","image":"i","securityContext":{"capabilities":{"add":["SYS_ADMIN"]}}}]})",
+       R"({"containers":[{"name":"c","image":"i","resources":{"limits":{"memory":"lots"}}}]})",
+       R"({"containers":[{"name":"c","image":"i","args":["a\u0000b"]}]})",
+       R"({"restartPolicy":"Sometimes","containers":[{"name":"c","image":"i"}]})",
+       R"({"containers":[]})"}) {
     EXPECT_FALSE(Plan(Pod(spec)).ok()) << spec;
   }
 }
 
 TEST(PodPlanJson, RoundTrips) {
-  auto plan = Plan(Pod(R"({"initContainers":[{"name":"i","image":"x"}],"containers":[{"name":"c","image":"img"}]})"));
+  auto plan = Plan(Pod(
+      R"({"initContainers":[{"name":"i","image":"x"}],"containers":[{"name":"c","image":"img"}]})"));
   ASSERT_TRUE(plan.ok());
   auto back = PodPlanFromJson(ToJson(*plan));
   ASSERT_TRUE(back.ok());

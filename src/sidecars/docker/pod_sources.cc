@@ -99,7 +99,8 @@ std::string RenderMap(const json::value* m) {
 // "metadata.labels['app']" -> ("metadata.labels", "app").
 bool SplitSubscript(const std::string& path, std::string* base, std::string* key) {
   auto open = path.find("['");
-  if (open == std::string::npos || path.size() < open + 4 || path.compare(path.size() - 2, 2, "']")) {
+  if (open == std::string::npos || path.size() < open + 4 ||
+      path.compare(path.size() - 2, 2, "']")) {
     return false;
   }
   *base = path.substr(0, open);

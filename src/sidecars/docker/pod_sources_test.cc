@@ -14,11 +14,12 @@ api::RetrievedPodData Data() {
       "resources":{"limits":{"cpu":"1500m","memory":"64Mi"}}}]}})");
   api::RetrievedContainer c;
   c.name = "c";
-  c.config_maps.push_back(json::parse(
-      R"({"metadata":{"name":"cm"},"data":{"k":"v\n"},"binaryData":{"b":"AAEC"}})"));
+  c.config_maps.push_back(
+      json::parse(R"({"metadata":{"name":"cm"},"data":{"k":"v\n"},"binaryData":{"b":"AAEC"}})"));
   c.secrets.push_back(json::parse(
       R"({"metadata":{"name":"s"},"data":{"pw":"czNjcjN0Cg=="},"stringData":{"plain":"p"}})"));
-  c.projected_volume_maps.push_back(json::parse(R"({"metadata":{"name":"vol"},"data":{"a/b":"x"}})"));
+  c.projected_volume_maps.push_back(
+      json::parse(R"({"metadata":{"name":"vol"},"data":{"a/b":"x"}})"));
   d.containers.push_back(c);
   return d;
 }

@@ -8,7 +8,7 @@ namespace {
 PodPlan Plan(std::string restart = "Never") {
   PodPlan p;
   p.uid = "u";
-  p.restart_policy = restart;
+  p.restart_policy = std::move(restart);
   p.containers = {{Role::kSandbox, "POD", "s", "pause", {}},
                   {Role::kInit, "i1", "i1", "img", {}},
                   {Role::kInit, "i2", "i2", "img", {}},
@@ -82,7 +82,8 @@ TEST(NextStep, CreatedButNeverStartedContainersAreStartedNotRecreated) {
 }
 
 TEST(NextStep, NothingIsStartedTwice) {
-  ObservedMap all{{"s", Running()}, {"i1", Exited(0)}, {"i2", Exited(0)}, {"a", Exited(1)}, {"b", Running()}};
+  ObservedMap all{
+      {"s", Running()}, {"i1", Exited(0)}, {"i2", Exited(0)}, {"a", Exited(1)}, {"b", Running()}};
   auto d = NextStep(Plan(), all);
   EXPECT_TRUE(d.actions.empty());
   EXPECT_EQ(d.stage, Stage::kRunning);

@@ -8,6 +8,7 @@
 
 #include "api/pod.h"
 #include "sidecars/docker/docker_settings.h"
+#include "sidecars/docker/str_cat.h"
 
 namespace il::docker {
 namespace json = boost::json;
@@ -39,23 +40,23 @@ Status AddKeyFiles(const json::value& source, const KeyData* data, const std::st
   if (!items || !items->is_array() || items->as_array().empty()) {
     for (const auto& [key, value] : *data) {
       if (key.find('/') != std::string::npos || !SafeRelativePath(key)) {
-        return InvalidArgument(what + ": key '" + key + "' is not a valid file name");
+        return InvalidArgument(Cat(what, ": key '", key, "' is not a valid file name"));
       }
-      plan->files.push_back({dir + "/" + key, value, default_mode});
+      plan->files.push_back({Cat(dir, "/", key), value, default_mode});
     }
     return Status::Ok();
   }
   for (const auto& item : items->as_array()) {
     std::string key = api::GetString(item, {"key"}), path = api::GetString(item, {"path"});
     if (!SafeRelativePath(path)) {
-      return InvalidArgument(what + ": item path '" + path + "' must be relative without '..'");
+      return InvalidArgument(Cat(what, ": item path '", path, "' must be relative without '..'"));
     }
     auto it = data->find(key);
     if (it == data->end()) {
       if (Optional(source)) continue;
-      return FailedPrecondition(what + " has no key '" + key + "'");
+      return FailedPrecondition(Cat(what, " has no key '", key, "'"));
     }
-    plan->files.push_back({dir + "/" + path, it->second, ModeOf(item, {"mode"}, default_mode)});
+    plan->files.push_back({Cat(dir, "/", path), it->second, ModeOf(item, {"mode"}, default_mode)});
   }
   return Status::Ok();
 }
@@ -67,7 +68,7 @@ Status AddDownwardFiles(const json::value& source, const PodSources& src, const 
   for (const auto& item : items->as_array()) {
     std::string path = api::GetString(item, {"path"});
     if (!SafeRelativePath(path)) {
-      return InvalidArgument(what + ": item path '" + path + "' must be relative without '..'");
+      return InvalidArgument(Cat(what, ": item path '", path, "' must be relative without '..'"));
     }
     std::optional<std::string> value;
     if (const auto* f = api::Find(item, {"fieldRef", "fieldPath"}); f && f->is_string()) {
@@ -78,7 +79,7 @@ Status AddDownwardFiles(const json::value& source, const PodSources& src, const 
                                 api::GetString(item, {"resourceFieldRef", "divisor"}));
     }
     if (!value) continue;
-    plan->files.push_back({dir + "/" + path, *value, ModeOf(item, {"mode"}, default_mode)});
+    plan->files.push_back({Cat(dir, "/", path), *value, ModeOf(item, {"mode"}, default_mode)});
   }
   return Status::Ok();
 }
@@ -90,9 +91,9 @@ Status AddProjected(const json::value& vol, const std::string& name, const PodSo
   if (const KeyData* rendered = src.Projected(name)) {
     for (const auto& [path, value] : *rendered) {
       if (!SafeRelativePath(path)) {
-        return InvalidArgument(what + ": path '" + path + "' must be relative without '..'");
+        return InvalidArgument(Cat(what, ": path '", path, "' must be relative without '..'"));
       }
-      plan->files.push_back({dir + "/" + path, value, mode});
+      plan->files.push_back({Cat(dir, "/", path), value, mode});
     }
     return Status::Ok();
   }
@@ -102,10 +103,12 @@ Status AddProjected(const json::value& vol, const std::string& name, const PodSo
   for (const auto& s : sources->as_array()) {
     if (const auto* cm = api::Find(s, {"configMap"})) {
       std::string n = api::GetString(*cm, {"name"});
-      IL_RETURN_IF_ERROR(AddKeyFiles(*cm, src.ConfigMap(n), what + " configMap " + n, dir, mode, plan));
+      IL_RETURN_IF_ERROR(
+          AddKeyFiles(*cm, src.ConfigMap(n), Cat(what, " configMap ", n), dir, mode, plan));
     } else if (const auto* sec = api::Find(s, {"secret"})) {
       std::string n = api::GetString(*sec, {"name"});
-      IL_RETURN_IF_ERROR(AddKeyFiles(*sec, src.Secret(n), what + " secret " + n, dir, mode, plan));
+      IL_RETURN_IF_ERROR(
+          AddKeyFiles(*sec, src.Secret(n), Cat(what, " secret ", n), dir, mode, plan));
     } else if (const auto* dw = api::Find(s, {"downwardAPI"})) {
       IL_RETURN_IF_ERROR(AddDownwardFiles(*dw, src, what, dir, mode, plan));
     }
@@ -213,7 +216,7 @@ Result<VolumePlan> PlanVolumes(const PodSources& src, const std::string& pod_dir
       if (!vm || !vm->is_array()) continue;
       for (const auto& m : vm->as_array()) {
         std::string vname = api::GetString(m, {"name"}), target = api::GetString(m, {"mountPath"});
-        std::string where = "container " + cname + " volumeMount " + vname;
+        std::string where = Cat("container ", cname, " volumeMount ", vname);
         auto it = volumes.find(vname);
         if (it == volumes.end()) return InvalidArgument(where + ": no such volume in the pod");
         if (!it->second.supported) {
@@ -221,7 +224,7 @@ Result<VolumePlan> PlanVolumes(const PodSources& src, const std::string& pod_dir
                                  "' is not supported by docker-sd");
         }
         if (target.empty() || target[0] != '/' || target.find('\0') != std::string::npos) {
-          return InvalidArgument(where + ": mountPath '" + target + "' must be absolute");
+          return InvalidArgument(Cat(where, ": mountPath '", target, "' must be absolute"));
         }
         if (!api::GetString(m, {"subPathExpr"}).empty()) {
           return InvalidArgument(where + ": subPathExpr is not supported by docker-sd");
@@ -229,7 +232,8 @@ Result<VolumePlan> PlanVolumes(const PodSources& src, const std::string& pod_dir
         std::string source = it->second.host_path;
         if (std::string sub = api::GetString(m, {"subPath"}); !sub.empty()) {
           if (!SafeRelativePath(sub)) {
-            return InvalidArgument(where + ": subPath '" + sub + "' must be relative without '..'");
+            return InvalidArgument(
+                Cat(where, ": subPath '", sub, "' must be relative without '..'"));
           }
           source += "/" + sub;
         }
@@ -260,14 +264,17 @@ namespace {
 Status WriteFile(const PlannedFile& f) {
   std::error_code ec;
   fs::create_directories(fs::path(f.path).parent_path(), ec);
-  if (ec) return Internal("cannot create " + fs::path(f.path).parent_path().string() + ": " + ec.message());
+  if (ec)
+    return Internal("cannot create " + fs::path(f.path).parent_path().string() + ": " +
+                    ec.message());
   std::string tmp = f.path + ".il-tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(f.content.data(), static_cast<std::streamsize>(f.content.size()));
     if (!out) return Internal("cannot write " + f.path);
   }
-  if (::chmod(tmp.c_str(), static_cast<mode_t>(f.mode)) != 0) return Internal("cannot chmod " + f.path);
+  if (::chmod(tmp.c_str(), static_cast<mode_t>(f.mode)) != 0)
+    return Internal("cannot chmod " + f.path);
   fs::rename(tmp, f.path, ec);
   if (ec) return Internal("cannot write " + f.path + ": " + ec.message());
   return Status::Ok();
@@ -279,6 +286,7 @@ Status CheckHostPath(const std::string& path, const std::string& type,
   std::string real = fs::weakly_canonical(path, ec).string();
   if (ec) return FailedPrecondition("hostPath " + path + ": " + ec.message());
   std::vector<std::string> real_allow;
+  real_allow.reserve(allow.size());
   for (const auto& a : allow) real_allow.push_back(fs::weakly_canonical(a, ec).string());
   if (!PathAllowed(real, allow) && !PathAllowed(real, real_allow)) {
     return InvalidArgument("hostPath " + path + " resolves to " + real +
@@ -286,11 +294,11 @@ Status CheckHostPath(const std::string& path, const std::string& type,
   }
   if (type.empty() || type == "DirectoryOrCreate") return Status::Ok();
   auto st = fs::status(path, ec);
-  bool ok = type == "FileOrCreate" ? true
-            : type == "Directory"  ? fs::is_directory(st)
-            : type == "File"       ? fs::is_regular_file(st)
-            : type == "Socket"     ? fs::is_socket(st)
-            : type == "CharDevice" ? fs::is_character_file(st)
+  bool ok = type == "FileOrCreate"  ? true
+            : type == "Directory"   ? fs::is_directory(st)
+            : type == "File"        ? fs::is_regular_file(st)
+            : type == "Socket"      ? fs::is_socket(st)
+            : type == "CharDevice"  ? fs::is_character_file(st)
             : type == "BlockDevice" ? fs::is_block_file(st)
                                     : false;
   if (type == "FileOrCreate" && !fs::exists(st)) {

@@ -72,7 +72,8 @@ TEST(PlanVolumes, SecretsProjectedAndEmptyDir) {
   EXPECT_EQ(FileAt(*p, "/pods/u1/volumes/s/token")->mode, 0644);
   EXPECT_EQ(FileAt(*p, "/pods/u1/volumes/proj/ca.crt")->mode, 0440);
   bool empty_dir = false;
-  for (const auto& d : p->dirs) empty_dir = empty_dir || (d.path == "/pods/u1/volumes/e" && d.mode == 0777);
+  for (const auto& d : p->dirs)
+    empty_dir = empty_dir || (d.path == "/pods/u1/volumes/e" && d.mode == 0777);
   EXPECT_TRUE(empty_dir);
   const auto& m = p->mounts.at("c");
   EXPECT_FALSE(m[2].read_only);
@@ -80,12 +81,13 @@ TEST(PlanVolumes, SecretsProjectedAndEmptyDir) {
 }
 
 TEST(PlanVolumes, ProjectedSourcesAreBuiltWhenInterLinkDidNotRenderThem) {
-  auto src = Sources(R"({"containers":[{"name":"c","image":"i","volumeMounts":[{"name":"proj","mountPath":"/p"}]}],
+  auto src = Sources(
+      R"({"containers":[{"name":"c","image":"i","volumeMounts":[{"name":"proj","mountPath":"/p"}]}],
       "volumes":[{"name":"proj","projected":{"sources":[
          {"configMap":{"name":"cm","items":[{"key":"a","path":"conf/a"}]}},
          {"downwardAPI":{"items":[{"path":"name","fieldRef":{"fieldPath":"metadata.name"}}]}},
          {"serviceAccountToken":{"path":"token"}}]}}]})",
-                     R"([{"metadata":{"name":"cm"},"data":{"a":"A"}}])");
+      R"([{"metadata":{"name":"cm"},"data":{"a":"A"}}])");
   auto p = PlanVolumes(src, "/pods/u1", {});
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(FileAt(*p, "/pods/u1/volumes/proj/conf/a")->content, "A");
@@ -94,7 +96,8 @@ TEST(PlanVolumes, ProjectedSourcesAreBuiltWhenInterLinkDidNotRenderThem) {
 }
 
 TEST(PlanVolumes, HostPathNeedsTheAllowList) {
-  std::string spec = R"({"containers":[{"name":"c","image":"i","volumeMounts":[{"name":"h","mountPath":"/h"}]}],
+  std::string spec =
+      R"({"containers":[{"name":"c","image":"i","volumeMounts":[{"name":"h","mountPath":"/h"}]}],
       "volumes":[{"name":"h","hostPath":{"path":"/data/in/../x"}}]})";
   auto refused = PlanVolumes(Sources(spec), "/pods/u1", {});
   ASSERT_FALSE(refused.ok());
@@ -109,21 +112,31 @@ TEST(PlanVolumes, HostPathNeedsTheAllowList) {
 
 TEST(PlanVolumes, RejectsHostileOrUnsupportedInput) {
   auto plan = [](const std::string& vol, const std::string& mount, const std::string& cms = "[]") {
-    return PlanVolumes(Sources(R"({"containers":[{"name":"c","image":"i","volumeMounts":[)" + mount +
-                                   R"(]}],"volumes":[)" + vol + "]}",
+    return PlanVolumes(Sources(R"({"containers":[{"name":"c","image":"i","volumeMounts":[)" +
+                                   mount + R"(]}],"volumes":[)" + vol + "]}",
                                cms),
                        "/pods/u1", {});
   };
   EXPECT_FALSE(plan(R"({"name":"v","emptyDir":{}})", R"({"name":"v","mountPath":"rel"})").ok());
-  EXPECT_FALSE(plan(R"({"name":"v","emptyDir":{}})", R"({"name":"v","mountPath":"/x","subPath":"../../etc"})").ok());
+  EXPECT_FALSE(plan(R"({"name":"v","emptyDir":{}})",
+                    R"({"name":"v","mountPath":"/x","subPath":"../../etc"})")
+                   .ok());
   EXPECT_FALSE(plan(R"({"name":"v","emptyDir":{}})", R"({"name":"other","mountPath":"/x"})").ok());
-  EXPECT_FALSE(plan(R"({"name":"v","persistentVolumeClaim":{"claimName":"c"}})", R"({"name":"v","mountPath":"/x"})").ok());
-  EXPECT_FALSE(plan(R"({"name":"v","configMap":{"name":"cm","items":[{"key":"a","path":"../../../etc/passwd"}]}})",
-                    R"({"name":"v","mountPath":"/x"})", R"([{"metadata":{"name":"cm"},"data":{"a":"x"}}])").ok());
-  auto missing = plan(R"({"name":"v","configMap":{"name":"nope"}})", R"({"name":"v","mountPath":"/x"})");
+  EXPECT_FALSE(plan(R"({"name":"v","persistentVolumeClaim":{"claimName":"c"}})",
+                    R"({"name":"v","mountPath":"/x"})")
+                   .ok());
+  EXPECT_FALSE(
+      plan(
+          R"({"name":"v","configMap":{"name":"cm","items":[{"key":"a","path":"../../../etc/passwd"}]}})",
+          R"({"name":"v","mountPath":"/x"})", R"([{"metadata":{"name":"cm"},"data":{"a":"x"}}])")
+          .ok());
+  auto missing =
+      plan(R"({"name":"v","configMap":{"name":"nope"}})", R"({"name":"v","mountPath":"/x"})");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("configMap nope"), std::string::npos);
-  EXPECT_TRUE(plan(R"({"name":"v","configMap":{"name":"nope","optional":true}})", R"({"name":"v","mountPath":"/x"})").ok());
+  EXPECT_TRUE(plan(R"({"name":"v","configMap":{"name":"nope","optional":true}})",
+                   R"({"name":"v","mountPath":"/x"})")
+                  .ok());
   // An unsupported volume nobody mounts is harmless.
   EXPECT_TRUE(plan(R"({"name":"v","nfs":{"server":"s","path":"/"}})", "").ok());
 }

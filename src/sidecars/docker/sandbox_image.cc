@@ -20,15 +20,16 @@ std::string TarOneFile(const std::string& name, const std::string& content) {
   char h[512];
   std::memset(h, 0, sizeof(h));
   std::snprintf(h, 100, "%s", name.c_str());
-  Octal(h + 100, 8, 0755);            // mode
-  Octal(h + 108, 8, 0);               // uid
-  Octal(h + 116, 8, 0);               // gid
+  Octal(h + 100, 8, 0755);             // mode
+  Octal(h + 108, 8, 0);                // uid
+  Octal(h + 116, 8, 0);                // gid
   Octal(h + 124, 12, content.size());  // size
-  Octal(h + 136, 12, 0);              // mtime
-  std::memset(h + 148, ' ', 8);       // checksum placeholder
-  h[156] = '0';                       // regular file
+  Octal(h + 136, 12, 0);               // mtime
+  std::memset(h + 148, ' ', 8);        // checksum placeholder
+  h[156] = '0';                        // regular file
   std::memcpy(h + 257, "ustar", 6);
-  std::memcpy(h + 263, "00", 2);
+  h[263] = '0';  // version "00", not NUL-terminated
+  h[264] = '0';
   unsigned sum = 0;
   for (unsigned char c : h) sum += c;
   std::snprintf(h + 148, 8, "%06o", sum);
@@ -58,7 +59,8 @@ Status EnsureSandboxImage(DockerCli& cli, const std::string& image,
                                "--message=docker-sd sandbox (il-pause)", "-", image},
                               std::chrono::seconds(120), tar));
   if (r.exit_code != 0) {
-    return Status(StatusCode::kBadGateway, "docker import of " + image + " failed: " + CleanStderr(r.err));
+    return Status(StatusCode::kBadGateway,
+                  "docker import of " + image + " failed: " + CleanStderr(r.err));
   }
   return Status::Ok();
 }

@@ -16,6 +16,7 @@ namespace il::docker {
 std::string TarOneFile(const std::string& name, const std::string& content);
 
 // Imports `image` from the pause binary unless the engine already has it.
-Status EnsureSandboxImage(DockerCli& cli, const std::string& image, const std::string& pause_binary);
+Status EnsureSandboxImage(DockerCli& cli, const std::string& image,
+                          const std::string& pause_binary);
 
 }  // namespace il::docker

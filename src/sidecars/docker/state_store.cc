@@ -53,8 +53,9 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
   }
   ::chmod(path.c_str(), 0600);
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                                  SQLITE_OPEN_FULLMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -82,10 +83,10 @@ Status StateStore::Exec(const std::string& sql) {
 Status StateStore::Init() {
   IL_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
   IL_RETURN_IF_ERROR(Exec("PRAGMA synchronous=NORMAL"));
-  IL_RETURN_IF_ERROR(Exec(
-      "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-      "CREATE TABLE IF NOT EXISTS pods (uid TEXT PRIMARY KEY, plan TEXT NOT NULL,"
-      " stage TEXT NOT NULL, created INTEGER NOT NULL)"));
+  IL_RETURN_IF_ERROR(
+      Exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+           "CREATE TABLE IF NOT EXISTS pods (uid TEXT PRIMARY KEY, plan TEXT NOT NULL,"
+           " stage TEXT NOT NULL, created INTEGER NOT NULL)"));
   Stmt get(db_, "SELECT value FROM meta WHERE key='instance'");
   if (!get.ok()) return Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
   if (sqlite3_step(get.get()) == SQLITE_ROW) {
@@ -109,7 +110,8 @@ Status StateStore::Insert(const PodRecord& r) {
   s.Bind(3, r.stage);
   s.Bind(4, r.created_unix);
   int rc = sqlite3_step(s.get());
-  if (rc == SQLITE_CONSTRAINT) return Status(StatusCode::kAlreadyExists, "pod " + r.uid + " is stored");
+  if (rc == SQLITE_CONSTRAINT)
+    return Status(StatusCode::kAlreadyExists, "pod " + r.uid + " is stored");
   if (rc != SQLITE_DONE) return Internal(std::string("sqlite insert: ") + sqlite3_errmsg(db_));
   return Status::Ok();
 }

@@ -55,6 +55,7 @@ Result<int> PosixStreamRunner::Stream(const std::vector<std::string>& argv,
   sigemptyset(&empty);
   posix_spawnattr_setsigmask(&attr, &empty);
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   pid_t pid = 0;
@@ -86,7 +87,8 @@ Result<int> PosixStreamRunner::Stream(const std::vector<std::string>& argv,
       ssize_t r = read(fds[i].fd, buf, sizeof(buf));
       int idx = fds[i].fd == p.fd[0] ? 0 : 2;
       if (r > 0) {
-        if (!on_output(idx == 0 ? 1 : 2, std::string_view(buf, static_cast<size_t>(r)))) killed = true;
+        if (!on_output(idx == 0 ? 1 : 2, std::string_view(buf, static_cast<size_t>(r))))
+          killed = true;
       } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
         p.Close(idx);
       }
