@@ -36,7 +36,7 @@ UIDS = []
 IMAGE = None
 CLI = None
 
-HOSTILE = "it's \"quoted\"; echo $HOME `id` $(whoami) ${X} \\ & | > /tmp/x\nsecond line\ttab"
+HOSTILE = "it's \"quoted\"; echo $HOME `id` $(whoami) $(V) $$ ${X} \\ & | > /tmp/x\nsecond line\ttab"
 
 
 def pod(name, spec, **kw):

@@ -72,10 +72,10 @@ Status AddEnvFrom(const json::value& c, const PodSources& src, EnvBuilder* env) 
 
 // value of one env entry; nullopt when it resolves to nothing (optional, unknown field).
 Result<std::optional<std::string>> EnvValue(const json::value& e, const std::string& container,
-                                            const PodSources& src, const EnvList& so_far) {
+                                            const PodSources& src) {
   const auto* vf = api::Find(e, {"valueFrom"});
   if (!vf || !vf->is_object()) {
-    return std::optional<std::string>(ExpandVars(api::GetString(e, {"value"}), so_far));
+    return std::optional<std::string>(api::GetString(e, {"value"}));
   }
   if (const auto* f = api::Find(*vf, {"fieldRef", "fieldPath"}); f && f->is_string()) {
     return src.FieldRef(std::string(f->as_string()));
@@ -109,45 +109,6 @@ Result<std::optional<std::string>> EnvValue(const json::value& e, const std::str
 
 }  // namespace
 
-std::string ExpandVars(std::string_view in, const EnvList& env) {
-  auto lookup = [&](std::string_view name) -> const std::string* {
-    for (auto it = env.rbegin(); it != env.rend(); ++it) {
-      if (it->first == name) return &it->second;
-    }
-    return nullptr;
-  };
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '$' || i + 1 >= in.size()) {
-      out += in[i];
-      continue;
-    }
-    char next = in[i + 1];
-    if (next == '$') {  // "$$" -> "$"
-      out += '$';
-      ++i;
-    } else if (next == '(') {
-      size_t close = in.find(')', i + 2);
-      if (close == std::string_view::npos) {  // unterminated: "$(" stays literal
-        out += "$(";
-        ++i;
-        continue;
-      }
-      std::string_view name = in.substr(i + 2, close - i - 2);
-      if (const std::string* v = lookup(name)) {
-        out += *v;
-      } else {
-        out += in.substr(i, close - i + 1);
-      }
-      i = close;
-    } else {
-      out += '$';
-    }
-  }
-  return out;
-}
-
 Result<EnvList> ResolveEnv(const json::value& c, const PodSources& src) {
   EnvBuilder env;
   IL_RETURN_IF_ERROR(AddEnvFrom(c, src, &env));
@@ -159,7 +120,7 @@ Result<EnvList> ResolveEnv(const json::value& c, const PodSources& src) {
       if (!ValidEnvName(name)) {
         return InvalidArgument(Cat("container ", cname, ": env name '", name, "' is invalid"));
       }
-      IL_ASSIGN_OR_RETURN(std::optional<std::string> v, EnvValue(e, cname, src, env.list()));
+      IL_ASSIGN_OR_RETURN(std::optional<std::string> v, EnvValue(e, cname, src));
       if (v) env.Set(name, std::move(*v));
     }
   }

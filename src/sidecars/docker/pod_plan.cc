@@ -234,8 +234,6 @@ Result<ContainerPlan> PlanContainer(const Common& k, const json::value& c, Role 
   a.push_back("--restart=" + restart);
   IL_ASSIGN_OR_RETURN(EnvList env, ResolveEnv(c, k.src));
   std::vector<std::string> command = Strings(c, "command"), args = Strings(c, "args");
-  for (auto& s : command) s = ExpandVars(s, env);
-  for (auto& s : args) s = ExpandVars(s, env);
   if (!command.empty()) a.push_back("--entrypoint=" + command[0]);
   if (auto wd = api::GetString(c, {"workingDir"}); !wd.empty()) a.push_back("--workdir=" + wd);
   IL_RETURN_IF_ERROR(AddSecurity(k.src.pod(), c, cname, &a));

@@ -68,7 +68,7 @@ TEST(BuildPodPlan, HostileValuesAreSingleLiteralArguments) {
   auto sep = std::find(a.begin(), a.end(), "--");
   ASSERT_NE(sep, a.end());
   std::vector<std::string> tail(sep + 1, a.end());
-  EXPECT_EQ(tail, (std::vector<std::string>{"registry.local:5000/app:v1", "--flag=prod",
+  EXPECT_EQ(tail, (std::vector<std::string>{"registry.local:5000/app:v1", "--flag=$(MODE)",
                                             "arg; rm -rf /", "$HOME", "multi\nline", "'single'",
                                             "\"double\"", "$(MISSING)"}));
 }
