@@ -4,14 +4,20 @@
 #include <set>
 
 #include "api/pod.h"
+#include "core/numbers.h"
 
 namespace il::vk {
 namespace json = boost::json;
 
 ResourceMap InitialCapacity(const VkConfig& c) {
-  ResourceMap m{{"cpu", c.resources.cpu}, {"memory", c.resources.memory}, {"pods", c.resources.pods}};
+  ResourceMap m{
+      {"cpu", c.resources.cpu}, {"memory", c.resources.memory}, {"pods", c.resources.pods}};
   std::map<std::string, long long> acc;
-  for (const auto& a : c.resources.accelerators) acc[a.resource_type] += std::stoll(a.available);
+  for (const auto& a : c.resources.accelerators) {
+    if (auto n = ParseInt64(a.available); n && *n > 0) {
+      acc[a.resource_type] = SaturatingAdd(acc[a.resource_type], *n);
+    }
+  }
   for (const auto& [type, n] : acc) {
     if (n > 0) m[type] = std::to_string(n);  // upstream drops zero values
   }
@@ -79,7 +85,7 @@ bool ApplyPing(const api::PingResponse& p, NodeState* s, std::vector<std::string
     }
   };
   auto quantity = [&](const json::value& v) -> std::optional<std::string> {
-    std::string q = v.is_string() ? std::string(v.as_string())
+    std::string q = v.is_string()   ? std::string(v.as_string())
                     : v.is_number() ? json::serialize(v)
                                     : std::string();
     if (q.empty() || !IsQuantity(q) || q[0] == '-') return std::nullopt;
@@ -106,7 +112,12 @@ bool ApplyPing(const api::PingResponse& p, NodeState* s, std::vector<std::string
         warnings->push_back("ping: ignoring bad accelerator " + json::serialize(a));
         continue;
       }
-      sum[type] += std::stoll(*q);
+      auto n = ParseInt64(*q);  // from the network: never throw, never overflow
+      if (!n) {
+        warnings->push_back("ping: ignoring bad accelerator " + json::serialize(a));
+        continue;
+      }
+      sum[type] = SaturatingAdd(sum[type], *n);
     }
     for (const auto& [type, n] : sum) set(type, std::to_string(n));
   }
@@ -148,8 +159,8 @@ NodeHealth HealthFromPing(int http_status, const Status& status, const std::stri
                 ": its sidecar is unreachable or failing: " + status.message();
   } else if (http_status == 401 || http_status == 403) {
     h.reason = "InterlinkUnauthorized";
-    h.message = "interLink refused the VK token (" + std::to_string(http_status) +
-                "): " + status.message();
+    h.message =
+        "interLink refused the VK token (" + std::to_string(http_status) + "): " + status.message();
   } else {
     h.reason = "InterlinkPingFailed";
     h.message = "Ping failed with code " + std::to_string(http_status) + ": " + status.message();
@@ -170,9 +181,12 @@ json::object Condition(const std::string& type, bool status, const std::string& 
       if (!t.empty()) transition = t;
     }
   }
-  return {{"type", type},          {"status", s},
-          {"reason", reason},      {"message", message},
-          {"lastHeartbeatTime", now}, {"lastTransitionTime", transition}};
+  return {{"type", type},
+          {"status", s},
+          {"reason", reason},
+          {"message", message},
+          {"lastHeartbeatTime", now},
+          {"lastTransitionTime", transition}};
 }
 
 }  // namespace
@@ -213,10 +227,16 @@ json::object NodeStatusJson(const VkConfig& c, const NodeState& s, const json::a
       {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", c.internal_ip}}}},
       {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", c.kubelet_port}}}}},
       {"nodeInfo",
-       {{"machineID", ""}, {"systemUUID", ""}, {"bootID", ""}, {"kernelVersion", ""},
-        {"osImage", "interLink virtual node"}, {"containerRuntimeVersion", "interlink://" + c.provider},
-        {"kubeletVersion", kKubeletVersion}, {"kubeProxyVersion", ""},
-        {"operatingSystem", "linux"}, {"architecture", "amd64"}}},
+       {{"machineID", ""},
+        {"systemUUID", ""},
+        {"bootID", ""},
+        {"kernelVersion", ""},
+        {"osImage", "interLink virtual node"},
+        {"containerRuntimeVersion", "interlink://" + c.provider},
+        {"kubeletVersion", kKubeletVersion},
+        {"kubeProxyVersion", ""},
+        {"operatingSystem", "linux"},
+        {"architecture", "amd64"}}},
   };
 }
 

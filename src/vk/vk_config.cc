@@ -1,8 +1,5 @@
 #include "vk/vk_config.h"
 
-#include "api/quantity.h"
-#include "api/types.h"
-
 #include <yaml-cpp/yaml.h>
 
 #include <boost/json.hpp>
@@ -10,6 +7,10 @@
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include "api/quantity.h"
+#include "api/types.h"
+#include "core/numbers.h"
 
 namespace il::vk {
 namespace {
@@ -39,8 +40,9 @@ Result<long long> Int(const std::string& v, const std::string& origin, const std
     if (pos != v.size() || x < min || x > max) throw std::out_of_range("range");
     return x;
   } catch (const std::exception&) {
-    return KeyError(origin, key, "must be an integer between " + std::to_string(min) + " and " +
-                                     std::to_string(max) + ", got '" + v + "'");
+    return KeyError(origin, key,
+                    "must be an integer between " + std::to_string(min) + " and " +
+                        std::to_string(max) + ", got '" + v + "'");
   }
 }
 
@@ -81,15 +83,15 @@ Status ApplyResources(const YAML::Node& n, const std::string& origin, NodeResour
   if (auto acc = n["Accelerators"]; acc && !acc.IsNull()) {
     if (!acc.IsSequence()) return KeyError(origin, "Resources.Accelerators", "must be a list");
     for (const auto& a : acc) {
-      IL_RETURN_IF_ERROR(OnlyKeys(a, origin, "Resources.Accelerators[]",
-                                  {"ResourceType", "Model", "Available"}));
+      IL_RETURN_IF_ERROR(
+          OnlyKeys(a, origin, "Resources.Accelerators[]", {"ResourceType", "Model", "Available"}));
       Accelerator x;
       IL_ASSIGN_OR_RETURN(x.resource_type, Str(a["ResourceType"], origin, "ResourceType"));
       IL_ASSIGN_OR_RETURN(x.model, Str(a["Model"], origin, "Model"));
       IL_ASSIGN_OR_RETURN(std::string avail, Str(a["Available"], origin, "Available"));
       if (!avail.empty()) x.available = avail;
-      IL_RETURN_IF_ERROR(Int(x.available, origin, "Resources.Accelerators[].Available", 0,
-                             1 << 30).status());
+      IL_RETURN_IF_ERROR(
+          Int(x.available, origin, "Resources.Accelerators[].Available", 0, 1 << 30).status());
       if (x.resource_type.empty()) {
         return KeyError(origin, "Resources.Accelerators[].ResourceType", "must be set");
       }
@@ -136,8 +138,7 @@ Status ApplyLabels(const YAML::Node& n, const std::string& origin,
 }
 
 // One top-level VK key.
-Status ApplyKey(const std::string& k, const YAML::Node& n, const std::string& origin,
-                VkConfig* c) {
+Status ApplyKey(const std::string& k, const YAML::Node& n, const std::string& origin, VkConfig* c) {
   auto str = [&](std::string* dst) -> Status {
     IL_ASSIGN_OR_RETURN(std::string v, Str(n, origin, k));
     *dst = v;
@@ -257,8 +258,8 @@ Status ApplyVkYaml(const std::string& yaml, const std::string& origin, VkConfig*
   return Status::Ok();
 }
 
-Status ApplyKnocConfig(const std::string& text, const std::string& origin,
-                       const std::string& node, NodeResources* r) {
+Status ApplyKnocConfig(const std::string& text, const std::string& origin, const std::string& node,
+                       NodeResources* r) {
   boost::system::error_code ec;
   auto v = boost::json::parse(text, ec);
   if (ec || !v.is_object()) return InvalidArgument(origin + ": not a JSON object");
@@ -341,7 +342,10 @@ Result<std::chrono::milliseconds> ParseGoDuration(std::string_view s) {
   std::string str(s);
   if (str.empty()) return InvalidArgument("empty duration");
   if (std::regex_match(str, std::regex(R"([0-9]+)"))) {
-    return std::chrono::milliseconds(std::stoll(str) * 1000);
+    auto secs = ParseInt64(str);
+    if (!secs || *secs > 1'000'000'000)
+      return InvalidArgument("duration '" + str + "' is too large");
+    return std::chrono::milliseconds(*secs * 1000);
   }
   double ms = 0;
   auto it = std::sregex_iterator(str.begin(), str.end(), kPart);
@@ -351,11 +355,16 @@ Result<std::chrono::milliseconds> ParseGoDuration(std::string_view s) {
     consumed += it->length();
     double x = std::stod((*it)[1]);
     std::string u = (*it)[2];
-    if (u == "h") x *= 3600e3;
-    else if (u == "m") x *= 60e3;
-    else if (u == "s") x *= 1e3;
-    else if (u == "us" || u == "µs") x /= 1e3;
-    else if (u == "ns") x /= 1e6;
+    if (u == "h")
+      x *= 3600e3;
+    else if (u == "m")
+      x *= 60e3;
+    else if (u == "s")
+      x *= 1e3;
+    else if (u == "us" || u == "µs")
+      x /= 1e3;
+    else if (u == "ns")
+      x /= 1e6;
     ms += x;
   }
   if (consumed != str.size()) return InvalidArgument("invalid duration '" + str + "'");

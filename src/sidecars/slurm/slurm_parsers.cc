@@ -5,6 +5,8 @@
 #include <regex>
 #include <set>
 
+#include "core/numbers.h"
+
 namespace il::slurm {
 namespace {
 
@@ -297,7 +299,8 @@ int64_t GpusInGres(std::string_view gres) {
   std::string s(gres);
   static const std::regex kGpu("(^|,)gpu(:[^:,()]+)?:([0-9]+)");
   for (std::sregex_iterator it(s.begin(), s.end(), kGpu), end; it != end; ++it) {
-    total += std::stoll((*it)[3].str());
+    // Counts come from sinfo output: a malformed or absurd one must not end the process.
+    if (auto n = ParseInt64((*it)[3].str())) total = SaturatingAdd(total, *n);
   }
   return total;
 }
