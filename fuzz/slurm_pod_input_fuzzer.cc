@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "fuzz/fuzz_check.h"
-#include "sidecars/slurm/base64.h"
+#include "core/base64.h"
 #include "sidecars/slurm/resources.h"
 #include "sidecars/slurm/sbatch_flags.h"
 #include "sidecars/slurm/shell.h"
@@ -36,9 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(*again == *words);
     }
   }
-  (void)slurm::Base64Decode(text);
-  auto encoded = slurm::Base64Encode(text, 76);
-  auto decoded = slurm::Base64Decode(encoded);
+  (void)il::Base64Decode(text);
+  auto encoded = il::Base64Encode(text, 76);
+  auto decoded = il::Base64Decode(encoded);
   FUZZ_CHECK(decoded.ok());
   FUZZ_CHECK(*decoded == text);
   (void)slurm::ParseCpuMillis(text);

@@ -1,17 +1,10 @@
-// Base64 decoding (standard alphabet, padding optional, whitespace ignored) for kubeconfig
-// `-data` fields and Secret values.
-//
-// Thread-safety: pure functions.
+// Base64 for kubeconfig `-data` fields and Secret values: the shared implementation in
+// core/base64.h, under the names this module has always used.
 #pragma once
 
-#include <string>
-#include <string_view>
-
-#include "core/status.h"
+#include "core/base64.h"
 
 namespace il::kube {
-
-Result<std::string> Base64Decode(std::string_view in);
-std::string Base64Encode(std::string_view in);
-
+using ::il::Base64Decode;
+using ::il::Base64Encode;
 }  // namespace il::kube

@@ -5,20 +5,12 @@
 
 #include "api/pod.h"
 #include "api/quantity.h"
+#include "core/base64.h"
 
 namespace il::docker {
 namespace json = boost::json;
 
 namespace {
-
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
 
 // data (plain strings) and binaryData/base64 data of a ConfigMap or Secret object.
 Status Collect(const json::value& obj, bool data_is_base64, KeyData* out) {
@@ -110,29 +102,7 @@ bool SplitSubscript(const std::string& path, std::string* base, std::string* key
 
 }  // namespace
 
-Result<std::string> DecodeBase64(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  bool padding = false;
-  for (char c : in) {
-    if (c == '=') {
-      padding = true;
-      continue;
-    }
-    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
-    int v = Base64Value(c);
-    if (v < 0 || padding) return InvalidArgument("value is not valid base64");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  if (bits >= 6) return InvalidArgument("value is not valid base64 (truncated)");
-  return out;
-}
+Result<std::string> DecodeBase64(std::string_view in) { return Base64Decode(in); }
 
 Result<PodSources> PodSources::Build(const api::RetrievedPodData& data) {
   PodSources s;

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "sidecars/slurm/base64.h"
+#include "core/base64.h"
 #include "sidecars/slurm/container_command.h"
 #include "sidecars/slurm/shell.h"
 

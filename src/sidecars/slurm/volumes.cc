@@ -1,7 +1,7 @@
 #include "sidecars/slurm/volumes.h"
 
 #include "api/pod.h"
-#include "sidecars/slurm/base64.h"
+#include "core/base64.h"
 #include "sidecars/slurm/shell.h"
 
 namespace il::slurm {

@@ -1,6 +1,8 @@
-#include "sidecars/slurm/base64.h"
+#include "core/base64.h"
 
-namespace il::slurm {
+#include <cstdint>
+
+namespace il {
 namespace {
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -8,8 +10,8 @@ int Value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
+  if (c == '+' || c == '-') return 62;
+  if (c == '/' || c == '_') return 63;
   return -1;
 }
 }  // namespace
@@ -50,28 +52,29 @@ std::string Base64Encode(std::string_view data, size_t line_length) {
   return out;
 }
 
-Result<std::string> Base64Decode(std::string_view text) {
+Result<std::string> Base64Decode(std::string_view in) {
   std::string out;
-  uint32_t acc = 0;
-  int bits = 0, pad = 0;
-  for (char c : text) {
+  out.reserve(in.size() * 3 / 4);
+  unsigned acc = 0;
+  int bits = 0;
+  bool padding = false;
+  for (char c : in) {
     if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
     if (c == '=') {
-      ++pad;
+      padding = true;
       continue;
     }
-    if (pad) return InvalidArgument("base64: data after padding");
     int v = Value(c);
-    if (v < 0) return InvalidArgument("base64: invalid character");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
+    if (v < 0 || padding) return InvalidArgument("invalid base64");
+    acc = (acc << 6) | static_cast<unsigned>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
     }
   }
-  if (pad > 2 || bits >= 6) return InvalidArgument("base64: truncated input");
+  if (bits >= 6) return InvalidArgument("invalid base64 length");
   return out;
 }
 
-}  // namespace il::slurm
+}  // namespace il

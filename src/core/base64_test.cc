@@ -1,0 +1,28 @@
+#include "core/base64.h"
+
+#include <gtest/gtest.h>
+
+namespace il {
+namespace {
+
+TEST(Base64, RoundTripsBinaryAndWrapsLinesForHeredocs) {
+  std::string bin;
+  for (int i = 0; i < 256; ++i) bin.push_back(static_cast<char>(i));
+  EXPECT_EQ(*Base64Decode(Base64Encode(bin)), bin);
+  std::string wrapped = Base64Encode(bin, 76);
+  EXPECT_EQ(wrapped.find('\n'), 76u);
+  EXPECT_EQ(wrapped.back(), '\n');
+  EXPECT_EQ(*Base64Decode(wrapped), bin);
+}
+
+TEST(Base64, AcceptsMissingPaddingAndUrlSafeRejectsGarbage) {
+  EXPECT_EQ(*Base64Decode("aGVsbG8"), "hello");
+  EXPECT_EQ(*Base64Decode("aGVs\nbG8="), "hello");
+  EXPECT_EQ(*Base64Decode("_-8="), "\xff\xef");
+  EXPECT_FALSE(Base64Decode("a").ok());
+  EXPECT_FALSE(Base64Decode("a*bc").ok());
+  EXPECT_FALSE(Base64Decode("a=b").ok());
+}
+
+}  // namespace
+}  // namespace il
