@@ -95,7 +95,11 @@ Result<std::vector<api::PodStatus>> InterlinkClient::GetStatus(
   json::array list;
   list.reserve(pods.size());
   for (const auto& p : pods) list.push_back(p);
-  IL_ASSIGN_OR_RETURN(auto req, NewRequest("GET", "/status", "GetStatus", json::serialize(list)));
+  return GetStatusRaw(json::serialize(list));
+}
+
+Result<std::vector<api::PodStatus>> InterlinkClient::GetStatusRaw(const std::string& json_list) {
+  IL_ASSIGN_OR_RETURN(auto req, NewRequest("GET", "/status", "GetStatus", json_list));
   req.timeout = opt_.status_timeout;
   IL_ASSIGN_OR_RETURN(auto resp, Call(req));
   auto v = api::ParseJson(resp.body);

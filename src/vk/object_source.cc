@@ -8,20 +8,34 @@
 namespace il::vk {
 namespace json = boost::json;
 
-namespace {
-Result<json::value> GetObject(kube::KubeApi& api, const std::string& path, const std::string& what) {
-  auto r = api.Get(path);
+Result<json::value> KubeObjectSource::Cached(const std::string& path, const std::string& what) {
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard l(mu_);
+    if (auto it = cache_.find(path); it != cache_.end() && it->second.first > now) {
+      return it->second.second;
+    }
+  }
+  auto r = api_.Get(path);
   if (!r.ok() && kube::IsNotFound(r.status())) return NotFound(what + " not found");
+  if (r.ok() && ttl_.count() > 0) {
+    std::lock_guard l(mu_);
+    if (cache_.size() > 1000) {
+      for (auto it = cache_.begin(); it != cache_.end();) {
+        it = it->second.first <= now ? cache_.erase(it) : std::next(it);
+      }
+    }
+    cache_[path] = {now + ttl_, *r};
+  }
   return r;
 }
-}  // namespace
 
 Result<json::value> KubeObjectSource::GetConfigMap(const std::string& ns, const std::string& name) {
-  return GetObject(api_, kube::ConfigMapPath(ns, name), "configmap \"" + name + "\"");
+  return Cached(kube::ConfigMapPath(ns, name), "configmap \"" + name + "\"");
 }
 
 Result<json::value> KubeObjectSource::GetSecret(const std::string& ns, const std::string& name) {
-  return GetObject(api_, kube::SecretPath(ns, name), "secret \"" + name + "\"");
+  return Cached(kube::SecretPath(ns, name), "secret \"" + name + "\"");
 }
 
 Result<std::string> KubeObjectSource::RequestToken(const std::string& ns, const std::string& sa,

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <mutex>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -38,16 +40,25 @@ class ObjectSource {
                                            const TokenSpec& spec) = 0;
 };
 
+// Reads from the API server. Objects found are kept for `ttl` (the kubelet caches them
+// too), so a burst of pods mounting the same Secret costs one GET; misses are not kept.
 class KubeObjectSource : public ObjectSource {
  public:
-  explicit KubeObjectSource(kube::KubeApi& api) : api_(api) {}
+  explicit KubeObjectSource(kube::KubeApi& api,
+                            std::chrono::milliseconds ttl = std::chrono::milliseconds(2000))
+      : api_(api), ttl_(ttl) {}
   Result<boost::json::value> GetConfigMap(const std::string& ns, const std::string& name) override;
   Result<boost::json::value> GetSecret(const std::string& ns, const std::string& name) override;
   Result<std::string> RequestToken(const std::string& ns, const std::string& service_account,
                                    const TokenSpec& spec) override;
 
  private:
+  Result<boost::json::value> Cached(const std::string& path, const std::string& what);
+
   kube::KubeApi& api_;
+  std::chrono::milliseconds ttl_;
+  std::mutex mu_;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, boost::json::value>> cache_;
 };
 
 // Memoises lookups for the duration of one pod's creation (a ConfigMap referenced by a

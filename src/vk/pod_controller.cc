@@ -144,9 +144,8 @@ void PodController::StatusLoop(std::stop_token stop) {
 Status PodController::SyncStatuses() {
   auto uids = store_.StatusUids();
   if (uids.empty()) return Status::Ok();
-  auto pods = store_.StatusQuery(uids);
   ++stats_.status_calls;
-  auto reports = interlink_.GetStatus(pods);
+  auto reports = interlink_.GetStatusRaw(store_.StatusQueryBody(uids));
   if (!reports.ok()) {
     ++stats_.status_call_failures;
     if (on_interlink_error_) on_interlink_error_();
@@ -199,6 +198,8 @@ Status PodController::Adopt() {
         if (known.count(uid) || !r.job_id.empty()) {
           r.backend = BackendState::kCreated;
           r.sent_at = now;
+          r.full.clear();
+          r.full.shrink_to_fit();
           ++stats_.adopted;
         }
       });

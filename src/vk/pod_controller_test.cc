@@ -86,10 +86,11 @@ TEST_F(PodControllerTest, CreatesThenWritesStatusFromTheBackendUntilSucceeded) {
   ASSERT_EQ(il_.creates.size(), 1u);
   EXPECT_EQ(api::PodUid(il_.creates[0].pod), uid);
   EXPECT_EQ(api::Find(il_.creates[0].pod, {"status"}), nullptr);
-  EXPECT_EQ(*api::Annotation(ApiPod("p1"), "JobID"), "job-1");
+  EXPECT_FALSE(api::Annotation(ApiPod("p1"), "JobID"));  // comes with the first status
 
   // Nothing reported yet: Pending with ContainerCreating.
   ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_EQ(*api::Annotation(ApiPod("p1"), "JobID"), "job-1");
   EXPECT_EQ(GetString(ApiPod("p1"), {"status", "phase"}), "Pending");
   auto pod1 = ApiPod("p1");
   auto cs = api::Find(pod1, {"status", "containerStatuses"});

@@ -95,10 +95,8 @@ bool PodStore::Upsert(const json::value& pod) {
     r.observed_at = std::chrono::steady_clock::now();
   }
   r.view = TrimPod(pod);
-  if (r.backend == BackendState::kNone || r.full.empty()) {
-    // Needed for /create; after that only for /delete, and the spec is immutable.
-    r.full = json::serialize(PodForBackend(pod));
-  }
+  r.status_query = json::serialize(StatusQueryPod(r));
+  if (r.backend == BackendState::kNone) r.full = json::serialize(PodForBackend(pod));
   if (auto jid = api::Annotation(pod, "JobID")) {
     r.job_id_written = true;
     if (r.job_id.empty()) r.job_id = *jid;
@@ -114,6 +112,7 @@ void PodStore::UpdateView(const std::string& uid, const json::value& pod) {
   if (NewerVersion(api::GetString(pod, {"metadata", "resourceVersion"}),
                    api::GetString(it->second.view, {"metadata", "resourceVersion"}))) {
     it->second.view = TrimPod(pod);
+    it->second.status_query = json::serialize(StatusQueryPod(it->second));
   }
 }
 
@@ -181,6 +180,28 @@ std::vector<json::value> PodStore::StatusQuery(const std::vector<std::string>& u
   return out;
 }
 
+std::string PodStore::StatusQueryBody(const std::vector<std::string>& uids) const {
+  std::lock_guard l(mu_);
+  std::string body = "[";
+  for (const auto& uid : uids) {
+    auto it = pods_.find(uid);
+    if (it == pods_.end()) continue;
+    if (body.size() > 1) body += ',';
+    body += it->second.status_query;
+  }
+  body += ']';
+  return body;
+}
+
+json::value BackendPod(const PodRecord& r) {
+  if (!r.full.empty()) {
+    if (auto v = api::ParseJson(r.full); v.ok()) return std::move(*v);
+  }
+  json::value pod = r.view;
+  if (pod.is_object()) pod.as_object().erase("status");
+  return pod;
+}
+
 std::vector<std::string> PodStore::ApplyReports(const std::vector<api::PodStatus>& reports,
                                                 std::chrono::steady_clock::time_point now) {
   std::vector<std::string> changed;
@@ -192,8 +213,8 @@ std::vector<std::string> PodStore::ApplyReports(const std::vector<api::PodStatus
     r.last_seen = now;
     r.seen = true;
     if (r.job_id.empty() && !rep.jid.empty()) r.job_id = rep.jid;
-    bool same = r.reported && json::value(r.reported->containers) == json::value(rep.containers) &&
-                json::value(r.reported->init_containers) == json::value(rep.init_containers) &&
+    bool same = r.reported && r.reported->containers == rep.containers &&
+                r.reported->init_containers == rep.init_containers &&
                 r.reported->pod_ip == rep.pod_ip;
     if (!same) {
       r.reported = rep;

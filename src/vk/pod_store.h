@@ -34,7 +34,9 @@ enum class BackendState {
 struct PodRecord {
   std::string uid, ns, name;
   boost::json::value view;  // TrimPod() of the latest API object we saw or wrote
-  std::string full;         // the pod for /create and /delete (no status, no managedFields)
+  std::string full;         // the pod for /create (no status, no managedFields); dropped
+                            // once the backend has it
+  std::string status_query;  // StatusQueryPod(), serialised: this pod's /status entry
   bool api_deleted = false;  // gone from the API
   BackendState backend = BackendState::kNone;
   std::string job_id;
@@ -60,6 +62,9 @@ boost::json::value TrimPod(const boost::json::value& pod);
 boost::json::value StatusQueryPod(const PodRecord& r);
 // resourceVersion a is newer than b (numeric compare; unknown formats count as newer).
 bool NewerVersion(const std::string& a, const std::string& b);
+// The pod sent to /delete: the full pod while we still have it, else the compact view
+// (metadata, containers, restart policy and grace period) without its status.
+boost::json::value BackendPod(const PodRecord& r);
 
 class PodStore {
  public:
@@ -80,6 +85,8 @@ class PodStore {
   // and not terminal in Kubernetes.
   std::vector<std::string> StatusUids() const;
   std::vector<boost::json::value> StatusQuery(const std::vector<std::string>& uids) const;
+  // The same as the serialised JSON list for interLink.
+  std::string StatusQueryBody(const std::vector<std::string>& uids) const;
   // Records a status reply: returns the uids whose report changed.
   std::vector<std::string> ApplyReports(const std::vector<api::PodStatus>& reports,
                                         std::chrono::steady_clock::time_point now);

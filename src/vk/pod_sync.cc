@@ -36,7 +36,6 @@ Status PodController::Reconcile(const std::string& uid) {
     case BackendState::kCreating:
       return Create(*rec);
     case BackendState::kCreated:
-      if (!rec->job_id_written && !rec->job_id.empty()) PatchJobId(*rec);
       return PatchStatus(uid);
     case BackendState::kFailed:
     case BackendState::kDeleted:
@@ -86,14 +85,12 @@ Status PodController::Create(const PodRecord& r) {
     x.backend = BackendState::kCreated;
     if (!jid.empty()) x.job_id = jid;
     x.sent_at = std::chrono::steady_clock::now();
+    x.full.clear();  // the compact view is enough for /delete from now on
+    x.full.shrink_to_fit();
   });
   Log()->debug("pod {} sent to the backend, job {}", Key(r), jid);
-  if (!jid.empty() && !r.job_id_written) {
-    auto updated = store_.Get(r.uid);
-    if (updated) PatchJobId(*updated);
-  }
-  // The first status is written once the backend had a chance to report (one or two
-  // sync rounds), which saves a PATCH per pod on fast backends.
+  // The first status (and the JobID annotation with it) is written once the backend had a
+  // chance to report (one or two sync rounds), which saves PATCHes on fast backends.
   queue_.AddAfter(r.uid, opt_.status_interval * 2 + std::chrono::milliseconds(100));
   return Status::Ok();
 }
@@ -126,11 +123,19 @@ Status PodController::PatchStatus(const std::string& uid) {
   const auto* cur = api::Find(r->view, {"status"});
   json::value want = PodStatusFingerprint(desired);
   json::value have = PodStatusFingerprint(cur && cur->is_object() ? cur->as_object() : kEmpty);
-  if (want == have) return Status::Ok();
+  const bool job_id_due = !r->job_id_written && !r->job_id.empty();
+  if (want == have) {
+    if (job_id_due) PatchJobId(*r);
+    return Status::Ok();
+  }
   Log()->trace("pod {} status differs: have {} want {}", Key(*r), json::serialize(have),
                json::serialize(want));
+  json::object patch{{"status", desired}};
+  // pods/status also takes metadata (only spec, ownerReferences and deletionTimestamp are
+  // reset), so the JobID annotation rides along instead of costing its own write.
+  if (job_id_due) patch["metadata"] = {{"annotations", {{"JobID", r->job_id}}}};
   auto res = kube_.Patch(kube::PodStatusPath(r->ns, r->name), kube::PatchType::kStrategicMerge,
-                         json::object{{"status", desired}});
+                         patch);
   if (!res.ok()) {
     if (kube::IsNotFound(res.status())) return Status::Ok();  // the watch will tell
     return res.status().WithContext("PATCH status of " + Key(*r));
@@ -138,6 +143,13 @@ Status PodController::PatchStatus(const std::string& uid) {
   ++stats_.status_patches;
   Announce(*r, desired);
   store_.UpdateView(uid, *res);
+  if (job_id_due) {
+    if (api::Annotation(*res, "JobID") == r->job_id) {
+      store_.Update(uid, [](PodRecord& x) { x.job_id_written = true; });
+    } else {
+      PatchJobId(*r);  // an API server that ignores metadata on the status subresource
+    }
+  }
   Log()->debug("pod {} status: {}", Key(*r), json::value_to<std::string>(desired["phase"]));
   return Status::Ok();
 }
@@ -173,7 +185,7 @@ Status PodController::HandleDeletion(const PodRecord& r) {
         events_.Record(Ref(r), "Normal", "Killing", "Stopping the pod in the backend");
       }
     }
-    Status st = interlink_.Delete(ParseFull(r));
+    Status st = interlink_.Delete(BackendPod(r));
     if (st.ok() || st.code() == StatusCode::kNotFound) {
       ++stats_.deletes;
       store_.Update(r.uid, [](PodRecord& x) { x.backend = BackendState::kDeleted; });
@@ -205,7 +217,7 @@ Status PodController::HandleGone(const PodRecord& r) {
                     r.backend == BackendState::kFailed ||
                     (r.backend == BackendState::kNone && !r.job_id.empty());
   if (in_backend) {
-    Status st = interlink_.Delete(ParseFull(r));
+    Status st = interlink_.Delete(BackendPod(r));
     if (!st.ok() && st.code() != StatusCode::kNotFound) return st;
     ++stats_.deletes;
   } else if (r.backend == BackendState::kNone && !adopted_) {

@@ -82,7 +82,7 @@ struct VkConfig {
 
   // --- pods ---
   int status_sync_interval_ms = 500;   // StatusSyncIntervalMs
-  int pod_sync_workers = 8;            // --pod-sync-workers
+  int pod_sync_workers = 16;           // --pod-sync-workers
   bool disable_projected_volumes = false;  // DisableProjectedVolumes
   std::string kubernetes_api_addr;     // KubernetesApiAddr: KUBERNETES_* env for containers
   std::string kubernetes_api_port;     // KubernetesApiPort

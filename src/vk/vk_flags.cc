@@ -20,7 +20,7 @@ Result<VkFlags> ParseVkFlags(int argc, const char* const* argv) {
                  "InterLinkConfig.yaml with the VK keys (default $INTERLINKCONFIGPATH)");
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error");
   app.add_option("--klog.v", f.klog_v, "klog verbosity (>= 4 means debug)");
-  app.add_option("--pod-sync-workers", f.pod_sync_workers, "Pod worker threads (default 8)");
+  app.add_option("--pod-sync-workers", f.pod_sync_workers, "Pod worker threads (default 16)");
   app.add_flag("--disable-taint", f.disable_taint,
                "Do not add the virtual-kubelet.io/provider taint");
   // Accepted for compatibility with the seed's node-cli; they have no effect here.

@@ -115,7 +115,7 @@ class RecordingProxy:
 
     def __init__(self, upstream_port):
         self.upstream_port = upstream_port
-        self.records = []  # (path, request json, status, reply bytes)
+        self.records = []  # (path, request json, status, reply bytes, time received)
         self.lock = threading.Lock()
         proxy = self
 
@@ -128,6 +128,7 @@ class RecordingProxy:
             def forward(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else b""
+                received = time.time()
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("host", "content-length", "connection")}
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=600)
@@ -161,7 +162,7 @@ class RecordingProxy:
                         except ValueError:
                             req = None
                         with proxy.lock:
-                            proxy.records.append((self.path, req, resp.status, reply))
+                            proxy.records.append((self.path, req, resp.status, reply, received))
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
                 finally:
@@ -233,8 +234,14 @@ class Daemon:
 class Stack:
     """mock-sd + proxy + interlink + vk for one virtual node, in a fresh namespace."""
 
-    def __init__(self, cp, bin_dir, node=None, ping_interval=2):
+    def __init__(self, cp, bin_dir, node=None, ping_interval=2, proxy=True, config=None,
+                 vk_args=(), vk_log_level="debug"):
+        """proxy: put the RecordingProxy between interlink and mock-sd; config: top-level
+        InterLinkConfig.yaml keys (YAML flow text) replacing the defaults; vk_args: more
+        vk flags."""
         self.cp, self.bin_dir = cp, bin_dir
+        self.config_overrides, self.vk_args = dict(config or {}), list(vk_args)
+        self.vk_log_level = vk_log_level
         self.node = node or "vk-e2e-" + uuid.uuid4().hex[:6]
         self.namespace = self.node
         self.dir = tempfile.mkdtemp(prefix="vk-e2e-")
@@ -246,35 +253,34 @@ class Stack:
         subprocess.run([os.path.join(cp.source_dir, "scripts/k8s/sign-kubelet-cert"), self.node, certs],
                        check=True, capture_output=True, env={**os.environ, **cp.env})
         self.config = os.path.join(self.dir, "InterLinkConfig.yaml")
-        self.proxy = RecordingProxy(self.sidecar_port)
+        self.proxy = RecordingProxy(self.sidecar_port) if proxy else None
         self.daemons = {}
         self._write_config(certs, ping_interval)
 
     def _write_config(self, certs, ping_interval):
+        keys = {
+            "InterlinkURL": '"http://127.0.0.1"',
+            "InterlinkPort": f'"{self.interlink_port}"',
+            "SidecarService": '"mock"',
+            "SidecarURL": '"http://127.0.0.1"',
+            "SidecarPort": f'"{self.proxy.port if self.proxy else self.sidecar_port}"',
+            "VKTokenFile": f'"{self.token}"',
+            "DataRootFolder": f'"{self.dir}"',
+            "MockStateFile": f'"{self.dir}/mock.sqlite"',
+            "MockCapacityCPU": '"48"',
+            "KubeletAddress": '"127.0.0.1"',
+            "KubeletPort": str(self.kubelet_port),
+            "KubeletCertFile": f'"{certs}/kubelet.crt"',
+            "KubeletKeyFile": f'"{certs}/kubelet.key"',
+            "KubeletHTTP": f'{{ClientCAFile: "{certs}/ca.crt"}}',
+            "PingIntervalSeconds": str(ping_interval),
+            "StatusSyncIntervalMs": "300",
+            "StateFile": f'"{self.dir}/vk.state"',
+            "Resources": '{CPU: "32", Memory: "64Gi", Pods: "200"}',
+        }
+        keys.update(self.config_overrides)
         with open(self.config, "w") as f:
-            f.write(f"""InterlinkURL: "http://127.0.0.1"
-InterlinkPort: "{self.interlink_port}"
-SidecarService: "mock"
-SidecarURL: "http://127.0.0.1"
-SidecarPort: "{self.proxy.port}"
-VKTokenFile: "{self.token}"
-DataRootFolder: "{self.dir}"
-MockStateFile: "{self.dir}/mock.sqlite"
-MockCapacityCPU: "48"
-KubeletAddress: "127.0.0.1"
-KubeletPort: {self.kubelet_port}
-KubeletCertFile: "{certs}/kubelet.crt"
-KubeletKeyFile: "{certs}/kubelet.key"
-KubeletHTTP:
-  ClientCAFile: "{certs}/ca.crt"
-PingIntervalSeconds: {ping_interval}
-StatusSyncIntervalMs: 300
-StateFile: "{self.dir}/vk.state"
-Resources:
-  CPU: "32"
-  Memory: "64Gi"
-  Pods: "200"
-""")
+            f.write("".join(f"{k}: {v}\n" for k, v in keys.items()))
 
     def start(self):
         env = {"INTERLINKCONFIGPATH": self.config}
@@ -295,7 +301,7 @@ Resources:
     def vk_argv(self):
         return [os.path.join(self.bin_dir, "vk"), "--nodename", self.node, "--provider", "interlink",
                 "--startup-timeout", "30s", "--klog.v", "2", "--klog.logtostderr",
-                "--log-level", "debug", "--kubeconfig", self.cp.env["KUBECONFIG"]]
+                "--log-level", self.vk_log_level, "--kubeconfig", self.cp.env["KUBECONFIG"]] + self.vk_args
 
     def start_interlink(self):
         self.daemons["interlink"].start()

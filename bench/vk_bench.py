@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""Virtual kubelet benchmark through the whole stack on the local control plane:
+kube-apiserver -> bin/vk -> bin/interlink -> bin/mock-sd.
+
+  1. throughput: N pods (default 1,000) created through the API with spec.nodeName set
+     (bypassing kube-scheduler, whose own client is limited to 50 QPS), each running 1 s in
+     the mock; every pod is deleted as soon as it is Succeeded. pods/s = N / (time from
+     the first create to the last pod gone from the API).
+  2. status propagation latency: the mock's timeline is exact (Running at t0 + pending,
+     terminated at t0 + pending + run, t0 = its /create, timed by the recording proxy);
+     latency = when the watch shows the phase change - when it happened in the backend.
+  3. scale: M pods (default 10,000) that run forever; once all are Running: vk resident
+     memory, vk CPU over 20 s, and /status calls per second seen by interlink.
+
+Usage: vk_bench.py BIN_DIR SOURCE_DIR [--pods N] [--scale-pods M] [--qps Q] [--burst B]
+                   [--quick]   (50 pods, 500 for scale: the CTest smoke run)
+Exit 77 when the control plane cannot be started.
+"""
+import argparse
+import http.client
+import json
+import os
+import ssl
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "e2e"))
+from vk_harness import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
+
+PENDING, RUN = 0.2, 1.0
+
+
+class Api:
+    """Minimal Kubernetes REST client with the admin client certificate (thread-local
+    keep-alive connections)."""
+
+    def __init__(self, env):
+        host_port = env["IL_K8S_SERVER"].split("://", 1)[1]
+        self.host, self.port = host_port.rsplit(":", 1)
+        self.ctx = ssl.create_default_context(cafile=env["IL_K8S_CA_CERT"])
+        self.ctx.load_cert_chain(env["IL_K8S_ADMIN_CERT"], env["IL_K8S_ADMIN_KEY"])
+        self.local = threading.local()
+
+    def conn(self, timeout=60):
+        return http.client.HTTPSConnection(self.host, int(self.port), context=self.ctx, timeout=timeout)
+
+    def call(self, method, path, body=None):
+        c = getattr(self.local, "c", None)
+        for attempt in range(3):
+            if c is None:
+                c = self.local.c = self.conn()
+            try:
+                c.request(method, path, body=json.dumps(body) if body is not None else None,
+                          headers={"Content-Type": "application/json"})
+                r = c.getresponse()
+                data = r.read()
+                return r.status, json.loads(data) if data else None
+            except (http.client.HTTPException, OSError):
+                c.close()
+                c = self.local.c = None
+                if attempt == 2:
+                    raise
+
+
+class PodWatch(threading.Thread):
+    """Watches a namespace; records when each pod was first seen Running, Succeeded, gone."""
+
+    def __init__(self, api, ns, on_succeeded=None):
+        super().__init__(daemon=True)
+        self.api, self.ns, self.on_succeeded = api, ns, on_succeeded
+        self.running, self.succeeded, self.deleted, self.uids = {}, {}, {}, {}
+        self.lock = threading.Lock()
+        self.stop = False
+
+    def run(self):
+        rv = ""
+        while not self.stop:
+            c = self.api.conn(timeout=3600)
+            try:
+                c.request("GET", f"/api/v1/namespaces/{self.ns}/pods?watch=1&resourceVersion={rv}")
+                r = c.getresponse()
+                buf = b""
+                while not self.stop:
+                    chunk = r.read1(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+                    while b"\n" in buf:
+                        line, buf = buf.split(b"\n", 1)
+                        if line.strip():
+                            rv = self.handle(json.loads(line)) or rv
+            except (http.client.HTTPException, OSError):
+                time.sleep(0.2)
+            finally:
+                c.close()
+
+    def handle(self, ev):
+        now = time.time()
+        obj = ev["object"]
+        if ev["type"] == "ERROR":
+            return ""
+        name = obj["metadata"]["name"]
+        phase = obj.get("status", {}).get("phase")
+        with self.lock:
+            self.uids[name] = obj["metadata"]["uid"]
+            if ev["type"] == "DELETED":
+                self.deleted.setdefault(name, now)
+            elif phase == "Running":
+                self.running.setdefault(name, now)
+            elif phase == "Succeeded" and name not in self.succeeded:
+                self.succeeded[name] = now
+                if self.on_succeeded:
+                    self.on_succeeded(name)
+        return obj["metadata"]["resourceVersion"]
+
+
+def pod(ns, node, name, annotations):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns, "annotations": annotations},
+            "spec": {"nodeName": node, "restartPolicy": "Never",
+                     "tolerations": [{"key": "virtual-node.interlink/no-schedule", "operator": "Exists"}],
+                     "containers": [{"name": "main", "image": "busybox"}]}}
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] if xs else float("nan")
+
+
+def throughput(cp, bin_dir, n, qps, burst):
+    stack = Stack(cp, bin_dir, node="vk-bench-t", ping_interval=10,
+                  config={"ClientQPS": str(qps), "ClientBurst": str(burst),
+                          "StatusSyncIntervalMs": "500", "MockCapacityPods": '"100000"',
+                          "Resources": '{CPU: "1000", Memory: "4Ti", Pods: "100000"}'},
+                  vk_args=["--pod-sync-workers", "32"], vk_log_level="info").start()
+    api = Api(cp.env)
+    ns = stack.namespace
+    pool = ThreadPoolExecutor(max_workers=8)
+    try:
+        wait_until("node Ready", lambda: cp.get("node", stack.node), timeout=60)
+
+        def delete(name):
+            pool.submit(api.call, "DELETE", f"/api/v1/namespaces/{ns}/pods/{name}")
+
+        watch = PodWatch(api, ns, on_succeeded=delete)
+        watch.start()
+        time.sleep(0.5)
+        ann = {"mock.interlink.io/pending-seconds": str(PENDING), "mock.interlink.io/run-seconds": str(RUN)}
+        t0 = time.time()
+        futures = [pool.submit(api.call, "POST", f"/api/v1/namespaces/{ns}/pods",
+                               pod(ns, stack.node, f"p-{i}", ann)) for i in range(n)]
+        codes = [f.result()[0] for f in futures]
+        created = time.time()
+        assert all(c == 201 for c in codes), set(codes)
+        wait_until("all pods to be done and deleted", lambda: len(watch.deleted) >= n,
+                   timeout=max(120, n / 5), interval=0.5)
+        elapsed = max(watch.deleted.values()) - t0
+        watch.stop = True
+        # Latency: backend transition time (from the mock's exact timeline) -> watch event.
+        starts = {}
+        for rec in stack.proxy.creates():
+            starts[rec[1]["pod"]["metadata"]["uid"]] = rec[4]
+        run_lat, done_lat = [], []
+        for name, uid in watch.uids.items():
+            if uid not in starts:
+                continue
+            if name in watch.running:
+                run_lat.append(watch.running[name] - (starts[uid] + PENDING))
+            if name in watch.succeeded:
+                done_lat.append(watch.succeeded[name] - (starts[uid] + PENDING + RUN))
+        both = run_lat + done_lat
+        print(f"\n== throughput: {n} pods created -> Running -> Succeeded -> deleted ==")
+        print(f"client QPS {qps}, burst {burst}; status sync every 500 ms; 32 pod workers")
+        print(f"creates accepted by the API in {created - t0:.1f} s")
+        print(f"all {n} pods done and gone in {elapsed:.1f} s: {n / elapsed:.1f} pods/s")
+        print(f"status propagation (backend change -> visible in the API), {len(both)} samples: "
+              f"p50 {pct(both, 50) * 1000:.0f} ms, p99 {pct(both, 99) * 1000:.0f} ms, "
+              f"max {max(both) * 1000:.0f} ms")
+        print(f"  Running:   p50 {pct(run_lat, 50) * 1000:.0f} ms  p99 {pct(run_lat, 99) * 1000:.0f} ms")
+        print(f"  Succeeded: p50 {pct(done_lat, 50) * 1000:.0f} ms  p99 {pct(done_lat, 99) * 1000:.0f} ms")
+        dup = [u for u in starts if len(stack.proxy.creates(u)) != 1]
+        print(f"backend /create per pod: exactly 1 for all ({len(dup)} exceptions)")
+        return stack
+    finally:
+        pool.shutdown(wait=False)
+        stack.close()
+
+
+def proc_stat(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    return cpu, rss / 1024.0
+
+
+def status_calls(stack):
+    c = http.client.HTTPConnection("127.0.0.1", stack.interlink_port, timeout=10)
+    with open(stack.token) as f:
+        token = f.read().strip()
+    c.request("GET", "/metrics", headers={"Authorization": "Bearer " + token})
+    text = c.getresponse().read().decode()
+    c.close()
+    total = 0
+    for line in text.splitlines():
+        if line.startswith("interlink_http_requests_total") and 'path="/status"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def scale(cp, bin_dir, m, qps, burst):
+    stack = Stack(cp, bin_dir, node="vk-bench-s", ping_interval=10, proxy=False,
+                  config={"ClientQPS": str(qps), "ClientBurst": str(burst),
+                          "StatusSyncIntervalMs": "500", "MockCapacityPods": '"100000"',
+                          "MockStateFile": '":memory:"',
+                          "Resources": '{CPU: "1000", Memory: "4Ti", Pods: "100000"}'},
+                  vk_args=["--pod-sync-workers", "32"], vk_log_level="info").start()
+    api = Api(cp.env)
+    ns = stack.namespace
+    pid = stack.daemons["vk"].proc.pid
+    try:
+        wait_until("node Ready", lambda: cp.get("node", stack.node), timeout=60)
+        _, rss0 = proc_stat(pid)
+        watch = PodWatch(api, ns)
+        watch.start()
+        ann = {"mock.interlink.io/run-forever": "true", "mock.interlink.io/pending-seconds": "0"}
+        t0 = time.time()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda i: api.call("POST", f"/api/v1/namespaces/{ns}/pods",
+                                             pod(ns, stack.node, f"s-{i}", ann)), range(m)))
+        wait_until(f"{m} pods Running", lambda: len(watch.running) >= m, timeout=max(300, m / 10),
+                   interval=1)
+        t_running = time.time() - t0
+        time.sleep(5)
+        cpu0, _ = proc_stat(pid)
+        calls0, w0 = status_calls(stack), time.time()
+        time.sleep(20)
+        cpu1, rss = proc_stat(pid)
+        calls1, w1 = status_calls(stack), time.time()
+        print(f"\n== scale: {m} running pods on one virtual node ==")
+        print(f"{m} pods created and Running in {t_running:.1f} s (client QPS {qps}, burst {burst})")
+        print(f"vk resident memory: {rss:.1f} MB with {m} pods ({rss0:.1f} MB with none)")
+        print(f"vk CPU while {m} pods run: {100 * (cpu1 - cpu0) / (w1 - w0):.1f}% of a core "
+              f"(status sync every 500 ms)")
+        print(f"/status calls seen by interlink: {(calls1 - calls0) / (w1 - w0):.2f} per second")
+        watch.stop = True
+        t1 = time.time()
+        # One DELETE per pod: a collection delete of 10,000 pods outlives the API server's
+        # request timeout and stops half way.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda i: api.call("DELETE", f"/api/v1/namespaces/{ns}/pods/s-{i}"), range(m)))
+        wait_until("all pods gone", lambda: not (api.call("GET", f"/api/v1/namespaces/{ns}/pods?limit=1")[1]
+                                                 or {}).get("items"), timeout=max(300, m / 10), interval=2)
+        print(f"all {m} pods deleted (backend stop + final delete) in {time.time() - t1:.1f} s")
+    finally:
+        stack.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("bin_dir")
+    ap.add_argument("source_dir")
+    ap.add_argument("--pods", type=int, default=1000)
+    ap.add_argument("--scale-pods", type=int, default=10000)
+    ap.add_argument("--qps", type=float, default=500)
+    ap.add_argument("--burst", type=int, default=1000)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    if a.quick:
+        a.pods, a.scale_pods = 50, 500
+    for b in ("vk", "interlink", "mock-sd"):
+        if not os.access(os.path.join(a.bin_dir, b), os.X_OK):
+            print(f"SKIP: {a.bin_dir}/{b} is not built")
+            return SKIP
+    cp = ControlPlane(a.source_dir)
+    if not cp.start():
+        print("SKIP: the Kubernetes control plane cannot be started")
+        return SKIP
+    try:
+        throughput(cp, a.bin_dir, a.pods, a.qps, a.burst)
+        if a.scale_pods > 0:
+            scale(cp, a.bin_dir, a.scale_pods, a.qps, a.burst)
+    finally:
+        cp.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
