@@ -238,7 +238,12 @@ def scale(cp, bin_dir, m, qps, burst):
         time.sleep(5)
         cpu0, _ = proc_stat(pid)
         calls0, w0 = status_calls(stack), time.time()
-        time.sleep(20)
+        if os.environ.get("VK_BENCH_PERF"):  # diagnosis: perf profile of the idle vk
+            import subprocess
+            subprocess.run(["perf", "record", "-g", "-o", os.environ["VK_BENCH_PERF"], "-p", str(pid),
+                            "--", "sleep", "20"], capture_output=True)
+        else:
+            time.sleep(20)
         cpu1, rss = proc_stat(pid)
         calls1, w1 = status_calls(stack), time.time()
         print(f"\n== scale: {m} running pods on one virtual node ==")
@@ -281,7 +286,8 @@ def main():
         print("SKIP: the Kubernetes control plane cannot be started")
         return SKIP
     try:
-        throughput(cp, a.bin_dir, a.pods, a.qps, a.burst)
+        if a.pods > 0:
+            throughput(cp, a.bin_dir, a.pods, a.qps, a.burst)
         if a.scale_pods > 0:
             scale(cp, a.bin_dir, a.scale_pods, a.qps, a.burst)
     finally:

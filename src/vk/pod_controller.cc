@@ -142,20 +142,20 @@ void PodController::StatusLoop(std::stop_token stop) {
 }
 
 Status PodController::SyncStatuses() {
-  auto uids = store_.StatusUids();
-  if (uids.empty()) return Status::Ok();
+  const uint64_t round = ++status_round_;
+  size_t count = 0;
+  std::string body = store_.BeginStatusRound(round, &count);
+  if (count == 0) return Status::Ok();
   ++stats_.status_calls;
-  auto reports = interlink_.GetStatusRaw(store_.StatusQueryBody(uids));
+  auto reports = interlink_.GetStatusRaw(body);
   if (!reports.ok()) {
     ++stats_.status_call_failures;
     if (on_interlink_error_) on_interlink_error_();
     return reports.status();
   }
   auto now = std::chrono::steady_clock::now();
-  std::set<std::string> answered;
-  for (const auto& r : *reports) answered.insert(r.uid);
-  for (const auto& uid : store_.ApplyReports(*reports, now)) queue_.Add(uid);
-  for (const auto& uid : store_.MarkMissing(uids, answered, now, opt_.lost_grace)) {
+  for (const auto& uid : store_.ApplyReports(*reports, now, round)) queue_.Add(uid);
+  for (const auto& uid : store_.MarkMissing(round, now, opt_.lost_grace)) {
     Log()->warn("pod {}: the backend no longer reports it; marking it lost", uid);
     queue_.Add(uid);
   }

@@ -99,6 +99,7 @@ class PodController {
   PodStore store_;
   WorkQueue queue_;
   PodControllerStats stats_;
+  std::atomic<uint64_t> status_round_{0};
   std::atomic<bool> synced_{false};
   std::atomic<bool> adopted_{false};
   std::function<void()> on_interlink_error_;

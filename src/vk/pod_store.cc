@@ -158,18 +158,6 @@ std::vector<std::string> PodStore::Uids() const {
   return out;
 }
 
-std::vector<std::string> PodStore::StatusUids() const {
-  std::lock_guard l(mu_);
-  std::vector<std::string> out;
-  for (const auto& [uid, r] : pods_) {
-    if (r.api_deleted || r.lost) continue;
-    if (r.backend != BackendState::kCreated && r.backend != BackendState::kCreating) continue;
-    if (IsTerminalPhase(api::GetString(r.view, {"status", "phase"}))) continue;
-    out.push_back(uid);
-  }
-  return out;
-}
-
 std::vector<json::value> PodStore::StatusQuery(const std::vector<std::string>& uids) const {
   std::lock_guard l(mu_);
   std::vector<json::value> out;
@@ -180,14 +168,18 @@ std::vector<json::value> PodStore::StatusQuery(const std::vector<std::string>& u
   return out;
 }
 
-std::string PodStore::StatusQueryBody(const std::vector<std::string>& uids) const {
+std::string PodStore::BeginStatusRound(uint64_t round, size_t* count) {
   std::lock_guard l(mu_);
   std::string body = "[";
-  for (const auto& uid : uids) {
-    auto it = pods_.find(uid);
-    if (it == pods_.end()) continue;
-    if (body.size() > 1) body += ',';
-    body += it->second.status_query;
+  *count = 0;
+  for (auto& [uid, r] : pods_) {
+    if (r.api_deleted || r.lost) continue;
+    if (r.backend != BackendState::kCreated && r.backend != BackendState::kCreating) continue;
+    if (IsTerminalPhase(api::GetString(r.view, {"status", "phase"}))) continue;
+    if (*count) body += ',';
+    body += r.status_query;
+    r.asked_round = round;
+    ++*count;
   }
   body += ']';
   return body;
@@ -203,7 +195,8 @@ json::value BackendPod(const PodRecord& r) {
 }
 
 std::vector<std::string> PodStore::ApplyReports(const std::vector<api::PodStatus>& reports,
-                                                std::chrono::steady_clock::time_point now) {
+                                                std::chrono::steady_clock::time_point now,
+                                                uint64_t round) {
   std::vector<std::string> changed;
   std::lock_guard l(mu_);
   for (const auto& rep : reports) {
@@ -212,29 +205,35 @@ std::vector<std::string> PodStore::ApplyReports(const std::vector<api::PodStatus
     PodRecord& r = it->second;
     r.last_seen = now;
     r.seen = true;
+    if (round) r.answered_round = round;
     if (r.job_id.empty() && !rep.jid.empty()) r.job_id = rep.jid;
     bool same = r.reported && r.reported->containers == rep.containers &&
                 r.reported->init_containers == rep.init_containers &&
                 r.reported->pod_ip == rep.pod_ip;
     if (!same) {
-      r.reported = rep;
+      // A deep copy in the default resource: the reply may live in a per-call arena.
+      api::PodStatus copy;
+      copy.name = rep.name;
+      copy.uid = rep.uid;
+      copy.ns = rep.ns;
+      copy.jid = rep.jid;
+      copy.containers = json::array(rep.containers, json::storage_ptr());
+      copy.init_containers = json::array(rep.init_containers, json::storage_ptr());
+      copy.pod_ip = json::value(rep.pod_ip, json::storage_ptr());
+      r.reported = std::move(copy);
       changed.push_back(rep.uid);
     }
   }
   return changed;
 }
 
-std::vector<std::string> PodStore::MarkMissing(const std::vector<std::string>& asked,
-                                               const std::set<std::string>& answered,
+std::vector<std::string> PodStore::MarkMissing(uint64_t round,
                                                std::chrono::steady_clock::time_point now,
                                                std::chrono::seconds grace) {
   std::vector<std::string> lost;
   std::lock_guard l(mu_);
-  for (const auto& uid : asked) {
-    if (answered.count(uid)) continue;
-    auto it = pods_.find(uid);
-    if (it == pods_.end()) continue;
-    PodRecord& r = it->second;
+  for (auto& [uid, r] : pods_) {
+    if (r.asked_round != round || r.answered_round == round) continue;
     if (r.backend != BackendState::kCreated || r.lost) continue;
     auto ref = r.seen ? r.last_seen : r.sent_at;
     if (now - ref > grace) {

@@ -51,6 +51,8 @@ struct PodRecord {
   bool job_id_written = false;
   std::set<std::string> started;  // containers announced with a Started event
   bool deletion_started = false;
+  uint64_t asked_round = 0;     // last status round that asked the backend about it
+  uint64_t answered_round = 0;  // last status round whose reply had it
   std::chrono::steady_clock::time_point observed_at{};  // when the VK first saw the pod
 };
 
@@ -81,20 +83,21 @@ class PodStore {
   bool Update(const std::string& uid, const std::function<void(PodRecord&)>& fn);
   void Erase(const std::string& uid);
   std::vector<std::string> Uids() const;
-  // Pods whose status the backend is asked for: sent (or being sent), still in the API,
-  // and not terminal in Kubernetes.
-  std::vector<std::string> StatusUids() const;
+  // A status round: selects the pods whose status the backend is asked for (sent or
+  // being sent, still in the API, not terminal in Kubernetes), marks them with `round`
+  // and returns their serialised JSON list for interLink ("[]" when there are none:
+  // check `*count`). No per-pod allocation: this runs every StatusSyncIntervalMs.
+  std::string BeginStatusRound(uint64_t round, size_t* count);
+  // The pods of `uids` in /status form (start-up adoption).
   std::vector<boost::json::value> StatusQuery(const std::vector<std::string>& uids) const;
-  // The same as the serialised JSON list for interLink.
-  std::string StatusQueryBody(const std::vector<std::string>& uids) const;
-  // Records a status reply: returns the uids whose report changed.
+  // Records a status reply (of round `round`, 0 = outside rounds): returns the uids whose
+  // report changed. Stored reports are copied out of the reply's memory resource.
   std::vector<std::string> ApplyReports(const std::vector<api::PodStatus>& reports,
-                                        std::chrono::steady_clock::time_point now);
-  // Pods asked for but missing from the reply since `since`: marks them lost after the
-  // given grace and returns them.
-  std::vector<std::string> MarkMissing(const std::vector<std::string>& asked,
-                                       const std::set<std::string>& answered,
-                                       std::chrono::steady_clock::time_point now,
+                                        std::chrono::steady_clock::time_point now,
+                                        uint64_t round = 0);
+  // Pods asked in `round` but missing from its reply: marks the ones missing for longer
+  // than `grace` lost and returns them.
+  std::vector<std::string> MarkMissing(uint64_t round, std::chrono::steady_clock::time_point now,
                                        std::chrono::seconds grace);
   // Every view (for the kubelet API's /pods).
   std::vector<boost::json::value> Views() const;

@@ -1,0 +1,78 @@
+#include "vk/pod_store.h"
+
+#include <gtest/gtest.h>
+
+#include "api/pod.h"
+
+namespace il::vk {
+namespace {
+namespace json = boost::json;
+
+json::value Pod(const std::string& uid, const std::string& phase = "Pending") {
+  return json::parse(R"({"metadata":{"name":"p-)" + uid + R"(","namespace":"ns","uid":")" + uid +
+                     R"(","resourceVersion":"1","annotations":{"a":"b",
+                        "kubectl.kubernetes.io/last-applied-configuration":"{huge}"}},
+      "spec":{"nodeName":"vk","containers":[{"name":"c","image":"i","env":[{"name":"X","value":"1"}]}]},
+      "status":{"phase":")" + phase + R"("}})");
+}
+
+TEST(PodStore, StatusRoundAsksOnlyForPodsInTheBackendThatAreNotFinished) {
+  PodStore s;
+  s.Upsert(Pod("a"));
+  s.Upsert(Pod("b"));
+  s.Upsert(Pod("c", "Succeeded"));
+  for (const char* uid : {"a", "c"}) {
+    s.Update(uid, [](PodRecord& r) { r.backend = BackendState::kCreated; });
+  }
+  size_t n = 0;
+  auto body = json::parse(s.BeginStatusRound(1, &n));
+  ASSERT_EQ(n, 1u);
+  const auto& pod = body.as_array()[0];
+  EXPECT_EQ(api::PodUid(pod), "a");
+  EXPECT_EQ(api::GetString(pod, {"status", "phase"}), "Pending");
+  EXPECT_EQ(api::Find(pod, {"spec", "containers"})->as_array()[0].as_object().size(), 2u);  // name, image
+  EXPECT_FALSE(api::Annotation(pod, "kubectl.kubernetes.io/last-applied-configuration"));
+}
+
+TEST(PodStore, StoredReportsOutliveTheReplyArena) {
+  PodStore s;
+  s.Upsert(Pod("a"));
+  s.Update("a", [](PodRecord& r) { r.backend = BackendState::kCreated; });
+  {
+    json::storage_ptr arena = json::make_shared_resource<json::monotonic_resource>();
+    auto v = json::parse(R"([{"UID":"a","containers":[{"name":"c","state":{"running":{}}}]}])", arena);
+    auto reports = api::ParsePodStatusList(v);
+    ASSERT_TRUE(reports.ok());
+    EXPECT_EQ(s.ApplyReports(*reports, std::chrono::steady_clock::now(), 1).size(), 1u);
+    EXPECT_TRUE(s.ApplyReports(*reports, std::chrono::steady_clock::now(), 1).empty());  // same
+  }
+  auto r = s.Get("a");
+  ASSERT_TRUE(r && r->reported);
+  EXPECT_EQ(api::GetString(r->reported->containers[0], {"name"}), "c");
+}
+
+TEST(PodStore, PodsMissingFromARoundAreLostAfterTheGrace) {
+  PodStore s;
+  s.Upsert(Pod("a"));
+  s.Upsert(Pod("b"));
+  auto t0 = std::chrono::steady_clock::now();
+  for (const char* uid : {"a", "b"}) {
+    s.Update(uid, [&](PodRecord& r) {
+      r.backend = BackendState::kCreated;
+      r.sent_at = t0;
+    });
+  }
+  size_t n = 0;
+  (void)s.BeginStatusRound(7, &n);
+  api::PodStatus a;
+  a.uid = "a";
+  s.ApplyReports({a}, t0, 7);
+  EXPECT_TRUE(s.MarkMissing(7, t0 + std::chrono::seconds(10), std::chrono::seconds(30)).empty());
+  auto lost = s.MarkMissing(7, t0 + std::chrono::seconds(31), std::chrono::seconds(30));
+  ASSERT_EQ(lost, std::vector<std::string>{"b"});
+  (void)s.BeginStatusRound(8, &n);
+  EXPECT_EQ(n, 1u);  // lost pods are no longer asked for
+}
+
+}  // namespace
+}  // namespace il::vk
