@@ -130,7 +130,7 @@ def pct(xs, p):
 
 
 def throughput(cp, bin_dir, n, qps, burst):
-    stack = Stack(cp, bin_dir, node="vk-bench-t", ping_interval=10,
+    stack = Stack(cp, bin_dir, node="vk-bench-t-" + os.urandom(3).hex(), ping_interval=10,
                   config={"ClientQPS": str(qps), "ClientBurst": str(burst),
                           "StatusSyncIntervalMs": "500", "MockCapacityPods": '"100000"',
                           "Resources": '{CPU: "1000", Memory: "4Ti", Pods: "100000"}'},
@@ -213,7 +213,7 @@ def status_calls(stack):
 
 
 def scale(cp, bin_dir, m, qps, burst):
-    stack = Stack(cp, bin_dir, node="vk-bench-s", ping_interval=10, proxy=False,
+    stack = Stack(cp, bin_dir, node="vk-bench-s-" + os.urandom(3).hex(), ping_interval=10, proxy=False,
                   config={"ClientQPS": str(qps), "ClientBurst": str(burst),
                           "StatusSyncIntervalMs": "500", "MockCapacityPods": '"100000"',
                           "MockStateFile": '":memory:"',
@@ -240,8 +240,9 @@ def scale(cp, bin_dir, m, qps, burst):
         calls0, w0 = status_calls(stack), time.time()
         if os.environ.get("VK_BENCH_PERF"):  # diagnosis: perf profile of the idle vk
             import subprocess
-            subprocess.run(["perf", "record", "-g", "-o", os.environ["VK_BENCH_PERF"], "-p", str(pid),
-                            "--", "sleep", "20"], capture_output=True)
+            subprocess.run(["perf", "record", "--call-graph", "dwarf,16384", "-F", "200", "-o",
+                            os.environ["VK_BENCH_PERF"], "-p", str(pid), "--", "sleep", "20"],
+                           capture_output=True)
         else:
             time.sleep(20)
         cpu1, rss = proc_stat(pid)

@@ -95,10 +95,11 @@ Result<std::vector<api::PodStatus>> InterlinkClient::GetStatus(
   json::array list;
   list.reserve(pods.size());
   for (const auto& p : pods) list.push_back(p);
-  return GetStatusRaw(json::serialize(list));
+  IL_ASSIGN_OR_RETURN(auto v, GetStatusJson(json::serialize(list)));
+  return api::ParsePodStatusList(v);
 }
 
-Result<std::vector<api::PodStatus>> InterlinkClient::GetStatusRaw(const std::string& json_list) {
+Result<json::value> InterlinkClient::GetStatusJson(const std::string& json_list) {
   IL_ASSIGN_OR_RETURN(auto req, NewRequest("GET", "/status", "GetStatus", json_list));
   req.timeout = opt_.status_timeout;
   IL_ASSIGN_OR_RETURN(auto resp, Call(req));
@@ -109,8 +110,9 @@ Result<std::vector<api::PodStatus>> InterlinkClient::GetStatusRaw(const std::str
   if (!v.ok()) {
     return Status(StatusCode::kBadGateway, "interLink /status: " + v.status().message());
   }
-  if (v->is_null()) return std::vector<api::PodStatus>{};
-  return api::ParsePodStatusList(*v);
+  if (v->is_null()) return json::value(json::array(arena));
+  if (!v->is_array()) return Status(StatusCode::kBadGateway, "interLink /status: reply is not a list");
+  return v;
 }
 
 Status InterlinkClient::GetLogs(const api::LogRequest& request,

@@ -147,14 +147,18 @@ Status PodController::SyncStatuses() {
   std::string body = store_.BeginStatusRound(round, &count);
   if (count == 0) return Status::Ok();
   ++stats_.status_calls;
-  auto reports = interlink_.GetStatusRaw(body);
-  if (!reports.ok()) {
+  auto reply = interlink_.GetStatusJson(body);
+  if (!reply.ok()) {
     ++stats_.status_call_failures;
     if (on_interlink_error_) on_interlink_error_();
-    return reports.status();
+    return reply.status();
   }
   auto now = std::chrono::steady_clock::now();
-  for (const auto& uid : store_.ApplyReports(*reports, now, round)) queue_.Add(uid);
+  size_t malformed = 0;
+  for (const auto& uid : store_.ApplyReportsJson(reply->as_array(), now, round, &malformed)) {
+    queue_.Add(uid);
+  }
+  if (malformed) Log()->warn("interLink /status: {} malformed entries ignored", malformed);
   for (const auto& uid : store_.MarkMissing(round, now, opt_.lost_grace)) {
     Log()->warn("pod {}: the backend no longer reports it; marking it lost", uid);
     queue_.Add(uid);

@@ -95,6 +95,7 @@ bool PodStore::Upsert(const json::value& pod) {
     r.observed_at = std::chrono::steady_clock::now();
   }
   r.view = TrimPod(pod);
+  r.terminal = IsTerminalPhase(api::GetString(r.view, {"status", "phase"}));
   r.status_query = json::serialize(StatusQueryPod(r));
   if (r.backend == BackendState::kNone) r.full = json::serialize(PodForBackend(pod));
   if (auto jid = api::Annotation(pod, "JobID")) {
@@ -112,6 +113,7 @@ void PodStore::UpdateView(const std::string& uid, const json::value& pod) {
   if (NewerVersion(api::GetString(pod, {"metadata", "resourceVersion"}),
                    api::GetString(it->second.view, {"metadata", "resourceVersion"}))) {
     it->second.view = TrimPod(pod);
+    it->second.terminal = IsTerminalPhase(api::GetString(it->second.view, {"status", "phase"}));
     it->second.status_query = json::serialize(StatusQueryPod(it->second));
   }
 }
@@ -175,7 +177,7 @@ std::string PodStore::BeginStatusRound(uint64_t round, size_t* count) {
   for (auto& [uid, r] : pods_) {
     if (r.api_deleted || r.lost) continue;
     if (r.backend != BackendState::kCreated && r.backend != BackendState::kCreating) continue;
-    if (IsTerminalPhase(api::GetString(r.view, {"status", "phase"}))) continue;
+    if (r.terminal) continue;
     if (*count) body += ',';
     body += r.status_query;
     r.asked_round = round;
@@ -194,6 +196,47 @@ json::value BackendPod(const PodRecord& r) {
   return pod;
 }
 
+namespace {
+
+const json::array& ArrayOr(const json::object& o, std::string_view key) {
+  static const json::array kEmpty;
+  const auto* f = o.if_contains(key);
+  return f && f->is_array() ? f->as_array() : kEmpty;
+}
+
+// Whether the stored report equals this reply entry (compared in place).
+bool SameReport(const std::optional<api::PodStatus>& stored, const json::object& entry) {
+  if (!stored) return false;
+  static const json::value kNull;
+  const auto* ip = entry.if_contains("podIP");
+  return stored->containers == ArrayOr(entry, "containers") &&
+         stored->init_containers == ArrayOr(entry, "initContainers") &&
+         stored->pod_ip == (ip ? *ip : kNull);
+}
+
+// A deep copy in the default resource: the reply lives in a per-call arena.
+api::PodStatus Own(const api::PodStatus& rep) {
+  api::PodStatus copy;
+  copy.name = rep.name;
+  copy.uid = rep.uid;
+  copy.ns = rep.ns;
+  copy.jid = rep.jid;
+  copy.containers = json::array(rep.containers, json::storage_ptr());
+  copy.init_containers = json::array(rep.init_containers, json::storage_ptr());
+  copy.pod_ip = json::value(rep.pod_ip, json::storage_ptr());
+  return copy;
+}
+
+void Seen(PodRecord& r, std::chrono::steady_clock::time_point now, uint64_t round,
+          const std::string& jid) {
+  r.last_seen = now;
+  r.seen = true;
+  if (round) r.answered_round = round;
+  if (r.job_id.empty() && !jid.empty()) r.job_id = jid;
+}
+
+}  // namespace
+
 std::vector<std::string> PodStore::ApplyReports(const std::vector<api::PodStatus>& reports,
                                                 std::chrono::steady_clock::time_point now,
                                                 uint64_t round) {
@@ -203,26 +246,43 @@ std::vector<std::string> PodStore::ApplyReports(const std::vector<api::PodStatus
     auto it = pods_.find(rep.uid);
     if (it == pods_.end()) continue;
     PodRecord& r = it->second;
-    r.last_seen = now;
-    r.seen = true;
-    if (round) r.answered_round = round;
-    if (r.job_id.empty() && !rep.jid.empty()) r.job_id = rep.jid;
-    bool same = r.reported && r.reported->containers == rep.containers &&
-                r.reported->init_containers == rep.init_containers &&
-                r.reported->pod_ip == rep.pod_ip;
-    if (!same) {
-      // A deep copy in the default resource: the reply may live in a per-call arena.
-      api::PodStatus copy;
-      copy.name = rep.name;
-      copy.uid = rep.uid;
-      copy.ns = rep.ns;
-      copy.jid = rep.jid;
-      copy.containers = json::array(rep.containers, json::storage_ptr());
-      copy.init_containers = json::array(rep.init_containers, json::storage_ptr());
-      copy.pod_ip = json::value(rep.pod_ip, json::storage_ptr());
-      r.reported = std::move(copy);
+    Seen(r, now, round, rep.jid);
+    json::object entry = api::ToJson(rep).as_object();
+    if (!SameReport(r.reported, entry)) {
+      r.reported = Own(rep);
       changed.push_back(rep.uid);
     }
+  }
+  return changed;
+}
+
+std::vector<std::string> PodStore::ApplyReportsJson(const json::array& reply,
+                                                    std::chrono::steady_clock::time_point now,
+                                                    uint64_t round, size_t* malformed) {
+  std::vector<std::string> changed;
+  *malformed = 0;
+  std::lock_guard l(mu_);
+  for (const auto& e : reply) {
+    const auto* uid = e.is_object() ? e.as_object().if_contains("UID") : nullptr;
+    if (!uid || !uid->is_string()) {
+      ++*malformed;
+      continue;
+    }
+    auto it = pods_.find(std::string(uid->as_string()));
+    if (it == pods_.end()) continue;
+    PodRecord& r = it->second;
+    if (SameReport(r.reported, e.as_object())) {
+      Seen(r, now, round, "");
+      continue;
+    }
+    auto rep = api::ParsePodStatus(e);
+    if (!rep.ok()) {
+      ++*malformed;
+      continue;
+    }
+    Seen(r, now, round, rep->jid);
+    r.reported = Own(*rep);
+    changed.push_back(it->first);
   }
   return changed;
 }
