@@ -95,24 +95,20 @@ Result<std::vector<api::PodStatus>> InterlinkClient::GetStatus(
   json::array list;
   list.reserve(pods.size());
   for (const auto& p : pods) list.push_back(p);
-  IL_ASSIGN_OR_RETURN(auto v, GetStatusJson(json::serialize(list)));
-  return api::ParsePodStatusList(v);
-}
-
-Result<json::value> InterlinkClient::GetStatusJson(const std::string& json_list) {
-  IL_ASSIGN_OR_RETURN(auto req, NewRequest("GET", "/status", "GetStatus", json_list));
-  req.timeout = opt_.status_timeout;
-  IL_ASSIGN_OR_RETURN(auto resp, Call(req));
-  // One arena per reply (10,000 statuses are ~10^5 small values): allocation is a pointer
-  // bump and freeing is one call when the last value referring to it is gone.
-  json::storage_ptr arena = json::make_shared_resource<json::monotonic_resource>();
-  auto v = api::ParseJson(resp.body, arena);
+  IL_ASSIGN_OR_RETURN(std::string text, GetStatusText(json::serialize(list)));
+  auto v = api::ParseJson(text);
   if (!v.ok()) {
     return Status(StatusCode::kBadGateway, "interLink /status: " + v.status().message());
   }
-  if (v->is_null()) return json::value(json::array(arena));
-  if (!v->is_array()) return Status(StatusCode::kBadGateway, "interLink /status: reply is not a list");
-  return v;
+  if (v->is_null()) return std::vector<api::PodStatus>{};
+  return api::ParsePodStatusList(*v);
+}
+
+Result<std::string> InterlinkClient::GetStatusText(const std::string& json_list) {
+  IL_ASSIGN_OR_RETURN(auto req, NewRequest("GET", "/status", "GetStatus", json_list));
+  req.timeout = opt_.status_timeout;
+  IL_ASSIGN_OR_RETURN(auto resp, Call(req));
+  return std::move(resp.body);
 }
 
 Status InterlinkClient::GetLogs(const api::LogRequest& request,

@@ -44,16 +44,16 @@ class InterlinkApi {
   // One batched call for all pods; an empty list asks for everything interLink knows.
   virtual Result<std::vector<api::PodStatus>> GetStatus(
       const std::vector<boost::json::value>& pods) = 0;
-  // The same with the list already serialised ("[pod,pod,...]"), answering the reply as
-  // parsed JSON (a list of PodStatus objects, null read as []): the pod controller keeps
-  // each pod's entry serialised and compares the reply in place, so a sync of 10,000
-  // pods neither builds nor copies per-pod objects.
-  virtual Result<boost::json::value> GetStatusJson(const std::string& json_list) {
+  // The same with the list already serialised ("[pod,pod,...]"), answering the reply's
+  // text (a JSON list of PodStatus objects, or null): the pod controller keeps each pod's
+  // entry serialised and parses only the reply entries that changed (status_scan.h), so
+  // a sync of 10,000 running pods builds no per-pod JSON.
+  virtual Result<std::string> GetStatusText(const std::string& json_list) {
     auto v = api::ParseJson(json_list);
     if (!v.ok() || !v->is_array()) return InvalidArgument("status body must be a JSON list");
     IL_ASSIGN_OR_RETURN(auto list, GetStatus(std::vector<boost::json::value>(v->as_array().begin(),
                                                                              v->as_array().end())));
-    return api::ToJson(list);
+    return boost::json::serialize(api::ToJson(list));
   }
   // Streams log bytes to `on_data` (return false to stop); `cancelled` is polled while
   // idle. An error is returned only when nothing was streamed.
@@ -81,7 +81,7 @@ class InterlinkClient : public InterlinkApi {
   Status Delete(const boost::json::value& pod) override;
   Result<std::vector<api::PodStatus>> GetStatus(
       const std::vector<boost::json::value>& pods) override;
-  Result<boost::json::value> GetStatusJson(const std::string& json_list) override;
+  Result<std::string> GetStatusText(const std::string& json_list) override;
   Status GetLogs(const api::LogRequest& request,
                  const std::function<bool(std::string_view)>& on_data,
                  const std::function<bool()>& cancelled) override;

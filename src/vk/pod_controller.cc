@@ -147,7 +147,7 @@ Status PodController::SyncStatuses() {
   std::string body = store_.BeginStatusRound(round, &count);
   if (count == 0) return Status::Ok();
   ++stats_.status_calls;
-  auto reply = interlink_.GetStatusJson(body);
+  auto reply = interlink_.GetStatusText(body);
   if (!reply.ok()) {
     ++stats_.status_call_failures;
     if (on_interlink_error_) on_interlink_error_();
@@ -155,9 +155,12 @@ Status PodController::SyncStatuses() {
   }
   auto now = std::chrono::steady_clock::now();
   size_t malformed = 0;
-  for (const auto& uid : store_.ApplyReportsJson(reply->as_array(), now, round, &malformed)) {
-    queue_.Add(uid);
+  auto changed = store_.ApplyReportsText(*reply, now, round, &malformed);
+  if (!changed.ok()) {
+    ++stats_.status_call_failures;
+    return Status(StatusCode::kBadGateway, "interLink /status: " + changed.status().message());
   }
+  for (const auto& uid : *changed) queue_.Add(uid);
   if (malformed) Log()->warn("interLink /status: {} malformed entries ignored", malformed);
   for (const auto& uid : store_.MarkMissing(round, now, opt_.lost_grace)) {
     Log()->warn("pod {}: the backend no longer reports it; marking it lost", uid);

@@ -2,6 +2,7 @@
 
 #include "api/pod.h"
 #include "vk/pod_resources.h"
+#include "vk/status_scan.h"
 #include "vk/status_mapper.h"
 
 namespace il::vk {
@@ -256,33 +257,52 @@ std::vector<std::string> PodStore::ApplyReports(const std::vector<api::PodStatus
   return changed;
 }
 
-std::vector<std::string> PodStore::ApplyReportsJson(const json::array& reply,
-                                                    std::chrono::steady_clock::time_point now,
-                                                    uint64_t round, size_t* malformed) {
+Result<std::vector<std::string>> PodStore::ApplyReportsText(
+    std::string_view reply, std::chrono::steady_clock::time_point now, uint64_t round,
+    size_t* malformed) {
+  std::vector<ScannedEntry> entries;
+  IL_RETURN_IF_ERROR(ScanStatusList(reply, &entries));
   std::vector<std::string> changed;
   *malformed = 0;
   std::lock_guard l(mu_);
-  for (const auto& e : reply) {
-    const auto* uid = e.is_object() ? e.as_object().if_contains("UID") : nullptr;
-    if (!uid || !uid->is_string()) {
-      ++*malformed;
-      continue;
+  for (const auto& e : entries) {
+    std::optional<api::PodStatus> parsed;
+    std::string uid(e.uid);
+    if (uid.empty() || e.uid_escaped) {
+      // Rare: parse to learn the uid.
+      auto v = api::ParseJson(e.text);
+      auto rep = v.ok() ? api::ParsePodStatus(*v) : Result<api::PodStatus>(v.status());
+      if (!rep.ok() || rep->uid.empty()) {
+        ++*malformed;
+        continue;
+      }
+      uid = rep->uid;
+      parsed = std::move(*rep);
     }
-    auto it = pods_.find(std::string(uid->as_string()));
+    auto it = pods_.find(uid);
     if (it == pods_.end()) continue;
     PodRecord& r = it->second;
-    if (SameReport(r.reported, e.as_object())) {
+    size_t h = std::hash<std::string_view>{}(e.text);
+    if (r.reported && r.report_hash == h) {
       Seen(r, now, round, "");
       continue;
     }
-    auto rep = api::ParsePodStatus(e);
-    if (!rep.ok()) {
-      ++*malformed;
-      continue;
+    if (!parsed) {
+      auto v = api::ParseJson(e.text);
+      auto rep = v.ok() ? api::ParsePodStatus(*v) : Result<api::PodStatus>(v.status());
+      if (!rep.ok()) {
+        ++*malformed;
+        continue;
+      }
+      parsed = std::move(*rep);
     }
-    Seen(r, now, round, rep->jid);
-    r.reported = Own(*rep);
-    changed.push_back(it->first);
+    r.report_hash = h;
+    Seen(r, now, round, parsed->jid);
+    json::object entry = api::ToJson(*parsed).as_object();
+    if (!SameReport(r.reported, entry)) {
+      r.reported = std::move(*parsed);
+      changed.push_back(uid);
+    }
   }
   return changed;
 }

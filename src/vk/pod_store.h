@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "api/types.h"
+#include "core/status.h"
 
 namespace il::vk {
 
@@ -52,6 +53,7 @@ struct PodRecord {
   std::set<std::string> started;  // containers announced with a Started event
   bool deletion_started = false;
   bool terminal = false;        // phase Succeeded or Failed in Kubernetes (from the view)
+  size_t report_hash = 0;       // hash of the last report's text
   uint64_t asked_round = 0;     // last status round that asked the backend about it
   uint64_t answered_round = 0;  // last status round whose reply had it
   std::chrono::steady_clock::time_point observed_at{};  // when the VK first saw the pod
@@ -96,12 +98,13 @@ class PodStore {
   std::vector<std::string> ApplyReports(const std::vector<api::PodStatus>& reports,
                                         std::chrono::steady_clock::time_point now,
                                         uint64_t round = 0);
-  // The same for a reply as parsed JSON (a list of PodStatus objects), compared in place:
-  // only changed reports are parsed and copied. Malformed entries are skipped and counted
-  // in `*malformed`.
-  std::vector<std::string> ApplyReportsJson(const boost::json::array& reply,
-                                            std::chrono::steady_clock::time_point now,
-                                            uint64_t round, size_t* malformed);
+  // The same for the reply's text (a JSON list of PodStatus objects): entries whose text
+  // is unchanged since the last round are skipped without parsing; others are parsed and
+  // compared. Malformed entries are skipped and counted in `*malformed`; a reply that is
+  // not a list is an error.
+  Result<std::vector<std::string>> ApplyReportsText(std::string_view reply,
+                                                    std::chrono::steady_clock::time_point now,
+                                                    uint64_t round, size_t* malformed);
   // Pods asked in `round` but missing from its reply: marks the ones missing for longer
   // than `grace` lost and returns them.
   std::vector<std::string> MarkMissing(uint64_t round, std::chrono::steady_clock::time_point now,

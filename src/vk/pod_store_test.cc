@@ -51,6 +51,34 @@ TEST(PodStore, StoredReportsOutliveTheReplyArena) {
   EXPECT_EQ(api::GetString(r->reported->containers[0], {"name"}), "c");
 }
 
+TEST(PodStore, UnchangedReplyEntriesAreSkippedAndChangedOnesStored) {
+  PodStore s;
+  s.Upsert(Pod("a"));
+  s.Upsert(Pod("b"));
+  for (const char* uid : {"a", "b"}) {
+    s.Update(uid, [](PodRecord& r) { r.backend = BackendState::kCreated; });
+  }
+  auto now = std::chrono::steady_clock::now();
+  std::string reply = R"([{"UID":"a","JID":"j1","containers":[{"name":"c","state":{"running":{}}}]},
+                          {"UID":"b","containers":[]},{"UID":"zz","containers":[]},{"bad":1}])";
+  size_t malformed = 0;
+  auto changed = s.ApplyReportsText(reply, now, 1, &malformed);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(*changed, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(malformed, 1u);
+  EXPECT_EQ(s.Get("a")->job_id, "j1");
+  changed = s.ApplyReportsText(reply, now, 2, &malformed);
+  EXPECT_TRUE(changed->empty());
+  EXPECT_EQ(s.Get("b")->answered_round, 2u);
+  // The same report in another layout is no change either.
+  changed = s.ApplyReportsText(R"([{"containers": [], "UID": "b"}])", now, 3, &malformed);
+  EXPECT_TRUE(changed->empty());
+  changed = s.ApplyReportsText(R"([{"UID":"a","containers":[{"name":"c","state":{"terminated":{"exitCode":1}}}]}])",
+                               now, 4, &malformed);
+  EXPECT_EQ(*changed, std::vector<std::string>{"a"});
+  EXPECT_FALSE(s.ApplyReportsText("{}", now, 5, &malformed).ok());
+}
+
 TEST(PodStore, PodsMissingFromARoundAreLostAfterTheGrace) {
   PodStore s;
   s.Upsert(Pod("a"));
