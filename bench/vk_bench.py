@@ -7,7 +7,7 @@ kube-apiserver -> bin/vk -> bin/interlink -> bin/mock-sd.
      the mock; every pod is deleted as soon as it is Succeeded. pods/s = N / (time from
      the first create to the last pod gone from the API).
   2. status propagation latency: the mock's timeline is exact (Running at t0 + pending,
-     terminated at t0 + pending + run, t0 = its /create, timed by the recording proxy);
+     terminated at t0 + pending + run, t0 = its /create, from interlink's log line);
      latency = when the watch shows the phase change - when it happened in the backend.
   3. scale: M pods (default 10,000) that run forever; once all are Running: vk resident
      memory, vk CPU over 20 s, and /status calls per second seen by interlink.
@@ -116,6 +116,22 @@ class PodWatch(threading.Thread):
         return obj["metadata"]["resourceVersion"]
 
 
+def interlink_creates(stack):
+    """uid -> time interlink logged its /create (the mock's t0), and uid -> count."""
+    import datetime
+    import re
+    pat = re.compile(r"^(\S+) info \[interlink\] \[CreatePod#\d+\] created \S+ uid=(\S+)")
+    starts, counts = {}, {}
+    with open(stack.daemons["interlink"].log_path, errors="replace") as f:
+        for line in f:
+            m = pat.match(line)
+            if m:
+                t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+                starts.setdefault(m.group(2), t)
+                counts[m.group(2)] = counts.get(m.group(2), 0) + 1
+    return starts, counts
+
+
 def pod(ns, node, name, annotations):
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": ns, "annotations": annotations},
@@ -129,12 +145,13 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] if xs else float("nan")
 
 
-def throughput(cp, bin_dir, n, qps, burst):
-    stack = Stack(cp, bin_dir, node="vk-bench-t-" + os.urandom(3).hex(), ping_interval=10,
+def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms):
+    stack = Stack(cp, bin_dir, node="vk-bench-t-" + os.urandom(3).hex(), ping_interval=10, proxy=False,
                   config={"ClientQPS": str(qps), "ClientBurst": str(burst),
-                          "StatusSyncIntervalMs": "500", "MockCapacityPods": '"100000"',
+                          "StatusSyncIntervalMs": str(interval_ms), "MockCapacityPods": '"100000"',
                           "Resources": '{CPU: "1000", Memory: "4Ti", Pods: "100000"}'},
-                  vk_args=["--pod-sync-workers", "32"], vk_log_level="info").start()
+                  vk_args=["--pod-sync-workers", str(workers)],
+                  vk_log_level=os.environ.get("VK_BENCH_LOG_LEVEL", "info")).start()
     api = Api(cp.env)
     ns = stack.namespace
     pool = ThreadPoolExecutor(max_workers=8)
@@ -158,10 +175,9 @@ def throughput(cp, bin_dir, n, qps, burst):
                    timeout=max(120, n / 5), interval=0.5)
         elapsed = max(watch.deleted.values()) - t0
         watch.stop = True
-        # Latency: backend transition time (from the mock's exact timeline) -> watch event.
-        starts = {}
-        for rec in stack.proxy.creates():
-            starts[rec[1]["pod"]["metadata"]["uid"]] = rec[4]
+        # Latency: backend transition time (from the mock's exact timeline: t0 is interlink's
+        # log line for the /create the mock answered) -> the watch event.
+        starts, creates_per_uid = interlink_creates(stack)
         run_lat, done_lat = [], []
         for name, uid in watch.uids.items():
             if uid not in starts:
@@ -172,7 +188,7 @@ def throughput(cp, bin_dir, n, qps, burst):
                 done_lat.append(watch.succeeded[name] - (starts[uid] + PENDING + RUN))
         both = run_lat + done_lat
         print(f"\n== throughput: {n} pods created -> Running -> Succeeded -> deleted ==")
-        print(f"client QPS {qps}, burst {burst}; status sync every 500 ms; 32 pod workers")
+        print(f"client QPS {qps}, burst {burst}; status sync every {interval_ms} ms; {workers} pod workers")
         print(f"creates accepted by the API in {created - t0:.1f} s")
         print(f"all {n} pods done and gone in {elapsed:.1f} s: {n / elapsed:.1f} pods/s")
         print(f"status propagation (backend change -> visible in the API), {len(both)} samples: "
@@ -180,11 +196,14 @@ def throughput(cp, bin_dir, n, qps, burst):
               f"max {max(both) * 1000:.0f} ms")
         print(f"  Running:   p50 {pct(run_lat, 50) * 1000:.0f} ms  p99 {pct(run_lat, 99) * 1000:.0f} ms")
         print(f"  Succeeded: p50 {pct(done_lat, 50) * 1000:.0f} ms  p99 {pct(done_lat, 99) * 1000:.0f} ms")
-        dup = [u for u in starts if len(stack.proxy.creates(u)) != 1]
+        dup = [u for u in watch.uids.values() if creates_per_uid.get(u) != 1]
         print(f"backend /create per pod: exactly 1 for all ({len(dup)} exceptions)")
         return stack
     finally:
         pool.shutdown(wait=False)
+        if os.environ.get("VK_BENCH_KEEP_LOG"):
+            import shutil
+            shutil.copy(stack.daemons["vk"].log_path, os.environ["VK_BENCH_KEEP_LOG"])
         stack.close()
 
 
@@ -212,13 +231,13 @@ def status_calls(stack):
     return total
 
 
-def scale(cp, bin_dir, m, qps, burst):
+def scale(cp, bin_dir, m, qps, burst, workers, interval_ms):
     stack = Stack(cp, bin_dir, node="vk-bench-s-" + os.urandom(3).hex(), ping_interval=10, proxy=False,
                   config={"ClientQPS": str(qps), "ClientBurst": str(burst),
-                          "StatusSyncIntervalMs": "500", "MockCapacityPods": '"100000"',
+                          "StatusSyncIntervalMs": str(interval_ms), "MockCapacityPods": '"100000"',
                           "MockStateFile": '":memory:"',
                           "Resources": '{CPU: "1000", Memory: "4Ti", Pods: "100000"}'},
-                  vk_args=["--pod-sync-workers", "32"], vk_log_level="info").start()
+                  vk_args=["--pod-sync-workers", str(workers)], vk_log_level="info").start()
     api = Api(cp.env)
     ns = stack.namespace
     pid = stack.daemons["vk"].proc.pid
@@ -251,7 +270,7 @@ def scale(cp, bin_dir, m, qps, burst):
         print(f"{m} pods created and Running in {t_running:.1f} s (client QPS {qps}, burst {burst})")
         print(f"vk resident memory: {rss:.1f} MB with {m} pods ({rss0:.1f} MB with none)")
         print(f"vk CPU while {m} pods run: {100 * (cpu1 - cpu0) / (w1 - w0):.1f}% of a core "
-              f"(status sync every 500 ms)")
+              f"(status sync every {interval_ms} ms)")
         print(f"/status calls seen by interlink: {(calls1 - calls0) / (w1 - w0):.2f} per second")
         watch.stop = True
         t1 = time.time()
@@ -274,6 +293,8 @@ def main():
     ap.add_argument("--scale-pods", type=int, default=10000)
     ap.add_argument("--qps", type=float, default=500)
     ap.add_argument("--burst", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=32)
+    ap.add_argument("--interval-ms", type=int, default=500)
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     if a.quick:
@@ -288,9 +309,9 @@ def main():
         return SKIP
     try:
         if a.pods > 0:
-            throughput(cp, a.bin_dir, a.pods, a.qps, a.burst)
+            throughput(cp, a.bin_dir, a.pods, a.qps, a.burst, a.workers, a.interval_ms)
         if a.scale_pods > 0:
-            scale(cp, a.bin_dir, a.scale_pods, a.qps, a.burst)
+            scale(cp, a.bin_dir, a.scale_pods, a.qps, a.burst, a.workers, a.interval_ms)
     finally:
         cp.close()
     return 0

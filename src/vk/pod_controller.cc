@@ -2,6 +2,8 @@
 // The per-pod steps live in pod_sync.cc.
 #include "vk/pod_controller.h"
 
+#include <time.h>
+
 #include <set>
 
 #include "api/pod.h"
@@ -16,6 +18,12 @@ namespace {
 std::shared_ptr<spdlog::logger> Log() {
   static auto l = log::Logger("vk.pods");
   return l;
+}
+// CPU time of the calling thread (the status loop does its HTTP I/O itself).
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 }  // namespace
 
@@ -132,12 +140,18 @@ void PodController::StatusLoop(std::stop_token stop) {
     cv_.wait_for(l, stop, backoff, [] { return false; });
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
   }
+  double cpu_avg = 0;  // seconds of CPU per round, smoothed
   while (!stop.stop_requested()) {
-    auto next = std::chrono::steady_clock::now() + opt_.status_interval;
+    auto start = std::chrono::steady_clock::now();
+    double cpu0 = ThreadCpuSeconds();
     Status st = SyncStatuses();
     if (!st.ok() && limiter.Allow()) Log()->warn("status sync: {}", st.ToString());
+    cpu_avg = 0.7 * cpu_avg + 0.3 * (ThreadCpuSeconds() - cpu0);
+    auto wait = std::max<std::chrono::milliseconds>(
+        opt_.status_interval,
+        std::chrono::milliseconds(static_cast<int64_t>(cpu_avg / opt_.status_cpu_budget * 1000)));
     std::unique_lock l(mu_);
-    cv_.wait_until(l, stop, next, [] { return false; });
+    cv_.wait_until(l, stop, start + wait, [] { return false; });
   }
 }
 

@@ -7,7 +7,8 @@
 //          strategic-merge PATCH on pods/status, and finish deletions (/delete, then a
 //          grace-0 DELETE with a UID precondition); failures back off per pod;
 //   status every StatusSyncIntervalMs one batched /status call for all pods in the
-//          backend; changed reports are queued for their PATCH.
+//          backend; changed reports are queued for their PATCH. The interval stretches
+//          when a round's CPU time would exceed status_cpu_budget of a core.
 //
 // Restart safety: nothing is created until Adopt() has asked the backend which of the
 // listed pods it already runs (those are adopted, not re-created) and has deleted from the
@@ -44,6 +45,9 @@ struct PodControllerOptions {
   std::string host_ip = "127.0.0.1";
   int workers = 8;
   std::chrono::milliseconds status_interval{500};
+  // Share of one core the status loop may use: when a round costs more CPU than
+  // status_interval * budget (tens of thousands of pods), the next one waits longer.
+  double status_cpu_budget = 0.05;
   // A pod the backend stops reporting for this long is marked lost (Failed).
   std::chrono::seconds lost_grace{30};
   CreateOptions create;
