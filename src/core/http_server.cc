@@ -254,6 +254,7 @@ class HttpServer::Impl {
       if (ec == bhttp::error::body_limit) {
         co_await SendSimple(stream, 413, ErrorBody(Status(StatusCode::kPayloadTooLarge,
             "request body exceeds the limit of " + std::to_string(opt_.body_limit) + " bytes")));
+        co_await LingeringClose(stream);
         co_return;
       }
       if (ec) {
@@ -267,6 +268,7 @@ class HttpServer::Impl {
         co_await SendSimple(stream, 413, ErrorBody(Status(StatusCode::kPayloadTooLarge,
             "request body of " + std::to_string(*len) + " bytes exceeds the limit of " +
             std::to_string(opt_.body_limit))));
+        co_await LingeringClose(stream);
         co_return;
       }
       if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
@@ -281,6 +283,7 @@ class HttpServer::Impl {
         if (bec == bhttp::error::body_limit) {
           co_await SendSimple(stream, 413, ErrorBody(Status(StatusCode::kPayloadTooLarge,
               "request body exceeds the limit of " + std::to_string(opt_.body_limit) + " bytes")));
+          co_await LingeringClose(stream);
           co_return;
         }
         if (bec) {
@@ -315,6 +318,23 @@ class HttpServer::Impl {
                                        std::chrono::steady_clock::now() - start));
       }
       if (!w.usable() || !keep_alive || stopping_) co_return;
+    }
+  }
+
+  // After an early 413 the client may still be sending its body; closing at once would
+  // reset the connection and destroy the reply in flight. Stop sending, then read and
+  // discard for a bounded time (a lingering close) so the client gets to read the 413.
+  template <class Stream>
+  net::awaitable<void> LingeringClose(Stream& stream) {
+    beast::error_code ec;
+    Lowest(stream).socket().shutdown(net::socket_base::shutdown_send, ec);
+    Lowest(stream).expires_after(std::chrono::seconds(5));
+    std::vector<char> sink(64 * 1024);
+    size_t total = 0;
+    while (total < (256u << 20)) {
+      auto [rec, n] = co_await Lowest(stream).async_read_some(net::buffer(sink), as_tuple(use_awaitable));
+      if (rec) break;
+      total += n;
     }
   }
 
