@@ -113,8 +113,8 @@ Result<std::string> KeyOf(ObjectSource& src, bool secret, const std::string& ns,
   if (!obj.ok()) return obj.status();
   const auto* v = api::Find(*obj, {"data", key});
   if (!v || !v->is_string()) {
-    return NotFound("couldn't find key " + key + " in " + (secret ? "Secret " : "ConfigMap ") +
-                    ns + "/" + name);
+    return NotFound("couldn't find key " + key + " in " + (secret ? "Secret " : "ConfigMap ") + ns +
+                    "/" + name);
   }
   if (!secret) return std::string(v->as_string());
   return kube::Base64Decode(v->as_string());
@@ -172,7 +172,8 @@ std::optional<std::string> ResourceValue(const json::value& pod, const json::val
   if (dot == std::string::npos) return std::nullopt;
   std::string kind = resource.substr(0, dot), name = resource.substr(dot + 1);
   std::string value = GetString(*target, {"resources", kind, name});
-  if (value.empty() && kind == "requests") value = GetString(*target, {"resources", "limits", name});
+  if (value.empty() && kind == "requests")
+    value = GetString(*target, {"resources", "limits", name});
   if (value.empty()) {
     auto it = opt.node_allocatable.find(name);
     value = it != opt.node_allocatable.end() ? it->second : (kind == "requests" ? "0" : "");
@@ -181,12 +182,13 @@ std::optional<std::string> ResourceValue(const json::value& pod, const json::val
   return DivideQuantity(value, GetString(ref, {"divisor"}));
 }
 
-Status ResolveContainer(json::value& pod, json::value& c, ObjectSource& src,
-                        const EnvOptions& opt, std::vector<std::string>* warnings) {
+Status ResolveContainer(json::value& pod, json::value& c, ObjectSource& src, const EnvOptions& opt,
+                        std::vector<std::string>* warnings) {
   const std::string ns = api::PodNamespace(pod);
   EnvBuilder env;
   if (const auto* from = api::Find(c, {"envFrom"}); from && from->is_array()) {
-    for (const auto& f : from->as_array()) IL_RETURN_IF_ERROR(FromSource(f, ns, src, &env, warnings));
+    for (const auto& f : from->as_array())
+      IL_RETURN_IF_ERROR(FromSource(f, ns, src, &env, warnings));
   }
   if (const auto* list = api::Find(c, {"env"}); list && list->is_array()) {
     for (const auto& e : list->as_array()) {
@@ -216,7 +218,8 @@ Status ResolveContainer(json::value& pod, json::value& c, ObjectSource& src,
       if (const auto* fr = api::Find(*vf, {"fieldRef"})) {
         value = ResolveFieldPath(pod, GetString(*fr, {"fieldPath"}), opt.host_ip);
       }
-      if (const auto* rr = api::Find(*vf, {"resourceFieldRef"})) value = ResourceValue(pod, c, *rr, opt);
+      if (const auto* rr = api::Find(*vf, {"resourceFieldRef"}))
+        value = ResourceValue(pod, c, *rr, opt);
       if (value) {
         env.Set(name, *value);
       } else {
@@ -227,12 +230,17 @@ Status ResolveContainer(json::value& pod, json::value& c, ObjectSource& src,
   if (!opt.kubernetes_api_addr.empty() && !opt.kubernetes_api_port.empty()) {
     const std::string& a = opt.kubernetes_api_addr;
     const std::string& p = opt.kubernetes_api_port;
-    for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-             {"KUBERNETES_SERVICE_HOST", a}, {"KUBERNETES_SERVICE_PORT", p},
-             {"KUBERNETES_SERVICE_PORT_HTTPS", p}, {"KUBERNETES_PORT", "tcp://" + a + ":" + p},
-             {"KUBERNETES_PORT_443_TCP", "tcp://" + a + ":" + p},
-             {"KUBERNETES_PORT_443_TCP_PROTO", "tcp"}, {"KUBERNETES_PORT_443_TCP_PORT", p},
-             {"KUBERNETES_PORT_443_TCP_ADDR", a}}) {
+    std::string tcp = "tcp://";
+    tcp.append(a).append(":").append(p);
+    for (auto [k, v] :
+         std::vector<std::pair<std::string, std::string>>{{"KUBERNETES_SERVICE_HOST", a},
+                                                          {"KUBERNETES_SERVICE_PORT", p},
+                                                          {"KUBERNETES_SERVICE_PORT_HTTPS", p},
+                                                          {"KUBERNETES_PORT", tcp},
+                                                          {"KUBERNETES_PORT_443_TCP", tcp},
+                                                          {"KUBERNETES_PORT_443_TCP_PROTO", "tcp"},
+                                                          {"KUBERNETES_PORT_443_TCP_PORT", p},
+                                                          {"KUBERNETES_PORT_443_TCP_ADDR", a}}) {
       if (!env.Has(k)) env.Set(k, v);
     }
   }

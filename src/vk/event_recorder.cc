@@ -19,7 +19,10 @@ json::object EventObject(const EventRef& pod, const std::string& type, const std
           {"kind", "Event"},
           {"metadata", {{"name", pod.name + "." + suffix}, {"namespace", pod.ns}}},
           {"involvedObject",
-           {{"apiVersion", "v1"}, {"kind", "Pod"}, {"namespace", pod.ns}, {"name", pod.name},
+           {{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"namespace", pod.ns},
+            {"name", pod.name},
             {"uid", pod.uid}}},
           {"reason", reason},
           {"message", message.substr(0, 1024)},
@@ -38,7 +41,7 @@ EventRecorder::EventRecorder(kube::KubeApi& api, std::string node, size_t max_qu
 EventRecorder::~EventRecorder() { Stop(); }
 
 void EventRecorder::Start() {
-  thread_ = std::jthread([this](std::stop_token st) { Run(st); });
+  thread_ = std::jthread([this](const std::stop_token& st) { Run(st); });
 }
 
 void EventRecorder::Stop() {
@@ -54,7 +57,8 @@ void EventRecorder::Record(const EventRef& pod, const std::string& type, const s
   auto now = std::chrono::steady_clock::now();
   std::lock_guard l(mu_);
   std::string key = pod.uid + "|" + reason + "|" + message;
-  if (auto it = recent_.find(key); it != recent_.end() && now - it->second < std::chrono::minutes(1)) {
+  if (auto it = recent_.find(key);
+      it != recent_.end() && now - it->second < std::chrono::minutes(1)) {
     return;
   }
   if (recent_.size() > 10000) {
@@ -67,11 +71,12 @@ void EventRecorder::Record(const EventRef& pod, const std::string& type, const s
     ++dropped_;
     return;
   }
-  queue_.push_back(EventObject(pod, type, reason, message, node_, std::chrono::system_clock::now()));
+  queue_.push_back(
+      EventObject(pod, type, reason, message, node_, std::chrono::system_clock::now()));
   cv_.notify_one();
 }
 
-void EventRecorder::Run(std::stop_token stop) {
+void EventRecorder::Run(const std::stop_token& stop) {
   auto log = log::Logger("vk.events");
   log::RateLimiter limiter(std::chrono::seconds(30));
   while (!stop.stop_requested()) {

@@ -7,8 +7,8 @@
 // Thread-safety: Record() is thread-safe; Start/Stop from the owner.
 #pragma once
 
-#include <boost/json.hpp>
 #include <atomic>
+#include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -51,7 +51,7 @@ class EventRecorder : public EventSink {
   uint64_t dropped() const { return dropped_; }
 
  private:
-  void Run(std::stop_token stop);
+  void Run(const std::stop_token& stop);
 
   kube::KubeApi& api_;
   std::string node_;

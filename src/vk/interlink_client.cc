@@ -79,8 +79,8 @@ Result<api::CreateResult> InterlinkClient::Create(const api::PodCreateRequests& 
   IL_ASSIGN_OR_RETURN(auto resp, Call(req));
   auto v = api::ParseJson(resp.body);
   if (!v.ok()) {
-    return Status(StatusCode::kBadGateway, "interLink /create: reply is not a CreateStruct: " +
-                                               v.status().message());
+    return Status(StatusCode::kBadGateway,
+                  "interLink /create: reply is not a CreateStruct: " + v.status().message());
   }
   return api::ParseCreateResult(*v);
 }
@@ -122,7 +122,11 @@ Status InterlinkClient::GetLogs(const api::LogRequest& request,
   std::string error_body;
   bool wrote = false;
   auto r = log_client_->Stream(
-      req, [&](int s, const http::Headers&) { status = s; return true; },
+      req,
+      [&](int s, const http::Headers&) {
+        status = s;
+        return true;
+      },
       [&](std::string_view chunk) {
         if (status >= 200 && status < 300) {
           wrote = true;
@@ -153,7 +157,7 @@ PingResult InterlinkClient::Ping() {
     return out;
   }
   out.http_status = resp->status;
-  out.body = resp->body.substr(0, 64 * 1024);
+  out.body = resp->body.substr(0, size_t{64} * 1024);
   out.status = StatusFromHttp(resp->status, resp->body);
   if (out.status.ok()) {
     if (auto v = api::ParseJson(resp->body); v.ok() && v->is_object()) {

@@ -31,7 +31,7 @@ namespace il::vk {
 struct PingResult {
   int http_status = 0;  // 0: interLink unreachable
   std::string body;
-  Status status;  // OK for 2xx
+  Status status;                              // OK for 2xx
   std::optional<api::PingResponse> response;  // when the body parses as a PingResponse
 };
 

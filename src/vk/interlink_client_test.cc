@@ -35,8 +35,12 @@ class InterlinkClientTest : public ::testing::Test {
         seen_.push_back(r);
       }
       if (r.path == "/create") return w.Reply(200, R"({"PodUID":"u1","PodJID":"j1"})");
-      if (r.path == "/status") return w.Reply(200, R"([{"name":"p","UID":"u1","namespace":"ns","JID":"j1","containers":[],"initContainers":[]}])");
-      if (r.path == "/delete") return w.Reply(404, R"({"code":404,"status":"NotFound","message":"unknown pod"})");
+      if (r.path == "/status")
+        return w.Reply(
+            200,
+            R"([{"name":"p","UID":"u1","namespace":"ns","JID":"j1","containers":[],"initContainers":[]}])");
+      if (r.path == "/delete")
+        return w.Reply(404, R"({"code":404,"status":"NotFound","message":"unknown pod"})");
       if (r.path == "/getLogs") {
         w.BeginStream(200, "text/plain");
         w.Write("a\n");
@@ -107,8 +111,14 @@ TEST_F(InterlinkClientTest, StreamsLogsAndParsesThePing) {
   std::string got;
   api::LogRequest lr{"ns", "u1", "p", "main", {}};
   lr.opts.follow = true;
-  ASSERT_TRUE(c->GetLogs(lr, [&](std::string_view s) { got += s; return true; },
-                         [] { return false; }).ok());
+  ASSERT_TRUE(c->GetLogs(
+                   lr,
+                   [&](std::string_view s) {
+                     got += s;
+                     return true;
+                   },
+                   [] { return false; })
+                  .ok());
   EXPECT_EQ(got, "a\nb\n");
   EXPECT_EQ(Last().headers.Get("interlink-http-session").rfind("GetLogs#", 0), 0u);
   PingResult p = c->Ping();

@@ -24,7 +24,8 @@ std::shared_ptr<spdlog::logger> Log() {
 
 Result<bool> Bool(const std::map<std::string, std::string>& q, const char* key) {
   auto it = q.find(key);
-  if (it == q.end() || it->second.empty() || it->second == "false" || it->second == "0") return false;
+  if (it == q.end() || it->second.empty() || it->second == "false" || it->second == "0")
+    return false;
   if (it->second == "true" || it->second == "1") return true;
   return InvalidArgument(std::string(key) + " must be true or false, got '" + it->second + "'");
 }
@@ -81,8 +82,8 @@ KubeletServer::~KubeletServer() { Stop(); }
 
 Status KubeletServer::Start() {
   http::ServerOptions so;
-  std::string host = opt_.address.find(':') != std::string::npos ? "[" + opt_.address + "]"
-                                                                  : opt_.address;
+  std::string host =
+      opt_.address.find(':') != std::string::npos ? "[" + opt_.address + "]" : opt_.address;
   so.listen = "https://" + host + ":" + std::to_string(opt_.port);
   so.tls.cert_file = opt_.cert_file;
   so.tls.key_file = opt_.key_file;
@@ -103,9 +104,10 @@ Status KubeletServer::Start() {
     self_signed_ = true;
   }
   if (opt_.client_ca_file.empty()) {
-    Log()->warn("no client CA for the kubelet API (KubeletHTTP.ClientCAFile / "
-                "APISERVER_CA_CERT_LOCATION): anyone reaching port {} can read pod logs",
-                opt_.port);
+    Log()->warn(
+        "no client CA for the kubelet API (KubeletHTTP.ClientCAFile / "
+        "APISERVER_CA_CERT_LOCATION): anyone reaching port {} can read pod logs",
+        opt_.port);
   }
   server_ = std::make_unique<http::HttpServer>(so);
   server_->HandlePrefix("/containerLogs/", [this](const http::Request& r, http::ResponseWriter& w) {
@@ -114,16 +116,19 @@ Status KubeletServer::Start() {
   server_->Handle("/healthz", [](const http::Request&, http::ResponseWriter& w) {
     w.Reply(200, "ok", "text/plain");
   });
-  server_->Handle("/pods", [this](const http::Request& r, http::ResponseWriter& w) { ServePods(r, w); });
-  server_->Handle("/pods/", [this](const http::Request& r, http::ResponseWriter& w) { ServePods(r, w); });
-  server_->Handle("/runningpods/", [this](const http::Request& r, http::ResponseWriter& w) {
-    ServePods(r, w);
-  });
+  server_->Handle("/pods",
+                  [this](const http::Request& r, http::ResponseWriter& w) { ServePods(r, w); });
+  server_->Handle("/pods/",
+                  [this](const http::Request& r, http::ResponseWriter& w) { ServePods(r, w); });
+  server_->Handle("/runningpods/",
+                  [this](const http::Request& r, http::ResponseWriter& w) { ServePods(r, w); });
   for (const char* p : {"/stats/summary", "/stats/summary/"}) {
-    server_->Handle(p, [this](const http::Request& r, http::ResponseWriter& w) { ServeStats(r, w); });
+    server_->Handle(p,
+                    [this](const http::Request& r, http::ResponseWriter& w) { ServeStats(r, w); });
   }
   for (const char* p : {"/metrics/resource", "/metrics/resource/"}) {
-    server_->Handle(p, [this](const http::Request& r, http::ResponseWriter& w) { ServeMetrics(r, w); });
+    server_->Handle(
+        p, [this](const http::Request& r, http::ResponseWriter& w) { ServeMetrics(r, w); });
   }
   for (const char* p : {"/exec/", "/attach/", "/portForward/", "/run/"}) {
     server_->HandlePrefix(p, [](const http::Request& r, http::ResponseWriter& w) {
@@ -169,7 +174,8 @@ void KubeletServer::ServeLogs(const http::Request& req, http::ResponseWriter& w)
     for (const auto& c : *list) known = known || api::GetString(c, {"name"}) == container;
   }
   if (!known) {
-    return w.ReplyError(InvalidArgument("container " + container + " is not valid for pod " + name));
+    return w.ReplyError(
+        InvalidArgument("container " + container + " is not valid for pod " + name));
   }
   if (rec->backend != BackendState::kCreated && rec->backend != BackendState::kDeleted) {
     return w.ReplyError(InvalidArgument("container \"" + container + "\" in pod \"" + name +

@@ -15,8 +15,11 @@ namespace {
 namespace json = boost::json;
 
 TEST(ParseLogOptions, ValidatesLikeTheKubelet) {
-  auto o = ParseLogOptions({{"tailLines", "5"}, {"follow", "true"}, {"timestamps", "1"},
-                            {"limitBytes", "100"}, {"sinceSeconds", "30"}});
+  auto o = ParseLogOptions({{"tailLines", "5"},
+                            {"follow", "true"},
+                            {"timestamps", "1"},
+                            {"limitBytes", "100"},
+                            {"sinceSeconds", "30"}});
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->tail, 5);
   EXPECT_TRUE(o->follow);
@@ -27,7 +30,8 @@ TEST(ParseLogOptions, ValidatesLikeTheKubelet) {
   EXPECT_FALSE(ParseLogOptions({{"tailLines", "-1"}}).ok());
   EXPECT_FALSE(ParseLogOptions({{"limitBytes", "0"}}).ok());
   EXPECT_FALSE(ParseLogOptions({{"sinceSeconds", "0"}}).ok());
-  EXPECT_FALSE(ParseLogOptions({{"sinceSeconds", "5"}, {"sinceTime", "2024-01-01T00:00:00Z"}}).ok());
+  EXPECT_FALSE(
+      ParseLogOptions({{"sinceSeconds", "5"}, {"sinceTime", "2024-01-01T00:00:00Z"}}).ok());
   EXPECT_FALSE(ParseLogOptions({{"sinceTime", "yesterday"}}).ok());
   EXPECT_FALSE(ParseLogOptions({{"follow", "maybe"}}).ok());
 }
@@ -42,7 +46,8 @@ TEST(SelfSigned, MakesAPemPair) {
 class KubeletServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto pod = json::parse(R"({"metadata":{"name":"p","namespace":"ns","uid":"u1","resourceVersion":"5"},
+    auto pod =
+        json::parse(R"({"metadata":{"name":"p","namespace":"ns","uid":"u1","resourceVersion":"5"},
       "spec":{"nodeName":"vk","containers":[{"name":"main","image":"i"}]},
       "status":{"phase":"Running","startTime":"2024-01-01T00:00:00Z","containerStatuses":[
         {"name":"main","state":{"running":{"startedAt":"2024-01-01T00:00:01Z"}}}]}})");
@@ -116,8 +121,10 @@ TEST_F(KubeletServerTest, HealthzPodsStatsAndMetrics) {
   EXPECT_EQ(api::GetString(p, {"podRef", "uid"}), "u1");
   EXPECT_EQ(api::Find(p, {"cpu"}), nullptr);  // usage is not known: not invented
   auto metrics = Get("/metrics/resource").body;
-  EXPECT_NE(metrics.find(R"(container_start_time_seconds{container="main",namespace="ns",pod="p"} 1704067201)"),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.find(
+          R"(container_start_time_seconds{container="main",namespace="ns",pod="p"} 1704067201)"),
+      std::string::npos);
   EXPECT_NE(metrics.find("scrape_error 0"), std::string::npos);
 }
 

@@ -47,16 +47,18 @@ void KubeletServer::ServeStats(const http::Request&, http::ResponseWriter& w) {
     for (const auto& [name, t] : ContainerStarts(view)) {
       containers.push_back(json::object{{"name", name}, {"startTime", t}});
     }
-    pods.push_back(json::object{
-        {"podRef",
-         {{"name", api::PodName(view)}, {"namespace", api::PodNamespace(view)}, {"uid", api::PodUid(view)}}},
-        {"startTime", start},
-        {"containers", std::move(containers)}});
+    pods.push_back(json::object{{"podRef",
+                                 {{"name", api::PodName(view)},
+                                  {"namespace", api::PodNamespace(view)},
+                                  {"uid", api::PodUid(view)}}},
+                                {"startTime", start},
+                                {"containers", std::move(containers)}});
   }
-  json::object summary{
-      {"node", {{"nodeName", opt_.node_name}, {"startTime", api::Rfc3339(started_)},
-                {"systemContainers", json::array{}}}},
-      {"pods", std::move(pods)}};
+  json::object summary{{"node",
+                        {{"nodeName", opt_.node_name},
+                         {"startTime", api::Rfc3339(started_)},
+                         {"systemContainers", json::array{}}}},
+                       {"pods", std::move(pods)}};
   w.Reply(200, json::serialize(summary));
 }
 

@@ -18,7 +18,8 @@ VkConfig Config() {
   c.resources.cpu = "8";
   c.resources.memory = "16Gi";
   c.resources.pods = "110";
-  c.resources.accelerators = {{"nvidia.com/gpu", "a100", "2"}, {"nvidia.com/gpu", "a100", "1"},
+  c.resources.accelerators = {{"nvidia.com/gpu", "a100", "2"},
+                              {"nvidia.com/gpu", "a100", "1"},
                               {"xilinx.com/fpga", "u250", "0"}};
   c.labels = {{"site", "cnaf"}};
   c.taints = {{"site", "cnaf", "NoExecute"}};
@@ -39,10 +40,14 @@ TEST(NodeBuilder, NodeObjectHasLabelsTaintsCapacityAddressAndPort) {
   json::value node = NodeObject(c, s, std::chrono::system_clock::now());
   EXPECT_EQ(GetString(node, {"metadata", "name"}), "vk-1");
   for (auto [k, v] : std::vector<std::pair<const char*, const char*>>{
-           {"type", "virtual-kubelet"}, {"kubernetes.io/role", "agent"},
-           {"kubernetes.io/hostname", "vk-1"}, {"kubernetes.io/os", "linux"},
-           {"kubernetes.io/arch", "amd64"}, {"virtual-node.interlink/type", "virtual-kubelet"},
-           {"nvidia-gpu-type", "a100"}, {"site", "cnaf"}}) {
+           {"type", "virtual-kubelet"},
+           {"kubernetes.io/role", "agent"},
+           {"kubernetes.io/hostname", "vk-1"},
+           {"kubernetes.io/os", "linux"},
+           {"kubernetes.io/arch", "amd64"},
+           {"virtual-node.interlink/type", "virtual-kubelet"},
+           {"nvidia-gpu-type", "a100"},
+           {"site", "cnaf"}}) {
     EXPECT_EQ(GetString(node, {"metadata", "labels", k}), v) << k;
   }
   const auto& taints = api::Find(node, {"spec", "taints"})->as_array();
@@ -72,7 +77,8 @@ TEST(NodeBuilder, NotReadyUntilTheFirstPingThenFollowsIt) {
   s.health = HealthFromPing(200, Status::Ok(), "{}");
   st = NodeStatusJson(c, s, {}, now);
   EXPECT_EQ(GetString(*Condition(st, "Ready"), {"status"}), "True");
-  EXPECT_EQ(GetString(*Condition(st, "InterlinkConnectivity"), {"reason"}), "InterlinkPingSuccessful");
+  EXPECT_EQ(GetString(*Condition(st, "InterlinkConnectivity"), {"reason"}),
+            "InterlinkPingSuccessful");
   s.health = HealthFromPing(0, Unavailable("connection refused"), "");
   st = NodeStatusJson(c, s, {}, now);
   EXPECT_EQ(GetString(*Condition(st, "Ready"), {"reason"}), "InterlinkUnreachable");
@@ -149,7 +155,8 @@ TEST(NodeBuilder, MergeTaintsKeepsForeignTaintsAndDropsOldManagedOnes) {
   json::array current = json::parse(R"([
     {"key":"node.kubernetes.io/not-ready","effect":"NoExecute"},
     {"key":"maintenance","effect":"NoSchedule"},
-    {"key":"virtual-node.interlink/no-schedule","value":"true","effect":"NoSchedule"}])").as_array();
+    {"key":"virtual-node.interlink/no-schedule","value":"true","effect":"NoSchedule"}])")
+                            .as_array();
   std::vector<Taint> desired = {{kSystemTaintKey, "true", "NoSchedule"}};
   auto out = MergeTaints(current, desired, {"maintenance"});
   ASSERT_EQ(out.size(), 2u);

@@ -120,7 +120,8 @@ Status NodeController::UpdateStatus(bool force) {
   auto now = std::chrono::system_clock::now();
   static const json::array kNone;
   const auto* prev = api::Find(node_, {"status", "conditions"});
-  json::object status = NodeStatusJson(config_, state_, prev && prev->is_array() ? prev->as_array() : kNone, now);
+  json::object status =
+      NodeStatusJson(config_, state_, prev && prev->is_array() ? prev->as_array() : kNone, now);
   json::value fp = StatusFingerprint(status);
   auto since = std::chrono::steady_clock::now() - last_status_patch_;
   if (!force && fp == last_fingerprint_ && since < std::chrono::seconds(60)) return Status::Ok();
@@ -172,9 +173,9 @@ void NodeController::PingOnce() {
     state_.ping_body = h.ok ? res.body : "";
     taints = DesiredTaints(config_, state_);
     body = state_.ping_body;
-    meta_changed = !node_uid_.empty() &&
-                   (taints_before != state_.has_ping_taints || old_taints != state_.ping_taints ||
-                    body != annotated_ping_body_);
+    meta_changed =
+        !node_uid_.empty() && (taints_before != state_.has_ping_taints ||
+                               old_taints != state_.ping_taints || body != annotated_ping_body_);
     if (meta_changed) {
       Status st = UpdateMetadata(taints, body);
       if (!st.ok()) Log()->warn("updating node taints/annotations: {}", st.ToString());
@@ -190,9 +191,10 @@ json::object NodeController::LeaseObject(std::chrono::system_clock::time_point n
           {"metadata",
            {{"name", config_.node_name},
             {"namespace", kLeaseNamespace},
-            {"ownerReferences",
-             json::array{json::object{{"apiVersion", "v1"}, {"kind", "Node"},
-                                      {"name", config_.node_name}, {"uid", node_uid_}}}}}},
+            {"ownerReferences", json::array{json::object{{"apiVersion", "v1"},
+                                                         {"kind", "Node"},
+                                                         {"name", config_.node_name},
+                                                         {"uid", node_uid_}}}}}},
           {"spec",
            {{"holderIdentity", config_.node_name},
             {"leaseDurationSeconds", config_.lease_duration_seconds},
@@ -242,8 +244,8 @@ void NodeController::PingSoon() {
 }
 
 void NodeController::Start() {
-  threads_.emplace_back([this](std::stop_token st) { PingLoop(st); });
-  threads_.emplace_back([this](std::stop_token st) { HeartbeatLoop(st); });
+  threads_.emplace_back([this](const std::stop_token& st) { PingLoop(st); });
+  threads_.emplace_back([this](const std::stop_token& st) { HeartbeatLoop(st); });
 }
 
 void NodeController::Stop() {
@@ -255,18 +257,19 @@ void NodeController::Stop() {
   threads_.clear();
 }
 
-void NodeController::PingLoop(std::stop_token stop) {
+void NodeController::PingLoop(const std::stop_token& stop) {
   auto min_gap = std::chrono::seconds(1);
   while (!stop.stop_requested()) {
     PingOnce();
-    auto next = std::chrono::steady_clock::now() + std::chrono::seconds(config_.ping_interval_seconds);
+    auto next =
+        std::chrono::steady_clock::now() + std::chrono::seconds(config_.ping_interval_seconds);
     std::unique_lock l(wait_mu_);
     cv_.wait_until(l, stop, next, [&] { return ping_now_.load(); });
     if (ping_now_.exchange(false)) cv_.wait_for(l, stop, min_gap, [] { return false; });
   }
 }
 
-void NodeController::HeartbeatLoop(std::stop_token stop) {
+void NodeController::HeartbeatLoop(const std::stop_token& stop) {
   log::RateLimiter limiter(std::chrono::seconds(30));
   auto interval = std::chrono::milliseconds(config_.lease_duration_seconds * 1000 / 4);
   while (!stop.stop_requested()) {
@@ -279,7 +282,8 @@ void NodeController::HeartbeatLoop(std::stop_token stop) {
     st = UpdateStatus(false);
     if (!st.ok() && limiter.Allow()) Log()->warn("{}", st.ToString());
     std::unique_lock l(wait_mu_);
-    cv_.wait_for(l, stop, std::min(interval, std::chrono::milliseconds(10000)), [] { return false; });
+    cv_.wait_for(l, stop, std::min(interval, std::chrono::milliseconds(10000)),
+                 [] { return false; });
   }
 }
 

@@ -59,8 +59,8 @@ class NodeController {
  private:
   Status UpdateMetadata(const std::vector<Taint>& taints, const std::string& ping_body);
   boost::json::object LeaseObject(std::chrono::system_clock::time_point now) const;
-  void PingLoop(std::stop_token stop);
-  void HeartbeatLoop(std::stop_token stop);
+  void PingLoop(const std::stop_token& stop);
+  void HeartbeatLoop(const std::stop_token& stop);
 
   kube::KubeApi& kube_;
   InterlinkApi& interlink_;

@@ -24,7 +24,8 @@ class NodeControllerTest : public ::testing::Test {
   std::string Ready() {
     auto node = Node();
     for (const auto& c : api::Find(node, {"status", "conditions"})->as_array()) {
-      if (GetString(c, {"type"}) == "Ready") return GetString(c, {"status"}) + "/" + GetString(c, {"reason"});
+      if (GetString(c, {"type"}) == "Ready")
+        return GetString(c, {"status"}) + "/" + GetString(c, {"reason"});
     }
     return "";
   }
@@ -86,7 +87,8 @@ TEST_F(NodeControllerTest, ExistingNodeKeepsForeignTaintsAndGetsOurLabels) {
   EXPECT_EQ(GetString(node, {"metadata", "labels", "mine"}), "yes");
   EXPECT_EQ(GetString(node, {"metadata", "labels", "kubernetes.io/role"}), "agent");
   std::vector<std::string> keys;
-  for (const auto& t : api::Find(node, {"spec", "taints"})->as_array()) keys.push_back(GetString(t, {"key"}));
+  for (const auto& t : api::Find(node, {"spec", "taints"})->as_array())
+    keys.push_back(GetString(t, {"key"}));
   EXPECT_EQ(keys, (std::vector<std::string>{kSystemTaintKey, kProviderTaintKey,
                                             "node.kubernetes.io/unreachable"}));
 }

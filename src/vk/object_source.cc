@@ -40,14 +40,13 @@ Result<json::value> KubeObjectSource::GetSecret(const std::string& ns, const std
 
 Result<std::string> KubeObjectSource::RequestToken(const std::string& ns, const std::string& sa,
                                                    const TokenSpec& spec) {
-  json::object s{{"expirationSeconds", spec.expiration_seconds},
-                 {"boundObjectRef",
-                  {{"kind", "Pod"}, {"apiVersion", "v1"}, {"name", spec.pod_name},
-                   {"uid", spec.pod_uid}}}};
+  json::object s{
+      {"expirationSeconds", spec.expiration_seconds},
+      {"boundObjectRef",
+       {{"kind", "Pod"}, {"apiVersion", "v1"}, {"name", spec.pod_name}, {"uid", spec.pod_uid}}}};
   if (!spec.audience.empty()) s["audiences"] = json::array{json::string(spec.audience)};
-  json::object req{{"apiVersion", "authentication.k8s.io/v1"},
-                   {"kind", "TokenRequest"},
-                   {"spec", s}};
+  json::object req{
+      {"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenRequest"}, {"spec", s}};
   auto r = api_.Create(kube::ServiceAccountTokenPath(ns, sa), req);
   if (!r.ok()) {
     if (kube::IsNotFound(r.status())) return NotFound("serviceaccount \"" + sa + "\" not found");

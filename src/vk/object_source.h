@@ -9,9 +9,9 @@
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <mutex>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "core/status.h"
@@ -23,16 +23,17 @@ class KubeApi;
 namespace il::vk {
 
 struct TokenSpec {
-  std::string audience;            // empty: the API server's default audiences
+  std::string audience;  // empty: the API server's default audiences
   int64_t expiration_seconds = 3600;
-  std::string pod_name;            // the token is bound to this pod
+  std::string pod_name;  // the token is bound to this pod
   std::string pod_uid;
 };
 
 class ObjectSource {
  public:
   virtual ~ObjectSource() = default;
-  virtual Result<boost::json::value> GetConfigMap(const std::string& ns, const std::string& name) = 0;
+  virtual Result<boost::json::value> GetConfigMap(const std::string& ns,
+                                                  const std::string& name) = 0;
   virtual Result<boost::json::value> GetSecret(const std::string& ns, const std::string& name) = 0;
   // TokenRequest for `service_account`; returns the token.
   virtual Result<std::string> RequestToken(const std::string& ns,
@@ -58,7 +59,8 @@ class KubeObjectSource : public ObjectSource {
   kube::KubeApi& api_;
   std::chrono::milliseconds ttl_;
   std::mutex mu_;
-  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, boost::json::value>> cache_;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, boost::json::value>>
+      cache_;
 };
 
 // Memoises lookups for the duration of one pod's creation (a ConfigMap referenced by a

@@ -53,10 +53,10 @@ PodController::PodController(kube::KubeApi& kube, InterlinkApi& interlink, Objec
 PodController::~PodController() { Stop(); }
 
 void PodController::Start() {
-  threads_.emplace_back([this](std::stop_token st) { WatchLoopThread(st); });
-  threads_.emplace_back([this](std::stop_token st) { StatusLoop(st); });
+  threads_.emplace_back([this](std::stop_token st) { WatchLoopThread(std::move(st)); });
+  threads_.emplace_back([this](const std::stop_token& st) { StatusLoop(st); });
   for (int i = 0; i < std::max(1, opt_.workers); ++i) {
-    threads_.emplace_back([this](std::stop_token st) { WorkerLoop(st); });
+    threads_.emplace_back([this](const std::stop_token& st) { WorkerLoop(st); });
   }
 }
 
@@ -108,11 +108,11 @@ void PodController::WatchLoopThread(std::stop_token stop) {
   h.on_error = [&](const Status& e) {
     if (limiter.Allow()) Log()->warn("pod watch: {}", e.ToString());
   };
-  Status st = kube::WatchLoop(kube_, kube::PodsPath(""), wo, h, stop);
+  Status st = kube::WatchLoop(kube_, kube::PodsPath(""), wo, h, std::move(stop));
   if (!st.ok()) Log()->error("pod watch ended: {}", st.ToString());
 }
 
-void PodController::WorkerLoop(std::stop_token stop) {
+void PodController::WorkerLoop(const std::stop_token& stop) {
   while (auto key = queue_.Get(stop)) {
     Status st = Reconcile(*key);
     if (st.ok()) {
@@ -125,7 +125,7 @@ void PodController::WorkerLoop(std::stop_token stop) {
   }
 }
 
-void PodController::StatusLoop(std::stop_token stop) {
+void PodController::StatusLoop(const std::stop_token& stop) {
   {
     std::unique_lock l(mu_);
     cv_.wait(l, stop, [&] { return synced_.load(); });
@@ -135,7 +135,8 @@ void PodController::StatusLoop(std::stop_token stop) {
   while (!stop.stop_requested() && !adopted_) {
     Status st = Adopt();
     if (st.ok()) break;
-    if (limiter.Allow()) Log()->warn("waiting for interLink to adopt running pods: {}", st.ToString());
+    if (limiter.Allow())
+      Log()->warn("waiting for interLink to adopt running pods: {}", st.ToString());
     std::unique_lock l(mu_);
     cv_.wait_for(l, stop, backoff, [] { return false; });
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
@@ -191,7 +192,8 @@ Status PodController::DeleteOrphan(const std::string& uid, const std::string& ns
                    {"spec", {{"nodeName", opt_.node_name}, {"containers", json::array{}}}}};
   Status st = interlink_.Delete(pod);
   if (st.ok() || st.code() == StatusCode::kNotFound) {
-    Log()->info("deleted {}/{} ({}) from the backend: it no longer exists in Kubernetes", ns, name, uid);
+    Log()->info("deleted {}/{} ({}) from the backend: it no longer exists in Kubernetes", ns, name,
+                uid);
     ++stats_.orphans_deleted;
     state_.Remove(uid);
     return Status::Ok();

@@ -90,8 +90,8 @@ class PodController {
   void PatchJobId(const PodRecord& r);
   void Announce(const PodRecord& r, const boost::json::object& status);
   Status DeleteOrphan(const std::string& uid, const std::string& ns, const std::string& name);
-  void WorkerLoop(std::stop_token stop);
-  void StatusLoop(std::stop_token stop);
+  void WorkerLoop(const std::stop_token& stop);
+  void StatusLoop(const std::stop_token& stop);
   void WatchLoopThread(std::stop_token stop);
 
   kube::KubeApi& kube_;

@@ -48,13 +48,16 @@ class PodControllerTest : public ::testing::Test {
 
   // Creates a pod bound to the node in the API and returns its uid.
   std::string AddPod(const std::string& name, const std::string& extra_spec = "") {
-    auto pod = api_.Seed(kube::PodPath("default", name),
-                         json::parse(R"({"metadata":{},"spec":{"nodeName":"vk","restartPolicy":"Never",)" +
-                                     extra_spec + R"("containers":[{"name":"main","image":"busybox"}]},
+    auto pod =
+        api_.Seed(kube::PodPath("default", name),
+                  json::parse(R"({"metadata":{},"spec":{"nodeName":"vk","restartPolicy":"Never",)" +
+                              extra_spec + R"("containers":[{"name":"main","image":"busybox"}]},
                                      "status":{"phase":"Pending"}})"));
     return api::PodUid(pod);
   }
-  json::value ApiPod(const std::string& name) { return *api_.Object(kube::PodPath("default", name)); }
+  json::value ApiPod(const std::string& name) {
+    return *api_.Object(kube::PodPath("default", name));
+  }
   void Sync() {
     std::vector<json::value> items;
     auto list = api_.List(kube::PodsPath(""), {});
@@ -218,7 +221,8 @@ TEST_F(PodControllerTest, RestartAdoptsRunningPodsWithoutCreatingThemAgain) {
 }
 
 TEST_F(PodControllerTest, AdoptionDeletesBackendPodsThatKubernetesNoLongerHas) {
-  il_.Seed(json::parse(R"({"metadata":{"name":"gone","namespace":"default","uid":"old-uid"}})"), "job-1");
+  il_.Seed(json::parse(R"({"metadata":{"name":"gone","namespace":"default","uid":"old-uid"}})"),
+           "job-1");
   Sync();
   ASSERT_TRUE(pc_->Adopt().ok());
   ASSERT_EQ(il_.deletes.size(), 1u);

@@ -57,14 +57,15 @@ void DownwardItems(const json::value& pod, const json::array& items, const Creat
         auto a = opt.env.node_allocatable.find(resource.substr(dot + 1));
         if (a != opt.env.node_allocatable.end()) value = a->second;
       }
-      data[path] = value.empty() ? "" : DivideQuantity(value, GetString(*rr, {"divisor"})).value_or("");
+      data[path] =
+          value.empty() ? "" : DivideQuantity(value, GetString(*rr, {"divisor"})).value_or("");
     }
   }
 }
 
 // Copies keys (items or all) of a ConfigMap/Secret into the projected map.
-Status ProjectKeys(const json::value& obj, const json::value& src, bool secret,
-                   json::object& data, json::object& binary) {
+Status ProjectKeys(const json::value& obj, const json::value& src, bool secret, json::object& data,
+                   json::object& binary) {
   const auto* d = api::Find(obj, {"data"});
   if (!d || !d->is_object()) return Status::Ok();
   auto put = [&](const std::string& key, const std::string& path) -> Status {
@@ -78,7 +79,10 @@ Status ProjectKeys(const json::value& obj, const json::value& src, bool secret,
       return Status::Ok();
     }
     IL_ASSIGN_OR_RETURN(std::string plain, kube::Base64Decode(v->as_string()));
-    if (IsUtf8Text(plain)) data[path] = plain; else binary[path] = v->as_string();
+    if (IsUtf8Text(plain))
+      data[path] = plain;
+    else
+      binary[path] = v->as_string();
     return Status::Ok();
   };
   const auto* items = api::Find(src, {"items"});
@@ -87,7 +91,8 @@ Status ProjectKeys(const json::value& obj, const json::value& src, bool secret,
       IL_RETURN_IF_ERROR(put(GetString(i, {"key"}), GetString(i, {"path"})));
     }
   } else {
-    for (const auto& [k, v] : d->as_object()) IL_RETURN_IF_ERROR(put(std::string(k), std::string(k)));
+    for (const auto& [k, v] : d->as_object())
+      IL_RETURN_IF_ERROR(put(std::string(k), std::string(k)));
   }
   return Status::Ok();
 }
@@ -126,9 +131,8 @@ Result<json::object> Projected(const json::value& pod, const std::string& volume
       Status st = ProjectKeys(*obj, *sec, true, data, binary);
       if (!st.ok() && !(st.code() == StatusCode::kNotFound && Optional(*sec))) return st;
     } else if (const auto* tok = api::Find(s, {"serviceAccountToken"})) {
-      TokenSpec spec{GetString(*tok, {"audience"}),
-                     api::GetInt(*tok, {"expirationSeconds"}, 3600), api::PodName(pod),
-                     api::PodUid(pod)};
+      TokenSpec spec{GetString(*tok, {"audience"}), api::GetInt(*tok, {"expirationSeconds"}, 3600),
+                     api::PodName(pod), api::PodUid(pod)};
       std::string sa = GetString(pod, {"spec", "serviceAccountName"});
       if (sa.empty()) sa = "default";
       IL_ASSIGN_OR_RETURN(std::string token, src.RequestToken(ns, sa, spec));
@@ -172,24 +176,33 @@ Result<api::PodCreateRequests> BuildCreateRequest(const json::value& pod_in, Obj
       Status st;
       if (const auto* cm = api::Find(vol, {"configMap"})) {
         auto obj = src.GetConfigMap(ns, GetString(*cm, {"name"}));
-        if (obj.ok()) req.configmaps.push_back(*obj);
-        else if (!(obj.status().code() == StatusCode::kNotFound && Optional(*cm))) st = obj.status();
+        if (obj.ok())
+          req.configmaps.push_back(*obj);
+        else if (!(obj.status().code() == StatusCode::kNotFound && Optional(*cm)))
+          st = obj.status();
       } else if (const auto* sec = api::Find(vol, {"secret"})) {
         auto obj = src.GetSecret(ns, GetString(*sec, {"secretName"}));
-        if (obj.ok()) req.secrets.push_back(*obj);
-        else if (!(obj.status().code() == StatusCode::kNotFound && Optional(*sec))) st = obj.status();
+        if (obj.ok())
+          req.secrets.push_back(*obj);
+        else if (!(obj.status().code() == StatusCode::kNotFound && Optional(*sec)))
+          st = obj.status();
       } else if (opt.disable_projected_volumes) {
         continue;
       } else if (const auto* pr = api::Find(vol, {"projected", "sources"}); pr && pr->is_array()) {
         auto m = Projected(pod, vname, pr->as_array(), src, opt);
-        if (m.ok()) req.projected_volumes_maps.push_back(std::move(*m));
-        else st = m.status();
+        if (m.ok())
+          req.projected_volumes_maps.push_back(std::move(*m));
+        else
+          st = m.status();
       } else if (const auto* dapi = api::Find(vol, {"downwardAPI"})) {
-        json::value items = api::Find(*dapi, {"items"}) ? *api::Find(*dapi, {"items"}) : json::array{};
+        json::value items =
+            api::Find(*dapi, {"items"}) ? *api::Find(*dapi, {"items"}) : json::array{};
         json::array sources{json::object{{"downwardAPI", {{"items", items}}}}};
         auto m = Projected(pod, vname, sources, src, opt);
-        if (m.ok()) req.projected_volumes_maps.push_back(std::move(*m));
-        else st = m.status();
+        if (m.ok())
+          req.projected_volumes_maps.push_back(std::move(*m));
+        else
+          st = m.status();
         json::object projected{{"sources", sources}};
         if (const auto* mode = api::Find(*dapi, {"defaultMode"})) projected["defaultMode"] = *mode;
         vol.as_object().erase("downwardAPI");
@@ -197,9 +210,9 @@ Result<api::PodCreateRequests> BuildCreateRequest(const json::value& pod_in, Obj
       }
       if (!st.ok()) {
         *reason = "FailedMount";
-        return Status(st.code() == StatusCode::kNotFound ? StatusCode::kFailedPrecondition
-                                                         : st.code(),
-                      "MountVolume.SetUp failed for volume \"" + vname + "\": " + st.message());
+        return Status(
+            st.code() == StatusCode::kNotFound ? StatusCode::kFailedPrecondition : st.code(),
+            "MountVolume.SetUp failed for volume \"" + vname + "\": " + st.message());
       }
     }
   }

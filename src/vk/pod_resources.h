@@ -38,8 +38,7 @@ struct CreateOptions {
 // reason ("FailedMount" for volumes, "CreateContainerConfigError" for env).
 Result<api::PodCreateRequests> BuildCreateRequest(const boost::json::value& pod,
                                                   ObjectSource& source,
-                                                  const CreateOptions& options,
-                                                  std::string* reason,
+                                                  const CreateOptions& options, std::string* reason,
                                                   std::vector<std::string>* warnings);
 
 // The pod as sent in /create and /delete: status dropped (it is ours, not the backend's),

@@ -1,4 +1,6 @@
 // Env resolution and volume gathering, against the in-memory API server.
+#include "vk/pod_resources.h"
+
 #include <gtest/gtest.h>
 
 #include "api/pod.h"
@@ -6,7 +8,6 @@
 #include "kube/fake_kube_api.h"
 #include "kube/paths.h"
 #include "vk/env_resolver.h"
-#include "vk/pod_resources.h"
 
 namespace il::vk {
 namespace {
@@ -21,8 +22,9 @@ class PodResourcesTest : public ::testing::Test {
                               "data":{"greeting":"hello","mode":"fast","bad-key!":"x"}})"));
     api_.Seed(kube::SecretPath("ns", "sec"),
               json::object{{"metadata", {{"name", "sec"}, {"namespace", "ns"}}},
-                           {"data", {{"password", kube::Base64Encode("s3cr=t\n")},
-                                     {"blob", kube::Base64Encode(std::string("\xff\x00\x01", 3))}}}});
+                           {"data",
+                            {{"password", kube::Base64Encode("s3cr=t\n")},
+                             {"blob", kube::Base64Encode(std::string("\xff\x00\x01", 3))}}}});
     api_.Seed(kube::ServiceAccountPath("ns", "default"),
               json::parse(R"({"metadata":{"name":"default","namespace":"ns"}})"));
     api_.Seed(kube::ConfigMapPath("ns", "kube-root-ca.crt"),
@@ -94,7 +96,8 @@ TEST_F(PodResourcesTest, ResolvesValueFromEnvFromAndExpansion) {
   }
   EXPECT_TRUE(kept);
   EXPECT_EQ(api::Find(api::Containers(pod)[0], {"envFrom"}), nullptr);
-  EXPECT_EQ(json::serialize(*api::Find(api::Containers(pod)[0], {"command"})), R"(["echo","hello"])");
+  EXPECT_EQ(json::serialize(*api::Find(api::Containers(pod)[0], {"command"})),
+            R"(["echo","hello"])");
   EXPECT_EQ(json::serialize(*api::Find(api::Containers(pod)[0], {"args"})),
             R"JSON(["s3cr=t\n","$(NOPE)"])JSON");
 }
@@ -117,7 +120,8 @@ TEST_F(PodResourcesTest, MissingRequiredRefIsAFailedPreconditionNotACrash) {
 TEST_F(PodResourcesTest, AddsKubernetesServiceVariablesWhenConfigured) {
   options_.env.kubernetes_api_addr = "10.0.0.1";
   options_.env.kubernetes_api_port = "6443";
-  json::value pod = PodWith(R"({"name":"c","image":"i","env":[{"name":"KUBERNETES_SERVICE_PORT","value":"1"}]})");
+  json::value pod =
+      PodWith(R"({"name":"c","image":"i","env":[{"name":"KUBERNETES_SERVICE_PORT","value":"1"}]})");
   std::vector<std::string> warnings;
   ASSERT_TRUE(ResolveEnv(pod, source_, options_.env, &warnings).ok());
   auto env = Env(pod);
@@ -154,7 +158,8 @@ TEST_F(PodResourcesTest, GathersConfigMapsSecretsAndProjectedVolumes) {
   EXPECT_EQ(GetString(access, {"data", "token"}).rfind("fake-token-", 0), 0u);
   EXPECT_EQ(GetString(access, {"data", "ca.crt"}), "CLUSTER CA");
   EXPECT_EQ(GetString(access, {"data", "password"}), "s3cr=t\n");
-  EXPECT_EQ(GetString(access, {"binaryData", "blob"}), kube::Base64Encode(std::string("\xff\x00\x01", 3)));
+  EXPECT_EQ(GetString(access, {"binaryData", "blob"}),
+            kube::Base64Encode(std::string("\xff\x00\x01", 3)));
   EXPECT_EQ(GetString(access, {"data", "namespace"}), "ns");
   const auto& info = r->projected_volumes_maps[1];
   EXPECT_EQ(GetString(info, {"data", "labels"}), "app=\"x\"\ntier=\"b\"\n");
@@ -183,8 +188,8 @@ TEST_F(PodResourcesTest, KubernetesApiCaCrtReplacesTheRootCa) {
 }
 
 TEST_F(PodResourcesTest, MissingRequiredVolumeIsFailedMount) {
-  json::value pod = PodWith(R"({"name":"c","image":"i"})",
-                            R"([{"name":"v","secret":{"secretName":"absent"}}])");
+  json::value pod =
+      PodWith(R"({"name":"c","image":"i"})", R"([{"name":"v","secret":{"secretName":"absent"}}])");
   std::string reason;
   std::vector<std::string> warnings;
   auto r = BuildCreateRequest(pod, source_, options_, &reason, &warnings);

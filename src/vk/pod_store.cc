@@ -2,8 +2,8 @@
 
 #include "api/pod.h"
 #include "vk/pod_resources.h"
-#include "vk/status_scan.h"
 #include "vk/status_mapper.h"
+#include "vk/status_scan.h"
 
 namespace il::vk {
 namespace json = boost::json;
@@ -34,8 +34,9 @@ json::value TrimPod(const json::value& pod) {
   json::object out{{"apiVersion", "v1"}, {"kind", "Pod"}};
   json::object md;
   if (const auto* m = api::Find(pod, {"metadata"}); m && m->is_object()) {
-    Copy(m->as_object(), md, {"name", "namespace", "uid", "resourceVersion", "creationTimestamp",
-                              "deletionTimestamp", "deletionGracePeriodSeconds"});
+    Copy(m->as_object(), md,
+         {"name", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
+          "deletionGracePeriodSeconds"});
     if (const auto* a = m->as_object().if_contains("annotations"); a && a->is_object()) {
       json::object ann = a->as_object();
       ann.erase("kubectl.kubernetes.io/last-applied-configuration");
@@ -45,8 +46,9 @@ json::value TrimPod(const json::value& pod) {
   out["metadata"] = std::move(md);
   json::object spec;
   if (const auto* s = api::Find(pod, {"spec"}); s && s->is_object()) {
-    Copy(s->as_object(), spec, {"nodeName", "restartPolicy", "terminationGracePeriodSeconds",
-                                "serviceAccountName", "readinessGates"});
+    Copy(s->as_object(), spec,
+         {"nodeName", "restartPolicy", "terminationGracePeriodSeconds", "serviceAccountName",
+          "readinessGates"});
   }
   spec["containers"] = TrimContainers(api::Containers(pod), true);
   if (!api::InitContainers(pod).empty()) {
@@ -65,7 +67,9 @@ json::value StatusQueryPod(const PodRecord& r) {
     spec["initContainers"] = TrimContainers(api::InitContainers(r.view), false);
   }
   std::string phase = api::GetString(r.view, {"status", "phase"});
-  return json::object{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", std::move(md)},
+  return json::object{{"apiVersion", "v1"},
+                      {"kind", "Pod"},
+                      {"metadata", std::move(md)},
                       {"spec", std::move(spec)},
                       {"status", {{"phase", phase.empty() ? "Pending" : phase}}}};
 }
@@ -85,8 +89,7 @@ bool PodStore::Upsert(const json::value& pod) {
   std::lock_guard l(mu_);
   auto [it, inserted] = pods_.try_emplace(uid);
   PodRecord& r = it->second;
-  if (!inserted &&
-      !NewerVersion(rv, api::GetString(r.view, {"metadata", "resourceVersion"}))) {
+  if (!inserted && !NewerVersion(rv, api::GetString(r.view, {"metadata", "resourceVersion"}))) {
     return false;
   }
   if (inserted) {

@@ -34,21 +34,21 @@ enum class BackendState {
 
 struct PodRecord {
   std::string uid, ns, name;
-  boost::json::value view;  // TrimPod() of the latest API object we saw or wrote
-  std::string full;         // the pod for /create (no status, no managedFields); dropped
-                            // once the backend has it
+  boost::json::value view;   // TrimPod() of the latest API object we saw or wrote
+  std::string full;          // the pod for /create (no status, no managedFields); dropped
+                             // once the backend has it
   std::string status_query;  // StatusQueryPod(), serialised: this pod's /status entry
   bool api_deleted = false;  // gone from the API
   BackendState backend = BackendState::kNone;
   std::string job_id;
-  std::string create_error;  // when kFailed
-  std::string config_error_reason;   // why the pod cannot be sent yet (missing ref)
+  std::string create_error;         // when kFailed
+  std::string config_error_reason;  // why the pod cannot be sent yet (missing ref)
   std::string config_error_message;
-  std::optional<api::PodStatus> reported;  // latest backend report
-  std::chrono::steady_clock::time_point sent_at{};  // when /create succeeded
+  std::optional<api::PodStatus> reported;             // latest backend report
+  std::chrono::steady_clock::time_point sent_at{};    // when /create succeeded
   std::chrono::steady_clock::time_point last_seen{};  // last time the backend reported it
-  bool seen = false;  // the backend reported it at least once
-  bool lost = false;  // the backend stopped reporting it
+  bool seen = false;                                  // the backend reported it at least once
+  bool lost = false;                                  // the backend stopped reporting it
   bool job_id_written = false;
   std::set<std::string> started;  // containers announced with a Started event
   bool deletion_started = false;

@@ -13,7 +13,8 @@ json::value Pod(const std::string& uid, const std::string& phase = "Pending") {
                      R"(","resourceVersion":"1","annotations":{"a":"b",
                         "kubectl.kubernetes.io/last-applied-configuration":"{huge}"}},
       "spec":{"nodeName":"vk","containers":[{"name":"c","image":"i","env":[{"name":"X","value":"1"}]}]},
-      "status":{"phase":")" + phase + R"("}})");
+      "status":{"phase":")" +
+                     phase + R"("}})");
 }
 
 TEST(PodStore, StatusRoundAsksOnlyForPodsInTheBackendThatAreNotFinished) {
@@ -30,7 +31,8 @@ TEST(PodStore, StatusRoundAsksOnlyForPodsInTheBackendThatAreNotFinished) {
   const auto& pod = body.as_array()[0];
   EXPECT_EQ(api::PodUid(pod), "a");
   EXPECT_EQ(api::GetString(pod, {"status", "phase"}), "Pending");
-  EXPECT_EQ(api::Find(pod, {"spec", "containers"})->as_array()[0].as_object().size(), 2u);  // name, image
+  EXPECT_EQ(api::Find(pod, {"spec", "containers"})->as_array()[0].as_object().size(),
+            2u);  // name, image
   EXPECT_FALSE(api::Annotation(pod, "kubectl.kubernetes.io/last-applied-configuration"));
 }
 
@@ -40,7 +42,8 @@ TEST(PodStore, StoredReportsOutliveTheReplyArena) {
   s.Update("a", [](PodRecord& r) { r.backend = BackendState::kCreated; });
   {
     json::storage_ptr arena = json::make_shared_resource<json::monotonic_resource>();
-    auto v = json::parse(R"([{"UID":"a","containers":[{"name":"c","state":{"running":{}}}]}])", arena);
+    auto v =
+        json::parse(R"([{"UID":"a","containers":[{"name":"c","state":{"running":{}}}]}])", arena);
     auto reports = api::ParsePodStatusList(v);
     ASSERT_TRUE(reports.ok());
     EXPECT_EQ(s.ApplyReports(*reports, std::chrono::steady_clock::now(), 1).size(), 1u);
@@ -73,8 +76,9 @@ TEST(PodStore, UnchangedReplyEntriesAreSkippedAndChangedOnesStored) {
   // The same report in another layout is no change either.
   changed = s.ApplyReportsText(R"([{"containers": [], "UID": "b"}])", now, 3, &malformed);
   EXPECT_TRUE(changed->empty());
-  changed = s.ApplyReportsText(R"([{"UID":"a","containers":[{"name":"c","state":{"terminated":{"exitCode":1}}}]}])",
-                               now, 4, &malformed);
+  changed = s.ApplyReportsText(
+      R"([{"UID":"a","containers":[{"name":"c","state":{"terminated":{"exitCode":1}}}]}])", now, 4,
+      &malformed);
   EXPECT_EQ(*changed, std::vector<std::string>{"a"});
   EXPECT_FALSE(s.ApplyReportsText("{}", now, 5, &malformed).ok());
 }

@@ -48,7 +48,8 @@ Status PodController::Create(const PodRecord& r) {
   std::string reason;
   std::vector<std::string> warnings;
   auto req = BuildCreateRequest(ParseFull(r), objects_, opt_.create, &reason, &warnings);
-  for (const auto& w : warnings) events_.Record(Ref(r), "Warning", "InvalidEnvironmentVariableNames", w);
+  for (const auto& w : warnings)
+    events_.Record(Ref(r), "Warning", "InvalidEnvironmentVariableNames", w);
   if (!req.ok()) {
     if (req.status().code() == StatusCode::kFailedPrecondition) {
       // A missing ConfigMap/Secret: tell the user, keep the pod Pending, retry later.
@@ -134,8 +135,8 @@ Status PodController::PatchStatus(const std::string& uid) {
   // pods/status also takes metadata (only spec, ownerReferences and deletionTimestamp are
   // reset), so the JobID annotation rides along instead of costing its own write.
   if (job_id_due) patch["metadata"] = {{"annotations", {{"JobID", r->job_id}}}};
-  auto res = kube_.Patch(kube::PodStatusPath(r->ns, r->name), kube::PatchType::kStrategicMerge,
-                         patch);
+  auto res =
+      kube_.Patch(kube::PodStatusPath(r->ns, r->name), kube::PatchType::kStrategicMerge, patch);
   if (!res.ok()) {
     if (kube::IsNotFound(res.status())) return Status::Ok();  // the watch will tell
     return res.status().WithContext("PATCH status of " + Key(*r));

@@ -60,14 +60,16 @@ Result<PemPair> MakeSelfSignedCert(const std::string& node_name, const std::stri
                              reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
   std::string san = "DNS:" + node_name;
-  if (!ip.empty()) san += (ip.find(':') != std::string::npos || isdigit(ip[0]) ? ",IP:" : ",DNS:") + ip;
+  if (!ip.empty())
+    san += (ip.find(':') != std::string::npos || isdigit(ip[0]) ? ",IP:" : ",DNS:") + ip;
   if (!AddExt(cert.get(), NID_subject_alt_name, san) ||
       !AddExt(cert.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment") ||
       !AddExt(cert.get(), NID_ext_key_usage, "serverAuth") ||
       !AddExt(cert.get(), NID_basic_constraints, "critical,CA:FALSE")) {
     return Internal("cannot add certificate extensions (SAN " + san + ")");
   }
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return Internal("cannot sign certificate");
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0)
+    return Internal("cannot sign certificate");
   Bio cb(BIO_new(BIO_s_mem())), kb(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(cb.get(), cert.get());
   PEM_write_bio_PrivateKey(kb.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);

@@ -41,7 +41,8 @@ Status StateFile::Compact() {
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return Internal("cannot write state file " + tmp + ": " + std::strerror(errno));
-    for (const auto& [uid, ref] : live_) out << "+ " << uid << " " << ref.ns << " " << ref.name << "\n";
+    for (const auto& [uid, ref] : live_)
+      out << "+ " << uid << " " << ref.ns << " " << ref.name << "\n";
     if (!out.flush()) return Internal("cannot write state file " + tmp);
   }
   if (::rename(tmp.c_str(), path_.c_str()) != 0) {

@@ -30,7 +30,7 @@ std::map<std::string, const json::value*> ByName(const json::array& list) {
 
 // Previously written container statuses by name (for times we must keep stable).
 std::map<std::string, const json::value*> PreviousByName(const json::value& pod,
-                                                          std::string_view key) {
+                                                         std::string_view key) {
   const auto* f = api::Find(pod, {"status", key});
   return f && f->is_array() ? ByName(f->as_array()) : std::map<std::string, const json::value*>{};
 }
@@ -125,7 +125,9 @@ json::object Condition(const json::value& pod, const std::string& type, bool ok,
   }
   // Empty reason/message are explicit nulls: the strategic merge patch merges conditions
   // by type, so an omitted field would keep the previous value.
-  json::object c{{"type", type}, {"status", s}, {"lastProbeTime", nullptr},
+  json::object c{{"type", type},
+                 {"status", s},
+                 {"lastProbeTime", nullptr},
                  {"lastTransitionTime", transition}};
   c["reason"] = reason.empty() ? json::value(nullptr) : json::value(reason);
   c["message"] = message.empty() ? json::value(nullptr) : json::value(message);
@@ -142,9 +144,7 @@ std::string JoinNames(const std::vector<std::string>& names) {
 
 std::string PhaseOf(const json::value& status) { return GetString(status, {"phase"}); }
 
-bool IsTerminalPhase(std::string_view phase) {
-  return phase == "Succeeded" || phase == "Failed";
-}
+bool IsTerminalPhase(std::string_view phase) { return phase == "Succeeded" || phase == "Failed"; }
 
 json::object MapPodStatus(const json::value& pod, const std::optional<api::PodStatus>& backend,
                           const PodFacts& facts) {
@@ -192,9 +192,9 @@ json::object MapPodStatus(const json::value& pod, const std::optional<api::PodSt
     auto n = NormalizeContainer(spec, rep, find(prev_main, name),
                                 initialized ? "ContainerCreating" : "PodInitializing", now);
     if (!facts.config_error_reason.empty() && !rep) {
-      n.status["state"] = json::object{{"waiting",
-                                        {{"reason", facts.config_error_reason},
-                                         {"message", facts.config_error_message}}}};
+      n.status["state"] = json::object{
+          {"waiting",
+           {{"reason", facts.config_error_reason}, {"message", facts.config_error_message}}}};
     }
     if (facts.create_error) {
       n.kind = Normalized::kWaiting;
@@ -203,22 +203,29 @@ json::object MapPodStatus(const json::value& pod, const std::optional<api::PodSt
     } else if (facts.lost && n.kind != Normalized::kTerminated) {
       n.kind = Normalized::kTerminated;
       n.exit_code = 137;
-      n.status["state"] = json::object{
-          {"terminated",
-           {{"exitCode", 137}, {"reason", "ContainerStatusUnknown"},
-            {"message", "The backend no longer reports this container"},
-            {"startedAt", now}, {"finishedAt", now}}}};
+      n.status["state"] =
+          json::object{{"terminated",
+                        {{"exitCode", 137},
+                         {"reason", "ContainerStatusUnknown"},
+                         {"message", "The backend no longer reports this container"},
+                         {"startedAt", now},
+                         {"finishedAt", now}}}};
       n.status["ready"] = false;
       n.status["started"] = false;
     }
     switch (n.kind) {
-      case Normalized::kRunning: ++running; break;
+      case Normalized::kRunning:
+        ++running;
+        break;
       case Normalized::kTerminated:
         ++stopped;
         if (n.exit_code == 0) ++succeeded;
         break;
       case Normalized::kWaiting:
-        if (n.had_failure_before) ++stopped; else ++waiting;
+        if (n.had_failure_before)
+          ++stopped;
+        else
+          ++waiting;
         break;
     }
     if (n.kind != Normalized::kRunning) unready.push_back(name);
@@ -243,10 +250,14 @@ json::object MapPodStatus(const json::value& pod, const std::optional<api::PodSt
   } else if (running > 0) {
     phase = "Running";
   } else if (stopped > 0) {
-    if (restart == "Always") phase = "Running";
-    else if (stopped == succeeded) phase = "Succeeded";
-    else if (restart == "Never") phase = "Failed";
-    else phase = "Running";
+    if (restart == "Always")
+      phase = "Running";
+    else if (stopped == succeeded)
+      phase = "Succeeded";
+    else if (restart == "Never")
+      phase = "Failed";
+    else
+      phase = "Running";
   } else {
     phase = "Pending";
   }
@@ -254,17 +265,16 @@ json::object MapPodStatus(const json::value& pod, const std::optional<api::PodSt
 
   json::array conds;
   conds.push_back(Condition(pod, "PodScheduled", true, "", "", now));
-  conds.push_back(Condition(pod, "Initialized", initialized,
-                            initialized ? "" : "ContainersNotInitialized",
-                            initialized ? "" : "containers with incomplete status: " +
-                                                   JoinNames(incomplete), now));
+  conds.push_back(Condition(
+      pod, "Initialized", initialized, initialized ? "" : "ContainersNotInitialized",
+      initialized ? "" : "containers with incomplete status: " + JoinNames(incomplete), now));
   bool ready = unready.empty() && !terminal;
   std::string nr_reason = terminal ? "PodCompleted" : "ContainersNotReady";
   std::string nr_message = terminal ? "" : "containers with unready status: " + JoinNames(unready);
   conds.push_back(Condition(pod, "ContainersReady", ready, ready ? "" : nr_reason,
                             ready ? "" : nr_message, now));
-  conds.push_back(Condition(pod, "Ready", ready, ready ? "" : nr_reason,
-                            ready ? "" : nr_message, now));
+  conds.push_back(
+      Condition(pod, "Ready", ready, ready ? "" : nr_reason, ready ? "" : nr_message, now));
 
   json::object st{{"phase", phase}, {"conditions", conds}, {"hostIP", facts.host_ip}};
   if (!reason.empty()) st["reason"] = reason;

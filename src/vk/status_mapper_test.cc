@@ -11,9 +11,10 @@ using api::GetInt;
 using api::GetString;
 
 json::value Pod(const std::string& restart = "Never", int inits = 0) {
-  json::object spec{{"restartPolicy", restart},
-                    {"containers", json::array{json::object{{"name", "main"}, {"image", "busybox"}},
-                                               json::object{{"name", "side"}, {"image", "alpine"}}}}};
+  json::object spec{
+      {"restartPolicy", restart},
+      {"containers", json::array{json::object{{"name", "main"}, {"image", "busybox"}},
+                                 json::object{{"name", "side"}, {"image", "alpine"}}}}};
   json::array init;
   for (int i = 0; i < inits; ++i) {
     init.push_back(json::object{{"name", "init" + std::to_string(i)}, {"image", "busybox"}});
@@ -101,8 +102,8 @@ TEST(StatusMapper, SucceededWhenAllExitZero) {
 }
 
 TEST(StatusMapper, FailedWithTheExitCodeAndThePluginsReasonKept) {
-  auto st = MapPodStatus(Pod(), Report({Terminated("main", 137, "OOMKilled"), Terminated("side", 3)}),
-                         Facts());
+  auto st = MapPodStatus(
+      Pod(), Report({Terminated("main", 137, "OOMKilled"), Terminated("side", 3)}), Facts());
   EXPECT_EQ(PhaseOf(st), "Failed");
   const auto& cs = st.at("containerStatuses").as_array();
   EXPECT_EQ(GetInt(cs[0], {"state", "terminated", "exitCode"}), 137);
@@ -134,7 +135,8 @@ TEST(StatusMapper, InitContainersGiveInitCountsAndMainContainersWait) {
   EXPECT_EQ(KubectlStatus(WithStatus(pod, none)), "Init:0/2");
   // All init done, mains running.
   auto done = MapPodStatus(
-      pod, Report({Running("main"), Running("side")}, {Terminated("init0", 0), Terminated("init1", 0)}),
+      pod,
+      Report({Running("main"), Running("side")}, {Terminated("init0", 0), Terminated("init1", 0)}),
       Facts());
   EXPECT_EQ(PhaseOf(done), "Running");
   EXPECT_EQ(Cond(done, "Initialized"), "True");
@@ -178,7 +180,8 @@ TEST(StatusMapper, MissingConfigKeepsThePodPendingWithTheReason) {
 }
 
 TEST(StatusMapper, PodIpFromTheBackendAndTimesKeptFromThePreviousStatus) {
-  auto rep = Report({Running("main"), {{"name", "side"}, {"state", {{"running", json::object{}}}}}});
+  auto rep =
+      Report({Running("main"), {{"name", "side"}, {"state", {{"running", json::object{}}}}}});
   rep.pod_ip = "10.0.0.7";
   auto st = MapPodStatus(Pod(), rep, Facts());
   EXPECT_EQ(GetString(st, {"podIP"}), "10.0.0.7");
@@ -207,7 +210,8 @@ TEST(StatusMapper, ConditionsClearReasonAndMessageExplicitly) {
 TEST(StatusMapper, FingerprintIgnoresTimesAndForeignConditions) {
   auto st = MapPodStatus(Pod(), Report({Running("main"), Running("side")}), Facts());
   json::object other = st;
-  other["conditions"].as_array().push_back(json::object{{"type", "example.com/gate"}, {"status", "True"}});
+  other["conditions"].as_array().push_back(
+      json::object{{"type", "example.com/gate"}, {"status", "True"}});
   other["startTime"] = "2030-01-01T00:00:00Z";
   other["qosClass"] = "BestEffort";
   EXPECT_EQ(PodStatusFingerprint(st), PodStatusFingerprint(other));

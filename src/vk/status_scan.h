@@ -16,8 +16,8 @@
 namespace il::vk {
 
 struct ScannedEntry {
-  std::string_view text;  // the whole object, braces included
-  std::string_view uid;   // the top-level "UID" string (raw, escapes not decoded); may be empty
+  std::string_view text;     // the whole object, braces included
+  std::string_view uid;      // the top-level "UID" string (raw, escapes not decoded); may be empty
   bool uid_escaped = false;  // the UID contained an escape: parse the entry to read it
 };
 

@@ -30,8 +30,8 @@ TEST(ScanStatusList, NullAndEmptyAreEmpty) {
 
 TEST(ScanStatusList, RejectsWhatIsNotAListOfObjects) {
   std::vector<ScannedEntry> e;
-  for (const char* bad : {"", "{}", "[1]", "[{\"UID\":\"a\"}", "[{\"UID\":\"a}]", "[{}] x",
-                          "[{},]", "[{\"a\":[}]"}) {
+  for (const char* bad :
+       {"", "{}", "[1]", "[{\"UID\":\"a\"}", "[{\"UID\":\"a}]", "[{}] x", "[{},]", "[{\"a\":[}]"}) {
     EXPECT_FALSE(ScanStatusList(bad, &e).ok()) << bad;
   }
 }

@@ -63,7 +63,8 @@ Status OnlyKeys(const YAML::Node& n, const std::string& origin, const std::strin
   if (!n.IsMap()) return KeyError(origin, key, "must be a mapping");
   for (const auto& kv : n) {
     auto k = kv.first.as<std::string>();
-    if (!allowed.count(k)) return KeyError(origin, key + "." + k, "unknown key");
+    if (!allowed.count(k))
+      return KeyError(origin, std::string(key).append(".").append(k), "unknown key");
   }
   return Status::Ok();
 }
@@ -271,7 +272,9 @@ Status ApplyKnocConfig(const std::string& text, const std::string& origin, const
     if (!f) continue;
     std::string s = f->is_string() ? std::string(f->as_string()) : boost::json::serialize(*f);
     if (!IsQuantity(s)) {
-      return InvalidArgument(origin + ": " + node + "." + key + ": not a quantity: '" + s + "'");
+      std::string msg = origin;
+      msg.append(": ").append(node).append(".").append(key).append(": not a quantity: '");
+      return InvalidArgument(msg.append(s).append("'"));
     }
     *dst = s;
   }

@@ -45,11 +45,12 @@ struct Taint {
 struct VkConfig {
   // --- identity (flags --nodename --provider; env NODENAME; key NodeName) ---
   std::string node_name = "virtual-kubelet";
-  std::string provider = "interlink";  // "knoc" (the seed's name) or "interlink"
-  std::string provider_config;         // knoc-cfg.json path
+  std::string provider = "interlink";       // "knoc" (the seed's name) or "interlink"
+  std::string provider_config;              // knoc-cfg.json path
   std::chrono::seconds startup_timeout{0};  // 0: wait for the API forever
-  std::string kubeconfig;  // --kubeconfig / Kubeconfig; empty: CUSTOMKUBECONF, KUBECONFIG, in-cluster
-  std::string config_file;              // the YAML file read, for diagnostics
+  std::string
+      kubeconfig;  // --kubeconfig / Kubeconfig; empty: CUSTOMKUBECONF, KUBECONFIG, in-cluster
+  std::string config_file;  // the YAML file read, for diagnostics
   std::string log_level = "info";
 
   // --- interLink connection ---
@@ -74,20 +75,20 @@ struct VkConfig {
   // --- kubelet HTTPS API ---
   std::string kubelet_address = "0.0.0.0";  // KubeletAddress / KUBELET_URL
   int kubelet_port = 10250;                 // KubeletPort / KUBELET_PORT
-  std::string kubelet_cert_file;  // KubeletCertFile / APISERVER_CERT_LOCATION
-  std::string kubelet_key_file;   // KubeletKeyFile / APISERVER_KEY_LOCATION
+  std::string kubelet_cert_file;            // KubeletCertFile / APISERVER_CERT_LOCATION
+  std::string kubelet_key_file;             // KubeletKeyFile / APISERVER_KEY_LOCATION
   // KubeletHTTP.ClientCAFile / APISERVER_CA_CERT_LOCATION: require client certificates
   // signed by this CA (the API server's kubelet client certificate).
   std::string kubelet_client_ca_file;
 
   // --- pods ---
-  int status_sync_interval_ms = 500;   // StatusSyncIntervalMs
-  int pod_sync_workers = 16;           // --pod-sync-workers
+  int status_sync_interval_ms = 500;       // StatusSyncIntervalMs
+  int pod_sync_workers = 16;               // --pod-sync-workers
   bool disable_projected_volumes = false;  // DisableProjectedVolumes
-  std::string kubernetes_api_addr;     // KubernetesApiAddr: KUBERNETES_* env for containers
-  std::string kubernetes_api_port;     // KubernetesApiPort
-  std::string kubernetes_api_ca_crt;   // KubernetesApiCaCrt: replaces kube-root-ca.crt
-  std::string state_file;              // StateFile: UIDs sent to the backend (restart recovery)
+  std::string kubernetes_api_addr;         // KubernetesApiAddr: KUBERNETES_* env for containers
+  std::string kubernetes_api_port;         // KubernetesApiPort
+  std::string kubernetes_api_ca_crt;       // KubernetesApiCaCrt: replaces kube-root-ca.crt
+  std::string state_file;                  // StateFile: UIDs sent to the backend (restart recovery)
 
   // --- Kubernetes client ---
   double client_qps = 50;  // ClientQPS
@@ -120,8 +121,8 @@ Result<VkConfig> LoadVkConfig(const VkFlags& flags, const EnvLookup& env = Proce
 // Reads the VK keys of YAML text into `c` (ignores interlink and sidecar keys).
 Status ApplyVkYaml(const std::string& yaml, const std::string& origin, VkConfig* c);
 // Reads knoc-cfg.json text: the entry for `node` overrides cpu/memory/pods.
-Status ApplyKnocConfig(const std::string& json, const std::string& origin,
-                       const std::string& node, NodeResources* r);
+Status ApplyKnocConfig(const std::string& json, const std::string& origin, const std::string& node,
+                       NodeResources* r);
 
 // Go-style duration ("10s", "1m30s", "500ms", "2h"); bare numbers are seconds.
 Result<std::chrono::milliseconds> ParseGoDuration(std::string_view s);

@@ -9,7 +9,7 @@
 namespace il::vk {
 namespace {
 
-EnvLookup Env(std::map<std::string, std::string> m) {
+EnvLookup Env(const std::map<std::string, std::string>& m) {
   return [m](const std::string& k) -> std::optional<std::string> {
     auto it = m.find(k);
     if (it == m.end()) return std::nullopt;
@@ -45,10 +45,22 @@ class TempDir {
 };
 
 TEST(VkFlags, ParsesTheSeedCommandLine) {
-  std::vector<const char*> argv = {"vk", "--nodename", "vk-knoc-debug", "--provider", "knoc",
-                                   "--provider-config", "./knoc-cfg.json", "--startup-timeout",
-                                   "10s", "--klog.v", "2", "--kubeconfig", "/k/config",
-                                   "--klog.logtostderr", "--log-level", "debug"};
+  std::vector<const char*> argv = {"vk",
+                                   "--nodename",
+                                   "vk-knoc-debug",
+                                   "--provider",
+                                   "knoc",
+                                   "--provider-config",
+                                   "./knoc-cfg.json",
+                                   "--startup-timeout",
+                                   "10s",
+                                   "--klog.v",
+                                   "2",
+                                   "--kubeconfig",
+                                   "/k/config",
+                                   "--klog.logtostderr",
+                                   "--log-level",
+                                   "debug"};
   auto f = ParseVkFlags(static_cast<int>(argv.size()), argv.data());
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->node_name, "vk-knoc-debug");
@@ -140,9 +152,13 @@ StateFile: /var/lib/vk/state
 TEST(VkConfig, EnvironmentOverridesFileAndFlagsOverrideEnvironment) {
   TempDir d;
   std::string path = d.Write("il.yaml", "NodeName: file\nKubeletPort: 1000\n");
-  auto env = Env({{"INTERLINKCONFIGPATH", path}, {"NODENAME", "env-node"}, {"KUBELET_PORT", "2000"},
-                  {"VKUBELET_POD_IP", "127.0.0.9"}, {"INTERLINKURL", "unix:///tmp/il.sock"},
-                  {"APISERVER_CERT_LOCATION", "/c.crt"}, {"APISERVER_KEY_LOCATION", "/c.key"}});
+  auto env = Env({{"INTERLINKCONFIGPATH", path},
+                  {"NODENAME", "env-node"},
+                  {"KUBELET_PORT", "2000"},
+                  {"VKUBELET_POD_IP", "127.0.0.9"},
+                  {"INTERLINKURL", "unix:///tmp/il.sock"},
+                  {"APISERVER_CERT_LOCATION", "/c.crt"},
+                  {"APISERVER_KEY_LOCATION", "/c.key"}});
   auto c = LoadVkConfig({}, env);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->node_name, "env-node");
@@ -157,10 +173,9 @@ TEST(VkConfig, EnvironmentOverridesFileAndFlagsOverrideEnvironment) {
 
 TEST(VkConfig, KnocConfigGivesTheNodeResources) {
   TempDir d;
-  std::string knoc = d.Write("knoc-cfg.json",
-                             R"({"test-vk": {"cpu": "128", "memory": "800Gi", "pods": "1000"}})");
-  auto c = LoadVkConfig(Flags("test-vk", "", knoc, "knoc"),
-                        Env({}));
+  std::string knoc =
+      d.Write("knoc-cfg.json", R"({"test-vk": {"cpu": "128", "memory": "800Gi", "pods": "1000"}})");
+  auto c = LoadVkConfig(Flags("test-vk", "", knoc, "knoc"), Env({}));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->resources.cpu, "128");
   EXPECT_EQ(c->resources.memory, "800Gi");

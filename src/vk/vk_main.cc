@@ -134,7 +134,8 @@ int Run(int argc, char** argv) {
   ko.client_ca_file = cfg->kubelet_client_ca_file;
   ko.node_name = cfg->node_name;
   ko.internal_ip = cfg->internal_ip;
-  KubeletServer server(ko, **kube, **interlink, *store_for_server, [&node] { return node.capacity(); });
+  KubeletServer server(ko, **kube, **interlink, *store_for_server,
+                       [&node] { return node.capacity(); });
   if (Status st = server.Start(); !st.ok()) return Fail("kubelet API", st);
 
   events.Start();

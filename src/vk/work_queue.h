@@ -46,7 +46,7 @@ class WorkQueue {
   void Done(const std::string& key);
   void ShutDown();
 
-  size_t Len();  // ready keys
+  size_t Len();      // ready keys
   size_t Pending();  // ready + delayed + processing
 
   // The backoff for the n-th consecutive failure (n >= 1).
