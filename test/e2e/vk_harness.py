@@ -283,6 +283,14 @@ class Stack:
             f.write("".join(f"{k}: {v}\n" for k, v in keys.items()))
 
     def start(self):
+        """Starts everything; on failure stops what was started (and re-raises)."""
+        try:
+            return self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self):
         env = {"INTERLINKCONFIGPATH": self.config}
         self.daemons["mock-sd"] = Daemon("mock-sd", [os.path.join(self.bin_dir, "mock-sd"),
                                                      "--listen", f"http://127.0.0.1:{self.sidecar_port}"],
