@@ -8,6 +8,7 @@
 #include "kube/fake_kube_api.h"
 #include "kube/paths.h"
 #include "vk/env_resolver.h"
+#include "vk/quantity.h"
 
 namespace il::vk {
 namespace {
@@ -208,6 +209,13 @@ TEST_F(PodResourcesTest, DisableProjectedVolumesSkipsThem) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->projected_volumes_maps.empty());
   EXPECT_TRUE(api_.calls("CREATE").empty());
+}
+
+TEST(EnvResolver, HugeResourceValuesAreNotConverted) {
+  EXPECT_EQ(DivideQuantity("1Ei", "1"), std::optional<std::string>("1152921504606846976"));
+  EXPECT_EQ(DivideQuantity("1e30", "1"), std::nullopt);
+  EXPECT_EQ(DivideQuantity("1", "0"), std::nullopt);
+  EXPECT_EQ(DivideQuantity("1500m", ""), std::optional<std::string>("2"));
 }
 
 TEST(EnvResolver, ExpandVarsAndNames) {

@@ -11,6 +11,7 @@ std::optional<std::string> DivideQuantity(std::string_view value, std::string_vi
   auto d = api::ParseQuantity(divisor.empty() ? "1" : divisor);
   if (!v.ok() || !d.ok() || *d == 0) return std::nullopt;
   long double q = std::ceil(*v / *d - 1e-9L);
+  if (!std::isfinite(q) || q > 9e18L || q < -9e18L) return std::nullopt;  // no UB cast
   return std::to_string(static_cast<long long>(q));
 }
 

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -356,7 +357,7 @@ Result<std::chrono::milliseconds> ParseGoDuration(std::string_view s) {
   for (; it != std::sregex_iterator(); ++it) {
     if (static_cast<size_t>(it->position()) != consumed) break;
     consumed += it->length();
-    double x = std::stod((*it)[1]);
+    double x = std::strtod((*it)[1].str().c_str(), nullptr);  // never throws; huge -> inf
     std::string u = (*it)[2];
     if (u == "h")
       x *= 3600e3;
@@ -371,6 +372,7 @@ Result<std::chrono::milliseconds> ParseGoDuration(std::string_view s) {
     ms += x;
   }
   if (consumed != str.size()) return InvalidArgument("invalid duration '" + str + "'");
+  if (!(ms <= 1e12)) return InvalidArgument("duration '" + str + "' is too large");
   return std::chrono::milliseconds(static_cast<long long>(ms));
 }
 

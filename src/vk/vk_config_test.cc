@@ -213,6 +213,8 @@ TEST(VkConfig, ParsesGoDurations) {
   EXPECT_EQ(ParseGoDuration("0")->count(), 0);
   EXPECT_FALSE(ParseGoDuration("ten").ok());
   EXPECT_FALSE(ParseGoDuration("10x").ok());
+  EXPECT_FALSE(ParseGoDuration(std::string(400, '9') + "h").ok());  // no throw, no overflow
+  EXPECT_FALSE(ParseGoDuration("99999999999999h").ok());
 }
 
 }  // namespace
