@@ -77,4 +77,35 @@ Result<std::string> Base64Decode(std::string_view in) {
   return out;
 }
 
+std::string Base64UrlEncode(std::string_view data) {
+  std::string out = Base64Encode(data);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+Result<std::string> Base64UrlDecode(std::string_view in) {
+  if (in.size() % 4 == 1) return InvalidArgument("invalid base64url length");
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  unsigned acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '+' || c == '/') return InvalidArgument("invalid base64url character");
+    int v = Value(c);
+    if (v < 0) return InvalidArgument("invalid base64url character");
+    acc = (acc << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  if ((acc & ((1u << bits) - 1)) != 0) return InvalidArgument("invalid base64url trailing bits");
+  return out;
+}
+
 }  // namespace il

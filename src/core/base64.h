@@ -19,4 +19,11 @@ std::string Base64Encode(std::string_view data, size_t line_length = 0);
 // Bad characters or a truncated quantum -> kInvalidArgument.
 Result<std::string> Base64Decode(std::string_view text);
 
+// URL-safe alphabet without padding (RFC 4648 §5), as JWS and JWK use.
+std::string Base64UrlEncode(std::string_view data);
+// Strict inverse of Base64UrlEncode for untrusted input (JWTs): only the URL-safe
+// alphabet, no padding, no whitespace, zero trailing bits, so every byte string has
+// exactly one accepted encoding. Anything else -> kInvalidArgument.
+Result<std::string> Base64UrlDecode(std::string_view text);
+
 }  // namespace il

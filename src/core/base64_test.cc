@@ -24,5 +24,28 @@ TEST(Base64, AcceptsMissingPaddingAndUrlSafeRejectsGarbage) {
   EXPECT_FALSE(Base64Decode("a=b").ok());
 }
 
+TEST(Base64Url, RoundTripsWithoutPaddingInTheUrlSafeAlphabet) {
+  std::string bin;
+  for (int i = 0; i < 256; ++i) bin.push_back(static_cast<char>(255 - i));
+  for (size_t n = 0; n < 8; ++n) {
+    std::string part = bin.substr(0, n);
+    std::string enc = Base64UrlEncode(part);
+    EXPECT_EQ(enc.find_first_of("+/=\n"), std::string::npos) << enc;
+    EXPECT_EQ(*Base64UrlDecode(enc), part);
+  }
+  EXPECT_EQ(Base64UrlEncode("\xff\xef"), "_-8");
+}
+
+TEST(Base64Url, RejectsPaddingStandardAlphabetWhitespaceAndNonCanonicalBits) {
+  EXPECT_EQ(*Base64UrlDecode("aGVsbG8"), "hello");
+  EXPECT_FALSE(Base64UrlDecode("aGVsbG8=").ok());
+  EXPECT_FALSE(Base64UrlDecode("a+8").ok());
+  EXPECT_FALSE(Base64UrlDecode("a/8").ok());
+  EXPECT_FALSE(Base64UrlDecode("aGVs bG8").ok());
+  EXPECT_FALSE(Base64UrlDecode("a").ok());
+  EXPECT_FALSE(Base64UrlDecode("aGVsbG9").ok());  // "hello" with a non-zero trailing bit
+}
+
 }  // namespace
 }  // namespace il
+
