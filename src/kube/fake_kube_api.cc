@@ -239,9 +239,19 @@ Result<json::value> FakeKubeApi::TokenRequestLocked(const std::string& path,
   return out;
 }
 
-Result<json::value> FakeKubeApi::Create(const std::string& path, const json::value& object) {
+void FakeKubeApi::ReactToCreate(const std::string& path, Reactor reactor) {
   std::lock_guard lock(mu_);
+  reactors_[path] = std::move(reactor);
+}
+
+Result<json::value> FakeKubeApi::Create(const std::string& path, const json::value& object) {
+  std::unique_lock lock(mu_);
   IL_RETURN_IF_ERROR(RecordLocked("CREATE", path, object));
+  if (auto it = reactors_.find(path); it != reactors_.end()) {
+    Reactor reactor = it->second;
+    lock.unlock();
+    return reactor(object);
+  }
   if (LastSegment(path) == "token" && Parent(path).find("/serviceaccounts/") != std::string::npos) {
     return TokenRequestLocked(path, object);
   }

@@ -12,6 +12,8 @@
 //   with a non-zero grace period only gets deletionTimestamp, like the real API; grace 0
 //   removes it.
 // - POST to ".../serviceaccounts/{sa}/token" answers a TokenRequest (the SA must exist).
+// - POST to a path given to ReactToCreate (TokenReview, SubjectAccessReview) is answered
+//   by that function and stores nothing.
 // - List honours labelSelector (k=v, k!=v, k) and fieldSelector (dotted.path=v, !=).
 // - Watch replays events after the given resourceVersion, then blocks for new ones until
 //   stop / CloseWatches(); a resourceVersion older than Compact() gives 410 Gone.
@@ -22,6 +24,7 @@
 
 #include <boost/json/value.hpp>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -44,6 +47,11 @@ class FakeKubeApi : public KubeApi {
   boost::json::value Seed(const std::string& path, boost::json::value object);
   // The next `times` calls of `verb` ("" = any) on `path` ("" = any) fail with `status`.
   void FailNext(const std::string& verb, const std::string& path, Status status, int times = 1);
+  // Answers every Create on `path` with `reactor(body)` instead of storing the object
+  // (review APIs). The call is recorded first; FailNext still applies. The reactor runs
+  // without the fake's lock held, so it may block.
+  using Reactor = std::function<Result<boost::json::value>(const boost::json::value& body)>;
+  void ReactToCreate(const std::string& path, Reactor reactor);
   // Makes watches from a resourceVersion at or before the current one fail with 410 Gone.
   void Compact();
   // Ends every open watch (as if the connection dropped); they return OK.
@@ -95,6 +103,7 @@ class FakeKubeApi : public KubeApi {
   std::vector<Event> events_;
   std::vector<Call> calls_;
   std::vector<Failure> failures_;
+  std::map<std::string, Reactor> reactors_;
   int64_t rv_ = 1;
   int64_t compacted_rv_ = 0;
   int64_t uid_seq_ = 0;
