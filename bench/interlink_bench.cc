@@ -18,9 +18,8 @@
 #include "core/http_client.h"
 #include "core/http_server.h"
 #include "core/log.h"
-#include "interlink/api_server.h"
-#include "interlink/plugin_client.h"
-#include "sidecars/common/sidecar_server.h"
+#include "interlink/interlink_service.h"
+#include "protocol/server.h"
 #include "sidecars/mock/mock_backend.h"
 
 namespace json = boost::json;
@@ -72,8 +71,11 @@ Figures Measure(int total, int concurrency, const std::function<void(int)>& op) 
 json::value Pod(int i) {
   std::string uid = "bench-" + std::to_string(i);
   return json::value{
-      {"metadata", {{"name", "p" + std::to_string(i)}, {"namespace", "bench"}, {"uid", uid},
-                    {"annotations", {{"mock.interlink.io/run-forever", "true"}}}}},
+      {"metadata",
+       {{"name", "p" + std::to_string(i)},
+        {"namespace", "bench"},
+        {"uid", uid},
+        {"annotations", {{"mock.interlink.io/run-forever", "true"}}}}},
       {"spec", {{"containers", json::array{json::object{{"name", "c"}, {"image", "busybox"}}}}}}};
 }
 
@@ -87,7 +89,8 @@ std::unique_ptr<il::http::HttpClient> Client(const std::string& url) {
 void Check(const il::Result<il::http::Response>& r, const char* what) {
   if (!r.ok() || r->status != 200) {
     std::fprintf(stderr, "%s failed: %s\n", what,
-                 r.ok() ? (std::to_string(r->status) + " " + r->body).c_str() : r.status().ToString().c_str());
+                 r.ok() ? (std::to_string(r->status) + " " + r->body).c_str()
+                        : r.status().ToString().c_str());
     std::exit(1);
   }
 }
@@ -105,7 +108,8 @@ int main(int argc, char** argv) {
 
   // Baseline: a bare HTTP round trip on loopback, same server and client code.
   il::http::HttpServer bare({});
-  bare.Handle("/rt", [](const il::http::Request&, il::http::ResponseWriter& w) { w.Reply(200, "[]"); });
+  bare.Handle("/rt",
+              [](const il::http::Request&, il::http::ResponseWriter& w) { w.Reply(200, "[]"); });
   if (!bare.Start().ok()) return 1;
   auto bare_client = Client(bare.url());
 
@@ -113,15 +117,22 @@ int main(int argc, char** argv) {
   auto store = il::mock::SqliteStateStore::Open(":memory:");
   auto backend = il::mock::MockBackend::Open({":memory:"}, std::move(store).value(),
                                              std::make_shared<il::mock::SystemClock>());
-  il::sidecar::SidecarServer sidecar({"mock-sd", "http://127.0.0.1:0", {}, "", 512u << 20, 64}, **backend);
+  il::protocol::ServerOptions so;
+  so.component = "mock-sd";
+  so.listen = "http://127.0.0.1:0";
+  so.body_limit = 512u << 20;
+  so.worker_threads = 64;
+  il::protocol::Server sidecar(so, **backend);
   if (!sidecar.Start().ok()) return 1;
-  auto plugin = il::interlink::PluginClient::Create({sidecar.url(), "", {}, std::chrono::seconds(120)});
-  il::interlink::ApiServerOptions ao;
-  ao.listen = "http://127.0.0.1:0";
-  ao.body_limit = 512u << 20;
-  ao.worker_threads = 128;
-  il::interlink::ApiServer api(ao, **plugin);
-  if (!api.Start().ok()) return 1;
+  il::interlink::InterlinkServiceOptions ao;
+  ao.plugin.url = sidecar.url();
+  ao.server.component = "interlink";
+  ao.server.listen = "http://127.0.0.1:0";
+  ao.server.body_limit = 512u << 20;
+  ao.server.worker_threads = 128;
+  auto service = il::interlink::InterlinkService::Create(std::move(ao));
+  if (!service.ok() || !(*service)->Start().ok()) return 1;
+  auto& api = **service;
   auto client = Client(api.url());
 
   const int n_rt = quick ? 200 : 5000;
@@ -145,7 +156,8 @@ int main(int argc, char** argv) {
       il::http::ClientRequest r;
       r.method = "POST";
       r.target = "/create";
-      r.body = json::serialize(json::object{{"pod", Pod(uid++)}, {"configmaps", json::array()},
+      r.body = json::serialize(json::object{{"pod", Pod(uid++)},
+                                            {"configmaps", json::array()},
                                             {"secrets", json::array()},
                                             {"projectedvolumesmaps", json::array()}});
       Check(client->Do(r), "/create");

@@ -2,6 +2,7 @@
 // results or injected errors.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -24,11 +25,13 @@ class FakeBackend : public Backend {
   Status Delete(const CallContext&, const json::value& pod) override {
     std::lock_guard l(mu);
     ++delete_calls;
+    if (!delete_error.ok()) return delete_error;
     if (!created.erase(PodUid(pod))) return NotFound("pod " + PodUid(pod) + " is unknown");
     return Status::Ok();
   }
   Result<std::vector<PodStatus>> GetStatus(const CallContext&,
                                            const std::vector<json::value>& pods) override {
+    if (on_status) on_status();  // outside the lock: tests use it to interleave calls
     std::lock_guard l(mu);
     ++status_calls;
     last_status_batch = pods.size();
@@ -75,7 +78,8 @@ class FakeBackend : public Backend {
   std::map<std::string, RetrievedPodData> created;
   std::map<std::string, int> states;  // uid -> exit code (terminated) or -1 running
   std::vector<std::string> log_lines{"line 1\n", "line 2\n"};
-  Status create_error, status_error, ping_error;
+  Status create_error, status_error, ping_error, delete_error;
+  std::function<void()> on_status;
 };
 
 }  // namespace il::api

@@ -28,6 +28,21 @@ class Headers {
   std::vector<std::pair<std::string, std::string>> items_;
 };
 
+// The client certificate a TLS peer presented and the server verified against its
+// client CA (ServerOptions::tls.ca_file). Empty when none was presented or TLS is off.
+struct PeerCertificate {
+  bool verified = false;                   // chain checked against the client CA
+  std::string common_name;                 // subject CN (Kubernetes: the user name)
+  std::vector<std::string> organizations;  // subject O values (Kubernetes: the groups)
+};
+
+// Who a request was authenticated as (filled by the server's authenticator).
+struct Identity {
+  std::string user;
+  std::vector<std::string> groups;
+  std::string method;  // "token", "oidc", "x509", "proxy", "anonymous", ...
+};
+
 struct Request {
   std::string method = "GET";
   std::string target = "/";  // path plus query, as sent
@@ -36,6 +51,8 @@ struct Request {
   Headers headers;
   std::string body;
   std::string peer;  // "127.0.0.1:5555", "unix", ...
+  PeerCertificate client_cert;  // TLS listeners only
+  Identity identity;            // set by the filter / authenticator before the handler runs
 };
 
 struct Response {

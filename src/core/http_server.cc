@@ -1,5 +1,7 @@
 #include "core/http_server.h"
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,9 +12,11 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
+#include <condition_variable>
 #include <filesystem>
 #include <future>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -57,8 +61,12 @@ class Writer : public ResponseWriter {
  public:
   Writer(Stream& stream, net::any_io_executor ex, int fd, unsigned version, bool keep_alive,
          const ServerOptions& opt)
-      : stream_(stream), ex_(std::move(ex)), fd_(fd), version_(version),
-        keep_alive_(keep_alive), opt_(opt) {}
+      : stream_(stream),
+        ex_(std::move(ex)),
+        fd_(fd),
+        version_(version),
+        keep_alive_(keep_alive),
+        opt_(opt) {}
 
   void SetHeader(std::string_view name, std::string value) override {
     headers_.Set(name, std::move(value));
@@ -90,8 +98,8 @@ class Writer : public ResponseWriter {
     replied_ = true;
     streaming_ = true;
     status_ = status;
-    head_ = std::make_unique<bhttp::response<bhttp::empty_body>>(
-        static_cast<bhttp::status>(status), version_);
+    head_ = std::make_unique<bhttp::response<bhttp::empty_body>>(static_cast<bhttp::status>(status),
+                                                                 version_);
     Fill(*head_, content_type);
     head_->keep_alive(keep_alive_);
     head_->chunked(true);
@@ -143,6 +151,8 @@ class Writer : public ResponseWriter {
   }
 
   bool replied() const override { return replied_; }
+  // Whether the response keeps the connection open; false while the body is unread.
+  void SetKeepAlive(bool on) { keep_alive_ = on; }
 
   // After the handler returned: make sure the client got a complete response.
   void Complete() {
@@ -180,6 +190,35 @@ class Writer : public ResponseWriter {
   std::unique_ptr<bhttp::response_serializer<bhttp::empty_body>> serializer_;
 };
 
+// The subject of the certificate the TLS peer presented, if the handshake verified it.
+PeerCertificate PeerCertificateOf(SSL* ssl) {
+  PeerCertificate out;
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (!cert || SSL_get_verify_result(ssl) != X509_V_OK) return out;
+  out.verified = true;
+  X509_NAME* subject = X509_get_subject_name(cert);
+  auto read = [&](int nid, auto add) {
+    for (int i = X509_NAME_get_index_by_NID(subject, nid, -1); i >= 0;
+         i = X509_NAME_get_index_by_NID(subject, nid, i)) {
+      ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+      unsigned char* utf8 = nullptr;
+      int len = ASN1_STRING_to_UTF8(&utf8, data);
+      if (len >= 0) add(std::string(reinterpret_cast<char*>(utf8), static_cast<size_t>(len)));
+      OPENSSL_free(utf8);
+    }
+  };
+  read(NID_commonName, [&](std::string v) { out.common_name = std::move(v); });
+  read(NID_organizationName, [&](std::string v) { out.organizations.push_back(std::move(v)); });
+  return out;
+}
+
+// "10.1.2.3:4567" -> "10.1.2.3"; "[::1]:80" -> "[::1]"; "unix" -> "unix".
+std::string PeerAddress(const std::string& peer) {
+  auto colon = peer.rfind(':');
+  if (colon == std::string::npos || peer.back() == ']') return peer;
+  return peer.substr(0, colon);
+}
+
 bool IsParseError(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
 }
@@ -190,28 +229,47 @@ class HttpServer::Impl {
  public:
   explicit Impl(ServerOptions o) : opt_(std::move(o)), log_(log::Logger("http.server")) {}
 
+  struct RouteEntry {
+    Handler handler;
+    RouteOptions options;
+  };
+  // Stream threads outlive nothing: Stop() waits for them. The counter lives in a shared
+  // block so that a finishing thread never touches a destroyed Impl.
+  struct StreamThreads {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t running = 0;
+  };
+
   ServerOptions opt_;
   std::shared_ptr<spdlog::logger> log_;
+  log::RateLimiter refuse_limiter_{std::chrono::seconds(5)};
   Endpoint ep_;
   net::io_context ioc_{1};
   std::unique_ptr<net::thread_pool> pool_;
+  std::shared_ptr<StreamThreads> stream_threads_ = std::make_shared<StreamThreads>();
   std::unique_ptr<ssl::context> ssl_ctx_;
   std::unique_ptr<tcp::acceptor> tcp_acc_;
   std::unique_ptr<unix_proto::acceptor> unix_acc_;
   std::thread io_thread_;
-  std::map<std::string, Handler> exact_;
-  std::vector<std::pair<std::string, Handler>> prefix_;
-  std::function<bool(const Request&, ResponseWriter&)> filter_;
+  std::map<std::string, RouteEntry> exact_;
+  std::vector<std::pair<std::string, RouteEntry>> prefix_;
+  std::function<bool(Request&, ResponseWriter&)> filter_;
   std::function<void(const Request&, int, std::chrono::microseconds)> observer_;
   int port_ = 0;
   bool started_ = false;
-  bool stopping_ = false;  // io thread only
+  // io thread only:
+  bool stopping_ = false;
   uint64_t next_session_ = 0;
-  std::unordered_map<uint64_t, std::function<void()>> closers_;  // io thread only
+  std::unordered_map<uint64_t, std::function<void()>> closers_;
+  size_t connections_ = 0;
+  std::unordered_map<std::string, size_t> connections_per_peer_;
+  size_t streams_ = 0;
+  std::unordered_map<std::string, size_t> streams_per_peer_;
 
-  const Handler* Route(const std::string& path) const {
+  const RouteEntry* Route(const std::string& path) const {
     if (auto it = exact_.find(path); it != exact_.end()) return &it->second;
-    const Handler* best = nullptr;
+    const RouteEntry* best = nullptr;
     size_t best_len = 0;
     for (const auto& [p, h] : prefix_) {
       if (path.compare(0, p.size(), p) == 0 && p.size() >= best_len) {
@@ -222,24 +280,88 @@ class HttpServer::Impl {
     return best;
   }
 
-  void Dispatch(const Request& req, ResponseWriter& w) {
+  // Runs on a worker: the filter sees the head only. True when the request may go on.
+  bool Filter(Request& req, ResponseWriter& w) {
     try {
-      if (filter_ && !filter_(req, w)) return;
-      const Handler* h = Route(req.path);
-      if (!h) {
+      if (filter_(req, w)) return true;
+      if (!w.replied()) w.ReplyError(Status(StatusCode::kPermissionDenied, "request refused"));
+    } catch (const std::exception& e) {
+      log_->error("filter for {} threw: {}", req.path, e.what());
+      if (!w.replied()) w.ReplyError(Internal(std::string("filter failed: ") + e.what()));
+    }
+    return false;
+  }
+
+  void Dispatch(const Request& req, const RouteEntry* route, ResponseWriter& w) {
+    try {
+      if (!route) {
         w.ReplyError(NotFound("no route for " + req.path));
         return;
       }
-      (*h)(req, w);
+      route->handler(req, w);
     } catch (const std::exception& e) {
       log_->error("handler for {} threw: {}", req.path, e.what());
       if (!w.replied()) w.ReplyError(Internal(std::string("handler failed: ") + e.what()));
     }
   }
 
-  template <class Stream>
-  net::awaitable<void> Serve(Stream& stream, std::string peer, int fd) {
+  // Runs `fn` off the I/O thread (on a worker, or on a stream thread of its own) and
+  // resumes the connection's coroutine when it is done.
+  template <class Fn>
+  net::awaitable<void> OffIo(bool own_thread, Fn fn) {
     auto ex = co_await net::this_coro::executor;
+    net::steady_timer done(ex, net::steady_timer::time_point::max());
+    auto task = [&fn, &done, ex] {
+      fn();
+      net::post(ex, [&done] { done.cancel(); });
+    };
+    if (own_thread) {
+      auto st = stream_threads_;
+      {
+        std::lock_guard lock(st->mu);
+        ++st->running;
+      }
+      std::thread([st, task] {
+        task();
+        std::lock_guard lock(st->mu);
+        --st->running;
+        st->cv.notify_all();
+      }).detach();
+    } else {
+      net::post(*pool_, task);
+    }
+    co_await done.async_wait(as_tuple(use_awaitable));
+  }
+
+  bool TakeStreamSlot(const std::string& addr) {
+    size_t& mine = streams_per_peer_[addr];
+    if (streams_ >= opt_.max_streams || mine >= opt_.max_streams_per_peer) {
+      if (mine == 0) streams_per_peer_.erase(addr);
+      return false;
+    }
+    ++streams_;
+    ++mine;
+    return true;
+  }
+  void ReleaseStreamSlot(const std::string& addr) {
+    --streams_;
+    if (auto it = streams_per_peer_.find(addr);
+        it != streams_per_peer_.end() && --it->second == 0) {
+      streams_per_peer_.erase(it);
+    }
+  }
+
+  template <class Stream>
+  net::awaitable<void> Send413(Stream& stream, std::string message) {
+    co_await SendSimple(stream, 413,
+                        ErrorBody(Status(StatusCode::kPayloadTooLarge, std::move(message))));
+    co_await LingeringClose(stream);
+  }
+
+  template <class Stream>
+  net::awaitable<void> Serve(Stream& stream, std::string peer, int fd, PeerCertificate cert) {
+    auto ex = co_await net::this_coro::executor;
+    const std::string addr = PeerAddress(peer);
     beast::flat_buffer buf;
     bool first = true;
     for (;;) {
@@ -249,27 +371,68 @@ class HttpServer::Impl {
       Lowest(stream).expires_after(first ? std::chrono::seconds(opt_.read_timeout)
                                          : std::chrono::seconds(opt_.idle_timeout));
       first = false;
-      auto [ec, n] = co_await bhttp::async_read_header(stream, buf, parser,
-                                                       as_tuple(use_awaitable));
+      auto [ec, n] =
+          co_await bhttp::async_read_header(stream, buf, parser, as_tuple(use_awaitable));
       if (ec == bhttp::error::body_limit) {
-        co_await SendSimple(stream, 413, ErrorBody(Status(StatusCode::kPayloadTooLarge,
-            "request body exceeds the limit of " + std::to_string(opt_.body_limit) + " bytes")));
-        co_await LingeringClose(stream);
+        co_await Send413(stream, "request body exceeds the limit of " +
+                                     std::to_string(opt_.body_limit) + " bytes");
         co_return;
       }
       if (ec) {
         if (IsParseError(ec) && ec != bhttp::error::end_of_stream) {
-          co_await SendSimple(stream, 400, ErrorBody(InvalidArgument("malformed request: " + ec.message())));
+          co_await SendSimple(stream, 400,
+                              ErrorBody(InvalidArgument("malformed request: " + ec.message())));
         }
         co_return;
       }
       auto& head = parser.get();
-      if (auto len = parser.content_length(); len && *len > opt_.body_limit) {
-        co_await SendSimple(stream, 413, ErrorBody(Status(StatusCode::kPayloadTooLarge,
-            "request body of " + std::to_string(*len) + " bytes exceeds the limit of " +
-            std::to_string(opt_.body_limit))));
-        co_await LingeringClose(stream);
+      Request req;
+      req.method = std::string(head.method_string());
+      req.target = std::string(head.target());
+      SplitTarget(req.target, &req.path, &req.query);
+      for (const auto& f : head)
+        req.headers.Add(std::string(f.name_string()), std::string(f.value()));
+      req.peer = peer;
+      req.client_cert = cert;
+      const bool keep_alive = head.keep_alive();
+      const RouteEntry* route = Route(req.path);
+      const size_t limit = route && route->options.body_limit
+                               ? std::min(route->options.body_limit, opt_.body_limit)
+                               : opt_.body_limit;
+      parser.body_limit(limit);
+      if (auto len = parser.content_length(); len && *len > limit) {
+        co_await Send413(stream, "request body of " + std::to_string(*len) +
+                                     " bytes exceeds the limit of " + std::to_string(limit) +
+                                     " bytes for " + req.path);
         co_return;
+      }
+      Lowest(stream).expires_never();
+      Writer<Stream> w(stream, ex, fd, head.version(), keep_alive, opt_);
+      auto start = std::chrono::steady_clock::now();
+      auto observe = [&] {
+        if (observer_) {
+          observer_(req, w.status(),
+                    std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - start));
+        }
+      };
+
+      // Authentication and authorization decide on the head alone: a refused caller
+      // never makes us read (or buffer) its body.
+      if (filter_) {
+        w.SetKeepAlive(keep_alive && parser.is_done());
+        bool pass = false;
+        co_await OffIo(false, [&] { pass = Filter(req, w); });
+        if (!pass) {
+          observe();
+          if (!parser.is_done()) {
+            co_await LingeringClose(stream);
+            co_return;
+          }
+          if (!w.usable() || !keep_alive || stopping_) co_return;
+          continue;
+        }
+        w.SetKeepAlive(keep_alive);
       }
       if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, head.version()};
@@ -281,42 +444,40 @@ class HttpServer::Impl {
         Lowest(stream).expires_after(opt_.read_timeout);
         auto [bec, bn] = co_await bhttp::async_read(stream, buf, parser, as_tuple(use_awaitable));
         if (bec == bhttp::error::body_limit) {
-          co_await SendSimple(stream, 413, ErrorBody(Status(StatusCode::kPayloadTooLarge,
-              "request body exceeds the limit of " + std::to_string(opt_.body_limit) + " bytes")));
-          co_await LingeringClose(stream);
+          co_await Send413(stream, "request body exceeds the limit of " + std::to_string(limit) +
+                                       " bytes for " + req.path);
           co_return;
         }
         if (bec) {
           if (IsParseError(bec)) {
-            co_await SendSimple(stream, 400, ErrorBody(InvalidArgument("malformed request body: " + bec.message())));
+            co_await SendSimple(
+                stream, 400,
+                ErrorBody(InvalidArgument("malformed request body: " + bec.message())));
           }
           co_return;
         }
+        Lowest(stream).expires_never();
       }
-      Lowest(stream).expires_never();
-      auto msg = parser.release();
-      Request req;
-      req.method = std::string(msg.method_string());
-      req.target = std::string(msg.target());
-      SplitTarget(req.target, &req.path, &req.query);
-      for (const auto& f : msg) req.headers.Add(std::string(f.name_string()), std::string(f.value()));
-      req.body = std::move(msg.body());
-      req.peer = peer;
-      bool keep_alive = msg.keep_alive();
+      req.body = std::move(parser.get().body());
 
-      Writer<Stream> w(stream, ex, fd, msg.version(), keep_alive, opt_);
-      auto start = std::chrono::steady_clock::now();
-      net::steady_timer done(ex, net::steady_timer::time_point::max());
-      net::post(*pool_, [&] {
-        Dispatch(req, w);
-        w.Complete();
-        net::post(ex, [&done] { done.cancel(); });
-      });
-      co_await done.async_wait(as_tuple(use_awaitable));
-      if (observer_) {
-        observer_(req, w.status(), std::chrono::duration_cast<std::chrono::microseconds>(
-                                       std::chrono::steady_clock::now() - start));
+      const bool stream_route = route && route->options.stream;
+      if (stream_route && !TakeStreamSlot(addr)) {
+        if (refuse_limiter_.Allow()) {
+          log_->warn("refused a stream on {} from {}: {} streams open ({} from this peer)",
+                     req.path, peer, streams_, streams_per_peer_[addr]);
+        }
+        co_await OffIo(false, [&] {
+          w.ReplyError(
+              Status(StatusCode::kResourceExhausted, "too many concurrent streams; retry later"));
+        });
+      } else {
+        co_await OffIo(stream_route, [&] {
+          Dispatch(req, route, w);
+          w.Complete();
+        });
+        if (stream_route) ReleaseStreamSlot(addr);
       }
+      observe();
       if (!w.usable() || !keep_alive || stopping_) co_return;
     }
   }
@@ -332,7 +493,8 @@ class HttpServer::Impl {
     std::vector<char> sink(64 * 1024);
     size_t total = 0;
     while (total < (256u << 20)) {
-      auto [rec, n] = co_await Lowest(stream).async_read_some(net::buffer(sink), as_tuple(use_awaitable));
+      auto [rec, n] =
+          co_await Lowest(stream).async_read_some(net::buffer(sink), as_tuple(use_awaitable));
       if (rec) break;
       total += n;
     }
@@ -352,6 +514,21 @@ class HttpServer::Impl {
 
   template <class Stream>
   void Spawn(std::shared_ptr<Stream> stream, std::string peer, int fd, bool tls) {
+    std::string addr = PeerAddress(peer);
+    size_t& mine = connections_per_peer_[addr];
+    if (connections_ >= opt_.max_connections || mine >= opt_.max_connections_per_peer) {
+      if (refuse_limiter_.Allow()) {
+        log_->warn("refused a connection from {}: {} open ({} from this peer)", peer, connections_,
+                   mine);
+      }
+      if (mine == 0) connections_per_peer_.erase(addr);
+      beast::error_code ec;
+      Lowest(*stream).socket().shutdown(net::socket_base::shutdown_both, ec);
+      Lowest(*stream).close();
+      return;
+    }
+    ++connections_;
+    ++mine;
     uint64_t id = next_session_++;
     closers_[id] = [stream] {
       beast::error_code ec;
@@ -359,8 +536,13 @@ class HttpServer::Impl {
       Lowest(*stream).close();
     };
     net::co_spawn(ioc_, RunSession(stream, std::move(peer), fd, tls),
-                  [this, id](std::exception_ptr e) {
+                  [this, id, addr](std::exception_ptr e) {
                     closers_.erase(id);
+                    --connections_;
+                    if (auto it = connections_per_peer_.find(addr);
+                        it != connections_per_peer_.end() && --it->second == 0) {
+                      connections_per_peer_.erase(it);
+                    }
                     if (e) {
                       try {
                         std::rethrow_exception(e);
@@ -374,30 +556,46 @@ class HttpServer::Impl {
   template <class Stream>
   net::awaitable<void> RunSession(std::shared_ptr<Stream> stream, std::string peer, int fd,
                                   bool tls) {
+    PeerCertificate cert;
     if constexpr (std::is_same_v<Stream, TlsStream>) {
       if (tls) {
         Lowest(*stream).expires_after(opt_.read_timeout);
-        auto [ec] = co_await stream->async_handshake(ssl::stream_base::server,
-                                                     as_tuple(use_awaitable));
+        auto [ec] =
+            co_await stream->async_handshake(ssl::stream_base::server, as_tuple(use_awaitable));
         if (ec) {
           log_->debug("TLS handshake with {} failed: {}", peer, ec.message());
           co_return;
         }
+        cert = PeerCertificateOf(stream->native_handle());
       }
     }
-    co_await Serve(*stream, peer, fd);
+    co_await Serve(*stream, peer, fd, std::move(cert));
     beast::error_code ec;
     Lowest(*stream).socket().shutdown(net::socket_base::shutdown_send, ec);
   }
 
+  // After a failed accept (EMFILE, ENFILE, ENOBUFS...) wait before the next one, 10 ms
+  // doubling to 1 s, so that fd exhaustion does not turn into a busy loop of log lines.
+  net::awaitable<void> AcceptBackoff(const beast::error_code& ec,
+                                     std::chrono::milliseconds& backoff) {
+    backoff = std::min(std::chrono::milliseconds(1000),
+                       backoff.count() ? backoff * 2 : std::chrono::milliseconds(10));
+    if (refuse_limiter_.Allow())
+      log_->warn("accept failed: {}; retrying in {} ms", ec.message(), backoff.count());
+    net::steady_timer t(co_await net::this_coro::executor, backoff);
+    co_await t.async_wait(as_tuple(use_awaitable));
+  }
+
   net::awaitable<void> AcceptTcp() {
+    std::chrono::milliseconds backoff{0};
     for (;;) {
       auto [ec, sock] = co_await tcp_acc_->async_accept(as_tuple(use_awaitable));
       if (stopping_) co_return;
       if (ec) {
-        log_->warn("accept failed: {}", ec.message());
+        co_await AcceptBackoff(ec, backoff);
         continue;
       }
+      backoff = std::chrono::milliseconds(0);
       beast::error_code ignore;
       auto remote = sock.remote_endpoint(ignore);
       std::string peer = remote.address().to_string() + ":" + std::to_string(remote.port());
@@ -413,13 +611,15 @@ class HttpServer::Impl {
   }
 
   net::awaitable<void> AcceptUnix() {
+    std::chrono::milliseconds backoff{0};
     for (;;) {
       auto [ec, sock] = co_await unix_acc_->async_accept(as_tuple(use_awaitable));
       if (stopping_) co_return;
       if (ec) {
-        log_->warn("accept failed: {}", ec.message());
+        co_await AcceptBackoff(ec, backoff);
         continue;
       }
+      backoff = std::chrono::milliseconds(0);
       int fd = sock.native_handle();
       Spawn(std::make_shared<UnixStream>(std::move(sock)), "unix", fd, false);
     }
@@ -438,7 +638,9 @@ class HttpServer::Impl {
       ssl_ctx_->use_private_key_file(opt_.tls.key_file, ssl::context::pem);
       if (!opt_.tls.ca_file.empty()) {
         ssl_ctx_->load_verify_file(opt_.tls.ca_file);
-        ssl_ctx_->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+        ssl_ctx_->set_verify_mode(opt_.client_cert_optional
+                                      ? ssl::verify_peer
+                                      : ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
       }
     } catch (const std::exception& e) {
       return InvalidArgument(std::string("TLS setup failed: ") + e.what());
@@ -453,7 +655,8 @@ class HttpServer::Impl {
     try {
       if (ep_.scheme == Endpoint::Scheme::kUnix) {
         std::error_code fec;
-        if (std::filesystem::is_socket(ep_.unix_path, fec)) std::filesystem::remove(ep_.unix_path, fec);
+        if (std::filesystem::is_socket(ep_.unix_path, fec))
+          std::filesystem::remove(ep_.unix_path, fec);
         unix_acc_ = std::make_unique<unix_proto::acceptor>(ioc_);
         unix_acc_->open();
         unix_acc_->bind(unix_proto::endpoint(ep_.unix_path));
@@ -496,6 +699,10 @@ class HttpServer::Impl {
     });
     closed.get_future().wait();
     pool_->join();
+    {
+      std::unique_lock lock(stream_threads_->mu);
+      stream_threads_->cv.wait(lock, [&] { return stream_threads_->running == 0; });
+    }
     ioc_.stop();
     io_thread_.join();
     if (ep_.scheme == Endpoint::Scheme::kUnix) {
@@ -507,11 +714,13 @@ class HttpServer::Impl {
 
 HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 HttpServer::~HttpServer() { Stop(); }
-void HttpServer::Handle(std::string path, Handler h) { impl_->exact_[std::move(path)] = std::move(h); }
-void HttpServer::HandlePrefix(std::string prefix, Handler h) {
-  impl_->prefix_.emplace_back(std::move(prefix), std::move(h));
+void HttpServer::Handle(std::string path, Handler h, RouteOptions route) {
+  impl_->exact_[std::move(path)] = Impl::RouteEntry{std::move(h), route};
 }
-void HttpServer::SetFilter(std::function<bool(const Request&, ResponseWriter&)> f) {
+void HttpServer::HandlePrefix(std::string prefix, Handler h, RouteOptions route) {
+  impl_->prefix_.emplace_back(std::move(prefix), Impl::RouteEntry{std::move(h), route});
+}
+void HttpServer::SetFilter(std::function<bool(Request&, ResponseWriter&)> f) {
   impl_->filter_ = std::move(f);
 }
 void HttpServer::SetObserver(

@@ -46,10 +46,20 @@ class ResponseWriter {
 
 using Handler = std::function<void(const Request&, ResponseWriter&)>;
 
+struct RouteOptions {
+  // Largest body this route accepts; 0 = ServerOptions::body_limit. Routes that take no
+  // body (ping, healthz, metrics) set a small one.
+  size_t body_limit = 0;
+  // A long-lived response (follow-mode logs, exec): the handler runs on a thread of its
+  // own, never on a request worker, and counts against max_streams and
+  // max_streams_per_peer (beyond them: 429).
+  bool stream = false;
+};
+
 struct ServerOptions {
   // http://host:port, https://host:port or unix:///path. Port 0 picks a free port.
   std::string listen = "http://127.0.0.1:0";
-  TlsOptions tls;                 // for https: cert_file/key_file; ca_file enables mTLS
+  TlsOptions tls;                  // for https: cert_file/key_file; ca_file enables mTLS
   size_t body_limit = 128u << 20;  // bytes
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds idle_timeout{120};
@@ -57,6 +67,16 @@ struct ServerOptions {
   int worker_threads = 16;
   // Mode of the unix socket file (0660 keeps it to the owner's group).
   unsigned unix_socket_mode = 0660;
+  // With tls.ca_file: verify a client certificate when one is presented, but do not
+  // require one (the kubelet API also takes bearer tokens). Request::client_cert tells.
+  bool client_cert_optional = false;
+  // Open connections, in total and per peer address; beyond them a new connection is
+  // answered 503 and closed.
+  size_t max_connections = 2048;
+  size_t max_connections_per_peer = 1024;
+  // Concurrent stream routes (RouteOptions::stream), in total and per peer address.
+  size_t max_streams = 1024;
+  size_t max_streams_per_peer = 512;
   std::string server_name = "interlink-cpp";
 };
 
@@ -68,11 +88,14 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Registers a handler for an exact path.
-  void Handle(std::string path, Handler handler);
+  void Handle(std::string path, Handler handler, RouteOptions route = {});
   // Registers a handler for every path starting with `prefix`.
-  void HandlePrefix(std::string prefix, Handler handler);
-  // Called before routing; may reply (e.g. 401) and return false to stop.
-  void SetFilter(std::function<bool(const Request&, ResponseWriter&)> filter);
+  void HandlePrefix(std::string prefix, Handler handler, RouteOptions route = {});
+  // Called once the request head is read and BEFORE the body is read (Request::body is
+  // empty), on a worker thread, so it may block (TokenReview, a JWKS fetch). It
+  // authenticates and authorizes: it may set Request::identity, or reply (401, 403) and
+  // return false, in which case the body is never read and the connection is closed.
+  void SetFilter(std::function<bool(Request&, ResponseWriter&)> filter);
   // Called after each request with path, method, status and duration (metrics).
   void SetObserver(std::function<void(const Request&, int status, std::chrono::microseconds)> fn);
 

@@ -57,4 +57,10 @@ Status TokenAuth::Check(const http::Headers& headers) {
   return Status::Ok();
 }
 
+Result<http::Identity> TokenAuth::Authenticate(const http::Request& head) {
+  if (!enabled()) return Status(StatusCode::kUnauthenticated, "no token file configured");
+  IL_RETURN_IF_ERROR(Check(head.headers));
+  return http::Identity{"token:" + path_.substr(path_.find_last_of('/') + 1), {}, "token"};
+}
+
 }  // namespace il

@@ -12,17 +12,21 @@
 #include <mutex>
 #include <string>
 
+#include "core/authenticator.h"
 #include "core/http.h"
 #include "core/status.h"
 
 namespace il {
 
-class TokenAuth {
+class TokenAuth : public Authenticator {
  public:
   // Empty path disables authentication.
   explicit TokenAuth(std::string token_file) : path_(std::move(token_file)) {}
   bool enabled() const { return !path_.empty(); }
   Status Check(const http::Headers& headers);
+  // Authenticator: the caller is "token:<file name>" when its token matches.
+  Result<http::Identity> Authenticate(const http::Request& head) override;
+  std::string Describe() const override { return "bearer token file " + path_; }
   // Reads a token file: trims whitespace. Empty or unreadable -> error.
   static Result<std::string> ReadTokenFile(const std::string& path);
 

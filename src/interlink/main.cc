@@ -7,8 +7,8 @@
 #include "core/config.h"
 #include "core/daemon.h"
 #include "core/log.h"
-#include "interlink/api_server.h"
-#include "interlink/plugin_client.h"
+#include "interlink/interlink_service.h"
+#include "protocol/listener_policy.h"
 
 #ifndef IL_VERSION
 #define IL_VERSION "dev"
@@ -50,7 +50,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   il::log::Options lo;
-  lo.level = !log_level.empty() ? log_level : verbose ? "debug" : errors_only ? "error" : cfg->log_level;
+  lo.level = !log_level.empty() ? log_level
+             : verbose          ? "debug"
+             : errors_only      ? "error"
+                                : cfg->log_level;
   auto fmt = il::log::ParseFormat(log_format.empty() ? cfg->log_format : log_format);
   if (!fmt.ok() || !il::log::Init({lo.level, *fmt}).ok()) {
     std::cerr << "interlink: bad --log-level or --log-format\n";
@@ -60,27 +63,63 @@ int main(int argc, char** argv) {
   log->info("interlink {} starting; configuration from {}", IL_VERSION,
             path->empty() ? std::string("defaults and environment") : *path);
 
-  il::interlink::PluginClientOptions po;
-  po.url = cfg->SidecarEndpoint("4000");
-  po.token_file = cfg->sidecar_token_file;
-  po.timeout = std::chrono::seconds(cfg->sidecar_timeout_seconds);
-  auto plugin = il::interlink::PluginClient::Create(po);
-  if (!plugin.ok()) {
-    log->critical("{}", plugin.status().ToString());
+  il::interlink::InterlinkServiceOptions so;
+  // interlink -> sidecar: a token (SidecarTokenFile) and/or a client certificate.
+  so.plugin.url = cfg->SidecarEndpoint("4000");
+  so.plugin.token_file = cfg->sidecar_token_file;
+  so.plugin.tls.ca_file = cfg->sidecar_client_tls.ca_cert_file;
+  so.plugin.tls.cert_file = cfg->sidecar_client_tls.cert_file;
+  so.plugin.tls.key_file = cfg->sidecar_client_tls.key_file;
+  so.plugin.tls.insecure_skip_verify = cfg->sidecar_client_tls.insecure_skip_verify;
+  so.plugin.tls.server_name = cfg->sidecar_client_tls.server_name;
+  so.plugin.timeout = std::chrono::seconds(cfg->sidecar_timeout_seconds);
+  log->info("forwarding to sidecar at {}{}", so.plugin.url,
+            so.plugin.token_file.empty() && so.plugin.tls.cert_file.empty()
+                ? " (no credentials configured for it: SidecarTokenFile, SidecarClientTLS)"
+                : "");
+
+  auto& srv = so.server;
+  srv.component = "interlink";
+  srv.listen = listen.empty() ? cfg->InterlinkListenUrl() : listen;
+  if (cfg->tls.enabled && srv.listen.rfind("http://", 0) == 0) {
+    srv.listen = "https://" + srv.listen.substr(7);
+  }
+  if (srv.listen.rfind("https://", 0) == 0) {
+    srv.tls.cert_file = cfg->tls.cert_file;
+    srv.tls.key_file = cfg->tls.key_file;
+    srv.tls.ca_file = cfg->tls.ca_cert_file;  // client certificates required (mTLS)
+  }
+  auto auth = il::protocol::MakeListenerAuthenticator(
+      {cfg->vk_token_file, !srv.tls.ca_file.empty(), &cfg->oidc, cfg->trusted_proxies});
+  if (!auth.ok()) {
+    log->critical("cannot set up authentication: {}", auth.status().ToString());
     return 2;
   }
-  log->info("forwarding to sidecar at {}", po.url);
-
-  il::interlink::ApiServerOptions ao;
-  ao.listen = listen.empty() ? cfg->InterlinkListenUrl() : listen;
-  if (cfg->tls.enabled && ao.listen.rfind("http://", 0) == 0) ao.listen = "https://" + ao.listen.substr(7);
-  ao.tls.cert_file = cfg->tls.cert_file;
-  ao.tls.key_file = cfg->tls.key_file;
-  ao.tls.ca_file = cfg->tls.ca_cert_file;
-  ao.token_file = cfg->vk_token_file;
-  ao.body_limit = cfg->max_request_bytes;
-  ao.worker_threads = cfg->worker_threads;
-  il::interlink::ApiServer server(ao, **plugin);
+  srv.authenticator = *auth;
+  std::string warning;
+  if (auto s = il::protocol::CheckListener(
+          {"interlink", srv.listen, srv.authenticator != nullptr, cfg->allow_unauthenticated_listen,
+           "VKTokenFile (a bearer token the vk sends), OIDC (JWTs from your identity provider), "
+           "TLS with CACertFile (client certificates) or TrustedProxies (an authenticating proxy)",
+           "AllowUnauthenticatedListen"},
+          &warning);
+      !s.ok()) {
+    log->critical("{}", s.message());
+    return 2;
+  }
+  if (!warning.empty()) log->warn("{}", warning);
+  srv.body_limit = cfg->max_request_bytes;
+  srv.worker_threads = cfg->worker_threads;
+  srv.max_connections = cfg->limits.max_connections;
+  srv.max_connections_per_peer = cfg->limits.max_connections_per_peer;
+  srv.max_streams = cfg->limits.max_streams;
+  srv.max_streams_per_peer = cfg->limits.max_streams_per_peer;
+  auto service = il::interlink::InterlinkService::Create(std::move(so));
+  if (!service.ok()) {
+    log->critical("{}", service.status().ToString());
+    return 2;
+  }
+  auto& server = **service;
   if (auto s = server.Start(); !s.ok()) {
     log->critical("{}", s.ToString());
     return 1;

@@ -4,6 +4,12 @@
 
 namespace il::interlink {
 
+namespace {
+// A tombstone only has to outlive a /status call that was in flight at the delete.
+constexpr auto kTombstoneLife = std::chrono::minutes(10);
+constexpr size_t kMaxTombstones = 100000;
+}  // namespace
+
 bool StatusCache::IsFinal(const api::PodStatus& s) {
   if (s.containers.empty()) return false;
   for (const auto* list : {&s.containers, &s.init_containers}) {
@@ -14,8 +20,38 @@ bool StatusCache::IsFinal(const api::PodStatus& s) {
   return true;
 }
 
-Result<std::vector<api::PodStatus>> StatusCache::Get(const api::CallContext& ctx,
-                                                     const std::vector<boost::json::value>& pods) {
+Result<api::CreateResult> StatusCache::Create(const api::CallContext& ctx,
+                                              const api::RetrievedPodData& data) {
+  std::string uid = api::PodUid(data.pod);
+  {
+    std::lock_guard l(mu_);
+    entries_.erase(uid);
+    deleted_.erase(uid);
+  }
+  return next_.Create(ctx, data);
+}
+
+void StatusCache::Tombstone(const std::string& uid) {
+  auto now = std::chrono::steady_clock::now();
+  if (deleted_.size() >= kMaxTombstones) {
+    std::erase_if(deleted_, [&](const auto& kv) { return now - kv.second > kTombstoneLife; });
+    if (deleted_.size() >= kMaxTombstones) deleted_.erase(deleted_.begin());
+  }
+  deleted_[uid] = now;
+}
+
+Status StatusCache::Delete(const api::CallContext& ctx, const boost::json::value& pod) {
+  std::string uid = api::PodUid(pod);
+  {
+    std::lock_guard l(mu_);
+    entries_.erase(uid);
+    Tombstone(uid);
+  }
+  return next_.Delete(ctx, pod);
+}
+
+Result<std::vector<api::PodStatus>> StatusCache::GetStatus(
+    const api::CallContext& ctx, const std::vector<boost::json::value>& pods) {
   std::vector<boost::json::value> ask;
   {
     std::lock_guard l(mu_);
@@ -29,34 +65,42 @@ Result<std::vector<api::PodStatus>> StatusCache::Get(const api::CallContext& ctx
       if (it == entries_.end() || !IsFinal(it->second)) ask.push_back(p);
     }
   }
+  std::map<std::string, api::PodStatus> live;  // answered now, not cached (tombstoned)
   if (!ask.empty()) {
-    IL_ASSIGN_OR_RETURN(auto fresh, backend_.GetStatus(ctx, ask));
+    IL_ASSIGN_OR_RETURN(auto fresh, next_.GetStatus(ctx, ask));
     std::lock_guard l(mu_);
     // A pod the sidecar no longer reports must not be answered from a stale entry.
     for (const auto& p : ask) entries_.erase(api::PodUid(p));
     for (auto& s : fresh) {
       std::string uid = s.uid;
-      entries_[uid] = std::move(s);
+      if (deleted_.count(uid)) {
+        live[uid] = std::move(s);
+      } else {
+        entries_[uid] = std::move(s);
+      }
     }
   }
   std::vector<api::PodStatus> out;
   out.reserve(pods.size());
   std::lock_guard l(mu_);
   for (const auto& p : pods) {
-    auto it = entries_.find(api::PodUid(p));
-    if (it != entries_.end()) out.push_back(it->second);
+    std::string uid = api::PodUid(p);
+    if (auto it = entries_.find(uid); it != entries_.end()) {
+      out.push_back(it->second);
+    } else if (auto lt = live.find(uid); lt != live.end()) {
+      out.push_back(std::move(lt->second));
+    }
   }
   return out;
 }
 
-void StatusCache::Invalidate(const std::string& uid) {
+void StatusCache::Invalidate(const std::vector<std::string>& uids) {
   std::lock_guard l(mu_);
-  entries_.erase(uid);
-}
-
-void StatusCache::InvalidateAll() {
-  std::lock_guard l(mu_);
-  entries_.clear();
+  if (uids.empty()) {
+    entries_.clear();
+    return;
+  }
+  for (const auto& uid : uids) entries_.erase(uid);
 }
 
 size_t StatusCache::size() const {

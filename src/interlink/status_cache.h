@@ -1,13 +1,19 @@
-// StatusCache: answers interLink /status for many pods with at most one sidecar call.
+// StatusCache: the Backend wrapper that answers interLink /status for many pods with at
+// most one call to the next Backend (the plugin client).
 //
 // Pods whose last known state is final (every container terminated) are answered from
-// the cache; all others, and pods never seen, go to the sidecar in ONE batched GET
-// /status. Entries are dropped on /delete and /updateCache. An empty request returns
-// every cached entry, as upstream does.
+// the cache; all others, and pods never seen, go to the sidecar in ONE batched call.
+// Entries are dropped on create, delete and /updateCache. An empty request returns every
+// cached entry, as upstream does.
 //
-// Thread-safety: thread-safe; the sidecar call runs outside the lock.
+// A delete leaves a tombstone for the pod's UID: a /status reply that was already in
+// flight when the delete landed must not re-insert the pod (later answers would keep
+// returning a deleted pod). A new create of the same UID lifts it.
+//
+// Thread-safety: thread-safe; calls to the next Backend run outside the lock.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -17,23 +23,35 @@
 
 namespace il::interlink {
 
-class StatusCache {
+class StatusCache : public api::Backend {
  public:
-  explicit StatusCache(api::Backend& backend) : backend_(backend) {}
+  explicit StatusCache(api::Backend& next) : next_(next) {}
 
-  Result<std::vector<api::PodStatus>> Get(const api::CallContext& ctx,
-                                          const std::vector<boost::json::value>& pods);
-  void Invalidate(const std::string& uid);
-  void InvalidateAll();
+  Result<api::CreateResult> Create(const api::CallContext& ctx,
+                                   const api::RetrievedPodData& data) override;
+  Status Delete(const api::CallContext& ctx, const boost::json::value& pod) override;
+  Result<std::vector<api::PodStatus>> GetStatus(
+      const api::CallContext& ctx, const std::vector<boost::json::value>& pods) override;
+  Status GetLogs(const api::CallContext& ctx, const api::LogRequest& request,
+                 api::LogSink& sink) override {
+    return next_.GetLogs(ctx, request, sink);
+  }
+  Result<api::PingResponse> Ping(const api::CallContext& ctx) override { return next_.Ping(ctx); }
+
+  // /updateCache: drops the named entries (all of them for an empty list).
+  void Invalidate(const std::vector<std::string>& uids);
   size_t size() const;
 
   // True when every container and init container of `s` has terminated.
   static bool IsFinal(const api::PodStatus& s);
 
  private:
-  api::Backend& backend_;
+  void Tombstone(const std::string& uid);  // mu_ held
+
+  api::Backend& next_;
   mutable std::mutex mu_;
   std::map<std::string, api::PodStatus> entries_;
+  std::map<std::string, std::chrono::steady_clock::time_point> deleted_;
 };
 
 }  // namespace il::interlink

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <thread>
+
 #include "api/fake_backend.h"
 
 namespace il::interlink {
@@ -18,7 +21,7 @@ TEST(StatusCache, AsksTheSidecarOnceForAllNonFinalPods) {
   StatusCache c(b);
   std::vector<json::value> pods;
   for (int i = 0; i < 100; ++i) pods.push_back(Pod(std::to_string(i)));
-  auto r = c.Get({}, pods);
+  auto r = c.GetStatus({}, pods);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->size(), 100u);
   EXPECT_EQ(b.status_calls, 1);
@@ -31,14 +34,14 @@ TEST(StatusCache, FinalPodsAreServedFromCacheUntilInvalidated) {
   b.created["b"] = {};
   b.states["a"] = 0;  // terminated
   StatusCache c(b);
-  ASSERT_TRUE(c.Get({}, {Pod("a"), Pod("b")}).ok());
-  ASSERT_TRUE(c.Get({}, {Pod("a"), Pod("b")}).ok());
+  ASSERT_TRUE(c.GetStatus({}, {Pod("a"), Pod("b")}).ok());
+  ASSERT_TRUE(c.GetStatus({}, {Pod("a"), Pod("b")}).ok());
   EXPECT_EQ(b.status_calls, 2);
   EXPECT_EQ(b.last_status_batch, 1u) << "only the running pod is asked again";
-  ASSERT_TRUE(c.Get({}, {Pod("a")}).ok());
+  ASSERT_TRUE(c.GetStatus({}, {Pod("a")}).ok());
   EXPECT_EQ(b.status_calls, 2) << "final pod alone needs no sidecar call";
-  c.Invalidate("a");
-  ASSERT_TRUE(c.Get({}, {Pod("a")}).ok());
+  c.Invalidate({"a"});
+  ASSERT_TRUE(c.GetStatus({}, {Pod("a")}).ok());
   EXPECT_EQ(b.status_calls, 3);
 }
 
@@ -46,8 +49,8 @@ TEST(StatusCache, EmptyRequestReturnsEverythingCached) {
   api::FakeBackend b;
   b.created["a"] = {};
   StatusCache c(b);
-  ASSERT_TRUE(c.Get({}, {Pod("a")}).ok());
-  auto all = c.Get({}, {});
+  ASSERT_TRUE(c.GetStatus({}, {Pod("a")}).ok());
+  auto all = c.GetStatus({}, {});
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 1u);
 }
@@ -56,18 +59,67 @@ TEST(StatusCache, PodsTheSidecarForgotAreNotAnsweredFromStaleEntries) {
   api::FakeBackend b;
   b.created["a"] = {};
   StatusCache c(b);
-  ASSERT_EQ(c.Get({}, {Pod("a")})->size(), 1u);
+  ASSERT_EQ(c.GetStatus({}, {Pod("a")})->size(), 1u);
   b.created.erase("a");
-  EXPECT_EQ(c.Get({}, {Pod("a")})->size(), 0u);
+  EXPECT_EQ(c.GetStatus({}, {Pod("a")})->size(), 0u);
 }
 
 TEST(StatusCache, SidecarErrorsPropagate) {
   api::FakeBackend b;
   b.status_error = Status(StatusCode::kUnavailable, "sidecar down");
   StatusCache c(b);
-  auto r = c.Get({}, {Pod("a")});
+  auto r = c.GetStatus({}, {Pod("a")});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(StatusCache, ADeleteDuringAnInFlightStatusIsNotUndone) {
+  // /status for pod a is at the sidecar when /delete for a lands; its reply must not
+  // put a back into the cache, or every later "all pods" answer would list it.
+  api::FakeBackend b;
+  b.created["a"] = {};
+  StatusCache c(b);
+  std::mutex m;
+  std::condition_variable cv;
+  bool at_sidecar = false, release = false;
+  b.on_status = [&] {
+    std::unique_lock l(m);
+    at_sidecar = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return release; });
+  };
+  std::thread status([&] {
+    auto r = c.GetStatus({}, {Pod("a")});
+    EXPECT_TRUE(r.ok());
+  });
+  {
+    std::unique_lock l(m);
+    cv.wait(l, [&] { return at_sidecar; });
+  }
+  ASSERT_TRUE(c.Delete({}, Pod("a")).ok());
+  b.created["a"] = {};  // the in-flight reply still reports the pod
+  {
+    std::lock_guard l(m);
+    release = true;
+  }
+  cv.notify_all();
+  status.join();
+  auto all = c.GetStatus({}, {});
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->empty()) << "the deleted pod came back from the in-flight reply";
+  EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(StatusCache, ACreateLiftsTheTombstone) {
+  api::FakeBackend b;
+  StatusCache c(b);
+  b.created["a"] = {};
+  ASSERT_TRUE(c.Delete({}, Pod("a")).ok());
+  api::RetrievedPodData d;
+  d.pod = Pod("a");
+  ASSERT_TRUE(c.Create({}, d).ok());
+  ASSERT_EQ(c.GetStatus({}, {Pod("a")})->size(), 1u);
+  EXPECT_EQ(c.size(), 1u);
 }
 
 }  // namespace

@@ -1,16 +1,10 @@
 // InterlinkApi: the virtual kubelet's view of the interLink API server (reference §2.3),
 // and InterlinkClient, its implementation over il::http::HttpClient.
 //
-// Every call sends `Authorization: Bearer <VKTokenFile contents>` (the file is re-read per
-// call, so a refreshed token is picked up), `Content-Type: application/json` and
-// `InterLink-Http-Session: <Op>#<n>`. Endpoints: unix:///path, http://host:port,
-// https://host:port (server CA, insecure mode, or mTLS client certificate). Methods and
-// bodies are upstream's: POST /create, DELETE /delete (pod JSON), GET /status (JSON list
-// of pods, all of them in one call), GET /getLogs (streamed), POST /pinglink.
-//
-// Error mapping: connection failures and interLink's 503/504 -> kUnavailable /
-// kDeadlineExceeded (retry later); any other non-2xx keeps the code and the sidecar's
-// message (StatusFromHttp), e.g. a rejected pod -> kBadGateway / kInvalidArgument.
+// InterlinkClient speaks the interLink API hop through protocol::Client (headers, token
+// file re-read per call, session ids, methods and bodies, status codes that survive
+// every hop: see protocol/client.h). Endpoints: unix:///path, http://host:port,
+// https://host:port (server CA, insecure mode, or mTLS client certificate).
 //
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -24,16 +18,12 @@
 #include "api/types.h"
 #include "core/http_client.h"
 #include "core/status.h"
+#include "protocol/client.h"
 
 namespace il::vk {
 
-// What /pinglink answered.
-struct PingResult {
-  int http_status = 0;  // 0: interLink unreachable
-  std::string body;
-  Status status;                              // OK for 2xx
-  std::optional<api::PingResponse> response;  // when the body parses as a PingResponse
-};
+// What /pinglink answered (http_status 0: interLink unreachable).
+using PingResult = protocol::PingReply;
 
 class InterlinkApi {
  public:
@@ -71,11 +61,20 @@ struct InterlinkClientOptions {
   std::chrono::milliseconds timeout{60000};
   std::chrono::milliseconds status_timeout{30000};
   std::chrono::milliseconds ping_timeout{10000};
+  // The vk sends its token, pods' Secrets and service-account tokens to interLink: over
+  // plain http:// that is only allowed to a loopback address unless this is set
+  // (AllowPlainHTTP in the vk's config), which logs a warning.
+  bool allow_plain_http = false;
 };
 
+// The vk's side of the interLink API hop: protocol::Client (the one client of the
+// protocol) behind the InterlinkApi seam the controllers and their fakes use.
 class InterlinkClient : public InterlinkApi {
  public:
-  static Result<std::unique_ptr<InterlinkClient>> Create(InterlinkClientOptions options);
+  // Fails when the URL is plain http:// to a non-loopback host and allow_plain_http is
+  // not set. `warning` receives what to log when it is set.
+  static Result<std::unique_ptr<InterlinkClient>> Create(InterlinkClientOptions options,
+                                                         std::string* warning = nullptr);
 
   Result<api::CreateResult> Create(const api::PodCreateRequests& request) override;
   Status Delete(const boost::json::value& pod) override;
@@ -87,22 +86,11 @@ class InterlinkClient : public InterlinkApi {
                  const std::function<bool()>& cancelled) override;
   PingResult Ping() override;
 
-  const std::string& base_url() const { return base_url_; }
+  const std::string& base_url() const { return client_->url(); }
 
  private:
-  InterlinkClient(InterlinkClientOptions options, std::string base_url,
-                  std::unique_ptr<http::HttpClient> client,
-                  std::unique_ptr<http::HttpClient> log_client);
-  // Builds the common headers; fails when the token file is set but unreadable.
-  Result<http::ClientRequest> NewRequest(const char* method, const char* path, const char* op,
-                                         std::string body);
-  Result<http::Response> Call(const http::ClientRequest& req);
-
-  InterlinkClientOptions opt_;
-  std::string base_url_;
-  std::unique_ptr<http::HttpClient> client_;
-  std::unique_ptr<http::HttpClient> log_client_;  // streams must not hold pooled connections
-  std::atomic<uint64_t> seq_{0};
+  explicit InterlinkClient(std::unique_ptr<protocol::Client> client) : client_(std::move(client)) {}
+  std::unique_ptr<protocol::Client> client_;
 };
 
 // Joins InterlinkURL and InterlinkPort the way upstream does: unix:// as is, otherwise

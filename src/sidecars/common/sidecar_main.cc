@@ -7,7 +7,8 @@
 
 #include "core/daemon.h"
 #include "core/log.h"
-#include "sidecars/common/sidecar_server.h"
+#include "protocol/listener_policy.h"
+#include "protocol/server.h"
 
 #ifndef IL_VERSION
 #define IL_VERSION "dev"
@@ -77,16 +78,41 @@ int RunSidecar(int argc, char** argv, const SidecarSpec& spec) {
     logger->critical("cannot start backend: {}", backend.status().ToString());
     return 1;
   }
-  SidecarServerOptions so;
+  protocol::ServerOptions so;
   so.component = spec.name;
-  so.listen = listen.empty() ? SidecarListenUrl(cfg->sidecar_url, cfg->sidecar_port.empty()
-                                                                      ? spec.default_port
-                                                                      : cfg->sidecar_port)
-                             : listen;
-  so.token_file = cfg->sidecar_token_file;
+  so.hop = protocol::Hop::kPlugin;
+  so.listen = listen.empty() ? cfg->SidecarListenUrl(spec.default_port) : listen;
+  if (so.listen.rfind("https://", 0) == 0) {
+    so.tls.cert_file = cfg->sidecar_tls.cert_file;
+    so.tls.key_file = cfg->sidecar_tls.key_file;
+    so.tls.ca_file = cfg->sidecar_tls.ca_cert_file;  // client certificates required
+  }
+  auto auth = protocol::MakeListenerAuthenticator(
+      {cfg->sidecar_token_file, !so.tls.ca_file.empty(), nullptr, {}});
+  if (!auth.ok()) {
+    logger->critical("cannot set up authentication: {}", auth.status().ToString());
+    return 1;
+  }
+  so.authenticator = *auth;
+  std::string warning;
+  if (auto s = protocol::CheckListener(
+          {spec.name, so.listen, so.authenticator != nullptr, cfg->allow_unauthenticated_listen,
+           "SidecarTokenFile (a bearer token interlink must send) or SidecarTLS with CACertFile "
+           "(client certificates)",
+           "AllowUnauthenticatedListen"},
+          &warning);
+      !s.ok()) {
+    logger->critical("{}", s.message());
+    return 1;
+  }
+  if (!warning.empty()) logger->warn("{}", warning);
   so.body_limit = cfg->max_request_bytes;
   so.worker_threads = cfg->worker_threads;
-  SidecarServer server(so, **backend);
+  so.max_connections = cfg->limits.max_connections;
+  so.max_connections_per_peer = cfg->limits.max_connections_per_peer;
+  so.max_streams = cfg->limits.max_streams;
+  so.max_streams_per_peer = cfg->limits.max_streams_per_peer;
+  protocol::Server server(so, **backend);
   if (auto s = server.Start(); !s.ok()) {
     logger->critical("{}", s.ToString());
     return 1;

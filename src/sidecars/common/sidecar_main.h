@@ -2,8 +2,10 @@
 //
 // As the seed documents, a sidecar needs no arguments: it reads InterLinkConfig.yaml
 // (from INTERLINKCONFIGPATH, /etc/interlink or ./kustomizations) plus the environment
-// overrides, and listens on SIDECARPORT / SidecarPort (or SidecarURL when that is a
-// unix:// socket), else on its default port. Optional flags come on top:
+// overrides, and listens on the host of SidecarURL (default 127.0.0.1) at SIDECARPORT /
+// SidecarPort, else its default port, or on SidecarURL when that is a unix:// socket.
+// A non-loopback listener without SidecarTokenFile or client certificates refuses to
+// start (docs/security.md). Optional flags come on top:
 //   --config PATH  --listen URL  --log-level LEVEL  --log-format text|json  --version
 // It runs until SIGINT or SIGTERM, then stops cleanly.
 #pragma once

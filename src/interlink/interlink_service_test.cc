@@ -1,6 +1,7 @@
-// Drives ApiServer over HTTP, both directly over a FakeBackend and through the whole
-// chain ApiServer -> PluginClient -> SidecarServer -> FakeBackend.
-#include "interlink/api_server.h"
+// Drives bin/interlink's stack over HTTP, through the whole chain
+// protocol::Server (interLink API) -> StatusCache -> protocol::Client -> protocol::Server
+// (plugin API) -> FakeBackend.
+#include "interlink/interlink_service.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,37 +10,45 @@
 
 #include "api/fake_backend.h"
 #include "core/http_client.h"
-#include "interlink/plugin_client.h"
-#include "sidecars/common/sidecar_server.h"
+#include "core/token_auth.h"
 
 namespace il::interlink {
 namespace {
 namespace json = boost::json;
 
 json::value Pod(const std::string& uid) {
-  return json::value{{"metadata", {{"name", "p-" + uid}, {"namespace", "default"}, {"uid", uid}}},
-                     {"spec", {{"containers", json::array{json::object{{"name", "c"}, {"image", "busybox"}}}}}}};
+  return json::value{
+      {"metadata", {{"name", "p-" + uid}, {"namespace", "default"}, {"uid", uid}}},
+      {"spec", {{"containers", json::array{json::object{{"name", "c"}, {"image", "busybox"}}}}}}};
 }
 
 class Chain : public ::testing::Test {
  protected:
   void SetUp() override {
-    sidecar_ = std::make_unique<sidecar::SidecarServer>(
-        sidecar::SidecarServerOptions{"fake-sd", "http://127.0.0.1:0", {}, "", 1u << 20, 4}, backend_);
+    protocol::ServerOptions so;
+    so.component = "fake-sd";
+    so.listen = "http://127.0.0.1:0";
+    so.body_limit = 1u << 20;
+    so.worker_threads = 4;
+    sidecar_ = std::make_unique<protocol::Server>(so, backend_);
     ASSERT_TRUE(sidecar_->Start().ok());
     StartInterlink(sidecar_->url(), "");
   }
   void StartInterlink(const std::string& sidecar_url, const std::string& token_file) {
-    server_.reset();
-    plugin_ = std::move(PluginClient::Create({sidecar_url, "", {}, std::chrono::seconds(5)})).value();
-    ApiServerOptions o;
-    o.listen = "http://127.0.0.1:0";
-    o.token_file = token_file;
-    o.body_limit = 1u << 20;
-    server_ = std::make_unique<ApiServer>(o, *plugin_);
-    ASSERT_TRUE(server_->Start().ok());
+    service_.reset();
+    InterlinkServiceOptions o;
+    o.plugin.url = sidecar_url;
+    o.plugin.timeout = std::chrono::seconds(5);
+    o.server.component = "interlink";
+    o.server.listen = "http://127.0.0.1:0";
+    if (!token_file.empty()) o.server.authenticator = std::make_shared<TokenAuth>(token_file);
+    o.server.body_limit = 1u << 20;
+    auto s = InterlinkService::Create(std::move(o));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    service_ = std::move(*s);
+    ASSERT_TRUE(service_->Start().ok());
     http::ClientOptions co;
-    co.base_url = server_->url();
+    co.base_url = service_->url();
     client_ = std::move(http::HttpClient::Create(co)).value();
   }
   http::Response Call(const std::string& method, const std::string& path, const std::string& body,
@@ -55,13 +64,14 @@ class Chain : public ::testing::Test {
     return res.ok() ? *res : http::Response{};
   }
   std::string CreateBody(const std::string& uid) {
-    return json::serialize(json::object{{"pod", Pod(uid)}, {"configmaps", json::array()},
-                                        {"secrets", json::array()}, {"projectedvolumesmaps", json::array()}});
+    return json::serialize(json::object{{"pod", Pod(uid)},
+                                        {"configmaps", json::array()},
+                                        {"secrets", json::array()},
+                                        {"projectedvolumesmaps", json::array()}});
   }
   api::FakeBackend backend_;
-  std::unique_ptr<sidecar::SidecarServer> sidecar_;
-  std::unique_ptr<PluginClient> plugin_;
-  std::unique_ptr<ApiServer> server_;
+  std::unique_ptr<protocol::Server> sidecar_;
+  std::unique_ptr<InterlinkService> service_;
   std::unique_ptr<http::HttpClient> client_;
 };
 
@@ -75,7 +85,9 @@ TEST_F(Chain, CreateStatusLogsDeleteThroughTheSidecar) {
   EXPECT_EQ(r.status, 200);
   auto list = api::ParsePodStatusList(*api::ParseJson(r.body));
   ASSERT_EQ(list->size(), 1u);
-  r = Call("GET", "/getLogs", R"({"Namespace":"default","PodUID":"u1","PodName":"p-u1","ContainerName":"c","Opts":{"Tail":0}})");
+  r = Call(
+      "GET", "/getLogs",
+      R"({"Namespace":"default","PodUID":"u1","PodName":"p-u1","ContainerName":"c","Opts":{"Tail":0}})");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "line 1\nline 2\n");
   r = Call("DELETE", "/delete", json::serialize(Pod("u1")));
@@ -91,20 +103,24 @@ TEST_F(Chain, GeneratesASessionWhenNoneIsSent) {
 }
 
 TEST_F(Chain, PluginReasonsArePassedThroughUnchanged) {
-  backend_.create_error = Status(StatusCode::kFailedPrecondition, "sbatch: error: Invalid partition name specified");
+  backend_.create_error =
+      Status(StatusCode::kFailedPrecondition, "sbatch: error: Invalid partition name specified");
   auto r = Call("POST", "/create", CreateBody("u2"));
   EXPECT_EQ(r.status, 409);
   EXPECT_NE(r.body.find("Invalid partition name specified"), std::string::npos);
+  EXPECT_NE(r.body.find("FailedPrecondition"), std::string::npos) << r.body;
   backend_.create_error = Status(StatusCode::kInternal, "disk full");
   r = Call("POST", "/create", CreateBody("u3"));
-  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(r.status, 500) << "the sidecar's own code travels on";
   EXPECT_NE(r.body.find("disk full"), std::string::npos);
 }
 
 TEST_F(Chain, BadInputGets400AndTheServerKeepsServing) {
   EXPECT_EQ(Call("POST", "/create", "{{{").status, 400);
   EXPECT_EQ(Call("POST", "/create", R"({"pod": 5})").status, 400);
-  EXPECT_EQ(Call("POST", "/create", R"({"pod": {"metadata": {"name": "a", "uid": "../../etc"}}})").status, 400);
+  EXPECT_EQ(
+      Call("POST", "/create", R"({"pod": {"metadata": {"name": "a", "uid": "../../etc"}}})").status,
+      400);
   EXPECT_EQ(Call("DELETE", "/delete", "").status, 400);
   EXPECT_EQ(Call("GET", "/status", R"({"x": 1})").status, 400);
   EXPECT_EQ(Call("GET", "/getLogs", R"({"Namespace":"default","PodUID":"not a uid"})").status, 400);
@@ -155,7 +171,8 @@ TEST_F(Chain, BearerTokenIsEnforced) {
 }
 
 TEST_F(Chain, SeedShapesStillWork) {
-  std::string seed = json::serialize(json::object{{"pods", json::object{{"default-p", Pod("s1")}}}});
+  std::string seed =
+      json::serialize(json::object{{"pods", json::object{{"default-p", Pod("s1")}}}});
   auto r = Call("POST", "/create", seed);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(Call("GET", "/status", seed).status, 200);

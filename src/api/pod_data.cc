@@ -1,10 +1,10 @@
-#include "interlink/pod_data.h"
+#include "api/pod_data.h"
 
 #include <set>
 
 #include "api/pod.h"
 
-namespace il::interlink {
+namespace il::api {
 namespace json = boost::json;
 
 namespace {
@@ -60,4 +60,25 @@ api::RetrievedPodData BuildPodData(const api::PodCreateRequests& req) {
   return d;
 }
 
-}  // namespace il::interlink
+}  // namespace il::api
+
+namespace il::api {
+
+PodCreateRequests FlattenPodData(const RetrievedPodData& d) {
+  PodCreateRequests r;
+  r.pod = d.pod;
+  std::set<std::string> seen_cm, seen_secret, seen_projected;
+  auto add = [](const json::array& from, std::set<std::string>& seen, json::array& to) {
+    for (const auto& o : from) {
+      if (seen.insert(api::GetString(o, {"metadata", "name"})).second) to.push_back(o);
+    }
+  };
+  for (const auto& c : d.containers) {
+    add(c.config_maps, seen_cm, r.configmaps);
+    add(c.secrets, seen_secret, r.secrets);
+    add(c.projected_volume_maps, seen_projected, r.projected_volumes_maps);
+  }
+  return r;
+}
+
+}  // namespace il::api

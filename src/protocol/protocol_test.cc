@@ -1,0 +1,244 @@
+// protocol::Server and protocol::Client over real HTTP on loopback: status codes across
+// one and two hops, sessions, credentials, and follow streams that never starve the
+// other requests.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "api/fake_backend.h"
+#include "core/http_client.h"
+#include "core/http_server.h"
+#include "core/token_auth.h"
+#include "protocol/client.h"
+#include "protocol/server.h"
+
+namespace il::protocol {
+namespace {
+namespace json = boost::json;
+
+json::value Pod(const std::string& uid) {
+  return json::value{
+      {"metadata", {{"name", "p-" + uid}, {"namespace", "default"}, {"uid", uid}}},
+      {"spec", {{"containers", json::array{json::object{{"name", "c"}, {"image", "busybox"}}}}}}};
+}
+
+api::RetrievedPodData Data(const std::string& uid) {
+  api::RetrievedPodData d;
+  d.pod = Pod(uid);
+  return d;
+}
+
+const StatusCode kAllErrors[] = {
+    StatusCode::kInvalidArgument, StatusCode::kUnauthenticated,   StatusCode::kPermissionDenied,
+    StatusCode::kNotFound,        StatusCode::kAlreadyExists,     StatusCode::kFailedPrecondition,
+    StatusCode::kPayloadTooLarge, StatusCode::kResourceExhausted, StatusCode::kInternal,
+    StatusCode::kUnimplemented,   StatusCode::kBadGateway,        StatusCode::kUnavailable,
+    StatusCode::kDeadlineExceeded};
+
+std::unique_ptr<Server> StartServer(api::Backend& b, Hop hop,
+                                    std::shared_ptr<Authenticator> auth = nullptr,
+                                    int workers = 4) {
+  ServerOptions o;
+  o.component = hop == Hop::kPlugin ? "test-sd" : "test-interlink";
+  o.hop = hop;
+  o.listen = "http://127.0.0.1:0";
+  o.authenticator = std::move(auth);
+  o.worker_threads = workers;
+  o.body_limit = 1u << 20;
+  auto s = std::make_unique<Server>(o, b);
+  EXPECT_TRUE(s->Start().ok());
+  return s;
+}
+
+std::unique_ptr<Client> Connect(const std::string& url, Hop hop, std::string token_file = "") {
+  ClientOptions o;
+  o.hop = hop;
+  o.url = url;
+  o.token_file = std::move(token_file);
+  o.timeout = std::chrono::seconds(10);
+  return std::move(Client::Create(o)).value();
+}
+
+TEST(Protocol, EveryStatusCodeSurvivesOneHop) {
+  api::FakeBackend backend;
+  auto server = StartServer(backend, Hop::kPlugin);
+  auto client = Connect(server->url(), Hop::kPlugin);
+  for (StatusCode c : kAllErrors) {
+    backend.create_error = Status(c, "reason " + std::string(StatusCodeName(c)));
+    auto r = client->Create({}, Data("u1"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), c) << StatusCodeName(c) << ": " << r.status().ToString();
+    EXPECT_NE(r.status().message().find("reason " + std::string(StatusCodeName(c))),
+              std::string::npos);
+  }
+}
+
+// A pass-through Backend: what the interLink API serves in front of the plugin client.
+TEST(Protocol, EveryStatusCodeSurvivesTwoHops) {
+  api::FakeBackend backend;
+  auto sidecar = StartServer(backend, Hop::kPlugin);
+  auto plugin = Connect(sidecar->url(), Hop::kPlugin);
+  auto interlink = StartServer(*plugin, Hop::kInterlink);
+  auto vk = Connect(interlink->url(), Hop::kInterlink);
+  for (StatusCode c : kAllErrors) {
+    backend.create_error = Status(c, "sbatch said no");
+    backend.delete_error = Status(c, "scancel said no");
+    auto r = vk->CreatePod({}, api::PodCreateRequests{Pod("u2"), {}, {}, {}, {}});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), c) << StatusCodeName(c) << ": " << r.status().ToString();
+    EXPECT_NE(r.status().message().find("sbatch said no"), std::string::npos);
+    Status d = vk->Delete({}, Pod("u2"));
+    EXPECT_EQ(d.code(), c) << StatusCodeName(c) << ": " << d.ToString();
+  }
+}
+
+TEST(Protocol, UnreachableAndForeignErrorsMapAsDocumented) {
+  auto gone = Connect("http://127.0.0.1:1", Hop::kPlugin);
+  EXPECT_EQ(gone->Create({}, Data("u")).status().code(), StatusCode::kUnavailable);
+  // A foreign plugin's plain-text 500 is the plugin's failure, not ours: 502.
+  http::ServerOptions so;
+  so.listen = "http://127.0.0.1:0";
+  http::HttpServer foreign(so);
+  foreign.Handle("/create", [](const http::Request&, http::ResponseWriter& w) {
+    w.Reply(500, "panic: nil map", "text/plain");
+  });
+  ASSERT_TRUE(foreign.Start().ok());
+  auto c = Connect(foreign.url(), Hop::kPlugin);
+  auto r = c->Create({}, Data("u"));
+  EXPECT_EQ(r.status().code(), StatusCode::kBadGateway);
+  EXPECT_NE(r.status().message().find("panic: nil map"), std::string::npos);
+}
+
+TEST(Protocol, MethodsAndBodiesAreUpstreamsPerHop) {
+  http::ServerOptions so;
+  so.listen = "http://127.0.0.1:0";
+  http::HttpServer peer(so);
+  std::vector<std::string> seen;
+  std::mutex mu;
+  peer.HandlePrefix("/", [&](const http::Request& r, http::ResponseWriter& w) {
+    std::lock_guard l(mu);
+    seen.push_back(r.method + " " + r.path + " " + r.body.substr(0, 12) + " " +
+                   r.headers.Get("InterLink-Http-Session"));
+    w.Reply(200, r.path == "/create" ? R"({"PodUID":"u","PodJID":"j"})" : "[]");
+  });
+  ASSERT_TRUE(peer.Start().ok());
+  auto vk = Connect(peer.url(), Hop::kInterlink);
+  auto plugin = Connect(peer.url(), Hop::kPlugin);
+  ASSERT_TRUE(vk->CreatePod({}, api::PodCreateRequests{Pod("u"), {}, {}, {}, {}}).ok());
+  ASSERT_TRUE(vk->Delete({"s-1"}, Pod("u")).ok());
+  (void)vk->PingRaw({});
+  ASSERT_TRUE(plugin->Create({}, Data("u")).ok());
+  ASSERT_TRUE(plugin->Delete({}, Pod("u")).ok());
+  (void)plugin->PingRaw({});
+  ASSERT_EQ(seen.size(), 6u);
+  EXPECT_EQ(seen[0].rfind("POST /create {\"pod\":", 0), 0u) << seen[0];
+  EXPECT_EQ(seen[1], "DELETE /delete {\"metadata\": s-1");
+  EXPECT_EQ(seen[2].rfind("POST /pinglink", 0), 0u) << seen[2];
+  EXPECT_EQ(seen[3].rfind("POST /create {\"pod\":", 0), 0u) << seen[3];
+  EXPECT_EQ(seen[4].rfind("POST /delete {\"metadata\"", 0), 0u) << seen[4];
+  EXPECT_EQ(seen[5].rfind("GET /status []", 0), 0u) << seen[5];
+  EXPECT_NE(seen[3].find("CreatePod#"), std::string::npos) << "a session id is always sent";
+}
+
+TEST(Protocol, SessionTravelsEveryHop) {
+  api::FakeBackend backend;
+  auto sidecar = StartServer(backend, Hop::kPlugin);
+  auto plugin = Connect(sidecar->url(), Hop::kPlugin);
+  auto interlink = StartServer(*plugin, Hop::kInterlink);
+  auto vk = Connect(interlink->url(), Hop::kInterlink);
+  ASSERT_TRUE(
+      vk->CreatePod({"CreatePod#7"}, api::PodCreateRequests{Pod("s"), {}, {}, {}, {}}).ok());
+  EXPECT_EQ(backend.sessions.back(), "CreatePod#7");
+}
+
+TEST(Protocol, AnUnreadableTokenFileFailsTheCallInsteadOfSendingNoCredentials) {
+  api::FakeBackend backend;
+  std::string path = "/tmp/il-proto-token-" + std::to_string(getpid());
+  std::ofstream(path) << "t0ken\n";
+  auto server = StartServer(backend, Hop::kPlugin, std::make_shared<TokenAuth>(path));
+  auto good = Connect(server->url(), Hop::kPlugin, path);
+  EXPECT_TRUE(good->Create({}, Data("a")).ok());
+  auto missing = Connect(server->url(), Hop::kPlugin, path + ".missing");
+  auto r = missing->Create({}, Data("b"));
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  EXPECT_EQ(backend.create_calls, 1);
+  auto none = Connect(server->url(), Hop::kPlugin);
+  EXPECT_EQ(none->Create({}, Data("c")).status().code(), StatusCode::kUnauthenticated);
+  unlink(path.c_str());
+}
+
+// A backend whose follow-mode logs block until the reader leaves.
+class FollowBackend : public api::FakeBackend {
+ public:
+  Status GetLogs(const api::CallContext&, const api::LogRequest&, api::LogSink& sink) override {
+    ++open;
+    if (!sink.Write("started\n")) {
+      --open;
+      return Status::Ok();
+    }
+    while (!sink.Gone() && !stop) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    --open;
+    return Status::Ok();
+  }
+  std::atomic<int> open{0};
+  std::atomic<bool> stop{false};
+};
+
+TEST(Protocol, FollowStreamsDoNotHoldRequestWorkersAndAreCapped) {
+  FollowBackend backend;
+  backend.created["u"] = {};
+  ServerOptions o;
+  o.listen = "http://127.0.0.1:0";
+  o.worker_threads = 2;
+  o.max_streams = 8;
+  o.max_streams_per_peer = 8;
+  Server server(o, backend);
+  ASSERT_TRUE(server.Start().ok());
+  const std::string body =
+      R"({"Namespace":"default","PodUID":"u","PodName":"p","ContainerName":"c","Opts":{"Follow":true}})";
+  std::vector<std::unique_ptr<http::HttpClient>> clients;
+  std::vector<std::thread> readers;
+  std::atomic<int> refused{0};
+  for (int i = 0; i < 10; ++i) {
+    http::ClientOptions co;
+    co.base_url = server.url();
+    co.max_idle_connections = 0;
+    clients.push_back(std::move(http::HttpClient::Create(co)).value());
+  }
+  for (int i = 0; i < 10; ++i) {
+    readers.emplace_back([&, i] {
+      http::ClientRequest r;
+      r.method = "GET";
+      r.target = "/getLogs";
+      r.body = body;
+      r.timeout = std::chrono::milliseconds(0);
+      int status = 0;
+      (void)clients[i]->Stream(
+          r,
+          [&](int s, const http::Headers&) {
+            status = s;
+            return true;
+          },
+          [&](std::string_view) { return true; }, [&] { return backend.stop.load(); });
+      if (status == 429) ++refused;
+    });
+  }
+  for (int i = 0; i < 200 && backend.open + refused < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(backend.open.load(), 8) << "the cap admits exactly max_streams";
+  EXPECT_EQ(refused.load(), 2) << "beyond the cap: 429";
+  // Two workers, eight streams open: ordinary requests are still served at once.
+  auto c = Connect(server.url(), Hop::kPlugin);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c->Ping({}).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  backend.stop = true;
+  for (auto& t : readers) t.join();
+}
+
+}  // namespace
+}  // namespace il::protocol
