@@ -1,15 +1,15 @@
 #include "vk/kubelet_server.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "api/pod.h"
 #include "core/log.h"
-#include "kube/api_error.h"
-#include "kube/paths.h"
 #include "vk/self_signed.h"
 
 namespace il::vk {
@@ -80,6 +80,66 @@ KubeletServer::KubeletServer(KubeletServerOptions options, kube::KubeApi& kube,
 
 KubeletServer::~KubeletServer() { Stop(); }
 
+namespace {
+
+// Writes `content` to a new file only the owner can read (0600).
+Status WritePrivateFile(const std::string& path, const std::string& content) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("cannot create " + path + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return Internal("cannot write " + path + ": " + std::strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return ::close(fd) == 0 ? Status::Ok() : Internal("cannot write " + path);
+}
+
+// A private directory for key material the TLS layer reads from files at start.
+class TempDir {
+ public:
+  ~TempDir() {
+    if (!path_.empty()) std::filesystem::remove_all(path_);
+  }
+  Result<std::string> Path() {
+    if (path_.empty()) {
+      char dir_template[] = "/tmp/vk-kubelet-XXXXXX";
+      if (!::mkdtemp(dir_template)) return Internal("cannot create a temporary directory");
+      path_ = dir_template;
+    }
+    return path_;
+  }
+
+ private:
+  std::string path_;
+};
+
+void WarnIfOpen(const KubeletServerOptions& o, bool x509) {
+  auto log = Log();
+  if (o.auth.anonymous) {
+    log->warn(
+        "kubelet API: anonymous requests are allowed (KubeletHTTP.Authentication.Anonymous."
+        "Enabled: true); they are authorized as system:anonymous");
+  }
+  if (o.auth.mode == KubeletAuthOptions::Mode::kAlwaysAllow) {
+    log->warn(
+        "kubelet API: authorization is off (KubeletHTTP.Authorization.Mode: AlwaysAllow): "
+        "every authenticated caller{} can read every pod's logs",
+        o.auth.anonymous ? ", and anyone reaching port " + std::to_string(o.port) + "," : "");
+  }
+  if (!x509 && !o.auth.webhook && !o.auth.anonymous) {
+    log->warn(
+        "kubelet API: no client CA and token webhook disabled: every request except "
+        "/healthz will be refused with 401");
+  }
+}
+
+}  // namespace
+
 Status KubeletServer::Start() {
   http::ServerOptions so;
   std::string host =
@@ -87,29 +147,43 @@ Status KubeletServer::Start() {
   so.listen = "https://" + host + ":" + std::to_string(opt_.port);
   so.tls.cert_file = opt_.cert_file;
   so.tls.key_file = opt_.key_file;
-  so.tls.ca_file = opt_.client_ca_file;
   so.worker_threads = 8;
   so.server_name = "interlink-vk";
   so.write_timeout = std::chrono::seconds(3600);  // follow streams
-  std::string tmpdir;
+  TempDir tmp;                                    // removed once the server has loaded its files
   if (so.tls.cert_file.empty()) {
     IL_ASSIGN_OR_RETURN(PemPair pem, MakeSelfSignedCert(opt_.node_name, opt_.internal_ip));
-    char dir_template[] = "/tmp/vk-cert-XXXXXX";
-    if (!::mkdtemp(dir_template)) return Internal("cannot create a temporary directory");
-    tmpdir = dir_template;
-    so.tls.cert_file = tmpdir + "/kubelet.crt";
-    so.tls.key_file = tmpdir + "/kubelet.key";
-    std::ofstream(so.tls.cert_file) << pem.cert;
-    std::ofstream(so.tls.key_file) << pem.key;
+    IL_ASSIGN_OR_RETURN(std::string dir, tmp.Path());
+    so.tls.cert_file = dir + "/kubelet.crt";
+    so.tls.key_file = dir + "/kubelet.key";
+    IL_RETURN_IF_ERROR(WritePrivateFile(so.tls.cert_file, pem.cert));
+    IL_RETURN_IF_ERROR(WritePrivateFile(so.tls.key_file, pem.key));
     self_signed_ = true;
   }
-  if (opt_.client_ca_file.empty()) {
-    Log()->warn(
-        "no client CA for the kubelet API (KubeletHTTP.ClientCAFile / "
-        "APISERVER_CA_CERT_LOCATION): anyone reaching port {} can read pod logs",
-        opt_.port);
+  so.tls.ca_file = opt_.client_ca_file;
+  if (so.tls.ca_file.empty() && !opt_.client_ca_pem.empty()) {
+    IL_ASSIGN_OR_RETURN(std::string dir, tmp.Path());
+    so.tls.ca_file = dir + "/client-ca.crt";
+    IL_RETURN_IF_ERROR(WritePrivateFile(so.tls.ca_file, opt_.client_ca_pem));
   }
+  const bool x509 = !so.tls.ca_file.empty();
+  so.client_cert_optional = x509;  // bearer tokens are accepted too
+  WarnIfOpen(opt_, x509);
+  auth_ = std::make_unique<KubeletAuthFilter>(kube_, opt_.auth, x509, opt_.node_name);
   server_ = std::make_unique<http::HttpServer>(so);
+  server_->SetFilter([this](http::Request& r, http::ResponseWriter& w) { return (*auth_)(r, w); });
+  RegisterRoutes();
+  Status st = server_->Start();
+  if (st.ok()) {
+    Log()->info("kubelet API on https://{}:{} ({} certificate); callers authenticated by {}{}",
+                opt_.address, server_->port(), self_signed_ ? "self-signed" : "configured",
+                auth_->authenticator().Describe(),
+                x509 ? " (client CA: " + opt_.client_ca_source + ")" : "");
+  }
+  return st;
+}
+
+void KubeletServer::RegisterRoutes() {
   server_->HandlePrefix("/containerLogs/", [this](const http::Request& r, http::ResponseWriter& w) {
     ServeLogs(r, w);
   });
@@ -136,14 +210,6 @@ Status KubeletServer::Start() {
                           r.path + ": not implemented by the interLink virtual kubelet"));
     });
   }
-  Status st = server_->Start();
-  if (!tmpdir.empty()) std::filesystem::remove_all(tmpdir);  // loaded; no key left on disk
-  if (st.ok()) {
-    Log()->info("kubelet API on https://{}:{} ({} certificate{})", opt_.address, server_->port(),
-                self_signed_ ? "self-signed" : "configured",
-                opt_.client_ca_file.empty() ? "" : ", client certificates required");
-  }
-  return st;
 }
 
 void KubeletServer::Stop() {
@@ -213,14 +279,13 @@ void KubeletServer::ServeLogs(const http::Request& req, http::ResponseWriter& w)
 }
 
 void KubeletServer::ServePods(const http::Request&, http::ResponseWriter& w) {
-  kube::ListOptions lo;
-  lo.field_selector = "spec.nodeName=" + opt_.node_name;
-  lo.resource_version = "0";  // from the API server's cache
-  auto list = kube_.List(kube::PodsPath(""), lo);
-  if (!list.ok()) return w.ReplyError(list.status());
-  json::object out{{"kind", "PodList"}, {"apiVersion", "v1"}, {"metadata", json::object{}}};
-  const auto* items = api::Find(*list, {"items"});
-  out["items"] = items ? *items : json::array{};
+  // From the vk's own store: no List against the API server per request.
+  json::array items;
+  for (auto& v : pods_.Views()) items.push_back(std::move(v));
+  json::object out{{"kind", "PodList"},
+                   {"apiVersion", "v1"},
+                   {"metadata", json::object{}},
+                   {"items", std::move(items)}};
   w.Reply(200, json::serialize(out));
 }
 

@@ -4,16 +4,20 @@
 //   GET /containerLogs/{ns}/{pod}/{container}  tailLines, limitBytes, sinceSeconds,
 //       sinceTime, timestamps, previous, follow (chunked stream; ends when the client
 //       goes away or the backend stream ends); validated as the kubelet does
-//   GET /healthz, /pods (PodList of this node's pods), /runningpods/
+//   GET /healthz, /pods (PodList of this node's pods, from the vk's own store),
+//       /runningpods/
 //   GET /stats/summary, /metrics/resource: only what is really known (pod and container
 //       start times, node capacity); no invented usage numbers
 //   /exec, /attach, /portForward, /run: 501
 //
 // TLS: KubeletCertFile/KeyFile (or APISERVER_CERT_LOCATION/KEY_LOCATION), else a
-// self-signed certificate made at start. With a client CA (KubeletHTTP.ClientCAFile or
-// APISERVER_CA_CERT_LOCATION) every caller must present a certificate signed by it (the
-// API server's kubelet client certificate); without one the API is open to anyone who
-// can reach the port (as the virtual-kubelet library does), and a warning is logged.
+// self-signed certificate made at start.
+//
+// Every request but /healthz is authenticated and authorized as the kubelet does
+// (vk/kubelet_auth.h): a client certificate signed by the client CA (optional at the TLS
+// layer), or a bearer token checked with a TokenReview; then a SubjectAccessReview on
+// nodes/{log,stats,metrics,proxy}. Anonymous callers get 401, refused ones 403. Only
+// KubeletHTTP.Authentication / Authorization settings open it up (with a warning).
 //
 // Thread-safety: Start/Stop from the owner; handlers run on the server's workers.
 #pragma once
@@ -27,6 +31,7 @@
 #include "core/status.h"
 #include "kube/kube_api.h"
 #include "vk/interlink_client.h"
+#include "vk/kubelet_auth.h"
 #include "vk/node_builder.h"
 #include "vk/pod_store.h"
 
@@ -37,7 +42,12 @@ struct KubeletServerOptions {
   int port = 10250;
   std::string cert_file;
   std::string key_file;
+  // Client CA for x509 authentication (see ResolveClientCa): a file, or inline PEM that
+  // is written to a private temporary file for the TLS layer. Neither: no x509.
   std::string client_ca_file;
+  std::string client_ca_pem;
+  std::string client_ca_source;  // for the start-up log
+  KubeletAuthOptions auth;
   std::string node_name;
   std::string internal_ip = "127.0.0.1";
 };
@@ -62,11 +72,14 @@ class KubeletServer {
   void ServePods(const http::Request& req, http::ResponseWriter& w);
 
  private:
+  void RegisterRoutes();
+
   KubeletServerOptions opt_;
   kube::KubeApi& kube_;
   InterlinkApi& interlink_;
   PodStore& pods_;
   std::function<ResourceMap()> capacity_;
+  std::unique_ptr<KubeletAuthFilter> auth_;
   std::unique_ptr<http::HttpServer> server_;
   bool self_signed_ = false;
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();

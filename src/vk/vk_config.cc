@@ -139,6 +139,59 @@ Status ApplyLabels(const YAML::Node& n, const std::string& origin,
   return Status::Ok();
 }
 
+// A duration key (Go syntax, "2m", "30s"); absent leaves `dst` as it is.
+Status Duration(const YAML::Node& n, const std::string& origin, const std::string& key,
+                std::chrono::milliseconds* dst) {
+  IL_ASSIGN_OR_RETURN(std::string v, Str(n, origin, key));
+  if (v.empty()) return Status::Ok();
+  auto d = ParseGoDuration(v);
+  if (!d.ok()) return KeyError(origin, key, d.status().message());
+  *dst = *d;
+  return Status::Ok();
+}
+
+// KubeletHTTP.Authentication / Authorization: the kubelet config file's
+// authentication.{anonymous,webhook} and authorization.{mode,webhook}.
+Status ApplyKubeletAuth(const YAML::Node& http, const std::string& origin, KubeletAuthOptions* a) {
+  const std::string authn = "KubeletHTTP.Authentication", authz = "KubeletHTTP.Authorization";
+  if (auto n = http["Authentication"]; n && !n.IsNull()) {
+    IL_RETURN_IF_ERROR(OnlyKeys(n, origin, authn, {"Anonymous", "Webhook"}));
+    if (auto an = n["Anonymous"]; an && !an.IsNull()) {
+      IL_RETURN_IF_ERROR(OnlyKeys(an, origin, authn + ".Anonymous", {"Enabled"}));
+      IL_ASSIGN_OR_RETURN(a->anonymous, Bool(an["Enabled"], origin, authn + ".Anonymous.Enabled"));
+    }
+    if (auto wh = n["Webhook"]; wh && !wh.IsNull()) {
+      IL_RETURN_IF_ERROR(OnlyKeys(wh, origin, authn + ".Webhook", {"Enabled", "CacheTTL"}));
+      if (wh["Enabled"]) {
+        IL_ASSIGN_OR_RETURN(a->webhook, Bool(wh["Enabled"], origin, authn + ".Webhook.Enabled"));
+      }
+      IL_RETURN_IF_ERROR(
+          Duration(wh["CacheTTL"], origin, authn + ".Webhook.CacheTTL", &a->token_cache_ttl));
+    }
+  }
+  if (auto n = http["Authorization"]; n && !n.IsNull()) {
+    IL_RETURN_IF_ERROR(OnlyKeys(n, origin, authz, {"Mode", "Webhook"}));
+    IL_ASSIGN_OR_RETURN(std::string mode, Str(n["Mode"], origin, authz + ".Mode"));
+    if (mode == "AlwaysAllow") {
+      a->mode = KubeletAuthOptions::Mode::kAlwaysAllow;
+    } else if (mode == "Webhook" || mode.empty()) {
+      a->mode = KubeletAuthOptions::Mode::kWebhook;
+    } else {
+      return KeyError(origin, authz + ".Mode",
+                      "must be Webhook or AlwaysAllow, got '" + mode + "'");
+    }
+    if (auto wh = n["Webhook"]; wh && !wh.IsNull()) {
+      IL_RETURN_IF_ERROR(
+          OnlyKeys(wh, origin, authz + ".Webhook", {"CacheAuthorizedTTL", "CacheUnauthorizedTTL"}));
+      IL_RETURN_IF_ERROR(Duration(wh["CacheAuthorizedTTL"], origin,
+                                  authz + ".Webhook.CacheAuthorizedTTL", &a->authorized_ttl));
+      IL_RETURN_IF_ERROR(Duration(wh["CacheUnauthorizedTTL"], origin,
+                                  authz + ".Webhook.CacheUnauthorizedTTL", &a->unauthorized_ttl));
+    }
+  }
+  return Status::Ok();
+}
+
 // One top-level VK key.
 Status ApplyKey(const std::string& k, const YAML::Node& n, const std::string& origin, VkConfig* c) {
   auto str = [&](std::string* dst) -> Status {
@@ -191,10 +244,11 @@ Status ApplyKey(const std::string& k, const YAML::Node& n, const std::string& or
     return Status::Ok();
   }
   if (k == "KubeletHTTP") {
-    IL_RETURN_IF_ERROR(OnlyKeys(n, origin, k, {"Insecure", "insecure", "ClientCAFile"}));
+    IL_RETURN_IF_ERROR(OnlyKeys(
+        n, origin, k, {"Insecure", "insecure", "ClientCAFile", "Authentication", "Authorization"}));
     IL_ASSIGN_OR_RETURN(c->kubelet_client_ca_file,
                         Str(n["ClientCAFile"], origin, "KubeletHTTP.ClientCAFile"));
-    return Status::Ok();
+    return ApplyKubeletAuth(n, origin, &c->kubelet_auth);
   }
   if (k == "PodCIDR") {
     IL_RETURN_IF_ERROR(OnlyKeys(n, origin, k, {"Subnet", "MaxIP", "MinIP"}));

@@ -19,6 +19,7 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "vk/kubelet_auth_options.h"
 
 namespace il::vk {
 
@@ -77,9 +78,14 @@ struct VkConfig {
   int kubelet_port = 10250;                 // KubeletPort / KUBELET_PORT
   std::string kubelet_cert_file;            // KubeletCertFile / APISERVER_CERT_LOCATION
   std::string kubelet_key_file;             // KubeletKeyFile / APISERVER_KEY_LOCATION
-  // KubeletHTTP.ClientCAFile / APISERVER_CA_CERT_LOCATION: require client certificates
-  // signed by this CA (the API server's kubelet client certificate).
+  // KubeletHTTP.ClientCAFile / APISERVER_CA_CERT_LOCATION: client certificates signed by
+  // this CA authenticate (the API server's kubelet client certificate); empty: the
+  // cluster CA of the vk's kubeconfig or service account.
   std::string kubelet_client_ca_file;
+  // KubeletHTTP.Authentication {Anonymous: {Enabled}, Webhook: {Enabled, CacheTTL}} and
+  // KubeletHTTP.Authorization {Mode: Webhook|AlwaysAllow, Webhook: {CacheAuthorizedTTL,
+  // CacheUnauthorizedTTL}}, as in the kubelet's config file.
+  KubeletAuthOptions kubelet_auth;
 
   // --- pods ---
   int status_sync_interval_ms = 500;       // StatusSyncIntervalMs

@@ -205,6 +205,49 @@ TEST(VkConfig, RejectsBadValuesNamingTheKey) {
   EXPECT_FALSE(p.ok());
 }
 
+TEST(VkConfig, KubeletAuthDefaultsToWebhookAndOnlyExplicitKeysOpenIt) {
+  VkConfig c;
+  EXPECT_FALSE(c.kubelet_auth.anonymous);
+  EXPECT_TRUE(c.kubelet_auth.webhook);
+  EXPECT_EQ(c.kubelet_auth.mode, KubeletAuthOptions::Mode::kWebhook);
+  EXPECT_EQ(c.kubelet_auth.token_cache_ttl, std::chrono::minutes(2));
+  EXPECT_EQ(c.kubelet_auth.authorized_ttl, std::chrono::minutes(5));
+  EXPECT_EQ(c.kubelet_auth.unauthorized_ttl, std::chrono::seconds(30));
+  ASSERT_TRUE(ApplyVkYaml(R"(
+KubeletHTTP:
+  ClientCAFile: /etc/ca.crt
+  Authentication:
+    Anonymous: {Enabled: true}
+    Webhook: {Enabled: false, CacheTTL: 10s}
+  Authorization:
+    Mode: AlwaysAllow
+    Webhook: {CacheAuthorizedTTL: 1m, CacheUnauthorizedTTL: 5s}
+)",
+                          "t.yaml", &c)
+                  .ok());
+  EXPECT_EQ(c.kubelet_client_ca_file, "/etc/ca.crt");
+  EXPECT_TRUE(c.kubelet_auth.anonymous);
+  EXPECT_FALSE(c.kubelet_auth.webhook);
+  EXPECT_EQ(c.kubelet_auth.token_cache_ttl, std::chrono::seconds(10));
+  EXPECT_EQ(c.kubelet_auth.mode, KubeletAuthOptions::Mode::kAlwaysAllow);
+  EXPECT_EQ(c.kubelet_auth.authorized_ttl, std::chrono::minutes(1));
+  EXPECT_EQ(c.kubelet_auth.unauthorized_ttl, std::chrono::seconds(5));
+  // An empty Webhook block keeps the webhook on.
+  VkConfig d;
+  ASSERT_TRUE(ApplyVkYaml("KubeletHTTP: {Authentication: {Webhook: {}}}", "t", &d).ok());
+  EXPECT_TRUE(d.kubelet_auth.webhook);
+  for (const char* bad : {"KubeletHTTP: {Authorization: {Mode: Node}}",
+                          "KubeletHTTP: {Authentication: {Anonymous: true}}",
+                          "KubeletHTTP: {Authentication: {Anonymus: {Enabled: true}}}",
+                          "KubeletHTTP: {Authentication: {Webhook: {CacheTTL: soon}}}",
+                          "KubeletHTTP: {Authorization: {Webhook: {CacheTTL: 1m}}}"}) {
+    VkConfig e;
+    Status st = ApplyVkYaml(bad, "t.yaml", &e);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("KubeletHTTP."), std::string::npos) << st.message();
+  }
+}
+
 TEST(VkConfig, ParsesGoDurations) {
   EXPECT_EQ(ParseGoDuration("10s")->count(), 10000);
   EXPECT_EQ(ParseGoDuration("1m30s")->count(), 90000);

@@ -131,7 +131,11 @@ int Run(int argc, char** argv) {
   ko.port = cfg->kubelet_port;
   ko.cert_file = cfg->kubelet_cert_file;
   ko.key_file = cfg->kubelet_key_file;
-  ko.client_ca_file = cfg->kubelet_client_ca_file;
+  ClientCa client_ca = ResolveClientCa(cfg->kubelet_client_ca_file, cluster->tls);
+  ko.client_ca_file = client_ca.file;
+  ko.client_ca_pem = client_ca.pem;
+  ko.client_ca_source = client_ca.source;
+  ko.auth = cfg->kubelet_auth;
   ko.node_name = cfg->node_name;
   ko.internal_ip = cfg->internal_ip;
   KubeletServer server(ko, **kube, **interlink, *store_for_server,
