@@ -13,14 +13,49 @@ namespace {
 
 // Keys this loader reads itself.
 const std::vector<std::string>& OwnKeys() {
-  static const std::vector<std::string> k = {
-      "InterlinkURL", "InterlinkAddress", "InterlinkPort", "SidecarURL", "SidecarPort",
-      "SidecarService", "VKTokenFile", "TLS", "SbatchPath", "ScancelPath", "SqueuePath",
-      "SacctPath", "SinfoPath", "ScontrolPath", "BashPath", "CommandPrefix", "ExportPodData",
-      "Tsocks", "TsocksPath", "TsocksConfig", "TsocksLoginNode", "DataRootFolder",
-      "MaxRequestBytes", "SidecarTimeoutSeconds", "WorkerThreads", "JobScriptTemplate",
-      "JobScriptBuildConfig", "VerboseLogging", "ErrorsOnlyLogging", "LogLevel", "LogFormat",
-      "Pprof", "sidecarport", "SidecarTokenFile"};
+  static const std::vector<std::string> k = {"InterlinkURL",
+                                             "InterlinkAddress",
+                                             "InterlinkPort",
+                                             "SidecarURL",
+                                             "SidecarPort",
+                                             "SidecarService",
+                                             "VKTokenFile",
+                                             "TLS",
+                                             "SbatchPath",
+                                             "ScancelPath",
+                                             "SqueuePath",
+                                             "SacctPath",
+                                             "SinfoPath",
+                                             "ScontrolPath",
+                                             "BashPath",
+                                             "CommandPrefix",
+                                             "ExportPodData",
+                                             "Tsocks",
+                                             "TsocksPath",
+                                             "TsocksConfig",
+                                             "TsocksLoginNode",
+                                             "DataRootFolder",
+                                             "MaxRequestBytes",
+                                             "SidecarTimeoutSeconds",
+                                             "WorkerThreads",
+                                             "JobScriptTemplate",
+                                             "JobScriptBuildConfig",
+                                             "VerboseLogging",
+                                             "ErrorsOnlyLogging",
+                                             "LogLevel",
+                                             "LogFormat",
+                                             "Pprof",
+                                             "sidecarport",
+                                             "SidecarTokenFile",
+                                             "OIDC",
+                                             "TrustedProxies",
+                                             "SidecarTLS",
+                                             "SidecarClientTLS",
+                                             "AllowUnauthenticatedListen",
+                                             "MaxConnections",
+                                             "MaxConnectionsPerPeer",
+                                             "MaxStreams",
+                                             "MaxStreamsPerPeer"};
   return k;
 }
 
@@ -81,8 +116,9 @@ Result<long long> ParseInt(const std::string& v, const std::string& origin, cons
     long long x = std::stoll(v, &pos);
     if (pos != v.size()) throw std::invalid_argument("trailing");
     if (x < min || x > max) {
-      return KeyError(origin, key, "must be between " + std::to_string(min) + " and " +
-                                       std::to_string(max) + ", got " + v);
+      return KeyError(
+          origin, key,
+          "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + v);
     }
     return x;
   } catch (const std::exception&) {
@@ -96,13 +132,14 @@ Status ValidatePort(const std::string& v, const std::string& origin, const std::
   return p.ok() ? Status::Ok() : p.status();
 }
 
-Status ApplyTls(const YAML::Node& n, const std::string& origin, TlsConfig* tls) {
-  if (!n.IsMap()) return KeyError(origin, "TLS", "must be a mapping");
+Status ApplyTls(const YAML::Node& n, const std::string& origin, TlsConfig* tls,
+                const std::string& block = "TLS") {
+  if (!n.IsMap()) return KeyError(origin, block, "must be a mapping");
   for (const auto& kv : n) {
     std::string k = kv.first.as<std::string>();
-    IL_ASSIGN_OR_RETURN(std::string v, Scalar(kv.second, origin, "TLS." + k));
+    IL_ASSIGN_OR_RETURN(std::string v, Scalar(kv.second, origin, block + "." + k));
     if (k == "Enabled") {
-      IL_ASSIGN_OR_RETURN(tls->enabled, ParseBool(v, origin, "TLS.Enabled"));
+      IL_ASSIGN_OR_RETURN(tls->enabled, ParseBool(v, origin, block + ".Enabled"));
     } else if (k == "CertFile") {
       tls->cert_file = v;
     } else if (k == "KeyFile") {
@@ -110,15 +147,149 @@ Status ApplyTls(const YAML::Node& n, const std::string& origin, TlsConfig* tls) 
     } else if (k == "CACertFile") {
       tls->ca_cert_file = v;
     } else {
-      return KeyError(origin, "TLS." + k, "unknown key (known: Enabled, CertFile, KeyFile, CACertFile)");
+      return KeyError(origin, block + "." + k,
+                      "unknown key (known: Enabled, CertFile, KeyFile, CACertFile)");
+    }
+  }
+  if (tls->enabled && (tls->cert_file.empty() || tls->key_file.empty())) {
+    return KeyError(origin, block + ".CertFile", "Enabled needs CertFile and KeyFile");
+  }
+  return Status::Ok();
+}
+
+Status ApplyClientTls(const YAML::Node& n, const std::string& origin, TlsClientConfig* tls) {
+  const std::string block = "SidecarClientTLS";
+  if (!n.IsMap()) return KeyError(origin, block, "must be a mapping");
+  for (const auto& kv : n) {
+    std::string k = kv.first.as<std::string>();
+    IL_ASSIGN_OR_RETURN(std::string v, Scalar(kv.second, origin, block + "." + k));
+    if (k == "CACertFile") {
+      tls->ca_cert_file = v;
+    } else if (k == "CertFile") {
+      tls->cert_file = v;
+    } else if (k == "KeyFile") {
+      tls->key_file = v;
+    } else if (k == "InsecureSkipVerify") {
+      IL_ASSIGN_OR_RETURN(tls->insecure_skip_verify, ParseBool(v, origin, block + "." + k));
+    } else if (k == "ServerName") {
+      tls->server_name = v;
+    } else {
+      return KeyError(origin, block + "." + k,
+                      "unknown key (known: CACertFile, CertFile, KeyFile, InsecureSkipVerify, "
+                      "ServerName)");
+    }
+  }
+  if (tls->cert_file.empty() != tls->key_file.empty()) {
+    return KeyError(origin, block + ".CertFile", "CertFile and KeyFile go together");
+  }
+  return Status::Ok();
+}
+
+// --- OIDC and TrustedProxies (docs/oidc.md) ---
+Result<std::vector<std::string>> StringList(const YAML::Node& n, const std::string& origin,
+                                            const std::string& key) {
+  std::vector<std::string> out;
+  if (n.IsNull()) return out;
+  if (n.IsScalar()) {  // one entry written without a list
+    out.push_back(n.Scalar());
+    return out;
+  }
+  if (!n.IsSequence()) return KeyError(origin, key, "must be a list of strings");
+  for (const auto& e : n) {
+    if (!e.IsScalar()) return KeyError(origin, key, "must be a list of strings");
+    out.push_back(e.Scalar());
+  }
+  return out;
+}
+
+Status ApplyOidc(const YAML::Node& n, const std::string& origin, OidcConfig* o) {
+  static const std::vector<std::string> kKeys = {
+      "Issuer",       "Audience",        "JWKSFile",      "JWKSURL",
+      "JWKSCAFile",   "AllowedSubjects", "AllowedGroups", "AllowedEmails",
+      "SubjectClaim", "GroupsClaim",     "EmailClaim",    "ClockSkewSeconds"};
+  if (n.IsNull()) return Status::Ok();
+  if (!n.IsMap()) return KeyError(origin, "OIDC", "must be a mapping");
+  for (const auto& kv : n) {
+    const std::string k = kv.first.as<std::string>();
+    const std::string full = "OIDC." + k;
+    std::vector<std::string>* list = k == "AllowedSubjects" ? &o->allowed_subjects
+                                     : k == "AllowedGroups" ? &o->allowed_groups
+                                     : k == "AllowedEmails" ? &o->allowed_emails
+                                                            : nullptr;
+    if (list) {
+      IL_ASSIGN_OR_RETURN(*list, StringList(kv.second, origin, full));
+      continue;
+    }
+    if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end()) {
+      std::string best;
+      for (const auto& known : kKeys) {
+        size_t d = EditDistance(k, known);
+        if (d < 4 && (best.empty() || d < EditDistance(k, best))) best = known;
+      }
+      return KeyError(origin, full,
+                      "unknown key" + (best.empty() ? "" : " (did you mean 'OIDC." + best + "'?)"));
+    }
+    IL_ASSIGN_OR_RETURN(std::string v, Scalar(kv.second, origin, full));
+    if (k == "Issuer") {
+      o->issuer = v;
+    } else if (k == "Audience") {
+      o->audience = v;
+    } else if (k == "JWKSFile") {
+      o->jwks_file = v;
+    } else if (k == "JWKSURL") {
+      o->jwks_url = v;
+    } else if (k == "JWKSCAFile") {
+      o->jwks_ca_file = v;
+    } else if (k == "SubjectClaim") {
+      if (!v.empty()) o->subject_claim = v;
+    } else if (k == "GroupsClaim") {
+      if (!v.empty()) o->groups_claim = v;
+    } else if (k == "EmailClaim") {
+      if (!v.empty()) o->email_claim = v;
+    } else if (k == "ClockSkewSeconds") {
+      IL_ASSIGN_OR_RETURN(auto x, ParseInt(v, origin, full, 0, 3600));
+      o->clock_skew_seconds = static_cast<int>(x);
     }
   }
   return Status::Ok();
 }
 
+Status ValidateOidc(const InterLinkConfig& c, const std::string& origin) {
+  const OidcConfig& o = c.oidc;
+  if (!o.enabled()) {
+    if (!o.audience.empty() || !o.jwks_file.empty() || !o.jwks_url.empty()) {
+      return KeyError(origin, "OIDC.Issuer", "must be set when OIDC is configured");
+    }
+    if (o.has_allow_list() && c.trusted_proxies.empty()) {
+      // An allow-list that applies to nothing would look like a restriction and be none.
+      return KeyError(origin, "OIDC.Issuer",
+                      "must be set (or TrustedProxies) for the OIDC.Allowed* lists to apply");
+    }
+    return Status::Ok();
+  }
+  if (o.audience.empty()) return KeyError(origin, "OIDC.Audience", "must be set with OIDC.Issuer");
+  if (o.jwks_file.empty() == o.jwks_url.empty()) {
+    return KeyError(origin, "OIDC.JWKSFile",
+                    "exactly one of OIDC.JWKSFile and OIDC.JWKSURL must be set");
+  }
+  if (!o.jwks_url.empty() && o.jwks_url.rfind("https://", 0) != 0 &&
+      o.jwks_url.rfind("http://", 0) != 0) {
+    return KeyError(origin, "OIDC.JWKSURL", "must start with https://, got '" + o.jwks_url + "'");
+  }
+  return Status::Ok();
+}
+// --- end OIDC ---
+
 Status ApplyKey(const std::string& k, const YAML::Node& node, const std::string& origin,
                 InterLinkConfig* c) {
   if (k == "TLS") return ApplyTls(node, origin, &c->tls);
+  if (k == "SidecarTLS") return ApplyTls(node, origin, &c->sidecar_tls, "SidecarTLS");
+  if (k == "SidecarClientTLS") return ApplyClientTls(node, origin, &c->sidecar_client_tls);
+  if (k == "OIDC") return ApplyOidc(node, origin, &c->oidc);
+  if (k == "TrustedProxies") {
+    IL_ASSIGN_OR_RETURN(c->trusted_proxies, StringList(node, origin, k));
+    return Status::Ok();
+  }
   if (k == "JobScriptBuildConfig" || k == "Pprof") return Status::Ok();  // upstream-only blocks
   if (std::find(KnownVkKeys().begin(), KnownVkKeys().end(), k) != KnownVkKeys().end() &&
       std::find(OwnKeys().begin(), OwnKeys().end(), k) == OwnKeys().end()) {
@@ -187,6 +358,16 @@ Status ApplyKey(const std::string& k, const YAML::Node& node, const std::string&
   } else if (k == "SidecarTimeoutSeconds") {
     IL_ASSIGN_OR_RETURN(auto n, ParseInt(v, origin, k, 1, 86400));
     c->sidecar_timeout_seconds = static_cast<int>(n);
+  } else if (k == "AllowUnauthenticatedListen") {
+    IL_ASSIGN_OR_RETURN(c->allow_unauthenticated_listen, ParseBool(v, origin, k));
+  } else if (k == "MaxConnections" || k == "MaxConnectionsPerPeer" || k == "MaxStreams" ||
+             k == "MaxStreamsPerPeer") {
+    IL_ASSIGN_OR_RETURN(auto n, ParseInt(v, origin, k, 1, 1000000));
+    size_t* field = k == "MaxConnections"          ? &c->limits.max_connections
+                    : k == "MaxConnectionsPerPeer" ? &c->limits.max_connections_per_peer
+                    : k == "MaxStreams"            ? &c->limits.max_streams
+                                                   : &c->limits.max_streams_per_peer;
+    *field = static_cast<size_t>(n);
   } else if (k == "WorkerThreads") {
     IL_ASSIGN_OR_RETURN(auto n, ParseInt(v, origin, k, 1, 4096));
     c->worker_threads = static_cast<int>(n);
@@ -245,30 +426,61 @@ Status Validate(const InterLinkConfig& c, const std::string& origin) {
     return KeyError(origin, "SidecarService",
                     "must be docker, slurm or mock, got '" + c.sidecar_service + "'");
   }
-  for (const auto& [key, url] : {std::pair<std::string, std::string>{"InterlinkURL", c.interlink_url},
-                                 {"SidecarURL", c.sidecar_url}}) {
+  for (const auto& [key, url] :
+       {std::pair<std::string, std::string>{"InterlinkURL", c.interlink_url},
+        {"SidecarURL", c.sidecar_url}}) {
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0 &&
         url.rfind("unix://", 0) != 0) {
-      return KeyError(origin, key, "must start with http://, https:// or unix://, got '" + url + "'");
+      return KeyError(origin, key,
+                      "must start with http://, https:// or unix://, got '" + url + "'");
     }
   }
   if (c.tsocks && c.tsocks_path.empty()) {
     return KeyError(origin, "TsocksPath", "must be set when Tsocks is true");
   }
+  IL_RETURN_IF_ERROR(ValidateOidc(c, origin));
   return Status::Ok();
 }
 
 }  // namespace
 
 const std::vector<std::string>& KnownVkKeys() {
-  static const std::vector<std::string> k = {
-      "InterlinkURL", "InterlinkPort", "VKConfigPath", "VKTokenFile", "ServiceAccount",
-      "Namespace", "PodIP", "PodCIDR", "KubernetesApiAddr", "KubernetesApiPort",
-      "KubernetesApiCaCrt", "DisableProjectedVolumes", "JobScriptBuilderURL", "HTTP",
-      "KubeletHTTP", "KubeletCertFile", "KubeletKeyFile", "KubeletCSRSignerName", "DisableCSR",
-      "Resources", "NodeLabels", "NodeTaints", "Network", "SkipDownwardAPIResolution",
-      "NodeName", "KubeletPort", "KubeletAddress", "StatusSyncIntervalMs", "PingIntervalSeconds",
-      "ClientQPS", "ClientBurst", "LeaseDurationSeconds", "StateFile", "Kubeconfig"};
+  static const std::vector<std::string> k = {"InterlinkURL",
+                                             "InterlinkPort",
+                                             "VKConfigPath",
+                                             "VKTokenFile",
+                                             "ServiceAccount",
+                                             "Namespace",
+                                             "PodIP",
+                                             "PodCIDR",
+                                             "KubernetesApiAddr",
+                                             "KubernetesApiPort",
+                                             "KubernetesApiCaCrt",
+                                             "DisableProjectedVolumes",
+                                             "JobScriptBuilderURL",
+                                             "HTTP",
+                                             "KubeletHTTP",
+                                             "KubeletCertFile",
+                                             "KubeletKeyFile",
+                                             "KubeletCSRSignerName",
+                                             "DisableCSR",
+                                             "Resources",
+                                             "NodeLabels",
+                                             "NodeTaints",
+                                             "Network",
+                                             "SkipDownwardAPIResolution",
+                                             "NodeName",
+                                             "KubeletPort",
+                                             "KubeletAddress",
+                                             "StatusSyncIntervalMs",
+                                             "PingIntervalSeconds",
+                                             "ClientQPS",
+                                             "ClientBurst",
+                                             "LeaseDurationSeconds",
+                                             "StateFile",
+                                             "Kubeconfig",
+                                             "OAuth2",
+                                             "AllowPlainHTTP"};
   return k;
 }
 
@@ -278,9 +490,11 @@ const std::vector<std::string>& KnownSidecarKeys() {
       "Partition", "Account", "TimeLimit", "DefaultCPUs", "DefaultMemory", "ContainerRuntime",
       "ImagePrefix", "SingularityPath", "SingularityDefaultOptions", "SingularityPrefix",
       "PodmanPath", "ChRunPath", "ImageRoot", "SharedFS", "PreExec", "Socket", "Flavors",
-      "DefaultFlavor", "EnableProbes", "Taints", "StatusCacheSeconds",
+      "DefaultFlavor", "EnableProbes", "Taints", "StatusCacheSeconds", "HonouredAnnotations",
+      "AllowedRuntimes", "SbatchOptionsAllowList", "SbatchOptionsDenyList",
       // Docker sidecar
       "DockerPath", "HostPathAllowList", "DockerNetwork", "ContainerPrefix",
+      "DockerAllowHostNamespaces", "DockerPidsLimit", "DockerLogMaxSize", "DockerLogMaxFiles",
       // Mock sidecar
       "MockStateFile", "MockCapacityCPU", "MockCapacityMemory", "MockCapacityPods",
       // Common
@@ -313,6 +527,21 @@ std::string InterLinkConfig::SidecarEndpoint(const std::string& fallback_port) c
   return url + ":" + EffectiveSidecarPort(fallback_port);
 }
 
+std::string InterLinkConfig::SidecarListenUrl(const std::string& fallback_port) const {
+  if (sidecar_url.rfind("unix://", 0) == 0) return sidecar_url;
+  std::string host = sidecar_url;
+  if (auto p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
+  host = host.substr(0, host.find('/'));
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  if (host.empty() || host == "localhost") host = "127.0.0.1";
+  return std::string(sidecar_tls.enabled ? "https://" : "http://") + host + ":" +
+         EffectiveSidecarPort(fallback_port);
+}
+
 std::string InterLinkConfig::InterlinkListenUrl() const {
   if (interlink_url.rfind("unix://", 0) == 0) return interlink_url;
   std::string url = interlink_url;
@@ -327,7 +556,8 @@ Result<std::string> ResolveConfigPath(const std::string& explicit_path, const En
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!explicit_path.empty()) {
-    if (!fs::exists(explicit_path, ec)) return NotFound("config file " + explicit_path + " does not exist");
+    if (!fs::exists(explicit_path, ec))
+      return NotFound("config file " + explicit_path + " does not exist");
     return explicit_path;
   }
   if (auto v = env("INTERLINKCONFIGPATH"); v && !v->empty()) {
@@ -336,7 +566,8 @@ Result<std::string> ResolveConfigPath(const std::string& explicit_path, const En
     }
     return *v;
   }
-  for (const char* p : {"/etc/interlink/InterLinkConfig.yaml", "./kustomizations/InterLinkConfig.yaml"}) {
+  for (const char* p :
+       {"/etc/interlink/InterLinkConfig.yaml", "./kustomizations/InterLinkConfig.yaml"}) {
     if (fs::exists(p, ec)) return std::string(p);
   }
   return std::string();
