@@ -237,9 +237,9 @@ Result<std::vector<jwt::PublicKey>> JwksKeySet::Find(std::string_view kid, std::
   }
   if (!keys.empty()) return keys;
   if (!last_error_.ok()) return last_error_;
+  // No source path or URL in the message: it may travel back to an unauthenticated client.
   return NotFound("no " + std::string(alg) + " key" +
-                  (kid.empty() ? std::string() : " with kid '" + std::string(kid) + "'") + " in " +
-                  Describe());
+                  (kid.empty() ? std::string() : " with kid '" + jwt::Printable(kid) + "'"));
 }
 
 }  // namespace il

@@ -209,7 +209,8 @@ Result<Jwt> Parse(std::string_view token) {
 
 Status VerifySignature(const Jwt& token, const PublicKey& key) {
   if (token.alg != "RS256" && token.alg != "ES256") {
-    return Denied("JWT algorithm '" + token.alg + "' is not accepted (only RS256 and ES256)");
+    return Denied("JWT algorithm '" + Printable(token.alg) +
+                  "' is not accepted (only RS256 and ES256)");
   }
   if (token.alg != key.algorithm()) {
     return Denied("JWT algorithm " + token.alg + " does not match the key (" +
@@ -273,6 +274,15 @@ std::vector<std::string> StringList(const boost::json::object& claims, std::stri
       if (e.is_string()) out.emplace_back(e.as_string());
     }
   }
+  return out;
+}
+
+std::string Printable(std::string_view untrusted) {
+  std::string out(untrusted.substr(0, 64));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  if (untrusted.size() > 64) out += "...";
   return out;
 }
 

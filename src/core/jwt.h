@@ -95,4 +95,8 @@ Status CheckClaims(const Jwt& token, const ClaimRequirements& req,
 // elements; absent or another type gives an empty list.
 std::vector<std::string> StringList(const boost::json::object& claims, std::string_view name);
 
+// An untrusted header value (alg, kid) made fit for a log line or an error message:
+// at most 64 characters, anything but printable ASCII replaced by '?'.
+std::string Printable(std::string_view untrusted);
+
 }  // namespace il::jwt

@@ -103,6 +103,15 @@ TEST(Jwt, AlgorithmMustMatchTheKeyType) {
   }
 }
 
+TEST(Jwt, UntrustedHeaderValuesAreMadePrintableInMessages) {
+  auto t = Parse(MakeToken({{"alg", "x\nFAKE LOG LINE"}}, Claims(), RsaKey()));
+  ASSERT_TRUE(t.ok());
+  auto st = VerifySignature(*t, Pub(RsaKey()));
+  EXPECT_EQ(st.message().find('\n'), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("x?FAKE LOG LINE"), std::string::npos) << st.message();
+  EXPECT_EQ(Printable(std::string(100, 'a')), std::string(64, 'a') + "...");
+}
+
 TEST(Jwt, CritHeaderIsRefused) {
   auto t =
       Parse(MakeToken({{"alg", "RS256"}, {"crit", boost::json::array{"b64"}}}, Claims(), RsaKey()));

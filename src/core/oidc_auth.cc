@@ -155,14 +155,17 @@ Result<http::Identity> OidcAuthenticator::Validate(std::string_view token) {
   const jwt::Jwt& t = *parsed;
   if (t.alg != "RS256" && t.alg != "ES256") {
     // Refused before any key lookup: "none" and HS256 never reach the JWKS.
-    return Denied("JWT algorithm '" + t.alg + "' is not accepted (only RS256 and ES256)");
+    return Denied("JWT algorithm '" + jwt::Printable(t.alg) +
+                  "' is not accepted (only RS256 and ES256)");
   }
   auto keys = keys_->Find(t.kid, t.alg);
   if (!keys.ok()) {
     if (keys.status().code() == StatusCode::kNotFound) {
       return Denied("JWT signed with an unknown key: " + keys.status().message());
     }
-    return keys.status();  // kUnavailable: the IdP's keys cannot be fetched
+    // kUnavailable. The detail (a path, a URL, a TLS error) goes to our log, rate-limited
+    // by JwksKeySet; the client only learns that the keys cannot be had right now.
+    return Status(keys.status().code(), "the identity provider's signing keys are unavailable");
   }
   Status sig = Denied("JWT signature does not verify");
   for (const auto& key : *keys) {
@@ -182,8 +185,8 @@ Result<http::Identity> OidcAuthenticator::Validate(std::string_view token) {
   }
   std::vector<std::string> groups = jwt::StringList(t.claims, config_.groups_claim);
   if (!allow_.Allows(subject, email, groups)) {
-    return Denied("subject '" + subject + "' is not in OIDC.AllowedSubjects, AllowedGroups or " +
-                  "AllowedEmails");
+    return Denied("subject '" + jwt::Printable(subject) +
+                  "' is not in OIDC.AllowedSubjects, AllowedGroups or " + "AllowedEmails");
   }
   http::Identity id;
   id.user = subject;
@@ -290,8 +293,8 @@ Result<http::Identity> ProxyHeaderAuthenticator::Authenticate(const http::Reques
     }
   }
   if (!allow_.Allows(user, email, groups)) {
-    return Denied("proxy user '" + user + "' is not in OIDC.AllowedSubjects, AllowedGroups or " +
-                  "AllowedEmails");
+    return Denied("proxy user '" + jwt::Printable(user) +
+                  "' is not in OIDC.AllowedSubjects, AllowedGroups or " + "AllowedEmails");
   }
   http::Identity id;
   id.user = user;
