@@ -125,6 +125,189 @@ TEST(HttpServer, ServesOverTlsAndEnforcesClientCertificates) {
   EXPECT_FALSE(untrusted->Do(r).ok());
 }
 
+TEST(HttpServer, OptionalClientCertificatesAreVerifiedAndNamed) {
+  ServerOptions o;
+  o.listen = "https://127.0.0.1:0";
+  o.tls.cert_file = kTls + "server.crt";
+  o.tls.key_file = kTls + "server.key";
+  o.tls.ca_file = kTls + "ca.crt";
+  o.client_cert_optional = true;
+  HttpServer s(o);
+  s.Handle("/who", [](const Request& r, ResponseWriter& w) {
+    w.Reply(200, r.client_cert.verified ? r.client_cert.common_name : "anonymous", "text/plain");
+  });
+  ASSERT_TRUE(s.Start().ok());
+  TlsOptions with_cert;
+  with_cert.ca_file = kTls + "ca.crt";
+  with_cert.cert_file = kTls + "client.crt";
+  with_cert.key_file = kTls + "client.key";
+  TlsOptions without = with_cert;
+  without.cert_file.clear();
+  without.key_file.clear();
+  ClientRequest r;
+  r.target = "/who";
+  auto a = Client(s.url(), with_cert)->Do(r);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->body, "vk-client");
+  auto b = Client(s.url(), without)->Do(r);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->body, "anonymous");
+}
+
+// Sends raw bytes and reads the reply until the server closes or `timeout` passes.
+std::string RawExchange(int port, const std::string& bytes, std::chrono::milliseconds timeout) {
+  namespace net = boost::asio;
+  net::io_context io;
+  net::ip::tcp::socket sock(io);
+  sock.connect({net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  net::write(sock, net::buffer(bytes));
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  sock.non_blocking(true);
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    boost::system::error_code ec;
+    size_t n = sock.read_some(net::buffer(buf), ec);
+    if (ec == net::error::would_block) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    if (ec) break;
+    got.append(buf, n);
+  }
+  return got;
+}
+
+TEST(HttpServer, TheFilterRefusesOnTheHeadBeforeAnyBodyIsRead) {
+  ServerOptions o;
+  o.listen = "http://127.0.0.1:0";
+  HttpServer s(o);
+  std::atomic<int> handled{0};
+  std::atomic<size_t> body_at_filter{99};
+  s.SetFilter([&](Request& r, ResponseWriter& w) {
+    body_at_filter = r.body.size();
+    if (r.headers.Get("authorization") != "Bearer ok") {
+      w.ReplyError(Status(StatusCode::kUnauthenticated, "no token"));
+      return false;
+    }
+    r.identity.user = "alice";
+    return true;
+  });
+  s.Handle("/echo", [&](const Request& r, ResponseWriter& w) {
+    ++handled;
+    w.Reply(200, r.identity.user + ":" + r.body, "text/plain");
+  });
+  ASSERT_TRUE(s.Start().ok());
+  // Announces 100 MB and sends none of it: the 401 must come at once, not after a
+  // read timeout, and the handler never runs.
+  auto t0 = std::chrono::steady_clock::now();
+  std::string reply = RawExchange(
+      s.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n",
+      std::chrono::milliseconds(1500));
+  EXPECT_EQ(reply.rfind("HTTP/1.1 401", 0), 0u) << reply;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1400))
+      << "the server closed the connection instead of waiting for the body";
+  EXPECT_EQ(handled.load(), 0);
+  EXPECT_EQ(body_at_filter.load(), 0u);
+  ClientRequest ok;
+  ok.method = "POST";
+  ok.target = "/echo";
+  ok.body = "hi";
+  ok.headers.Set("Authorization", "Bearer ok");
+  auto r = Client(s.url())->Do(ok);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, "alice:hi");
+}
+
+TEST(HttpServer, PerRouteBodyLimits) {
+  ServerOptions o;
+  o.listen = "http://127.0.0.1:0";
+  HttpServer s(o);
+  s.Handle("/small", [](const Request&, ResponseWriter& w) { w.Reply(200, "ok"); }, {16, false});
+  s.Handle("/big", [](const Request& r, ResponseWriter& w) { w.Reply(200, std::to_string(r.body.size())); });
+  ASSERT_TRUE(s.Start().ok());
+  auto c = Client(s.url());
+  ClientRequest r;
+  r.method = "POST";
+  r.target = "/small";
+  r.body = std::string(17, 'x');
+  EXPECT_EQ(c->Do(r)->status, 413);
+  r.body = std::string(16, 'x');
+  EXPECT_EQ(c->Do(r)->status, 200);
+  r.target = "/big";
+  r.body = std::string(1 << 16, 'x');
+  EXPECT_EQ(c->Do(r)->body, "65536");
+}
+
+TEST(HttpServer, StreamRoutesRunBesideTheWorkersAndAreCapped) {
+  ServerOptions o;
+  o.listen = "http://127.0.0.1:0";
+  o.worker_threads = 1;
+  o.max_streams = 3;
+  o.max_streams_per_peer = 2;
+  HttpServer s(o);
+  std::atomic<bool> release{false};
+  std::atomic<int> open{0};
+  s.Handle("/follow", [&](const Request&, ResponseWriter& w) {
+    ++open;
+    w.BeginStream(200, "text/plain");
+    w.Write("x");
+    while (!release && !w.ClientGone()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    --open;
+  }, {0, true});
+  s.Handle("/quick", [](const Request&, ResponseWriter& w) { w.Reply(200, "ok"); });
+  ASSERT_TRUE(s.Start().ok());
+  std::vector<std::thread> t;
+  std::atomic<int> too_many{0};
+  for (int i = 0; i < 3; ++i) {
+    t.emplace_back([&] {
+      auto c = Client(s.url());
+      ClientRequest r;
+      r.target = "/follow";
+      r.timeout = std::chrono::milliseconds(0);
+      int st = 0;
+      (void)c->Stream(r, [&](int code, const Headers&) { st = code; return true; },
+                      [](std::string_view) { return true; }, [&] { return release.load(); });
+      if (st == 429) ++too_many;
+    });
+  }
+  for (int i = 0; i < 400 && open + too_many < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(open.load(), 2) << "two streams per peer";
+  EXPECT_EQ(too_many.load(), 1);
+  ClientRequest q;
+  q.target = "/quick";
+  auto r = Client(s.url())->Do(q);  // the single worker is free
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  release = true;
+  for (auto& th : t) th.join();
+}
+
+TEST(HttpServer, ConnectionsAreCappedPerPeer) {
+  ServerOptions o;
+  o.listen = "http://127.0.0.1:0";
+  o.max_connections_per_peer = 2;
+  auto s = StartServer(o);
+  namespace net = boost::asio;
+  net::io_context io;
+  std::vector<net::ip::tcp::socket> held;
+  for (int i = 0; i < 2; ++i) {
+    held.emplace_back(io);
+    held.back().connect({net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(s->port())});
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::string third = RawExchange(s->port(), "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n",
+                                  std::chrono::milliseconds(500));
+  EXPECT_EQ(third, "") << "a third connection from the same peer is closed at once";
+  held.clear();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ClientRequest r;
+  r.target = "/echo";
+  auto ok = Client(s->url())->Do(r);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->status, 200);
+}
+
 TEST(HttpServer, AnswersErrorsAsJson) {
   auto s = StartServer({});
   auto c = Client(s->url());

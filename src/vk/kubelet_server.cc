@@ -184,9 +184,12 @@ Status KubeletServer::Start() {
 }
 
 void KubeletServer::RegisterRoutes() {
-  server_->HandlePrefix("/containerLogs/", [this](const http::Request& r, http::ResponseWriter& w) {
-    ServeLogs(r, w);
-  });
+  // Log reads (follow mode above all) are stream routes: they never hold a request
+  // worker and are capped in total and per caller (429 beyond).
+  server_->HandlePrefix(
+      "/containerLogs/",
+      [this](const http::Request& r, http::ResponseWriter& w) { ServeLogs(r, w); },
+      http::RouteOptions{0, true});
   server_->Handle("/healthz", [](const http::Request&, http::ResponseWriter& w) {
     w.Reply(200, "ok", "text/plain");
   });
