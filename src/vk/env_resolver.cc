@@ -1,7 +1,5 @@
 #include "vk/env_resolver.h"
 
-#include <regex>
-
 #include "api/pod.h"
 #include "kube/base64.h"
 #include "vk/quantity.h"
@@ -10,9 +8,35 @@ namespace il::vk {
 namespace json = boost::json;
 using api::GetString;
 
+namespace {
+
+bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// Splits "metadata.labels['key']" / "metadata.annotations['key']" into ("labels", "key").
+// A single linear scan: a pod spec's fieldPath must never reach a backtracking matcher.
+std::optional<std::pair<std::string, std::string>> SubscriptPath(std::string_view path) {
+  for (std::string_view field : {"labels", "annotations"}) {
+    std::string head = "metadata." + std::string(field) + "['";
+    if (path.size() < head.size() + 2 || path.substr(0, head.size()) != head) continue;
+    if (path.substr(path.size() - 2) != "']") return std::nullopt;
+    std::string_view key = path.substr(head.size(), path.size() - head.size() - 2);
+    if (key.find('\'') != std::string_view::npos) return std::nullopt;
+    return std::make_pair(std::string(field), std::string(key));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// The kubelet's rule ([-._a-zA-Z][-._a-zA-Z0-9]*), checked in one pass: names of any length
+// (an envFrom prefix can be as long as the API server lets an object be) cost linear time.
 bool IsEnvVarName(std::string_view s) {
-  static const std::regex kName(R"([-._a-zA-Z][-._a-zA-Z0-9]*)");
-  return !s.empty() && std::regex_match(std::string(s), kName);
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s) {
+    if (!IsAsciiLetter(c) && !(c >= '0' && c <= '9') && c != '-' && c != '.' && c != '_')
+      return false;
+  }
+  return true;
 }
 
 std::string RenderMap(const json::value* map) {
@@ -28,8 +52,6 @@ std::string RenderMap(const json::value* map) {
 
 std::optional<std::string> ResolveFieldPath(const json::value& pod, const std::string& path,
                                             const std::string& host_ip) {
-  static const std::regex kSub(R"(metadata\.(labels|annotations)\['([^']*)'\])");
-  std::smatch m;
   if (path == "metadata.name") return api::PodName(pod);
   if (path == "metadata.namespace") return api::PodNamespace(pod);
   if (path == "metadata.uid") return api::PodUid(pod);
@@ -37,8 +59,8 @@ std::optional<std::string> ResolveFieldPath(const json::value& pod, const std::s
   if (path == "metadata.annotations") {
     return RenderMap(api::Find(pod, {"metadata", "annotations"}));
   }
-  if (std::regex_match(path, m, kSub)) {
-    const auto* v = api::Find(pod, {"metadata", m[1].str(), m[2].str()});
+  if (auto sub = SubscriptPath(path)) {
+    const auto* v = api::Find(pod, {"metadata", sub->first, sub->second});
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
   }
   if (path == "spec.nodeName") return GetString(pod, {"spec", "nodeName"});
