@@ -44,6 +44,7 @@ done
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/cfg.yaml" <<EOF
 DataRootFolder: $work/jobs
+StateFile: $work/state.db
 ContainerRuntime: none
 SbatchPath: $SBATCH
 SqueuePath: $work/squeue

@@ -1,6 +1,6 @@
 #include "sidecars/slurm/job_spec.h"
 
-#include <regex>
+#include <algorithm>
 
 #include "api/pod.h"
 #include "sidecars/slurm/resources.h"
@@ -74,6 +74,20 @@ Result<std::vector<std::string>> SplitAnnotation(const json::value& pod, const c
   return *words;
 }
 
+// Every annotation slurm-sd knows that the pod sets must be one the admin lets pods use:
+// refusing (rather than ignoring) tells the pod's author why the job would differ.
+Status CheckAnnotations(const json::value& pod, const SlurmPolicy& policy) {
+  const auto& honoured = policy.honoured_annotations;
+  for (const auto& a : KnownAnnotations()) {
+    if (!api::Annotation(pod, a)) continue;
+    if (std::find(honoured.begin(), honoured.end(), a) == honoured.end()) {
+      return InvalidArgument("annotation " + a +
+                             " is not honoured by this slurm-sd (HonouredAnnotations)");
+    }
+  }
+  return Status::Ok();
+}
+
 // #SBATCH layers: fixed < config defaults < pod resources < annotations.
 Result<std::vector<SbatchFlag>> Flags(const json::value& pod, const SlurmConfig& cfg,
                                       const std::string& uid, const std::string& dir) {
@@ -104,6 +118,8 @@ Result<std::vector<SbatchFlag>> Flags(const json::value& pod, const SlurmConfig&
     if (auto text = api::Annotation(pod, key)) {
       auto parsed = ParseFlagAnnotation(*text);
       if (!parsed.ok()) return parsed.status().WithContext(std::string("annotation ") + key);
+      IL_RETURN_IF_ERROR(CheckPodFlags(*parsed, cfg.policy.sbatch_allow, cfg.policy.sbatch_deny)
+                             .WithContext(std::string("annotation ") + key));
       MergeFlags(flags, *parsed);
     }
   }
@@ -176,9 +192,19 @@ std::string JobDir(const SlurmConfig& cfg, const std::string& ns, const std::str
 
 std::string JobName(const std::string& uid) { return "il-" + uid; }
 
+bool HasUrlScheme(std::string_view s) {
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (s.empty() || !alpha(s[0])) return false;
+  for (size_t i = 1; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == ':') return s.substr(i, 3) == "://";
+    if (!alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '.' && c != '-') return false;
+  }
+  return false;
+}
+
 std::string ResolveImage(const std::string& image, const std::string& prefix, Runtime runtime) {
-  static const std::regex kScheme("^[a-zA-Z][a-zA-Z0-9+.-]*://");
-  if (image.empty() || image[0] == '/' || std::regex_search(image, kScheme)) return image;
+  if (image.empty() || image[0] == '/' || HasUrlScheme(image)) return image;
   std::string p = prefix;
   if (p.empty() && (runtime == Runtime::kSingularity || runtime == Runtime::kApptainer))
     p = "docker://";
@@ -194,15 +220,23 @@ Result<JobSpec> BuildJobSpec(const api::RetrievedPodData& data, const SlurmConfi
   job.dir = JobDir(cfg, job.ns, job.uid);
   job.bash_path = cfg.bash_path;
   job.runtime = cfg.runtime;
+  IL_RETURN_IF_ERROR(CheckAnnotations(pod, cfg.policy));
   if (auto r = api::Annotation(pod, kRuntimeAnnotation)) {
     auto parsed = ParseRuntime(*r);
     if (!parsed.ok())
       return parsed.status().WithContext(std::string("annotation ") + kRuntimeAnnotation);
+    const auto& allowed = cfg.policy.allowed_runtimes;
+    if (*parsed != cfg.runtime &&
+        std::find(allowed.begin(), allowed.end(), *parsed) == allowed.end()) {
+      return InvalidArgument(std::string("annotation ") + kRuntimeAnnotation + ": runtime " +
+                             std::string(RuntimeName(*parsed)) +
+                             " is not in slurm-sd's AllowedRuntimes");
+    }
     job.runtime = *parsed;
   }
   IL_ASSIGN_OR_RETURN(job.flags, Flags(pod, cfg, job.uid, job.dir));
   IL_RETURN_IF_ERROR(RuntimeOptions(pod, cfg, &job));
-  IL_ASSIGN_OR_RETURN(VolumePlan plan, PlanVolumes(data, job.dir));
+  IL_ASSIGN_OR_RETURN(VolumePlan plan, PlanVolumes(data, job.dir, cfg.policy.host_path_allow));
   job.embed_files = !cfg.shared_fs;
   job.dirs = plan.dirs;
   job.files = plan.files;

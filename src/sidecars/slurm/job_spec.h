@@ -94,4 +94,8 @@ Result<JobSpec> BuildJobSpec(const api::RetrievedPodData& data, const SlurmConfi
 // else gets `prefix` (for singularity/apptainer "docker://" when prefix is empty).
 std::string ResolveImage(const std::string& image, const std::string& prefix, Runtime runtime);
 
+// True when `s` starts with an RFC 3986 scheme and "://" ([a-zA-Z][a-zA-Z0-9+.-]*://). One
+// linear scan: image names come from pod specs and may be tens of kilobytes long.
+bool HasUrlScheme(std::string_view s);
+
 }  // namespace il::slurm

@@ -1,9 +1,14 @@
 #include "sidecars/slurm/job_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
 namespace il::slurm {
 namespace {
@@ -59,6 +64,13 @@ struct Stmt {
 
 Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
   std::unique_ptr<JobStore> st(new JobStore());
+  if (!path.empty() && path != ":memory:") {
+    // Created private before SQLite opens it (it never follows a planted symlink here).
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return Internal("cannot open state database " + path + ": " + strerror(errno));
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  }
   if (sqlite3_open_v2(path.c_str(), &st->db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {

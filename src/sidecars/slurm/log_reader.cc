@@ -1,9 +1,8 @@
 #include "sidecars/slurm/log_reader.h"
 
-#include <sys/stat.h>
+#include <algorithm>
 
-#include <fstream>
-
+#include "sidecars/slurm/job_files.h"
 #include "sidecars/slurm/pod_state.h"
 
 namespace il::slurm {
@@ -46,26 +45,41 @@ std::vector<api::LogLine> MergeLogLines(std::vector<api::LogLine> a, std::vector
   return out;
 }
 
-bool LogTail::exists() const {
-  struct stat st;
-  return ::stat(path_.c_str(), &st) == 0;
+bool LogTail::exists() const { return JobFileExists(dir_, name_); }
+
+void LogTail::StartAtTail(size_t lines) {
+  auto f = JobFile::Open(dir_, name_);
+  if (!f.ok()) return;
+  inode_ = f->inode();
+  offset_ = f->TailOffset(lines, kMaxTail);
+  if (offset_ == 0) return;
+  // Landed inside a line (kMaxTail reached): start at the next whole one.
+  auto before = f->ReadAt(offset_ - 1, 1);
+  if (before.ok() && *before == "\n") return;
+  auto rest = f->ReadAt(offset_, kChunk);
+  if (!rest.ok()) return;
+  auto nl = rest->find('\n');
+  offset_ = nl == std::string::npos ? f->size() : offset_ + nl + 1;
 }
 
-std::vector<api::LogLine> LogTail::Read(bool all) {
-  std::ifstream in(path_, std::ios::binary);
-  if (!in) return {};
-  in.seekg(0, std::ios::end);
-  auto size = static_cast<uint64_t>(in.tellg());
-  if (size < offset_) offset_ = 0;  // truncated or replaced: start again
-  if (size == offset_) return {};
-  in.seekg(static_cast<std::streamoff>(offset_));
-  std::string buf(size - offset_, '\0');
-  in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-  buf.resize(static_cast<size_t>(in.gcount()));
+std::vector<api::LogLine> LogTail::Read(bool all, size_t max_bytes) {
+  more_ = false;
+  auto f = JobFile::Open(dir_, name_);
+  if (!f.ok()) return {};
+  if (f->inode() != inode_ || f->size() < offset_) offset_ = 0;  // replaced or truncated
+  inode_ = f->inode();
+  if (f->size() == offset_) return {};
+  uint64_t left = f->size() - offset_;
+  size_t want = static_cast<size_t>(std::min<uint64_t>(left, max_bytes));
+  auto data = f->ReadAt(offset_, want);
+  if (!data.ok()) return {};
+  std::string& buf = *data;
+  more_ = buf.size() < left;
   size_t take = buf.size();
-  if (!all) {
+  if (!all || more_) {
     auto nl = buf.rfind('\n');
-    take = nl == std::string::npos ? 0 : nl + 1;
+    // A line longer than a whole chunk is handed out in pieces rather than never.
+    take = nl != std::string::npos ? nl + 1 : (buf.size() == max_bytes ? buf.size() : 0);
   }
   if (take == 0) return {};
   offset_ += take;

@@ -22,18 +22,29 @@ std::vector<api::LogLine> ParseStampedLog(std::string_view text, TimePoint fallb
 // Stable merge of two time-ordered sequences (on equal times, `a` first).
 std::vector<api::LogLine> MergeLogLines(std::vector<api::LogLine> a, std::vector<api::LogLine> b);
 
-// Incremental reader of one log file: hands out each line once.
+// Incremental reader of one log file of a job directory (job_files.h: no symlink, FIFO or
+// device is ever read): hands out each line once, at most `max_bytes` per call.
 class LogTail {
  public:
-  explicit LogTail(std::string path) : path_(std::move(path)) {}
-  // Complete lines ('\n'-terminated) written since the last call; with `all`, also a
-  // final unterminated line (use once the writer is gone).
-  std::vector<api::LogLine> Read(bool all = false);
+  static constexpr size_t kChunk = 1 << 20;        // bytes per Read
+  static constexpr uint64_t kMaxTail = 16u << 20;  // how far back StartAtTail looks
+
+  LogTail(std::string dir, std::string name) : dir_(std::move(dir)), name_(std::move(name)) {}
+  // Complete lines ('\n'-terminated) written since the last call, at most `max_bytes` of
+  // them (a longer line is cut); with `all`, also a final unterminated line (use once the
+  // writer is gone).
+  std::vector<api::LogLine> Read(bool all = false, size_t max_bytes = kChunk);
+  // Skips to the last `lines` lines (read backwards from the end, at most kMaxTail bytes).
+  void StartAtTail(size_t lines);
+  // True when the last Read stopped before the end of the file.
+  bool more() const { return more_; }
   bool exists() const;
 
  private:
-  std::string path_;
+  std::string dir_, name_;
   uint64_t offset_ = 0;
+  uint64_t inode_ = 0;
+  bool more_ = false;
   TimePoint last_{};
 };
 

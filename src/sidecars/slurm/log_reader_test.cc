@@ -36,7 +36,7 @@ TEST(LogReader, MergesStreamsByTime) {
 TEST(LogReader, TailHandsOutCompleteLinesOnce) {
   auto path = std::filesystem::temp_directory_path() / ("slurm-log-" + std::to_string(::getpid()));
   std::ofstream(path) << "1800000000 a\n1800000001 par";
-  LogTail t(path.string());
+  LogTail t(path.parent_path().string(), path.filename().string());
   EXPECT_TRUE(t.exists());
   auto first = t.Read();
   ASSERT_EQ(first.size(), 1u);

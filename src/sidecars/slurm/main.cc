@@ -1,6 +1,5 @@
 // slurm-sd: the interLink sidecar that runs pods as Slurm batch jobs (docs/slurm-sidecar.md).
-#include <filesystem>
-
+#include "core/private_path.h"
 #include "sidecars/common/sidecar_main.h"
 #include "sidecars/slurm/slurm_backend.h"
 
@@ -12,8 +11,10 @@ int main(int argc, char** argv) {
   spec.make_backend =
       [](const il::InterLinkConfig& c) -> il::Result<std::unique_ptr<il::api::Backend>> {
     IL_ASSIGN_OR_RETURN(auto cfg, il::slurm::SlurmConfigFrom(c));
-    std::error_code ec;
-    std::filesystem::create_directories(cfg.data_root, ec);
+    // Job directories hold Secrets and the files slurm-sd reads back; the state database
+    // says what to cancel: both private to this user, refused when someone else's.
+    IL_RETURN_IF_ERROR(il::EnsurePrivateDir(cfg.data_root));
+    IL_RETURN_IF_ERROR(il::CheckPrivateFile(cfg.state_file));
     IL_ASSIGN_OR_RETURN(auto store, il::slurm::JobStore::Open(cfg.state_file));
     auto runner = std::make_shared<il::PosixCommandRunner>();
     IL_ASSIGN_OR_RETURN(auto backend,

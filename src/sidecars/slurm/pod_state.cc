@@ -1,10 +1,10 @@
 #include "sidecars/slurm/pod_state.h"
 
 #include <cmath>
-#include <fstream>
 #include <sstream>
 
 #include "api/pod.h"
+#include "sidecars/slurm/job_files.h"
 #include "sidecars/slurm/job_script.h"
 
 namespace il::slurm {
@@ -13,14 +13,6 @@ namespace {
 namespace json = boost::json;
 
 constexpr auto kSignalSettleTime = std::chrono::seconds(10);
-
-std::optional<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct Termination {
   int code;
@@ -124,9 +116,10 @@ std::optional<std::pair<int, std::optional<TimePoint>>> ParseStatusLine(std::str
 
 ContainerFiles ReadContainerFiles(const std::string& dir, const ContainerRef& c) {
   ContainerFiles f;
-  const std::string base = dir + "/" + ContainerKind(c.init) + "-" + c.name;
-  if (auto s = ReadSmallFile(base + ".started")) f.started = ParseEpoch(*s);
-  if (auto s = ReadSmallFile(base + ".status")) {
+  // The job can replace these files (job_files.h): small, regular, never through a link.
+  const std::string base = std::string(ContainerKind(c.init)) + "-" + c.name;
+  if (auto s = ReadSmallJobFile(dir, base + ".started")) f.started = ParseEpoch(*s);
+  if (auto s = ReadSmallJobFile(dir, base + ".status")) {
     if (auto st = ParseStatusLine(*s)) {
       f.exit_code = st->first;
       f.finished = st->second;
@@ -136,7 +129,7 @@ ContainerFiles ReadContainerFiles(const std::string& dir, const ContainerRef& c)
 }
 
 std::optional<std::pair<int, std::optional<TimePoint>>> ReadJobStatusFile(const std::string& dir) {
-  auto s = ReadSmallFile(dir + "/job.status");
+  auto s = ReadSmallJobFile(dir, "job.status");
   if (!s) return std::nullopt;
   return ParseStatusLine(*s);
 }

@@ -49,7 +49,92 @@ std::string QuoteForSbatch(const std::string& w) {
   return r + "\"";
 }
 
+// Short options of sbatch 22.05 and whether they take an argument (attached or next word).
+struct ShortOption {
+  const char* name;
+  bool argument;
+};
+const std::map<char, ShortOption>& ShortOptions() {
+  static const std::map<char, ShortOption> m = {
+      {'A', {"account", true}},   {'a', {"array", true}},          {'B', {"extra-node-info", true}},
+      {'b', {"begin", true}},     {'c', {"cpus-per-task", true}},  {'C', {"constraint", true}},
+      {'D', {"chdir", true}},     {'d', {"dependency", true}},     {'e', {"error", true}},
+      {'F', {"nodefile", true}},  {'G', {"gpus", true}},           {'H', {"hold", false}},
+      {'h', {"help", false}},     {'i', {"input", true}},          {'I', {"immediate", true}},
+      {'J', {"job-name", true}},  {'k', {"no-kill", false}},       {'L', {"licenses", true}},
+      {'M', {"clusters", true}},  {'m', {"distribution", true}},   {'N', {"nodes", true}},
+      {'n', {"ntasks", true}},    {'O', {"overcommit", false}},    {'o', {"output", true}},
+      {'p', {"partition", true}}, {'Q', {"quiet", false}},         {'q', {"qos", true}},
+      {'S', {"core-spec", true}}, {'s', {"oversubscribe", false}}, {'t', {"time", true}},
+      {'V', {"version", false}},  {'v', {"verbose", false}},       {'W', {"wait", false}},
+      {'w', {"nodelist", true}},  {'x', {"exclude", true}}};
+  return m;
+}
+
+// The long option names one word of a directive sets; "" for a malformed word.
+std::vector<std::string> OptionNames(const std::string& w, bool* long_form) {
+  *long_form = w.rfind("--", 0) == 0;
+  if (*long_form) {
+    std::string name =
+        w.substr(2, w.find('=') == std::string::npos ? std::string::npos : w.find('=') - 2);
+    return {name};
+  }
+  std::vector<std::string> names;
+  for (size_t i = 1; i < w.size(); ++i) {
+    auto it = ShortOptions().find(w[i]);
+    if (it == ShortOptions().end()) return {""};
+    names.push_back(it->second.name);
+    if (it->second.argument) break;  // the rest of the word is its value
+  }
+  if (names.empty()) names.push_back("");
+  return names;
+}
+
+// True when `given` (possibly an abbreviation, as getopt_long accepts) can mean `option`.
+bool CanMean(const std::string& given, const std::string& option, bool long_form) {
+  if (!long_form) return given == option;
+  return !given.empty() && option.compare(0, given.size(), given) == 0;
+}
+
 }  // namespace
+
+const std::vector<std::string>& LockedSbatchOptions() {
+  static const std::vector<std::string> k = {
+      "account",  "partition",    "qos",   "reservation", "uid",         "gid",    "output",
+      "error",    "input",        "chdir", "export",      "export-file", "wrap",   "array",
+      "job-name", "get-user-env", "wait",  "help",        "usage",       "version"};
+  return k;
+}
+
+Status CheckPodFlags(const std::vector<SbatchFlag>& flags, const std::vector<std::string>& allow,
+                     const std::vector<std::string>& deny) {
+  for (const auto& f : flags) {
+    if (f.words.empty()) continue;
+    bool long_form = false;
+    for (const auto& name : OptionNames(f.words[0], &long_form)) {
+      if (name.empty()) {
+        return InvalidArgument("Slurm flag '" + f.words[0] + "' is not an option slurm-sd knows");
+      }
+      for (const auto& locked : LockedSbatchOptions()) {
+        if (CanMean(name, locked, long_form)) {
+          return InvalidArgument("Slurm option --" + locked + " (from '" + f.words[0] +
+                                 "') is set by the site and can never come from a pod");
+        }
+      }
+      for (const auto& d : deny) {
+        if (CanMean(name, d, long_form)) {
+          return InvalidArgument("Slurm option --" + d + " (from '" + f.words[0] +
+                                 "') is refused by slurm-sd's SbatchOptionsDenyList");
+        }
+      }
+      if (!allow.empty() && std::find(allow.begin(), allow.end(), name) == allow.end()) {
+        return InvalidArgument("Slurm option '" + f.words[0] +
+                               "' is not in slurm-sd's SbatchOptionsAllowList (full names only)");
+      }
+    }
+  }
+  return Status::Ok();
+}
 
 Result<std::vector<SbatchFlag>> ParseFlagAnnotation(std::string_view text) {
   if (HasNul(text)) return InvalidArgument("flags contain a NUL byte");

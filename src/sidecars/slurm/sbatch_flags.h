@@ -36,6 +36,21 @@ std::string OptionKey(const SbatchFlag& flag);
 // `base` with the same key or a conflicting one.
 void MergeFlags(std::vector<SbatchFlag>& base, const std::vector<SbatchFlag>& layer);
 
+// Options a pod's flag annotation can never set, whatever the admin allows: they choose whom
+// the job is billed to and where it runs (account, partition, qos, reservation), whom it runs
+// as (uid, gid), which files it writes and where it starts (output, error, input, chdir), the
+// environment it inherits (export, export-file, get-user-env), what it runs (wrap, array,
+// job-name, which the sidecar uses to find its jobs), and how sbatch behaves (wait, ...).
+const std::vector<std::string>& LockedSbatchOptions();
+
+// Checks the directives of a pod's flag annotation against the admin policy: `allow` (empty:
+// every option not denied; otherwise full option names only), `deny` and the locked options.
+// Long options are matched the way sbatch's getopt does, so an abbreviation ("--acc") counts
+// as every option it could abbreviate; bundled short options ("-kA x") are each checked.
+// kInvalidArgument naming the option and the setting that refuses it.
+Status CheckPodFlags(const std::vector<SbatchFlag>& flags, const std::vector<std::string>& allow,
+                     const std::vector<std::string>& deny);
+
 // "#SBATCH --partition=debug" (no trailing newline).
 std::string RenderSbatchLine(const SbatchFlag& flag);
 

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "sidecars/slurm/resources.h"
 #include "sidecars/slurm/shell.h"
@@ -54,6 +55,56 @@ Status CheckPath(const std::string& key, const std::string& p) {
   return Status::Ok();
 }
 
+Result<std::vector<std::string>> PathList(const std::string& key, const std::string& v) {
+  IL_ASSIGN_OR_RETURN(auto items, WordList(key, v));
+  std::vector<std::string> out;
+  for (auto& p : items) {
+    for (size_t start = 0; start <= p.size();) {  // "a,b" is accepted too
+      size_t comma = p.find(',', start);
+      if (comma == std::string::npos) comma = p.size();
+      std::string one = p.substr(start, comma - start);
+      start = comma + 1;
+      if (one.empty()) continue;
+      IL_RETURN_IF_ERROR(CheckPath(key, one));
+      std::string norm = std::filesystem::path(one).lexically_normal().string();
+      if (norm.size() > 1 && norm.back() == '/') norm.pop_back();
+      out.push_back(norm);
+    }
+  }
+  return out;
+}
+
+Status ApplyPolicy(const std::string& k, const std::string& v, SlurmPolicy* p) {
+  if (k == "HonouredAnnotations") {
+    IL_ASSIGN_OR_RETURN(p->honoured_annotations, WordList(k, v));
+    for (const auto& a : p->honoured_annotations) {
+      if (std::find(KnownAnnotations().begin(), KnownAnnotations().end(), a) ==
+          KnownAnnotations().end()) {
+        return Bad(k, "'" + a + "' is not an annotation slurm-sd knows");
+      }
+    }
+  } else if (k == "AllowedRuntimes") {
+    IL_ASSIGN_OR_RETURN(auto names, WordList(k, v));
+    p->allowed_runtimes.clear();
+    for (const auto& n : names) {
+      auto r = ParseRuntime(n);
+      if (!r.ok()) return Bad(k, r.status().message());
+      p->allowed_runtimes.push_back(*r);
+    }
+  } else if (k == "SbatchOptionsAllowList" || k == "SbatchOptionsDenyList") {
+    IL_ASSIGN_OR_RETURN(auto names, WordList(k, v));
+    for (auto& n : names) {
+      while (!n.empty() && n[0] == '-') n.erase(0, 1);  // "--time" and "time" alike
+      if (n.empty()) return Bad(k, "empty option name");
+    }
+    (k == "SbatchOptionsAllowList" ? p->sbatch_allow : p->sbatch_deny) = names;
+  } else if (k == "HostPathAllowList") {
+    IL_ASSIGN_OR_RETURN(p->host_path_allow, PathList(k, v));
+  }
+  // Other sidecar keys (Flavors, Taints, ...) belong to other sidecars or are unused.
+  return Status::Ok();
+}
+
 Status ApplySetting(const std::string& k, const std::string& v, SlurmConfig* s) {
   if (k == "Partition") {
     s->partition = v;
@@ -94,12 +145,38 @@ Status ApplySetting(const std::string& k, const std::string& v, SlurmConfig* s) 
     if (s->status_cache_seconds < 0) return Bad(k, "must not be negative");
   } else if (k == "StateFile") {
     s->state_file = v;
+  } else {
+    return ApplyPolicy(k, v, &s->policy);
   }
-  // Other sidecar keys (Flavors, Taints, ...) belong to other sidecars or are unused.
   return Status::Ok();
 }
 
 }  // namespace
+
+const std::vector<std::string>& KnownAnnotations() {
+  static const std::vector<std::string> k = {"slurm-job.vk.io/flags",
+                                             "slurm-job.knoc.io/flags",
+                                             "slurm-job.vk.io/pre-exec",
+                                             "slurm-job.vk.io/image-root",
+                                             "slurm-job.knoc.io/image-root",
+                                             "slurm-job.vk.io/container-runtime",
+                                             "slurm-job.vk.io/singularity-options",
+                                             "slurm-job.vk.io/singularity-mounts",
+                                             "slurm-job.vk.io/podman-options",
+                                             "slurm-job.vk.io/ch-run-options",
+                                             "slurm-job.vk.io/mpi-flags",
+                                             "slurm-job.knoc.io/mpi-flags",
+                                             "interlink.eu/pod-ip",
+                                             "interlink.eu/wstunnel-client-commands"};
+  return k;
+}
+
+const std::vector<std::string>& DefaultHonouredAnnotations() {
+  static const std::vector<std::string> k = {"slurm-job.vk.io/flags", "slurm-job.knoc.io/flags",
+                                             "slurm-job.vk.io/container-runtime",
+                                             "interlink.eu/pod-ip"};
+  return k;
+}
 
 Result<Runtime> ParseRuntime(std::string_view name) {
   std::string n(name);
@@ -156,7 +233,14 @@ Result<SlurmConfig> SlurmConfigFrom(const InterLinkConfig& c, const EnvLookup& e
     if (HasLineBreak(*f) || HasNul(*f))
       return Bad("Partition/Account/TimeLimit", "must be one line");
   }
-  if (s.state_file.empty()) s.state_file = s.data_root + "/slurm-sd.db";
+  // The state database says which commands run for which job: a job (which can write to
+  // DataRootFolder) must not be able to reach it.
+  if (s.state_file.empty()) s.state_file = kDefaultSlurmStateFile;
+  std::string state = std::filesystem::path(s.state_file).lexically_normal().string();
+  if (state.rfind(s.data_root + "/", 0) == 0 || s.data_root == "/") {
+    return Bad("StateFile", "'" + s.state_file + "' must not be inside DataRootFolder " +
+                                s.data_root + " (jobs can write there)");
+  }
   return s;
 }
 

@@ -6,7 +6,9 @@
 // TsocksPath, TsocksLoginNode, DataRootFolder. Sidecar settings (KnownSidecarKeys):
 // Partition, Account, TimeLimit, DefaultCPUs, DefaultMemory, ContainerRuntime,
 // ImagePrefix (ImageRoot is an alias), SingularityPath, SingularityDefaultOptions,
-// PodmanPath, ChRunPath, SharedFS (env SHARED_FS), PreExec, StatusCacheSeconds, StateFile.
+// PodmanPath, ChRunPath, SharedFS (env SHARED_FS), PreExec, StatusCacheSeconds, StateFile,
+// and the admin policy on what a pod may ask for: HonouredAnnotations, AllowedRuntimes,
+// SbatchOptionsAllowList, SbatchOptionsDenyList, HostPathAllowList.
 // See docs/slurm-sidecar.md.
 //
 // Thread-safety: a plain value.
@@ -27,6 +29,23 @@ enum class Runtime { kSingularity, kApptainer, kPodman, kCharliecloud, kNone };
 Result<Runtime> ParseRuntime(std::string_view name);
 std::string_view RuntimeName(Runtime r);
 
+// Pod annotations slurm-sd understands (job_spec.h has their meaning).
+const std::vector<std::string>& KnownAnnotations();
+// Those honoured unless HonouredAnnotations says otherwise: none of them runs raw shell on
+// the node or reaches past the container (pre-exec, wstunnel commands, runtime options and
+// mounts, MPI launcher flags and image roots are off).
+const std::vector<std::string>& DefaultHonouredAnnotations();
+
+struct SlurmPolicy {
+  std::vector<std::string> honoured_annotations = DefaultHonouredAnnotations();
+  // Runtimes a pod may pick with slurm-job.vk.io/container-runtime ("none" runs on the host).
+  std::vector<Runtime> allowed_runtimes = {Runtime::kSingularity, Runtime::kApptainer,
+                                           Runtime::kPodman, Runtime::kCharliecloud};
+  std::vector<std::string> sbatch_allow;  // empty: every option not denied or locked
+  std::vector<std::string> sbatch_deny = {"clusters", "reboot", "priority"};
+  std::vector<std::string> host_path_allow;  // lexically normal prefixes; empty: no hostPath
+};
+
 struct SlurmConfig {
   // argv prefixes of the Slurm commands.
   std::vector<std::string> sbatch = {"/usr/bin/sbatch"};
@@ -35,9 +54,10 @@ struct SlurmConfig {
   std::vector<std::string> sacct = {"/usr/bin/sacct"};
   std::vector<std::string> sinfo = {"/usr/bin/sinfo"};
   std::vector<std::string> scontrol = {"/usr/bin/scontrol"};
-  std::string bash_path = "/bin/bash";       // shebang of the job script
-  std::string data_root = "/tmp/interlink";  // job dirs: <data_root>/<ns>-<uid>
-  std::string state_file;                    // SQLite; default <data_root>/slurm-sd.db
+  std::string bash_path = "/bin/bash";           // shebang of the job script
+  std::string data_root = "/var/lib/interlink";  // job dirs: <data_root>/<ns>-<uid>
+  // SQLite, never inside data_root (jobs can write there); default kDefaultStateFile.
+  std::string state_file;
 
   // #SBATCH defaults.
   std::string partition, account, time_limit;
@@ -64,7 +84,13 @@ struct SlurmConfig {
 
   // Status results younger than this are reused (0: always ask Slurm).
   double status_cache_seconds = 1.0;
+
+  SlurmPolicy policy;
 };
+
+// Local to the login node and outside the default DataRootFolder (/var/lib/interlink), which
+// compute nodes (and so jobs) may share.
+inline constexpr const char* kDefaultSlurmStateFile = "/var/lib/interlink-slurm-sd/state.db";
 
 // Validates and converts. `env` supplies SHARED_FS.
 Result<SlurmConfig> SlurmConfigFrom(const InterLinkConfig& c, const EnvLookup& env = ProcessEnv);

@@ -18,7 +18,7 @@ TEST(SlurmConfig, DefaultsAreUsable) {
   EXPECT_EQ(c->sbatch, std::vector<std::string>{"/usr/bin/sbatch"});
   EXPECT_EQ(c->runtime, Runtime::kSingularity);
   EXPECT_TRUE(c->shared_fs);
-  EXPECT_EQ(c->state_file, "/tmp/interlink/slurm-sd.db");
+  EXPECT_EQ(c->state_file, kDefaultSlurmStateFile);  // never inside DataRootFolder
   EXPECT_EQ(c->default_cpus, 1);
 }
 

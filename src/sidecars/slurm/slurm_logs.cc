@@ -1,19 +1,13 @@
 // SlurmBackend::GetLogs: container logs from the files the job script writes.
-#include <sys/stat.h>
-
 #include <thread>
 
+#include "sidecars/slurm/job_files.h"
 #include "sidecars/slurm/job_script.h"
 #include "sidecars/slurm/log_reader.h"
 #include "sidecars/slurm/slurm_backend.h"
 
 namespace il::slurm {
 namespace {
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
 
 // Writes lines, honouring the byte limit across calls; false when the reader left or
 // the limit is reached.
@@ -64,13 +58,33 @@ Status SlurmBackend::GetLogs(const api::CallContext&, const api::LogRequest& req
     return InvalidArgument("pod " + rec.ns + "/" + rec.name + " has several containers: name one");
   }
   if (!c) return NotFound("pod " + rec.ns + "/" + rec.name + " has no container " + req.container);
-  const std::string base = rec.dir + "/" + ContainerKind(c->init) + "-" + c->name;
-  LogTail out(base + ".out"), err(base + ".err");
+  // Every file is opened relative to the job directory, never through a symlink, and read
+  // in bounded chunks (job_files.h): the job can write there.
+  const std::string base = std::string(ContainerKind(c->init)) + "-" + c->name;
+  LogTail out(rec.dir, base + ".out"), err(rec.dir, base + ".err");
   const auto now = opt_.now();
-  bool finished = Exists(base + ".status");
-  auto lines = MergeLogLines(out.Read(finished), err.Read(finished));
+  bool finished = JobFileExists(rec.dir, base + ".status");
   LimitedWriter w(sink, req.opts);
-  if (!w.Write(api::RenderLogs(lines, req.opts, now)) || !req.opts.follow) return Status::Ok();
+  if (req.opts.tail > 0) {
+    // Only the last lines matter: start near the end of each file, then keep the last
+    // `tail` of the merged lines.
+    out.StartAtTail(static_cast<size_t>(req.opts.tail));
+    err.StartAtTail(static_cast<size_t>(req.opts.tail));
+    auto lines =
+        MergeLogLines(out.Read(finished, LogTail::kMaxTail), err.Read(finished, LogTail::kMaxTail));
+    api::ContainerLogOpts o = req.opts;
+    o.limit_bytes = 0;  // LimitedWriter counts bytes
+    if (!w.Write(api::RenderLogs(lines, o, now))) return Status::Ok();
+  }
+  // Whatever is left (everything, without tail), a chunk at a time.
+  api::ContainerLogOpts chunk_opts = req.opts;
+  chunk_opts.tail = 0;
+  chunk_opts.limit_bytes = 0;
+  do {
+    auto lines = MergeLogLines(out.Read(finished), err.Read(finished));
+    if (!w.Write(api::RenderLogs(lines, chunk_opts, now))) return Status::Ok();
+  } while (out.more() || err.more());
+  if (!req.opts.follow) return Status::Ok();
 
   // Follow: poll the files until the container ends, the job ends without it, the pod
   // is deleted, or the reader goes away.
@@ -78,7 +92,7 @@ Status SlurmBackend::GetLogs(const api::CallContext&, const api::LogRequest& req
   while (!finished) {
     std::this_thread::sleep_for(opt_.log_poll);
     if (sink.Gone()) return Status::Ok();
-    finished = Exists(base + ".status");
+    finished = JobFileExists(rec.dir, base + ".status");
     if (std::chrono::steady_clock::now() - last_refresh > std::chrono::seconds(5)) {
       Refresh(false);
       last_refresh = std::chrono::steady_clock::now();
@@ -88,7 +102,9 @@ Status SlurmBackend::GetLogs(const api::CallContext&, const api::LogRequest& req
       auto it = pods_.find(req.pod_uid);
       if (it == pods_.end() || IsTerminal(it->second.job.state)) finished = true;
     }
-    if (!w.WriteLines(MergeLogLines(out.Read(finished), err.Read(finished)))) return Status::Ok();
+    do {
+      if (!w.WriteLines(MergeLogLines(out.Read(finished), err.Read(finished)))) return Status::Ok();
+    } while (out.more() || err.more());
   }
   return Status::Ok();
 }

@@ -2,7 +2,6 @@
 
 #include <ctime>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "core/numbers.h"
@@ -40,6 +39,48 @@ std::optional<long> ToLong(std::string_view s) {
     v = v * 10 + (c - '0');
   }
   return v;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+size_t DigitsAt(std::string_view s, size_t pos) {
+  size_t n = 0;
+  while (pos + n < s.size() && IsDigit(s[pos + n])) ++n;
+  return n;
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// "<digits>" or "<digits>;<cluster>" (sbatch --parsable); returns the digits.
+std::optional<std::string_view> ParsableLine(std::string_view line) {
+  size_t n = DigitsAt(line, 0);
+  if (n == 0) return std::nullopt;
+  if (n < line.size()) {
+    if (line[n] != ';') return std::nullopt;
+    for (size_t i = n + 1; i < line.size(); ++i) {
+      if (IsSpace(line[i])) return std::nullopt;
+    }
+  }
+  return line.substr(0, n);
+}
+
+// GPUs in one gres entry starting at `e`: "gpu:N" or "gpu:<type>:N" (anything after N, such
+// as "(S:0-1)", is ignored); 0 for other resources.
+int64_t GpusInEntry(std::string_view e) {
+  if (e.substr(0, 4) != "gpu:") return 0;
+  std::string_view rest = e.substr(4);
+  size_t t = 0;  // a type name: no ':', ',', '(' or ')'
+  while (t < rest.size() && std::string_view(":,()").find(rest[t]) == std::string_view::npos) ++t;
+  std::string_view digits;
+  if (t > 0 && t < rest.size() && rest[t] == ':' && DigitsAt(rest, t + 1) > 0) {
+    digits = rest.substr(t + 1, DigitsAt(rest, t + 1));
+  } else {
+    digits = rest.substr(0, DigitsAt(rest, 0));
+  }
+  if (digits.empty()) return 0;
+  return ParseInt64(std::string(digits)).value_or(0);
 }
 
 std::string Join(const std::vector<std::string>& v, char sep) {
@@ -178,16 +219,16 @@ bool IsTerminal(JobState s) {
 }
 
 Result<std::string> ParseSbatchJobId(std::string_view out) {
-  static const std::regex kSubmitted("Submitted batch job ([0-9]+)");
-  static const std::regex kParsable("^([0-9]+)(;[^\\s]*)?$");
-  std::string s(out);
-  std::smatch m;
-  if (std::regex_search(s, m, kSubmitted)) return m[1].str();
-  for (auto l : Lines(out)) {
-    std::string line(l);
-    if (std::regex_match(line, m, kParsable)) return m[1].str();
+  static constexpr std::string_view kSubmitted = "Submitted batch job ";
+  for (size_t p = out.find(kSubmitted); p != std::string_view::npos;
+       p = out.find(kSubmitted, p + 1)) {
+    size_t start = p + kSubmitted.size();
+    if (size_t n = DigitsAt(out, start); n > 0) return std::string(out.substr(start, n));
   }
-  return InvalidArgument("no job id in sbatch output: '" + s.substr(0, 200) + "'");
+  for (auto l : Lines(out)) {
+    if (auto id = ParsableLine(l)) return std::string(*id);
+  }
+  return InvalidArgument("no job id in sbatch output: '" + std::string(out.substr(0, 200)) + "'");
 }
 
 std::vector<std::string> SqueueArgs(const std::vector<std::string>& job_ids) {
@@ -295,14 +336,15 @@ std::vector<std::string> SinfoArgs(const std::string& partition) {
 
 int64_t GpusInGres(std::string_view gres) {
   int64_t total = 0;
-  // Entries are comma-separated, but "(S:0-1)" socket lists may hold commas too.
-  std::string s(gres);
-  static const std::regex kGpu("(^|,)gpu(:[^:,()]+)?:([0-9]+)");
-  for (std::sregex_iterator it(s.begin(), s.end(), kGpu), end; it != end; ++it) {
-    // Counts come from sinfo output: a malformed or absurd one must not end the process.
-    if (auto n = ParseInt64((*it)[3].str())) total = SaturatingAdd(total, *n);
+  // Entries are comma-separated, but "(S:0-1)" socket lists may hold commas too: an entry
+  // starts at the beginning or after any comma. Counts come from sinfo output: a malformed
+  // or absurd one must not end the process.
+  for (size_t start = 0;;) {
+    total = SaturatingAdd(total, GpusInEntry(gres.substr(start)));
+    size_t comma = gres.find(',', start);
+    if (comma == std::string_view::npos) return total;
+    start = comma + 1;
   }
-  return total;
 }
 
 Capacity ParseSinfoNodes(std::string_view out) {

@@ -1,5 +1,7 @@
 #include "sidecars/slurm/volumes.h"
 
+#include <filesystem>
+
 #include "api/pod.h"
 #include "core/base64.h"
 #include "sidecars/slurm/shell.h"
@@ -104,7 +106,7 @@ bool Optional(const json::value& src) {
 }
 
 Status PlanOne(const json::value& vol, const Sent& sent, const std::string& job_dir,
-               VolumePlan* plan) {
+               const std::vector<std::string>& allow, VolumePlan* plan) {
   std::string name = api::GetString(vol, {"name"});
   if (!IsSafeRelativePath(name) || name.find('/') != std::string::npos) {
     return InvalidArgument("volume name '" + name + "' is not valid");
@@ -165,8 +167,21 @@ Status PlanOne(const json::value& vol, const Sent& sent, const std::string& job_
       return InvalidArgument(where + ": hostPath '" + path +
                              "' must be absolute without ':' or ','");
     }
-    plan->source[name] = path;
-    if (type == "DirectoryOrCreate") plan->dirs.push_back(path);
+    std::string norm = std::filesystem::path(path).lexically_normal().string();
+    if (norm.size() > 1 && norm.back() == '/') norm.pop_back();
+    bool allowed = false;
+    for (const auto& p : allow) {
+      allowed =
+          allowed || p == "/" || norm == p ||
+          (norm.size() > p.size() && norm.compare(0, p.size(), p) == 0 && norm[p.size()] == '/');
+    }
+    if (!allowed) {
+      return InvalidArgument(where + ": hostPath '" + path +
+                             "' is not below any HostPathAllowList entry of slurm-sd" +
+                             (allow.empty() ? " (the list is empty: hostPath is disabled)" : ""));
+    }
+    plan->source[name] = norm;
+    if (type == "DirectoryOrCreate") plan->dirs.push_back(norm);
     return Status::Ok();
   }
   plan->unsupported[name] = "its volume type is not supported by the Slurm sidecar";
@@ -188,14 +203,15 @@ bool IsSafeRelativePath(const std::string& p) {
   return true;
 }
 
-Result<VolumePlan> PlanVolumes(const api::RetrievedPodData& data, const std::string& job_dir) {
+Result<VolumePlan> PlanVolumes(const api::RetrievedPodData& data, const std::string& job_dir,
+                               const std::vector<std::string>& host_path_allow) {
   VolumePlan plan;
   Sent sent = Collect(data);
   const auto* vols = api::Find(data.pod, {"spec", "volumes"});
   if (!vols || !vols->is_array()) return plan;
   for (const auto& v : vols->as_array()) {
     if (!v.is_object()) return InvalidArgument("spec.volumes must hold objects");
-    IL_RETURN_IF_ERROR(PlanOne(v, sent, job_dir, &plan));
+    IL_RETURN_IF_ERROR(PlanOne(v, sent, job_dir, host_path_allow, &plan));
   }
   return plan;
 }

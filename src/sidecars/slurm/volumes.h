@@ -1,6 +1,7 @@
 // Volumes of a Slurm pod: ConfigMap, Secret, projected (as flattened by the VK),
 // downwardAPI, emptyDir and hostPath volumes turned into files under the job directory
-// and bind mounts for each container. Pure; used by BuildJobSpec.
+// and bind mounts for each container. Pure; used by BuildJobSpec. hostPath volumes only
+// below the admin's HostPathAllowList.
 //
 // Layout: <job dir>/volumes/<volume>/<key or item path> for ConfigMap/Secret/projected
 // (mode from items[].mode, else defaultMode, else 0644), <job dir>/emptydirs/<volume>
@@ -28,7 +29,10 @@ struct VolumePlan {
   std::vector<std::string> warnings;
 };
 
-Result<VolumePlan> PlanVolumes(const api::RetrievedPodData& data, const std::string& job_dir);
+// hostPath volumes must lie below an entry of `host_path_allow` (lexically; an empty list
+// refuses every hostPath).
+Result<VolumePlan> PlanVolumes(const api::RetrievedPodData& data, const std::string& job_dir,
+                               const std::vector<std::string>& host_path_allow);
 // Bind mounts for one container's volumeMounts.
 Result<std::vector<Mount>> ContainerMounts(const boost::json::value& container,
                                            const VolumePlan& plan);
