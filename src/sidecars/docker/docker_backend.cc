@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "api/pod.h"
+#include "core/private_path.h"
 #include "sidecars/docker/docker_logs.h"
 #include "sidecars/docker/pod_sources.h"
 #include "sidecars/docker/pod_volumes.h"
@@ -25,6 +26,12 @@ Result<std::unique_ptr<DockerBackend>> DockerBackend::Create(DockerSettings sett
                                                              CommandRunner& runner,
                                                              StreamRunner& streams,
                                                              DockerBackendOptions options) {
+  // Private by default, and refused when another user could have prepared them: the state
+  // file holds the argv docker-sd replays as root.
+  IL_RETURN_IF_ERROR(
+      EnsurePrivateDir(std::filesystem::path(settings.data_dir).parent_path().string()));
+  IL_RETURN_IF_ERROR(EnsurePrivateDir(settings.data_dir));
+  IL_RETURN_IF_ERROR(CheckPrivateFile(settings.state_file));
   IL_ASSIGN_OR_RETURN(auto store, StateStore::Open(settings.state_file));
   std::unique_ptr<DockerBackend> b(
       new DockerBackend(std::move(settings), runner, streams, std::move(store), options));
@@ -124,6 +131,9 @@ Result<api::CreateResult> DockerBackend::Create(const api::CallContext&,
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   };
+  // Environment files go beside the volumes, in the pod's private directory (0700).
+  volumes.dirs.push_back({dir + "/env", 0700});
+  volumes.files.insert(volumes.files.end(), e->plan.env_files.begin(), e->plan.env_files.end());
   if (Status s = ApplyVolumePlan(volumes, settings_.host_path_allow_list); !s.ok()) {
     forget();
     return s.WithContext("pod " + PodRef(e->plan));

@@ -1,7 +1,11 @@
 // DockerBackend's background half: stepping pods, retries, reconciliation, worker threads.
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
+#include "api/pod.h"
+#include "sidecars/docker/bind_source.h"
 #include "sidecars/docker/docker_backend.h"
 #include "sidecars/docker/pod_stepper.h"
 #include "sidecars/docker/sandbox_image.h"
@@ -15,6 +19,22 @@ constexpr auto kRunTimeout = std::chrono::minutes(10);  // includes an image pul
 std::chrono::steady_clock::duration Backoff(std::chrono::milliseconds first, int attempts) {
   auto d = first * (1 << std::min(attempts, 6));
   return std::min<std::chrono::steady_clock::duration>(d, std::chrono::minutes(5));
+}
+
+// The variables a container takes from the docker CLI's environment (pod_plan.h).
+Result<std::map<std::string, std::string>> LoadEnvJson(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in) return FailedPrecondition("cannot read the environment file " + path);
+  auto v = api::ParseJson(ss.str());
+  if (!v.ok() || !v->is_object())
+    return FailedPrecondition("environment file " + path + " is malformed");
+  std::map<std::string, std::string> env;
+  for (const auto& [k, x] : v->as_object()) {
+    if (x.is_string()) env[std::string(k)] = std::string(x.as_string());
+  }
+  return env;
 }
 
 }  // namespace
@@ -40,9 +60,28 @@ Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_
       return s;
     }
   }
+  // What a bind source resolves to may have changed since the last start (a container of
+  // the pod replaced a directory by a symlink): check again, every time.
+  for (const auto& check : c.bind_checks) {
+    if (Status s = CheckBindSource(check); !s.ok()) {
+      std::lock_guard l(e.mu);
+      e.errors[c.docker_name] = {"CreateContainerConfigError", s.message()};
+      return s;
+    }
+  }
   std::vector<std::string> args =
       start_only ? std::vector<std::string>{"start", c.docker_name} : c.run_args;
-  IL_ASSIGN_OR_RETURN(CommandResult r, cli_.Run(args, kRunTimeout));
+  std::map<std::string, std::string> env;
+  if (!start_only && !c.env_json_file.empty()) {
+    auto loaded = LoadEnvJson(c.env_json_file);
+    if (!loaded.ok()) {
+      std::lock_guard l(e.mu);
+      e.errors[c.docker_name] = {"CreateContainerConfigError", loaded.status().message()};
+      return loaded.status();
+    }
+    env = std::move(*loaded);
+  }
+  IL_ASSIGN_OR_RETURN(CommandResult r, cli_.Run(args, kRunTimeout, "", env));
   ClassifiedFailure f{RunFailure::kExists, {}};
   if (r.exit_code != 0) f = ClassifyRunFailure(r, c.image, c.run_args);
   if (r.exit_code != 0 && f.kind == RunFailure::kDaemonDown) {

@@ -69,7 +69,8 @@ ClassifiedFailure ClassifyRunFailure(const CommandResult& r, const std::string& 
 
 Result<CommandResult> DockerCli::Run(const std::vector<std::string>& args,
                                      std::chrono::milliseconds timeout,
-                                     const std::string& stdin_data) {
+                                     const std::string& stdin_data,
+                                     const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv;
   argv.reserve(args.size() + 1);
   argv.push_back(docker_);
@@ -77,6 +78,7 @@ Result<CommandResult> DockerCli::Run(const std::vector<std::string>& args,
   CommandOptions o;
   o.timeout = timeout;
   o.stdin_data = stdin_data;
+  o.env_overrides = env;
   auto r = runner_.Run(argv, o);
   if (!r.ok()) {
     return Unavailable("cannot run the docker CLI '" + docker_ +

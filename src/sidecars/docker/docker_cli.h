@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,9 +41,11 @@ class DockerCli {
 
   const std::string& binary() const { return docker_; }
   // docker <args...>; a program that cannot start is kUnavailable naming DockerPath.
+  // `env` is added to the CLI's environment (values `docker run --env=NAME` picks up).
   Result<CommandResult> Run(const std::vector<std::string>& args,
                             std::chrono::milliseconds timeout = std::chrono::seconds(60),
-                            const std::string& stdin_data = "");
+                            const std::string& stdin_data = "",
+                            const std::map<std::string, std::string>& env = {});
   // One `docker inspect --type=container` for all names (in chunks of 1000 names); absent
   // names are simply missing from the map. kUnavailable when the daemon is down.
   Result<ObservedMap> Inspect(const std::vector<std::string>& names);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 
 namespace il::docker {
 namespace fs = std::filesystem;
@@ -43,6 +44,53 @@ bool ValidPrefix(const std::string& p) {
     }
   }
   return std::isalnum(static_cast<unsigned char>(p[0]));
+}
+
+std::optional<int64_t> Whole(const std::string& v, int64_t max) {
+  if (v.empty() || v.size() > 12) return std::nullopt;
+  int64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  if (n > max) return std::nullopt;
+  return n;
+}
+
+Status ApplyLimits(const InterLinkConfig& cfg, DockerSettings* s) {
+  if (auto v = Setting(cfg, "DockerAllowHostNamespaces"); !v.empty()) {
+    if (v == "true" || v == "True" || v == "yes") {
+      s->allow_host_namespaces = true;
+    } else if (v == "false" || v == "False" || v == "no") {
+      s->allow_host_namespaces = false;
+    } else {
+      return InvalidArgument("DockerAllowHostNamespaces: '" + v + "' is not true or false");
+    }
+  }
+  if (auto v = Setting(cfg, "DockerPidsLimit"); !v.empty()) {
+    auto n = Whole(v, 1 << 22);
+    if (!n) return InvalidArgument("DockerPidsLimit: '" + v + "' is not a number of processes");
+    s->pids_limit = *n;
+  }
+  if (auto it = cfg.sidecar_settings.find("DockerLogMaxSize"); it != cfg.sidecar_settings.end()) {
+    std::string v = Trim(it->second);
+    if (v.empty() || v == "0") {
+      s->log_max_size.clear();
+    } else {
+      size_t digits = v.find_first_not_of("0123456789");
+      std::string unit = digits == std::string::npos ? "" : v.substr(digits);
+      if (digits == 0 || digits > 9 || (unit != "" && unit != "k" && unit != "m" && unit != "g")) {
+        return InvalidArgument("DockerLogMaxSize: '" + v + "' is not a size such as 10m");
+      }
+      s->log_max_size = v;
+    }
+  }
+  if (auto v = Setting(cfg, "DockerLogMaxFiles"); !v.empty()) {
+    auto n = Whole(v, 1000);
+    if (!n || *n < 1) return InvalidArgument("DockerLogMaxFiles: '" + v + "' is not 1..1000");
+    s->log_max_files = static_cast<int>(*n);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -101,7 +149,8 @@ Result<DockerSettings> DockerSettingsFromConfig(const InterLinkConfig& cfg) {
     return InvalidArgument("ContainerPrefix: '" + s.container_prefix +
                            "' must be 1-64 characters of [A-Za-z0-9_.-] starting alphanumeric");
   }
-  std::string root = cfg.data_root_folder.empty() ? "/tmp/interlink" : cfg.data_root_folder;
+  IL_RETURN_IF_ERROR(ApplyLimits(cfg, &s));
+  std::string root = cfg.data_root_folder.empty() ? "/var/lib/interlink" : cfg.data_root_folder;
   s.data_dir = Absolute(root + "/docker-sd");
   std::string state = Setting(cfg, "StateFile");
   s.state_file = state.empty() ? s.data_dir + "/state.db" : Absolute(state);

@@ -7,6 +7,11 @@
 //   DockerNetwork      network of the pod's sandbox container (default: "none", loopback only)
 //   ContainerPrefix    prefix of every container name (default "il-")
 //   StateFile          SQLite state (default <DataRootFolder>/docker-sd/state.db)
+//   DockerAllowHostNamespaces  honour hostNetwork / hostPID / hostIPC (default false: refused)
+//   DockerPidsLimit    --pids-limit of every container (default 4096; 0 = Docker's default)
+//   DockerLogMaxSize   json-file log rotation size per container (default "10m"; "" or "0" =
+//                      the daemon's own log driver and options)
+//   DockerLogMaxFiles  rotated files kept per container (default 5)
 // DataRootFolder (shared key) holds the per-pod directories: <DataRootFolder>/docker-sd/pods/<uid>.
 // It must be visible to dockerd at the same path (it is bind-mounted into containers).
 //
@@ -30,6 +35,10 @@ struct DockerSettings {
   std::string data_dir;      // absolute; per-pod dirs live in data_dir/pods
   std::string pause_binary;  // static il-pause, put into the sandbox image (beside docker-sd)
   std::string pause_image = "interlink/docker-sd-pause:1";
+  bool allow_host_namespaces = false;  // hostNetwork, hostPID, hostIPC
+  int64_t pids_limit = 4096;           // 0: none set
+  std::string log_max_size = "10m";    // empty: daemon defaults
+  int log_max_files = 5;
 
   std::string PodDir(const std::string& uid) const { return data_dir + "/pods/" + uid; }
 };

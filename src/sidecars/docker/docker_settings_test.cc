@@ -17,6 +17,26 @@ TEST(DockerSettings, DefaultsFollowTheDocumentation) {
   EXPECT_EQ(s->data_dir, "/var/lib/il/docker-sd");
   EXPECT_EQ(s->state_file, "/var/lib/il/docker-sd/state.db");
   EXPECT_EQ(s->PodDir("u1"), "/var/lib/il/docker-sd/pods/u1");
+  EXPECT_FALSE(s->allow_host_namespaces);
+  EXPECT_EQ(s->pids_limit, 4096);
+  EXPECT_EQ(s->log_max_size, "10m");
+  EXPECT_EQ(s->log_max_files, 5);
+}
+
+TEST(DockerSettings, ReadsTheIsolationKeys) {
+  InterLinkConfig cfg;
+  cfg.sidecar_settings = {{"DockerAllowHostNamespaces", "true"},
+                          {"DockerPidsLimit", "0"},
+                          {"DockerLogMaxSize", "0"},
+                          {"DockerLogMaxFiles", "2"}};
+  auto s = DockerSettingsFromConfig(cfg);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_TRUE(s->allow_host_namespaces);
+  EXPECT_EQ(s->pids_limit, 0);
+  EXPECT_EQ(s->log_max_size, "");
+  EXPECT_EQ(s->log_max_files, 2);
+  cfg.sidecar_settings = {{"DockerLogMaxSize", "50m"}};
+  EXPECT_EQ(DockerSettingsFromConfig(cfg)->log_max_size, "50m");
 }
 
 TEST(DockerSettings, ReadsEveryKey) {
@@ -40,7 +60,13 @@ TEST(DockerSettings, RejectsBadValues) {
        std::vector<std::pair<std::string, std::string>>{{"HostPathAllowList", "relative/dir"},
                                                         {"ContainerPrefix", "bad prefix;"},
                                                         {"DockerNetwork", "container:other"},
-                                                        {"DockerNetwork", "--privileged"}}) {
+                                                        {"DockerNetwork", "--privileged"},
+                                                        {"DockerAllowHostNamespaces", "maybe"},
+                                                        {"DockerPidsLimit", "-1"},
+                                                        {"DockerPidsLimit", "lots"},
+                                                        {"DockerLogMaxSize", "10 MB"},
+                                                        {"DockerLogMaxSize", "m"},
+                                                        {"DockerLogMaxFiles", "0"}}) {
     InterLinkConfig cfg;
     cfg.sidecar_settings[k] = v;
     auto s = DockerSettingsFromConfig(cfg);

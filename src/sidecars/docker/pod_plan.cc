@@ -185,42 +185,147 @@ struct Common {
   const VolumePlan& volumes;
   const DockerSettings& settings;
   std::string instance, ns, pod_name, uid, restart_policy, sandbox, network;
-  bool host_network = false, share_pid = false;
+  bool host_network = false, share_pid = false, host_pid = false, host_ipc = false;
+  std::vector<PlannedFile>* env_files = nullptr;
 };
 
 std::vector<std::string> BaseArgs(const Common& k, Role role, const std::string& name,
                                   const std::string& docker_name) {
-  return {"run",
-          "--detach",
-          "--name=" + docker_name,
-          "--label=" + std::string(kLabelPodUid) + "=" + k.uid,
-          "--label=io.kubernetes.pod.namespace=" + k.ns,
-          "--label=io.kubernetes.pod.name=" + k.pod_name,
-          "--label=io.kubernetes.container.name=" + name,
-          "--label=" + std::string(kLabelInstance) + "=" + k.instance,
-          "--label=interlink.docker-sd.role=" + std::string(RoleName(role))};
+  std::vector<std::string> a = {"run",
+                                "--detach",
+                                "--name=" + docker_name,
+                                "--label=" + std::string(kLabelPodUid) + "=" + k.uid,
+                                "--label=io.kubernetes.pod.namespace=" + k.ns,
+                                "--label=io.kubernetes.pod.name=" + k.pod_name,
+                                "--label=io.kubernetes.container.name=" + name,
+                                "--label=" + std::string(kLabelInstance) + "=" + k.instance,
+                                "--label=interlink.docker-sd.role=" + std::string(RoleName(role))};
+  // Limits the admin set for every container: a fork bomb or a chatty log stays contained.
+  if (k.settings.pids_limit > 0)
+    a.push_back("--pids-limit=" + std::to_string(k.settings.pids_limit));
+  if (!k.settings.log_max_size.empty()) {
+    a.push_back("--log-driver=json-file");
+    a.push_back("--log-opt=max-size=" + k.settings.log_max_size);
+    a.push_back("--log-opt=max-file=" + std::to_string(k.settings.log_max_files));
+  }
+  return a;
 }
 
 void AddNamespaceArgs(const Common& k, std::vector<std::string>* a) {
   if (!k.sandbox.empty()) {
     a->push_back("--network=container:" + k.sandbox);
-    a->push_back("--ipc=container:" + k.sandbox);
-    if (k.share_pid) a->push_back("--pid=container:" + k.sandbox);
+    a->push_back(k.host_ipc ? std::string("--ipc=host") : "--ipc=container:" + k.sandbox);
+    if (k.host_pid) {
+      a->push_back("--pid=host");
+    } else if (k.share_pid) {
+      a->push_back("--pid=container:" + k.sandbox);
+    }
     return;
   }
   a->push_back("--network=" + k.network);
   if (!k.host_network) a->push_back("--hostname=" + Hostname(k.src.pod()));
+  if (k.host_ipc) a->push_back("--ipc=host");
+  if (k.host_pid) a->push_back("--pid=host");
+}
+
+// Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF), as Go's
+// utf8.Valid, which docker applies to every line of an env file.
+bool IsValidUtf8(std::string_view s) {
+  static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;  // continuation bytes
+    if (c >= 0x80) {
+      if ((c >> 5) == 0x6) {
+        n = 1;
+      } else if ((c >> 4) == 0xe) {
+        n = 2;
+      } else if ((c >> 3) == 0x1e) {
+        n = 3;
+      } else {
+        return false;
+      }
+    }
+    if (s.size() - i <= n) return false;
+    uint32_t cp = n == 0 ? c : c & (0x3fu >> n);
+    for (size_t j = 1; j <= n; ++j) {
+      auto cc = static_cast<unsigned char>(s[i + j]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// True when docker's --env-file carries `value` byte for byte. Docker reads the file line by
+// line (lines of at most 64 KiB, UTF-8 only, a trailing CR dropped).
+bool EnvFileCarries(const std::string& name, const std::string& value) {
+  return value.find('\n') == std::string::npos && (value.empty() || value.back() != '\r') &&
+         name.size() + value.size() + 2 <= 65536 && IsValidUtf8(value);
+}
+
+// Names the docker CLI itself reads from its environment: a value for one of them cannot
+// travel through the CLI's environment without changing what the CLI does.
+bool CliReservedName(const std::string& name) {
+  std::string up;
+  for (char c : name) up += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const char* p : {"DOCKER", "BUILDKIT", "GO", "LD_", "XDG_", "SSH_", "NOTARY", "COMPOSE"}) {
+    if (up.rfind(p, 0) == 0) return true;
+  }
+  for (const char* n : {"HOME", "PATH", "TMPDIR", "USER", "SHELL", "HTTP_PROXY", "HTTPS_PROXY",
+                        "NO_PROXY", "ALL_PROXY", "REQUEST_METHOD"}) {
+    if (up == n) return true;
+  }
+  return false;
+}
+
+// Environment values never go into argv (other local users can read it in /proc): they go
+// into a 0600 --env-file, or, for values that file format cannot carry (a line break, ...),
+// into the docker CLI's own environment, named in argv by `--env=NAME` only.
+Status AddEnv(const Common& k, const std::string& cname, const EnvList& env, ContainerPlan* p) {
+  std::string text;
+  json::object overflow;
+  for (const auto& [name, value] : env) {
+    if (name.empty() || name.find_first_of("= \t\n\r\v\f#") != std::string::npos ||
+        name.find('\0') != std::string::npos || !IsValidUtf8(name)) {
+      return InvalidArgument(
+          Cat("container ", cname, ": invalid environment variable name '", name, "'"));
+    }
+    if (EnvFileCarries(name, value)) {
+      text.append(name).append("=").append(value).append("\n");
+      continue;
+    }
+    if (CliReservedName(name)) {
+      return InvalidArgument(Cat("container ", cname, ": the value of environment variable ", name,
+                                 " has a line break or is not UTF-8, which docker-sd can pass "
+                                 "only for names the docker CLI does not read itself"));
+    }
+    p->run_args.push_back("--env=" + name);
+    overflow[name] = value;
+  }
+  const std::string base = k.settings.PodDir(k.uid) + "/env/" + cname;
+  if (!text.empty()) {
+    p->run_args.push_back("--env-file=" + base + ".env");
+    k.env_files->push_back({base + ".env", std::move(text), 0600});
+  }
+  if (!overflow.empty()) {
+    p->env_json_file = base + ".env.json";
+    k.env_files->push_back({p->env_json_file, json::serialize(overflow), 0600});
+  }
+  return Status::Ok();
 }
 
 Result<ContainerPlan> PlanContainer(const Common& k, const json::value& c, Role role) {
   std::string cname = api::GetString(c, {"name"});
   std::string image = api::GetString(c, {"image"});
   IL_RETURN_IF_ERROR(ValidateImage(cname, image));
-  ContainerPlan p{role,
-                  cname,
-                  DockerName(k.settings.container_prefix, k.ns, k.pod_name, cname, k.uid),
-                  image,
-                  {}};
+  ContainerPlan p{
+      role,  cname, DockerName(k.settings.container_prefix, k.ns, k.pod_name, cname, k.uid),
+      image, {},    {},
+      {}};
   auto& a = p.run_args;
   a = BaseArgs(k, role, cname, p.docker_name);
   AddNamespaceArgs(k, &a);
@@ -240,9 +345,12 @@ Result<ContainerPlan> PlanContainer(const Common& k, const json::value& c, Role 
   IL_RETURN_IF_ERROR(AddResources(c, cname, &a));
   if (Truthy(c, {"tty"})) a.push_back("--tty");
   if (Truthy(c, {"stdin"})) a.push_back("--interactive");
-  for (const auto& [n, v] : env) a.push_back(Cat("--env=", n, "=", v));
+  IL_RETURN_IF_ERROR(AddEnv(k, cname, env, &p));
   if (auto it = k.volumes.mounts.find(cname); it != k.volumes.mounts.end()) {
-    for (const auto& m : it->second) a.push_back(MountArg(m));
+    for (const auto& m : it->second) {
+      a.push_back(MountArg(m));
+      if (m.check) p.bind_checks.push_back(*m.check);
+    }
   }
   a.push_back("--");
   a.push_back(image);
@@ -253,12 +361,13 @@ Result<ContainerPlan> PlanContainer(const Common& k, const json::value& c, Role 
 }
 
 ContainerPlan PlanSandbox(const Common& k) {
-  ContainerPlan p{Role::kSandbox, kSandboxName, k.sandbox, k.settings.pause_image, {}};
+  ContainerPlan p{Role::kSandbox, kSandboxName, k.sandbox, k.settings.pause_image, {}, {}, {}};
   auto& a = p.run_args;
   a = BaseArgs(k, Role::kSandbox, kSandboxName, k.sandbox);
   a.push_back("--network=" + k.network);
   if (!k.host_network) a.push_back("--hostname=" + Hostname(k.src.pod()));
-  a.push_back("--ipc=shareable");
+  a.push_back(k.host_ipc ? "--ipc=host" : "--ipc=shareable");
+  if (k.host_pid) a.push_back("--pid=host");
   a.push_back("--pull=never");
   a.push_back("--restart=unless-stopped");
   a.push_back("--");
@@ -342,6 +451,15 @@ Result<PodPlan> BuildPodPlan(const PodSources& src, const VolumePlan& volumes,
            plan.ns, plan.name, plan.uid, plan.restart_policy,
            "",      "",        false,    Truthy(pod, {"spec", "shareProcessNamespace"})};
   k.host_network = Truthy(pod, {"spec", "hostNetwork"});
+  k.host_pid = Truthy(pod, {"spec", "hostPID"});
+  k.host_ipc = Truthy(pod, {"spec", "hostIPC"});
+  k.env_files = &plan.env_files;
+  if ((k.host_network || k.host_pid || k.host_ipc) && !settings.allow_host_namespaces) {
+    return InvalidArgument(Cat("pod ", plan.ns, "/", plan.name, " asks for ",
+                               k.host_network ? "hostNetwork " : "", k.host_pid ? "hostPID " : "",
+                               k.host_ipc ? "hostIPC " : "",
+                               "which docker-sd refuses (DockerAllowHostNamespaces is false)"));
+  }
   k.network = k.host_network ? "host" : (settings.network.empty() ? "none" : settings.network);
   if (inits.size() + apps.size() > 1 || k.share_pid) {
     k.sandbox = DockerName(settings.container_prefix, plan.ns, plan.name, kSandboxName, plan.uid);
@@ -362,11 +480,20 @@ json::value ToJson(const PodPlan& plan) {
   for (const auto& c : plan.containers) {
     json::array args;
     for (const auto& a : c.run_args) args.emplace_back(a);
-    cs.push_back(json::object{{"role", RoleName(c.role)},
-                              {"name", c.name},
-                              {"dockerName", c.docker_name},
-                              {"image", c.image},
-                              {"runArgs", std::move(args)}});
+    json::object o{{"role", RoleName(c.role)},
+                   {"name", c.name},
+                   {"dockerName", c.docker_name},
+                   {"image", c.image},
+                   {"runArgs", std::move(args)}};
+    if (!c.env_json_file.empty()) o["envJsonFile"] = c.env_json_file;
+    if (!c.bind_checks.empty()) {
+      json::array checks;
+      for (const auto& b : c.bind_checks) {
+        checks.push_back(json::object{{"base", b.base}, {"rel", b.rel}, {"create", b.create}});
+      }
+      o["bindChecks"] = std::move(checks);
+    }
+    cs.push_back(std::move(o));
   }
   return json::object{{"uid", plan.uid},
                       {"namespace", plan.ns},
@@ -397,6 +524,17 @@ Result<PodPlan> PodPlanFromJson(const json::value& v) {
     }
     for (const auto& a : args->as_array()) {
       if (a.is_string()) cp.run_args.emplace_back(a.as_string());
+    }
+    cp.env_json_file = api::GetString(c, {"envJsonFile"});
+    if (const auto* checks = api::Find(c, {"bindChecks"}); checks && checks->is_array()) {
+      for (const auto& b : checks->as_array()) {
+        const auto* create = api::Find(b, {"create"});
+        cp.bind_checks.push_back({api::GetString(b, {"base"}), api::GetString(b, {"rel"}),
+                                  create && create->is_bool() && create->as_bool()});
+        if (cp.bind_checks.back().base.empty()) {
+          return InvalidArgument("stored pod plan is malformed");
+        }
+      }
     }
     p.containers.push_back(std::move(cp));
   }

@@ -12,8 +12,9 @@
 // Labels: io.kubernetes.pod.{uid,namespace,name}, io.kubernetes.container.name,
 // interlink.docker-sd.{instance,role}.
 //
-// Every value from the pod spec becomes exactly one argv element ("--env=NAME=value",
-// "--entrypoint=...", arguments after "--" and the image); nothing is interpreted by a shell.
+// Every value from the pod spec becomes exactly one argv element ("--entrypoint=...",
+// arguments after "--" and the image); nothing is interpreted by a shell. Environment values
+// never reach argv: they go through a 0600 --env-file (see AddEnv in pod_plan.cc).
 // BuildPodPlan and the JSON round trip are pure; thread-safety: plain values.
 #pragma once
 
@@ -37,12 +38,20 @@ struct ContainerPlan {
   std::string docker_name;            // unique container name
   std::string image;                  // image as the pod spec names it
   std::vector<std::string> run_args;  // arguments after the docker binary: {"run", ...}
+  // Bind sources to check again before every start (pod_volumes.h, bind_source.h).
+  std::vector<BindCheck> bind_checks;
+  // JSON object of variables `docker run` takes from the CLI's own environment (values an
+  // --env-file cannot carry); empty when there are none.
+  std::string env_json_file;
 };
 
 struct PodPlan {
   std::string uid, ns, name;
   std::string restart_policy = "Always";  // Always | OnFailure | Never
   std::vector<ContainerPlan> containers;  // sandbox (if any), init containers in order, apps
+  // The --env-file of each container that has an environment: written 0600 into the pod's
+  // private directory by the backend, never stored in the state file nor put into argv.
+  std::vector<PlannedFile> env_files;
 
   const ContainerPlan* Sandbox() const;
   // Docker name of the container holding the pod's namespaces; also the pod's job id.

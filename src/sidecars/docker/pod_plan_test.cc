@@ -62,7 +62,23 @@ TEST(BuildPodPlan, HostileValuesAreSingleLiteralArguments) {
   ASSERT_TRUE(plan.ok());
   const auto& app = *plan->WithRole(Role::kApp)[0];
   const auto& a = app.run_args;
-  EXPECT_TRUE(Has(a, "--env=TRICKY=a'b\"c;$d`e`\nnext line"));
+  // No value in argv: MODE and POD go through the 0600 env file, TRICKY (a line break, which
+  // that file cannot carry) through the docker CLI's environment, named only.
+  for (const auto& arg : a) EXPECT_EQ(arg.find("prod"), std::string::npos) << arg;
+  EXPECT_TRUE(Has(a, "--env=TRICKY"));
+  EXPECT_TRUE(Has(a, "--env-file=/data/docker-sd/pods/6f1c-uid/env/app.env"));
+  EXPECT_EQ(app.env_json_file, "/data/docker-sd/pods/6f1c-uid/env/app.env.json");
+  ASSERT_EQ(plan->env_files.size(), 2u);
+  EXPECT_EQ(plan->env_files[0].path, "/data/docker-sd/pods/6f1c-uid/env/app.env");
+  EXPECT_EQ(plan->env_files[0].content, "MODE=prod\nPOD=web\n");
+  EXPECT_EQ(plan->env_files[0].mode, 0600);
+  EXPECT_EQ(json::parse(plan->env_files[1].content),
+            json::parse(R"({"TRICKY":"a'b\"c;$d`e`\nnext line"})"));
+  EXPECT_EQ(plan->env_files[1].mode, 0600);
+  // The subPath is checked again before every start, and created as a directory if missing.
+  ASSERT_EQ(app.bind_checks.size(), 1u);
+  EXPECT_EQ(app.bind_checks[0],
+            (BindCheck{"/data/docker-sd/pods/6f1c-uid/volumes/work", "out/app", true}));
   EXPECT_TRUE(Has(a, "--workdir=/srv/my dir"));
   EXPECT_TRUE(Has(a, "--entrypoint=/bin/app"));
   auto sep = std::find(a.begin(), a.end(), "--");
@@ -107,6 +123,57 @@ TEST(BuildPodPlan, MultiContainerPodsShareTheSandboxNamespaces) {
   }
 }
 
+TEST(BuildPodPlan, HostNamespacesNeedTheAdminSetting) {
+  for (const char* field : {"hostNetwork", "hostPID", "hostIPC"}) {
+    std::string spec =
+        std::string(R"({")") + field + R"(":true,"containers":[{"name":"c","image":"i"}]})";
+    auto refused = Plan(Pod(spec));
+    ASSERT_FALSE(refused.ok()) << field;
+    EXPECT_NE(refused.status().message().find("DockerAllowHostNamespaces"), std::string::npos);
+    DockerSettings s = Settings();
+    s.allow_host_namespaces = true;
+    auto allowed = Plan(Pod(spec), s);
+    ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
+  }
+  DockerSettings s = Settings();
+  s.allow_host_namespaces = true;
+  auto plan =
+      Plan(Pod(R"({"hostPID":true,"hostIPC":true,"containers":[{"name":"c","image":"i"}]})"), s);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(Has(plan->containers[0].run_args, "--pid=host"));
+  EXPECT_TRUE(Has(plan->containers[0].run_args, "--ipc=host"));
+}
+
+TEST(BuildPodPlan, EveryContainerGetsThePidsLimitAndLogRotation) {
+  auto plan = Plan(Pod(R"({"containers":[{"name":"a","image":"i"},{"name":"b","image":"i"}]})"));
+  ASSERT_TRUE(plan.ok());
+  for (const auto& c : plan->containers) {
+    EXPECT_TRUE(Has(c.run_args, "--pids-limit=4096")) << c.name;
+    EXPECT_TRUE(Has(c.run_args, "--log-opt=max-size=10m")) << c.name;
+    EXPECT_TRUE(Has(c.run_args, "--log-opt=max-file=5")) << c.name;
+  }
+  DockerSettings s = Settings();
+  s.pids_limit = 0;
+  s.log_max_size.clear();
+  plan = Plan(Pod(R"({"containers":[{"name":"a","image":"i"}]})"), s);
+  ASSERT_TRUE(plan.ok());
+  for (const auto& arg : plan->containers[0].run_args) {
+    EXPECT_EQ(arg.rfind("--pids-limit", 0), std::string::npos);
+    EXPECT_EQ(arg.rfind("--log-", 0), std::string::npos);
+  }
+}
+
+TEST(BuildPodPlan, EnvValuesTheCliWouldReadAreRefusedNotPassed) {
+  auto plan = Plan(Pod(
+      R"({"containers":[{"name":"c","image":"i","env":[{"name":"DOCKER_HOST","value":"a\nb"}]}]})"));
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.status().message().find("DOCKER_HOST"), std::string::npos);
+  auto fine = Plan(Pod(
+      R"({"containers":[{"name":"c","image":"i","env":[{"name":"DOCKER_HOST","value":"ab"}]}]})"));
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(fine->env_files[0].content, "DOCKER_HOST=ab\n");
+}
+
 TEST(BuildPodPlan, NamesAreUniquePerPodAndUid) {
   EXPECT_NE(DockerName("il-", "a", "b", "c", "u1"), DockerName("il-", "a", "b", "c", "u2"));
   EXPECT_NE(DockerName("il-", "a-b", "c", "d", "u"), DockerName("il-", "a", "b-c", "d", "u"));
@@ -143,12 +210,17 @@ TEST(BuildPodPlan, RejectsWhatDockerCannotOrMustNotDo) {
 
 TEST(PodPlanJson, RoundTrips) {
   auto plan = Plan(Pod(
-      R"({"initContainers":[{"name":"i","image":"x"}],"containers":[{"name":"c","image":"img"}]})"));
-  ASSERT_TRUE(plan.ok());
+      R"({"initContainers":[{"name":"i","image":"x"}],"containers":[{"name":"c","image":"img",
+          "env":[{"name":"A","value":"x\ny"}],
+          "volumeMounts":[{"name":"v","mountPath":"/v","subPath":"s"}]}],
+          "volumes":[{"name":"v","emptyDir":{}}]})"));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   auto back = PodPlanFromJson(ToJson(*plan));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(ToJson(*back), ToJson(*plan));
   EXPECT_EQ(back->WithRole(Role::kInit).size(), 1u);
+  EXPECT_EQ(back->WithRole(Role::kApp)[0]->bind_checks.size(), 1u);
+  EXPECT_FALSE(back->WithRole(Role::kApp)[0]->env_json_file.empty());
   EXPECT_FALSE(PodPlanFromJson(json::parse(R"({"uid":"x"})")).ok());
 }
 

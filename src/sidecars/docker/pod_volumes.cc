@@ -1,7 +1,11 @@
 #include "sidecars/docker/pod_volumes.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -121,7 +125,8 @@ struct VolumeSource {
   std::string host_path;  // where containers mount it from
   bool read_only = false;
   bool supported = true;
-  std::string type;  // for the error message
+  std::string type;                // for the error message
+  std::optional<BindCheck> check;  // hostPath: from its allow-list prefix
 };
 
 Result<VolumeSource> PlanVolume(const json::value& vol, const PodSources& src,
@@ -130,7 +135,7 @@ Result<VolumeSource> PlanVolume(const json::value& vol, const PodSources& src,
   std::string name = api::GetString(vol, {"name"});
   if (!api::IsDnsLabel(name)) return InvalidArgument("volume name '" + name + "' is invalid");
   std::string dir = pod_dir + "/volumes/" + name;
-  VolumeSource out{dir, true, true, ""};
+  VolumeSource out{dir, true, true, "", std::nullopt};
   const auto& o = vol.as_object();
   if (const auto* cm = o.if_contains("configMap")) {
     plan->dirs.push_back({dir, 0755});
@@ -167,7 +172,7 @@ Result<VolumeSource> PlanVolume(const json::value& vol, const PodSources& src,
     std::string type = api::GetString(*hp, {"type"});
     if (type == "DirectoryOrCreate") plan->dirs.push_back({norm, 0755, false});
     plan->host_paths.emplace_back(norm, type);
-    out = VolumeSource{norm, false, true, "hostPath"};
+    out = VolumeSource{norm, false, true, "hostPath", HostPathCheck(norm, allow)};
   } else {
     out.supported = false;
     for (const auto& [k, v] : o) {
@@ -178,6 +183,17 @@ Result<VolumeSource> PlanVolume(const json::value& vol, const PodSources& src,
 }
 
 }  // namespace
+
+std::optional<BindCheck> HostPathCheck(const std::string& path,
+                                       const std::vector<std::string>& allow) {
+  std::optional<BindCheck> best;
+  for (const auto& p : allow) {
+    if (!PathAllowed(path, {p})) continue;
+    std::string rel = path.size() > p.size() ? path.substr(p == "/" ? 1 : p.size() + 1) : "";
+    if (!best || p.size() > best->base.size()) best = BindCheck{p, rel, false};
+  }
+  return best;
+}
 
 bool SafeRelativePath(const std::string& p) {
   if (p.empty() || p[0] == '/' || p.find('\0') != std::string::npos) return false;
@@ -230,16 +246,24 @@ Result<VolumePlan> PlanVolumes(const PodSources& src, const std::string& pod_dir
           return InvalidArgument(where + ": subPathExpr is not supported by docker-sd");
         }
         std::string source = it->second.host_path;
+        std::optional<BindCheck> check = it->second.check;
         if (std::string sub = api::GetString(m, {"subPath"}); !sub.empty()) {
           if (!SafeRelativePath(sub)) {
             return InvalidArgument(
                 Cat(where, ": subPath '", sub, "' must be relative without '..'"));
           }
           source += "/" + sub;
+          // The kubelet creates a missing subPath of a writable volume as a directory.
+          if (check) {
+            check->rel += (check->rel.empty() ? "" : "/") + sub;
+          } else {
+            check = BindCheck{it->second.host_path, sub, false};
+          }
+          check->create = !it->second.read_only;
         }
         const auto* ro = api::Find(m, {"readOnly"});
         bool read_only = it->second.read_only || (ro && ro->is_bool() && ro->as_bool());
-        mounts.push_back({source, target, read_only});
+        mounts.push_back({source, target, read_only, check});
       }
     }
   }
@@ -261,6 +285,8 @@ std::string MountArg(const Mount& m) {
 
 namespace {
 
+// Writes through a fresh temporary file created with its final mode (never readable by others
+// in between, never through a symlink), then renames it into place.
 Status WriteFile(const PlannedFile& f) {
   std::error_code ec;
   fs::create_directories(fs::path(f.path).parent_path(), ec);
@@ -268,13 +294,23 @@ Status WriteFile(const PlannedFile& f) {
     return Internal("cannot create " + fs::path(f.path).parent_path().string() + ": " +
                     ec.message());
   std::string tmp = f.path + ".il-tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(f.content.data(), static_cast<std::streamsize>(f.content.size()));
-    if (!out) return Internal("cannot write " + f.path);
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  static_cast<mode_t>(f.mode & 0600));
+  if (fd < 0) return Internal("cannot write " + f.path + ": " + strerror(errno));
+  size_t done = 0;
+  while (done < f.content.size()) {
+    ssize_t n = ::write(fd, f.content.data() + done, f.content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return Internal("cannot write " + f.path + ": " + strerror(errno));
+    }
+    done += static_cast<size_t>(n);
   }
-  if (::chmod(tmp.c_str(), static_cast<mode_t>(f.mode)) != 0)
-    return Internal("cannot chmod " + f.path);
+  bool ok = ::fchmod(fd, static_cast<mode_t>(f.mode)) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return Internal("cannot write " + f.path);
   fs::rename(tmp, f.path, ec);
   if (ec) return Internal("cannot write " + f.path + ": " + ec.message());
   return Status::Ok();
@@ -313,8 +349,12 @@ Status CheckHostPath(const std::string& path, const std::string& type,
 
 Status ApplyVolumePlan(const VolumePlan& plan, const std::vector<std::string>& allow) {
   std::error_code ec;
-  // hostPath first: nothing is created through a symlink that leaves the allow-list.
+  // hostPath first: nothing is created through a symlink, inside the allow-list or not.
   for (const auto& [path, type] : plan.host_paths) {
+    auto check = HostPathCheck(path, allow);
+    if (!check) return InvalidArgument("hostPath " + path + " is outside HostPathAllowList");
+    check->create = type == "DirectoryOrCreate";
+    IL_RETURN_IF_ERROR(CheckBindSource(*check));
     IL_RETURN_IF_ERROR(CheckHostPath(path, type, allow));
   }
   for (const auto& d : plan.dirs) {

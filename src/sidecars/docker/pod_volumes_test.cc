@@ -142,9 +142,10 @@ TEST(PlanVolumes, RejectsHostileOrUnsupportedInput) {
 }
 
 TEST(MountArg, QuotesFieldsSoCommasAndQuotesSurvive) {
-  EXPECT_EQ(MountArg({"/a,b", "/x\"y", true}),
+  EXPECT_EQ(MountArg({"/a,b", "/x\"y", true, std::nullopt}),
             "--mount=type=bind,\"source=/a,b\",\"target=/x\"\"y\",readonly");
-  EXPECT_EQ(MountArg({"/a", "/b", false}), "--mount=type=bind,\"source=/a\",\"target=/b\"");
+  EXPECT_EQ(MountArg({"/a", "/b", false, std::nullopt}),
+            "--mount=type=bind,\"source=/a\",\"target=/b\"");
 }
 
 TEST(ApplyVolumePlan, WritesExactBytesAndModes) {
