@@ -192,6 +192,40 @@ Status ApplyKubeletAuth(const YAML::Node& http, const std::string& origin, Kubel
   return Status::Ok();
 }
 
+// OAuth2 {TokenURL, ClientID, ClientSecretFile, Scope, Audience, RefreshBeforeSeconds,
+// CAFile}: the token refresher (token_refresher.h).
+Status ApplyOAuth2(const YAML::Node& n, const std::string& origin, OAuth2ClientConfig* o) {
+  if (n.IsNull()) return Status::Ok();
+  IL_RETURN_IF_ERROR(OnlyKeys(n, origin, "OAuth2",
+                              {"TokenURL", "ClientID", "ClientSecretFile", "Scope", "Audience",
+                               "RefreshBeforeSeconds", "CAFile"}));
+  for (auto [key, dst] : {std::pair{"TokenURL", &o->token_url}, {"ClientID", &o->client_id},
+                          {"ClientSecretFile", &o->client_secret_file}, {"Scope", &o->scope},
+                          {"Audience", &o->audience}, {"CAFile", &o->ca_file}}) {
+    IL_ASSIGN_OR_RETURN(*dst, Str(n[key], origin, std::string("OAuth2.") + key));
+  }
+  IL_ASSIGN_OR_RETURN(std::string before,
+                      Str(n["RefreshBeforeSeconds"], origin, "OAuth2.RefreshBeforeSeconds"));
+  if (!before.empty()) {
+    IL_ASSIGN_OR_RETURN(long long x, Int(before, origin, "OAuth2.RefreshBeforeSeconds", 0, 86400));
+    o->refresh_before_seconds = static_cast<int>(x);
+  }
+  if (!o->enabled()) {
+    if (!o->client_id.empty() || !o->client_secret_file.empty()) {
+      return KeyError(origin, "OAuth2.TokenURL", "must be set when OAuth2 is configured");
+    }
+    return Status::Ok();
+  }
+  if (o->token_url.rfind("https://", 0) != 0 && o->token_url.rfind("http://", 0) != 0) {
+    return KeyError(origin, "OAuth2.TokenURL", "must start with https://");
+  }
+  if (o->client_id.empty()) return KeyError(origin, "OAuth2.ClientID", "must be set");
+  if (o->client_secret_file.empty()) {
+    return KeyError(origin, "OAuth2.ClientSecretFile", "must be set");
+  }
+  return Status::Ok();
+}
+
 // One top-level VK key.
 Status ApplyKey(const std::string& k, const YAML::Node& n, const std::string& origin, VkConfig* c) {
   auto str = [&](std::string* dst) -> Status {
@@ -230,11 +264,16 @@ Status ApplyKey(const std::string& k, const YAML::Node& n, const std::string& or
     }
     return Status::Ok();
   }
+  if (k == "AllowPlainHTTP") {
+    IL_ASSIGN_OR_RETURN(c->allow_plain_http, Bool(n, origin, k));
+    return Status::Ok();
+  }
   if (k == "DisableProjectedVolumes") {
     IL_ASSIGN_OR_RETURN(c->disable_projected_volumes, Bool(n, origin, k));
     return Status::Ok();
   }
   if (k == "Resources") return ApplyResources(n, origin, &c->resources);
+  if (k == "OAuth2") return ApplyOAuth2(n, origin, &c->oauth2);
   if (k == "NodeTaints") return ApplyTaints(n, origin, &c->taints);
   if (k == "NodeLabels") return ApplyLabels(n, origin, &c->labels);
   if (k == "HTTP") {
@@ -388,6 +427,9 @@ Result<VkConfig> LoadVkConfig(const VkFlags& flags, const EnvLookup& env) {
   }
   if (!api::IsDnsSubdomain(c.node_name)) {
     return InvalidArgument("node name '" + c.node_name + "' is not a valid DNS subdomain");
+  }
+  if (c.oauth2.enabled() && c.vk_token_file.empty()) {
+    return InvalidArgument("OAuth2 needs VKTokenFile: the file the refreshed token is written to");
   }
   if (c.kubelet_cert_file.empty() != c.kubelet_key_file.empty()) {
     return InvalidArgument("kubelet certificate and key must be given together");

@@ -43,6 +43,20 @@ struct Taint {
   bool operator==(const Taint&) const = default;
 };
 
+// OAuth2: keeps VKTokenFile fresh with the client-credentials flow (RFC 6749 §4.4),
+// for an interlink that validates OIDC tokens. Enabled when TokenURL is set; then
+// ClientID, ClientSecretFile and VKTokenFile are required. See docs/oidc.md.
+struct OAuth2ClientConfig {
+  std::string token_url;           // TokenURL: https (http on loopback only)
+  std::string client_id;           // ClientID
+  std::string client_secret_file;  // ClientSecretFile: re-read on every refresh, never logged
+  std::string scope;               // Scope (optional)
+  std::string audience;            // Audience (optional; sent as "audience")
+  int refresh_before_seconds = 60;  // RefreshBeforeSeconds: renew this long before expiry
+  std::string ca_file;              // CAFile: CA bundle for TokenURL (default: system CAs)
+  bool enabled() const { return !token_url.empty(); }
+};
+
 struct VkConfig {
   // --- identity (flags --nodename --provider; env NODENAME; key NodeName) ---
   std::string node_name = "virtual-kubelet";
@@ -59,9 +73,12 @@ struct VkConfig {
   std::string interlink_port = "3000";             // InterlinkPort
   std::string vk_token_file;                       // VKTokenFile (re-read on every call)
   bool http_insecure = false;                      // HTTP.Insecure
+  bool allow_plain_http = false;  // AllowPlainHTTP: token and Secrets over http:// to a
+                                  // non-loopback interLink (off: refuse to start)
   std::string http_ca_cert;                        // HTTP.CaCert (PEM file)
   TlsConfig tls;  // TLS.{Enabled,CertFile,KeyFile,CACertFile}: mTLS client to interLink
   std::string job_script_builder_url;  // JobScriptBuilderURL -> PodCreateRequests.jobscriptURL
+  OAuth2ClientConfig oauth2;  // OAuth2.{TokenURL,ClientID,ClientSecretFile,...}: token refresher
 
   // --- node ---
   NodeResources resources;                    // Resources / knoc-cfg.json

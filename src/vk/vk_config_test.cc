@@ -248,6 +248,59 @@ KubeletHTTP:
   }
 }
 
+// --- OAuth2 token refresher keys ---
+
+TEST(VkConfigOAuth2, ReadsTheRefresherKeys) {
+  TempDir d;
+  std::string cfg = d.Write("c.yaml", R"(
+VKTokenFile: /var/run/vk/token
+OAuth2:
+  TokenURL: https://idp.example/realms/hpc/protocol/openid-connect/token
+  ClientID: vk-node-1
+  ClientSecretFile: /etc/vk/client-secret
+  Scope: interlink
+  Audience: interlink-api
+  RefreshBeforeSeconds: 120
+  CAFile: /etc/ssl/idp.pem
+)");
+  auto c = LoadVkConfig(Flags("n1", cfg), Env({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->oauth2.enabled());
+  EXPECT_EQ(c->oauth2.token_url, "https://idp.example/realms/hpc/protocol/openid-connect/token");
+  EXPECT_EQ(c->oauth2.client_id, "vk-node-1");
+  EXPECT_EQ(c->oauth2.client_secret_file, "/etc/vk/client-secret");
+  EXPECT_EQ(c->oauth2.scope, "interlink");
+  EXPECT_EQ(c->oauth2.audience, "interlink-api");
+  EXPECT_EQ(c->oauth2.refresh_before_seconds, 120);
+  EXPECT_EQ(c->oauth2.ca_file, "/etc/ssl/idp.pem");
+  auto off = LoadVkConfig(Flags("n1", d.Write("e.yaml", "NodeName: n1\n")), Env({}));
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->oauth2.enabled());
+  EXPECT_EQ(off->oauth2.refresh_before_seconds, 60);
+}
+
+TEST(VkConfigOAuth2, IncompleteOrUnknownSettingsAreErrors) {
+  for (const char* bad : {
+           "OAuth2: {TokenURL: https://i/t, ClientSecretFile: /s}\n",     // no ClientID
+           "OAuth2: {TokenURL: https://i/t, ClientID: c}\n",               // no secret file
+           "OAuth2: {ClientID: c, ClientSecretFile: /s}\n",                // no TokenURL
+           "OAuth2: {TokenURL: ftp://i/t, ClientID: c, ClientSecretFile: /s}\n",
+           "OAuth2: {TokenURL: https://i/t, ClientID: c, ClientSecretFile: /s, Secret: x}\n",
+           "OAuth2: {TokenURL: https://i/t, ClientID: c, ClientSecretFile: /s, "
+           "RefreshBeforeSeconds: -5}\n",
+       }) {
+    VkConfig c;
+    EXPECT_EQ(ApplyVkYaml(bad, "t.yaml", &c).code(), StatusCode::kInvalidArgument) << bad;
+  }
+  // The refreshed token needs somewhere to go.
+  TempDir d;
+  std::string cfg =
+      d.Write("c.yaml", "OAuth2: {TokenURL: https://i/t, ClientID: c, ClientSecretFile: /s}\n");
+  auto c = LoadVkConfig(Flags("n1", cfg), Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("VKTokenFile"), std::string::npos);
+}
+
 TEST(VkConfig, ParsesGoDurations) {
   EXPECT_EQ(ParseGoDuration("10s")->count(), 10000);
   EXPECT_EQ(ParseGoDuration("1m30s")->count(), 90000);

@@ -21,6 +21,7 @@
 #include "vk/object_source.h"
 #include "vk/pod_controller.h"
 #include "vk/state_file.h"
+#include "vk/token_refresher.h"
 #include "vk/vk_config.h"
 
 namespace il::vk {
@@ -88,13 +89,28 @@ int Run(int argc, char** argv) {
   auto kube = kube::KubeClient::New(*cluster);
   if (!kube.ok()) return Fail("Kubernetes client", kube.status());
 
+  // OAuth2 client credentials: keep VKTokenFile fresh (the client re-reads it per call).
+  std::unique_ptr<TokenRefresher> refresher;
+  if (cfg->oauth2.enabled()) {
+    auto r = TokenRefresher::Create(cfg->oauth2, cfg->vk_token_file);
+    if (!r.ok()) return Fail("OAuth2", r.status());
+    refresher = std::move(*r);
+    if (Status st = refresher->Start(); !st.ok()) {
+      log->warn("first OAuth2 token request failed, retrying in the background: {}",
+                st.message());
+    }
+  }
+
   InterlinkClientOptions io;
   io.url = cfg->interlink_url;
   io.port = cfg->interlink_port;
   io.token_file = cfg->vk_token_file;
   io.tls = InterlinkTls(*cfg);
-  auto interlink = InterlinkClient::Create(io);
+  io.allow_plain_http = cfg->allow_plain_http;
+  std::string plain_warning;
+  auto interlink = InterlinkClient::Create(io, &plain_warning);
   if (!interlink.ok()) return Fail("interLink client", interlink.status());
+  if (!plain_warning.empty()) log->warn("{}", plain_warning);
   log->info("node {} (provider {}): API server {} ({}), client QPS {} burst {}; interLink {}",
             cfg->node_name, cfg->provider, cluster->server, cluster->source, cfg->client_qps,
             cfg->client_burst, (*interlink)->base_url());
