@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <filesystem>
 #include <optional>
+
+#include "core/base64.h"
 
 namespace il::vk {
 namespace {
@@ -54,6 +57,27 @@ std::string BearerToken(const http::Headers& headers) {
   return h.substr(start, end - start + 1);
 }
 
+Status Unauthenticated(std::string message) {
+  return Status(StatusCode::kUnauthenticated, std::move(message));
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// A WebSocket upgrade: a Connection header naming "upgrade" and Upgrade: websocket.
+bool IsWebSocketUpgrade(const http::Headers& headers) {
+  return Lower(headers.Get("connection")).find("upgrade") != std::string::npos &&
+         Lower(std::string(Trim(headers.Get("upgrade")))) == "websocket";
+}
+
 // Adds system:authenticated as the kubelet's authenticated-group adder does.
 kube::UserInfo WithAuthenticatedGroup(kube::UserInfo u) {
   if (u.username == kAnonymousUser) return u;
@@ -81,6 +105,35 @@ ClientCa ResolveClientCa(const std::string& configured_file, const http::TlsOpti
   std::string in_cluster = service_account_dir + "/ca.crt";
   if (std::filesystem::exists(in_cluster)) return {in_cluster, "", "the cluster CA " + in_cluster};
   return {};
+}
+
+Result<std::optional<std::string>> WebSocketBearerToken(const http::Headers& headers,
+                                                        std::string* rest) {
+  static constexpr std::string_view kPrefix = "base64url.bearer.authorization.k8s.io.";
+  rest->clear();
+  if (!IsWebSocketUpgrade(headers)) return std::optional<std::string>();
+  std::optional<std::string> token;
+  for (const auto& [name, value] : headers.items()) {
+    if (name != "sec-websocket-protocol") continue;
+    for (size_t pos = 0; pos <= value.size();) {
+      size_t comma = std::min(value.find(',', pos), value.size());
+      std::string_view p = Trim(std::string_view(value).substr(pos, comma - pos));
+      pos = comma + 1;
+      if (p.substr(0, kPrefix.size()) != kPrefix) {
+        if (!p.empty()) rest->append(rest->empty() ? "" : ",").append(p);
+        continue;
+      }
+      if (token) return Unauthenticated("multiple base64.bearer.authorization tokens specified");
+      auto decoded = Base64UrlDecode(p.substr(kPrefix.size()));
+      if (!decoded.ok())
+        return Unauthenticated("invalid base64.bearer.authorization token encoding");
+      token = std::move(decoded).value();
+    }
+  }
+  if (!token) return std::optional<std::string>();
+  if (token->empty()) return Unauthenticated("invalid bearer token");
+  if (rest->empty()) return Unauthenticated("missing additional subprotocol");
+  return token;
 }
 
 std::string KubeletVerb(std::string_view method) {
@@ -137,27 +190,41 @@ Result<kube::UserInfo> KubeletAuthenticator::ReviewBearer(const std::string& tok
 }
 
 Result<KubeletCaller> KubeletAuthenticator::AuthenticateCaller(const http::Request& head) {
-  // A certificate that failed verification is an error, which a valid token overrides.
-  std::optional<Status> cert_error;
+  // As the kubelet's union of authenticators: the first success wins; if none succeeds,
+  // the first error (a certificate that failed verification, a refused token) is the
+  // answer, and only a request without any credential may be anonymous.
+  std::optional<Status> error;
   const http::PeerCertificate& cert = head.client_cert;
   if (x509_ && !cert.verified && !cert.common_name.empty()) {
-    cert_error = Status(StatusCode::kUnauthenticated, "x509: certificate not verified");
+    error = Status(StatusCode::kUnauthenticated, "x509: certificate not verified");
   } else if (x509_ && cert.verified && !cert.common_name.empty()) {  // empty CN: no opinion
     kube::UserInfo u;
     u.username = cert.common_name;
     u.groups = cert.organizations;
-    return KubeletCaller{WithAuthenticatedGroup(std::move(u)), "x509"};
+    return KubeletCaller{WithAuthenticatedGroup(std::move(u)), "x509", ""};
   }
   if (opt_.webhook) {
     if (std::string token = BearerToken(head.headers); !token.empty()) {
       auto u = ReviewBearer(token);
-      if (!u.ok()) return u.status();  // a refused token is 401 whatever else was presented
-      return KubeletCaller{WithAuthenticatedGroup(std::move(u).value()), "token"};
+      if (u.ok()) return KubeletCaller{WithAuthenticatedGroup(std::move(u).value()), "token", ""};
+      if (!error) error = u.status();
+    }
+    std::string rest;
+    auto ws = WebSocketBearerToken(head.headers, &rest);
+    if (!ws.ok()) {
+      if (!error) error = ws.status();
+    } else if (ws->has_value()) {
+      auto u = ReviewBearer(**ws);
+      if (u.ok()) {
+        return KubeletCaller{WithAuthenticatedGroup(std::move(u).value()), "websocket-token",
+                             std::move(rest)};
+      }
+      if (!error) error = u.status();
     }
   }
-  if (cert_error) return *cert_error;
+  if (error) return *error;
   if (!opt_.anonymous) return Status(StatusCode::kUnauthenticated, "no credentials");
-  return KubeletCaller{{kAnonymousUser, "", {kUnauthenticatedGroup}, {}}, "anonymous"};
+  return KubeletCaller{{kAnonymousUser, "", {kUnauthenticatedGroup}, {}}, "anonymous", ""};
 }
 
 Result<http::Identity> KubeletAuthenticator::Authenticate(const http::Request& head) {
@@ -204,7 +271,9 @@ Result<bool> KubeletAuthorizer::Authorize(const kube::UserInfo& user,
 
 KubeletAuthFilter::KubeletAuthFilter(kube::KubeApi& api, KubeletAuthOptions options, bool x509,
                                      std::string node_name, std::shared_ptr<kube::Clock> clock)
-    : authn_(api, options, x509, clock), authz_(api, options, clock), node_(std::move(node_name)) {}
+    : authn_(api, options, x509, clock),
+      authz_(api, options, std::move(clock)),
+      node_(std::move(node_name)) {}
 
 bool KubeletAuthFilter::operator()(http::Request& req, http::ResponseWriter& w) {
   if (req.path == "/healthz") return true;
@@ -235,6 +304,9 @@ bool KubeletAuthFilter::operator()(http::Request& req, http::ResponseWriter& w) 
     }
     w.Reply(403, "Forbidden (" + AttrText(user, attrs) + ")", "text/plain");
     return false;
+  }
+  if (caller->method == "websocket-token") {
+    req.headers.Set("Sec-WebSocket-Protocol", caller->websocket_protocols);
   }
   req.identity = http::Identity{user.username, user.groups, caller->method};
   return true;

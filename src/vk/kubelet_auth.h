@@ -6,6 +6,8 @@
 //      a valid bearer token follows.
 //   2. Bearer token: `Authorization: Bearer <t>` checked with a TokenReview; results
 //      (authenticated or not) cached for CacheTTL; failures to reach the API not cached.
+//      Or, on a WebSocket upgrade, the same token as a `base64url.bearer.authorization.
+//      k8s.io.` subprotocol. The first method that succeeds wins.
 //   3. No credentials: user system:anonymous (group system:unauthenticated) if anonymous
 //      access is enabled, else 401. Any credential that fails is 401 even then.
 //   A success adds the group system:authenticated.
@@ -22,6 +24,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -60,8 +63,18 @@ kube::ResourceAttributes KubeletAttributes(const http::Request& req, const std::
 // Who a request comes from, and how that was established.
 struct KubeletCaller {
   kube::UserInfo user;  // uid and extra from a TokenReview go on to the SubjectAccessReview
-  std::string method;   // "x509", "token" or "anonymous"
+  std::string method;   // "x509", "token", "websocket-token" or "anonymous"
+  // With "websocket-token": Sec-WebSocket-Protocol without the token entry, for the
+  // handler to negotiate (the kubelet rewrites the header so).
+  std::string websocket_protocols;
 };
+
+// The bearer token a WebSocket client (kubectl 1.30+, browsers) carries as subprotocol
+// `base64url.bearer.authorization.k8s.io.<base64url token>` of an upgrade request:
+// nullopt when there is none (or this is no WebSocket upgrade), an error when it is
+// malformed, given twice, or the only subprotocol. `*rest` gets the other subprotocols.
+Result<std::optional<std::string>> WebSocketBearerToken(const http::Headers& headers,
+                                                        std::string* rest);
 
 // x509 then TokenReview then (optionally) anonymous. As an il::Authenticator every
 // failure is kUnauthenticated (the kubelet answers 401 to all of them).

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "api/pod.h"
+#include "core/base64.h"
 #include "kube/fake_clock.h"
 #include "kube/fake_kube_api.h"
 
@@ -73,6 +74,25 @@ TEST(ResolveClientCa, ConfiguredThenClusterThenInCluster) {
   std::filesystem::remove_all(dir);
 }
 
+// A ResponseWriter that records the reply.
+class RecordingWriter : public http::ResponseWriter {
+ public:
+  void SetHeader(std::string_view, std::string) override {}
+  void Reply(int s, std::string b, std::string ct) override {
+    status = s;
+    body = std::move(b);
+    content_type = std::move(ct);
+  }
+  void ReplyError(const Status& s) override { Reply(0, s.ToString(), ""); }
+  bool BeginStream(int, std::string) override { return false; }
+  bool Write(std::string_view) override { return false; }
+  void Finish() override {}
+  bool ClientGone() override { return false; }
+  bool replied() const override { return status != 0; }
+  int status = 0;
+  std::string body, content_type;
+};
+
 // A fake API server that knows two tokens and an RBAC table.
 class KubeletAuthTest : public ::testing::Test {
  protected:
@@ -102,7 +122,7 @@ class KubeletAuthTest : public ::testing::Test {
     });
   }
 
-  http::Request Req(std::string path, std::string token = "") {
+  http::Request Req(std::string path, const std::string& token = "") {
     http::Request r;
     r.path = std::move(path);
     if (!token.empty()) r.headers.Set("Authorization", "Bearer " + token);
@@ -181,6 +201,54 @@ TEST_F(KubeletAuthTest, BearerSchemeIsCaseInsensitiveAndOthersIgnored) {
   EXPECT_EQ(a.AuthenticateCaller(r).status().message(), "no credentials");
 }
 
+http::Headers WebSocketHeaders(const std::string& protocols) {
+  http::Headers h;
+  h.Set("Connection", "Upgrade");
+  h.Set("Upgrade", "websocket");
+  h.Set("Sec-WebSocket-Protocol", protocols);
+  return h;
+}
+
+TEST(WebSocketBearerToken, TakesTheTokenSubprotocolAndKeepsTheOthers) {
+  std::string rest;
+  std::string proto = "base64url.bearer.authorization.k8s.io." + Base64UrlEncode("alice-token");
+  auto t = WebSocketBearerToken(WebSocketHeaders("v5.channel.k8s.io, " + proto + ", v4"), &rest);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->value_or(""), "alice-token");
+  EXPECT_EQ(rest, "v5.channel.k8s.io,v4");
+  // None, or not an upgrade: no opinion.
+  EXPECT_EQ(*WebSocketBearerToken(WebSocketHeaders("v5.channel.k8s.io"), &rest), std::nullopt);
+  http::Headers plain;
+  plain.Set("Sec-WebSocket-Protocol", "v4, " + proto);
+  EXPECT_EQ(*WebSocketBearerToken(plain, &rest), std::nullopt);
+  // Alone, twice, badly encoded or empty: refused.
+  EXPECT_FALSE(WebSocketBearerToken(WebSocketHeaders(proto), &rest).ok());
+  EXPECT_FALSE(WebSocketBearerToken(WebSocketHeaders(proto + ",v4," + proto), &rest).ok());
+  EXPECT_FALSE(
+      WebSocketBearerToken(WebSocketHeaders("v4,base64url.bearer.authorization.k8s.io.a=b"), &rest)
+          .ok());
+  EXPECT_FALSE(
+      WebSocketBearerToken(WebSocketHeaders("v4,base64url.bearer.authorization.k8s.io."), &rest)
+          .ok());
+}
+
+TEST_F(KubeletAuthTest, WebSocketTokenAuthenticatesAndIsRemovedFromTheProtocols) {
+  KubeletAuthFilter f(api_, {}, true, "vk-1", clock_);
+  http::Request r = Req("/logs/x");
+  r.headers = WebSocketHeaders("v5.channel.k8s.io,base64url.bearer.authorization.k8s.io." +
+                               Base64UrlEncode("alice-token"));
+  RecordingWriter w;
+  EXPECT_TRUE(f(r, w)) << w.body;
+  EXPECT_EQ(r.identity.user, "alice");
+  EXPECT_EQ(r.identity.method, "websocket-token");
+  EXPECT_EQ(r.headers.Get("Sec-WebSocket-Protocol"), "v5.channel.k8s.io");
+  r.headers = WebSocketHeaders("v5.channel.k8s.io,base64url.bearer.authorization.k8s.io." +
+                               Base64UrlEncode("bad"));
+  RecordingWriter w2;
+  EXPECT_FALSE(f(r, w2));
+  EXPECT_EQ(w2.status, 401);
+}
+
 TEST_F(KubeletAuthTest, AnonymousOnlyWhenEnabledAndNeverForBadCredentials) {
   KubeletAuthenticator closed(api_, {}, true, clock_);
   EXPECT_EQ(closed.AuthenticateCaller(Req("/pods")).status().code(), StatusCode::kUnauthenticated);
@@ -257,25 +325,6 @@ TEST_F(KubeletAuthTest, AlwaysAllowAsksNobody) {
   EXPECT_TRUE(*z.Authorize({"system:anonymous", "", {}, {}}, {}));
   EXPECT_EQ(access_reviews_, 0);
 }
-
-// A ResponseWriter that records the reply.
-class RecordingWriter : public http::ResponseWriter {
- public:
-  void SetHeader(std::string_view, std::string) override {}
-  void Reply(int s, std::string b, std::string ct) override {
-    status = s;
-    body = std::move(b);
-    content_type = std::move(ct);
-  }
-  void ReplyError(const Status& s) override { Reply(0, s.ToString(), ""); }
-  bool BeginStream(int, std::string) override { return false; }
-  bool Write(std::string_view) override { return false; }
-  void Finish() override {}
-  bool ClientGone() override { return false; }
-  bool replied() const override { return status != 0; }
-  int status = 0;
-  std::string body, content_type;
-};
 
 TEST_F(KubeletAuthTest, FilterAnswers401403And500LikeTheKubelet) {
   KubeletAuthFilter f(api_, {}, true, "vk-1", clock_);

@@ -57,6 +57,7 @@ Result<api::ContainerLogOpts> ParseLogOptions(const std::map<std::string, std::s
 
 class KubeletServer {
  public:
+  // `kube` answers the TokenReviews and SubjectAccessReviews (nothing else).
   KubeletServer(KubeletServerOptions options, kube::KubeApi& kube, InterlinkApi& interlink,
                 PodStore& pods, std::function<ResourceMap()> capacity);
   ~KubeletServer();
