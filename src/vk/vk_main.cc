@@ -154,7 +154,14 @@ int Run(int argc, char** argv) {
   ko.auth = cfg->kubelet_auth;
   ko.node_name = cfg->node_name;
   ko.internal_ip = cfg->internal_ip;
-  KubeletServer server(ko, **kube, **interlink, *store_for_server,
+  // The kubelet API's TokenReviews and SubjectAccessReviews get a client (and a rate
+  // limit) of their own: a flood of made-up tokens cannot slow the pod controllers down.
+  kube::ClusterConfig review_cluster = *cluster;
+  review_cluster.qps = 20;
+  review_cluster.burst = 40;
+  auto reviews = kube::KubeClient::New(review_cluster);
+  if (!reviews.ok()) return Fail("Kubernetes client", reviews.status());
+  KubeletServer server(ko, **reviews, **interlink, *store_for_server,
                        [&node] { return node.capacity(); });
   if (Status st = server.Start(); !st.ok()) return Fail("kubelet API", st);
 
