@@ -11,11 +11,14 @@ What the kubelet does, and so what is checked (reference kubelet-streaming.md §
     the logs; one bound only to nodes/log gets 403 there (and passes on /logs/, which
     maps to nodes/log); one without any binding gets 403;
   - no credentials: 401; a token the API server does not know: 401;
-  - /healthz answers without credentials.
+  - /healthz answers without credentials;
+  - with exactly the RBAC of kustomizations/service-account.yaml the vk can make these
+    reviews, and without its system:auth-delegator binding it cannot (500 / 401).
 
 Usage: test_kubelet_auth_e2e.py BIN_DIR SOURCE_DIR [unittest args]
 Exits 77 (skip) when the control plane cannot be started.
 """
+import base64
 import http.client
 import json
 import os
@@ -53,6 +56,37 @@ def sign_client_cert(out_dir, cn, org=None):
     return crt, key
 
 
+def service_account_token(namespace, name):
+    """A token for ServiceAccount namespace/name (TokenRequest API, one hour)."""
+    req = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+           "spec": {"expirationSeconds": 3600}}
+    out = CP.kubectl("create", "--raw",
+                     f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+                     "-f", "-", input=json.dumps(req)).stdout
+    return json.loads(out)["status"]["token"]
+
+
+def kubelet_get(stack, path, token=None, cert=None):
+    """GET on a stack's kubelet API, checking its serving certificate against the CA."""
+    ctx = ssl.create_default_context(cafile=CP.env["IL_K8S_CA_CERT"])
+    ctx.check_hostname = False
+    if cert:
+        ctx.load_cert_chain(*cert)
+    conn = http.client.HTTPSConnection("127.0.0.1", stack.kubelet_port, context=ctx, timeout=30)
+    try:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        conn.request("GET", path, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode(errors="replace")
+    finally:
+        conn.close()
+
+
+def node_ready(stack):
+    conditions = (CP.get("node", stack.node) or {}).get("status", {}).get("conditions", [])
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
 class KubeletAuth(unittest.TestCase):
     stack = None
 
@@ -62,10 +96,7 @@ class KubeletAuth(unittest.TestCase):
         cls.stack = Stack(CP, BIN_DIR).start()
         s = cls.stack
         try:
-            wait_until("node Ready", lambda: any(
-                c["type"] == "Ready" and c["status"] == "True"
-                for c in (CP.get("node", s.node) or {}).get("status", {}).get("conditions", [])),
-                timeout=60)
+            wait_until("node Ready", lambda: node_ready(s), timeout=60)
             CP.apply(s.pod_spec("logs", {"mock.interlink.io/run-seconds": "600",
                                          "mock.interlink.io/logs.main": "first\nsecond"}))
             wait_until("pod logs Running", lambda: (s.pod("logs") or {}).get("status", {})
@@ -94,7 +125,7 @@ class KubeletAuth(unittest.TestCase):
     @classmethod
     def service_account_token(cls, name, subresource):
         """A ServiceAccount in the stack's namespace, bound (if `subresource`) to get on
-        nodes/<subresource> of this node only, and a token for it (TokenRequest API)."""
+        nodes/<subresource> of this node only, and a token for it."""
         s = cls.stack
         CP.kubectl("create", "serviceaccount", name, "-n", s.namespace)
         if subresource:
@@ -109,28 +140,10 @@ class KubeletAuth(unittest.TestCase):
                                   "name": role},
                       "subjects": [{"kind": "ServiceAccount", "name": name,
                                     "namespace": s.namespace}]})
-        req = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-               "spec": {"expirationSeconds": 3600}}
-        out = CP.kubectl("create", "--raw",
-                         f"/api/v1/namespaces/{s.namespace}/serviceaccounts/{name}/token",
-                         "-f", "-", input=json.dumps(req)).stdout
-        return json.loads(out)["status"]["token"]
+        return service_account_token(s.namespace, name)
 
     def kubelet_get(self, path, token=None, cert=None):
-        """GET on the vk's kubelet API, checking its serving certificate against the CA."""
-        ctx = ssl.create_default_context(cafile=CP.env["IL_K8S_CA_CERT"])
-        ctx.check_hostname = False
-        if cert:
-            ctx.load_cert_chain(*cert)
-        conn = http.client.HTTPSConnection("127.0.0.1", self.stack.kubelet_port, context=ctx,
-                                           timeout=30)
-        try:
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
-            conn.request("GET", path, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.read().decode(errors="replace")
-        finally:
-            conn.close()
+        return kubelet_get(self.stack, path, token, cert)
 
     def logs_path(self):
         return f"/containerLogs/{self.stack.namespace}/logs/main"
@@ -190,6 +203,92 @@ class KubeletAuth(unittest.TestCase):
         r = subprocess.run(["curl", "-sS", "-k", base + "/healthz"], capture_output=True,
                            text=True, timeout=30)
         self.assertEqual(r.stdout, "ok", r.stderr)
+
+
+class RbacStack(Stack):
+    """A stack whose vk runs as a ServiceAccount with exactly the RBAC of
+    kustomizations/service-account.yaml (renamed for this node), instead of the admin
+    kubeconfig; without the system:auth-delegator binding if `auth_delegator` is false."""
+
+    def __init__(self, cp, bin_dir, auth_delegator=True):
+        super().__init__(cp, bin_dir)
+        self.auth_delegator = auth_delegator
+        self.vk_kubeconfig = os.path.join(self.dir, "vk.kubeconfig")
+        self.cluster_objects = []
+
+    def vk_argv(self):
+        argv = super().vk_argv()
+        argv[argv.index("--kubeconfig") + 1] = self.vk_kubeconfig
+        return argv
+
+    def start_vk(self):
+        with open(os.path.join(self.cp.source_dir, "kustomizations/service-account.yaml")) as f:
+            text = f.read().replace("namespace: vk\n", f"namespace: {self.namespace}\n")
+        for name in ("knoc-rolebinding", "knoc-auth-delegator", "knoc-role"):
+            text = text.replace(f"name: {name}\n", f"name: {self.node}-{name}\n")
+            kind = "clusterrole" if name == "knoc-role" else "clusterrolebinding"
+            self.cluster_objects.append((kind, f"{self.node}-{name}"))
+        docs = text.split("\n---\n")
+        if not self.auth_delegator:
+            docs = [d for d in docs if "name: system:auth-delegator" not in d]
+        self.cp.kubectl("apply", "-n", self.namespace, "-f", "-", input="\n---\n".join(docs))
+        token = service_account_token(self.namespace, "knoc")
+        with open(CP.env["IL_K8S_CA_CERT"], "rb") as f:
+            ca = base64.b64encode(f.read()).decode()
+        kubeconfig = {
+            "apiVersion": "v1", "kind": "Config", "current-context": "vk",
+            "clusters": [{"name": "c", "cluster": {"server": CP.env["IL_K8S_SERVER"],
+                                                   "certificate-authority-data": ca}}],
+            "users": [{"name": "knoc", "user": {"token": token}}],
+            "contexts": [{"name": "vk", "context": {"cluster": "c", "user": "knoc"}}]}
+        with open(self.vk_kubeconfig, "w") as f:
+            json.dump(kubeconfig, f)
+        super().start_vk()
+
+    def close(self):
+        super().close()
+        for kind, name in self.cluster_objects:
+            self.cp.kubectl("delete", kind, name, "--ignore-not-found", check=False)
+
+
+class KustomizationRbac(unittest.TestCase):
+    """The RBAC kustomizations/ gives the vk is enough for the kubelet API's reviews, and
+    the auth-delegator binding in it is what makes them work."""
+
+    def start(self, auth_delegator):
+        stack = RbacStack(CP, BIN_DIR, auth_delegator=auth_delegator).start()
+        self.addCleanup(stack.close)
+        try:
+            wait_until("node Ready", lambda: node_ready(stack), timeout=60)
+            CP.apply(stack.pod_spec("logs", {"mock.interlink.io/run-seconds": "600",
+                                             "mock.interlink.io/logs.main": "first"}))
+            wait_until("pod Running", lambda: (stack.pod("logs") or {}).get("status", {})
+                       .get("phase") == "Running", timeout=60)
+        except BaseException:
+            print(stack.logs())
+            raise
+        return stack
+
+    def test_vk_with_the_kustomization_rbac_authorizes_like_a_kubelet(self):
+        s = self.start(auth_delegator=True)
+        out = CP.kubectl("logs", "logs", "-n", s.namespace).stdout
+        self.assertTrue(out.startswith("first"), out)
+        CP.kubectl("create", "serviceaccount", "nobody", "-n", s.namespace)
+        status, body = kubelet_get(s, f"/containerLogs/{s.namespace}/logs/main",
+                                   token=service_account_token(s.namespace, "nobody"))
+        self.assertEqual(status, 403, body)
+
+    def test_without_auth_delegator_the_reviews_fail(self):
+        s = self.start(auth_delegator=False)
+        # The SubjectAccessReview is refused to the vk: 500, as a kubelet answers.
+        r = CP.kubectl("logs", "logs", "-n", s.namespace, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Authorization error", r.stderr)
+        # The TokenReview is refused to the vk: 401.
+        CP.kubectl("create", "serviceaccount", "nobody", "-n", s.namespace)
+        status, body = kubelet_get(s, f"/containerLogs/{s.namespace}/logs/main",
+                                   token=service_account_token(s.namespace, "nobody"))
+        self.assertEqual(status, 401, body)
 
 
 def main():
