@@ -92,8 +92,8 @@ Result<std::string> EcRawToDer(std::string_view raw) {
   if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
     return Internal("cannot build an ECDSA signature");
   }
-  r.release();  // owned by sig now
-  s.release();
+  (void)r.release();  // owned by sig now
+  (void)s.release();
   int len = i2d_ECDSA_SIG(sig.get(), nullptr);
   if (len <= 0) return Internal("cannot encode an ECDSA signature");
   std::string der(static_cast<size_t>(len), '\0');

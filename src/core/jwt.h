@@ -68,7 +68,7 @@ struct Jwt {
 };
 
 // Longest token accepted (a JWT in a header is small; this stops a parser being fed MBs).
-constexpr size_t kMaxTokenBytes = 16 * 1024;
+constexpr size_t kMaxTokenBytes = size_t{16} * 1024;
 
 // Splits, decodes and parses. Malformed input -> kInvalidArgument naming the part.
 Result<Jwt> Parse(std::string_view token);

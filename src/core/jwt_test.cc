@@ -121,7 +121,7 @@ TEST(Jwt, CritHeaderIsRefused) {
 TEST(Jwt, MalformedTokensAreInvalidArgument) {
   std::string good = MakeToken({{"alg", "RS256"}}, Claims(), RsaKey());
   auto header = good.substr(0, good.find('.'));
-  for (std::string bad :
+  for (const std::string& bad :
        {std::string(""), std::string("abc"), std::string("a.b"),
         good + ".x.y",  // five parts: JWE
         "!!!." + good.substr(good.find('.') + 1), header + "=." + good.substr(good.find('.') + 1),
