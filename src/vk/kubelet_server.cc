@@ -131,6 +131,12 @@ void WarnIfOpen(const KubeletServerOptions& o, bool x509) {
         "every authenticated caller{} can read every pod's logs",
         o.auth.anonymous ? ", and anyone reaching port " + std::to_string(o.port) + "," : "");
   }
+  if (!x509) {
+    log->warn(
+        "kubelet API: no client CA (KubeletHTTP.ClientCAFile, APISERVER_CA_CERT_LOCATION, or a "
+        "CA in the kubeconfig): the API server's kubelet client certificate cannot "
+        "authenticate, so `kubectl logs` will get 401");
+  }
   if (!x509 && !o.auth.webhook && !o.auth.anonymous) {
     log->warn(
         "kubelet API: no client CA and token webhook disabled: every request except "
