@@ -291,8 +291,11 @@ Status ApplyKey(const std::string& k, const YAML::Node& node, const std::string&
     return Status::Ok();
   }
   if (k == "JobScriptBuildConfig" || k == "Pprof") return Status::Ok();  // upstream-only blocks
+  // A key of both the VK and the sidecars (StateFile) is kept for the sidecar.
   if (std::find(KnownVkKeys().begin(), KnownVkKeys().end(), k) != KnownVkKeys().end() &&
-      std::find(OwnKeys().begin(), OwnKeys().end(), k) == OwnKeys().end()) {
+      std::find(OwnKeys().begin(), OwnKeys().end(), k) == OwnKeys().end() &&
+      std::find(KnownSidecarKeys().begin(), KnownSidecarKeys().end(), k) ==
+          KnownSidecarKeys().end()) {
     return Status::Ok();
   }
   if (std::find(KnownSidecarKeys().begin(), KnownSidecarKeys().end(), k) !=

@@ -83,7 +83,8 @@ class BackendStack(Stack):
             f.write("".join(lines) + f'SidecarService: "{service}"\n')
         self.sidecar_config = os.path.join(self.dir, "sidecar.yaml")
         with open(self.sidecar_config, "w") as f:
-            f.write(f"SidecarService: {service}\nDataRootFolder: {self.dir}/sd\n" + sidecar_yaml)
+            f.write(f"SidecarService: {service}\nDataRootFolder: {self.dir}/sd\n"
+                    f"StateFile: {self.dir}/sidecar-state.db\n" + sidecar_yaml)
 
     def start(self):
         env = {"INTERLINKCONFIGPATH": self.config}

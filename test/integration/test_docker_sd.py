@@ -271,6 +271,109 @@ class DockerSdTest(unittest.TestCase):
         code, _ = SD.delete(bad)
         self.assertEqual(code, 404)
 
+    # --- isolation (issue 9) ------------------------------------------------------------
+    def test_subpath_symlink_planted_by_an_init_container_is_refused(self):
+        marker = os.path.join(WORK, "host-marker.txt")
+        with open(marker, "w") as f:
+            f.write("HOST SECRET\n")
+        p = pod("subpath-escape", {"restartPolicy": "Never", "initContainers": [
+            sh("plant", "ln -s / /scratch/x && ls -l /scratch", volumeMounts=[
+                {"name": "scratch", "mountPath": "/scratch"}])],
+            "containers": [sh("app", "cat /host" + marker + "; ls /host", volumeMounts=[
+                {"name": "scratch", "mountPath": "/host", "subPath": "x"}])],
+            "volumes": [{"name": "scratch", "emptyDir": {}}]})
+        code, body = SD.create(h.retrieved(p))
+        self.assertEqual(code, 200, body)
+        st = SD.wait(p, lambda s: h.state_of(s["containers"][0]) == "waiting" and
+                     s["containers"][0]["state"]["waiting"]["reason"] == "CreateContainerConfigError",
+                     timeout=60, what="CreateContainerConfigError")
+        msg = st["containers"][0]["state"]["waiting"]["message"]
+        self.assertIn("symbolic link", msg)
+        self.assertIn("/x", msg)
+        # The app container never ran, so nothing of the host reached it.
+        names = h.containers_of(CLI, p["metadata"]["uid"])
+        self.assertFalse(any(n.startswith("il-default_subpath-escape_app_") for n in names), names)
+        urllib.request.urlopen(SD.url + "/healthz", timeout=5).read()  # still up
+        self.delete(p)
+
+    def test_subpath_that_is_a_real_directory_is_created_and_works(self):
+        p = pod("subpath-ok", {"restartPolicy": "Never", "initContainers": [
+            sh("prep", "mkdir -p /scratch/a && echo hi > /scratch/a/f", volumeMounts=[
+                {"name": "scratch", "mountPath": "/scratch"}])],
+            "containers": [sh("app", "cat /in/f; ls /new; echo ok", volumeMounts=[
+                {"name": "scratch", "mountPath": "/in", "subPath": "a"},
+                {"name": "scratch", "mountPath": "/new", "subPath": "made/by/sd"}])],
+            "volumes": [{"name": "scratch", "emptyDir": {}}]})
+        st = self.run_pod(p)
+        self.assertEqual(h.phase(st), "Succeeded", st)
+        self.assertEqual(self.logs(p, "app"), "hi\nok\n")
+        self.delete(p)
+
+    def test_hostpath_through_a_symlink_inside_the_allow_list_is_refused(self):
+        allowed = os.path.join(WORK, "allowed")
+        link = os.path.join(allowed, "escape")
+        if not os.path.islink(link):
+            os.symlink("/", link)
+        for name, vol, mount in [
+                ("hp-link", {"path": link}, {"name": "h", "mountPath": "/h"}),
+                ("hp-sub", {"path": allowed}, {"name": "h", "mountPath": "/h", "subPath": "escape"})]:
+            p = pod(name, {"restartPolicy": "Never", "containers": [
+                sh("c", "ls /h/etc", volumeMounts=[mount])],
+                "volumes": [{"name": "h", "hostPath": vol}]})
+            code, body = SD.create(h.retrieved(p))
+            if code == 200:
+                st = SD.wait(p, lambda s: h.state_of(s["containers"][0]) == "waiting" and
+                             s["containers"][0]["state"]["waiting"]["reason"] ==
+                             "CreateContainerConfigError", timeout=60, what="refusal")
+                body = st["containers"][0]["state"]["waiting"]["message"]
+                self.delete(p)
+            self.assertIn("symbolic link", body, name)
+            names = h.containers_of(CLI, p["metadata"]["uid"])
+            self.assertEqual(names, [], name)
+
+    def test_host_namespaces_are_refused_by_default(self):
+        for field in ("hostNetwork", "hostPID", "hostIPC"):
+            p = pod("hostns-" + field.lower(), {field: True, "containers": [sh("c", "true")]})
+            code, body = SD.create(h.retrieved(p))
+            self.assertEqual(code, 400, body)
+            self.assertIn("DockerAllowHostNamespaces", body)
+            self.assertEqual(h.containers_of(CLI, p["metadata"]["uid"]), [])
+
+    def test_env_and_secrets_travel_in_a_private_file_not_argv_or_state(self):
+        secret = "sup3r-s3cret-%d" % os.getpid()
+        p = pod("env-file", {"restartPolicy": "Never", "containers": [
+            sh("c", 'echo "[$S]"; echo "[$M]"', env=[
+                {"name": "S", "value": secret}, {"name": "M", "value": "two\nlines " + secret}])]})
+        st = self.run_pod(p)
+        self.assertEqual(h.phase(st), "Succeeded", st)
+        self.assertEqual(self.logs(p, "c"), "[%s]\n[two\nlines %s]\n" % (secret, secret))
+        pod_dir = os.path.join(WORK, "data/docker-sd/pods", p["metadata"]["uid"])
+        env_dir = os.path.join(pod_dir, "env")
+        self.assertEqual(os.stat(pod_dir).st_mode & 0o777, 0o700)
+        self.assertEqual(os.stat(env_dir).st_mode & 0o777, 0o700)
+        for f in os.listdir(env_dir):
+            self.assertEqual(os.stat(os.path.join(env_dir, f)).st_mode & 0o777, 0o600, f)
+        name = h.containers_of(CLI, p["metadata"]["uid"])[0]
+        args = json.loads(h.docker(CLI, "inspect", "--format", "{{json .Args}}", name))
+        self.assertNotIn(secret, json.dumps(args))
+        for root, _, files in os.walk(os.path.join(WORK, "data")):
+            for f in files:
+                if f.startswith("state.db"):
+                    with open(os.path.join(root, f), "rb") as fh:
+                        self.assertNotIn(secret.encode(), fh.read(), f)
+        self.delete(p)
+
+    def test_pids_limit_and_log_rotation_defaults(self):
+        p = pod("limits", {"restartPolicy": "Never", "containers": [sh("c", "true")]})
+        st = self.run_pod(p)
+        self.assertEqual(h.phase(st), "Succeeded", st)
+        name = h.containers_of(CLI, p["metadata"]["uid"])[0]
+        host = json.loads(h.docker(CLI, "inspect", "--format", "{{json .HostConfig}}", name))
+        self.assertEqual(host["PidsLimit"], 4096)
+        self.assertEqual(host["LogConfig"]["Type"], "json-file")
+        self.assertEqual(host["LogConfig"]["Config"], {"max-size": "10m", "max-file": "5"})
+        self.delete(p)
+
     # --- logs -----------------------------------------------------------------------
     def test_logs_tail_since_timestamps_limit_and_stderr(self):
         p = pod("logs", {"restartPolicy": "Never", "containers": [

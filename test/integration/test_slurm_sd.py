@@ -81,11 +81,18 @@ def free_port():
 
 
 class Sidecar:
-    def __init__(self, binary, workdir, slurm):
+    # The policy the functional checks need (runtimes none/podman/ch-run, image-root); the
+    # isolation test (test_slurm_isolation.py) passes its own.
+    POLICY = ("AllowedRuntimes: [none, podman, ch-run]\n"
+              "HonouredAnnotations: [slurm-job.vk.io/flags, slurm-job.vk.io/container-runtime,"
+              " slurm-job.vk.io/image-root, interlink.eu/pod-ip]\n")
+
+    def __init__(self, binary, workdir, slurm, policy=None, data=None, state=None):
         self.binary, self.workdir, self.slurm = binary, workdir, slurm
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.data = os.path.join(workdir, "jobs")
+        self.data = data or os.path.join(workdir, "jobs")
+        self.state = state or os.path.join(workdir, "state", "slurm-sd.db")
         self.cfg = os.path.join(workdir, "InterLinkConfig.yaml")
         with open(self.cfg, "w") as f:
             f.write(
@@ -95,7 +102,8 @@ class Sidecar:
                 f"SinfoPath: {slurm['SINFO']}\nScontrolPath: {slurm['SCONTROL']}\n"
                 f"Partition: {slurm.get('IL_SLURM_PARTITION') or 'debug'}\n"
                 f"PodmanPath: {slurm.get('PODMAN') or 'podman'}\n"
-                "StatusCacheSeconds: 0.5\n")
+                "StatusCacheSeconds: 0.5\n"
+                f"StateFile: {self.state}\n" + (self.POLICY if policy is None else policy))
         self.proc = None
 
     def start(self, extra_env=None):
@@ -262,10 +270,10 @@ def check_ping(sd):
 
 def check_rejected(sd):
     pod = slurm_pod("rejected", [sh("a", "true")],
-                    annotations={"slurm-job.vk.io/flags": "--partition=no-such-partition"})
+                    annotations={"slurm-job.vk.io/flags": "--gres=nosuchgres:1"})
     code, body = sd.create(pod)
     assert code in (400, 409, 412), (code, body)
-    assert "partition" in body.lower(), body
+    assert "gres" in body.lower(), body
     log(f"rejected job -> {code}: {body.strip()[:120]}")
 
 

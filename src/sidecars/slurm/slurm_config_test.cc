@@ -44,6 +44,14 @@ TEST(SlurmConfig, ReadsSeedAndSidecarKeys) {
   EXPECT_EQ(c->tsocks_login_node, "login");
 }
 
+TEST(SlurmConfig, StateFileFromTheFileIsHonoured) {
+  // StateFile is a key of the VK too; the sidecar must still get it (it used to be dropped).
+  auto c = From("DataRootFolder: /shared/jobs\nStateFile: /var/lib/sd/state.db\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->state_file, "/var/lib/sd/state.db");
+  EXPECT_FALSE(From("DataRootFolder: /shared/jobs\nStateFile: /shared/jobs/x.db\n").ok());
+}
+
 TEST(SlurmConfig, SharedFsEnvironmentOverridesTheFile) {
   auto env = [](const std::string& k) -> std::optional<std::string> {
     if (k == "SHARED_FS") return std::string("false");
