@@ -64,6 +64,7 @@ class FileSource : public JwksSource {
     if (!in) return Unavailable("cannot read JWKS file " + path_);
     std::stringstream ss;
     ss << in.rdbuf();
+    std::lock_guard lock(mu_);
     seen_ = Stamp(st);
     return ss.str();
   }
@@ -71,6 +72,7 @@ class FileSource : public JwksSource {
   bool Changed() override {
     struct stat st {};
     if (::stat(path_.c_str(), &st) != 0) return false;  // keep the keys we have
+    std::lock_guard lock(mu_);
     return Stamp(st) != seen_;
   }
 
@@ -81,7 +83,8 @@ class FileSource : public JwksSource {
   static StampT Stamp(const struct stat& st) {
     return {st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
   }
-  std::string path_;
+  const std::string path_;
+  std::mutex mu_;  // Changed() runs while a Fetch() is in flight
   StampT seen_{};
 };
 
@@ -187,18 +190,25 @@ bool JwksKeySet::MayFetchLocked(std::chrono::system_clock::time_point now) const
          now < *last_attempt_;  // the clock went back: do not wait forever
 }
 
-Status JwksKeySet::LoadLocked(std::chrono::system_clock::time_point now) {
+void JwksKeySet::Load(std::unique_lock<std::mutex>& lock,
+                      std::chrono::system_clock::time_point now) {
   static log::RateLimiter limiter(std::chrono::seconds(30));
+  fetching_ = true;
   last_attempt_ = now;
   ++fetches_;
+  // The fetch runs without the lock: lookups of known kids go on with the keys we have.
+  lock.unlock();
   auto doc = source_->Fetch();
   std::vector<std::string> skipped;
   Result<std::vector<Jwk>> keys =
       doc.ok() ? ParseJwks(*doc, &skipped) : Result<std::vector<Jwk>>(doc.status());
+  lock.lock();
+  fetching_ = false;
+  fetched_.notify_all();
   if (!keys.ok()) {
     last_error_ = Status(StatusCode::kUnavailable, Describe() + ": " + keys.status().message());
     if (limiter.Allow()) log::Logger("oidc")->warn("{}", last_error_.message());
-    return last_error_;
+    return;
   }
   for (const auto& s : skipped) log::Logger("oidc")->debug("{}: skipped {}", Describe(), s);
   keys_ = std::move(*keys);
@@ -206,7 +216,6 @@ Status JwksKeySet::LoadLocked(std::chrono::system_clock::time_point now) {
   loaded_at_ = now;
   last_error_ = Status::Ok();
   log::Logger("oidc")->info("{}: {} signing key(s) loaded", Describe(), keys_.size());
-  return Status::Ok();
 }
 
 std::vector<jwt::PublicKey> JwksKeySet::MatchLocked(std::string_view kid,
@@ -220,19 +229,30 @@ std::vector<jwt::PublicKey> JwksKeySet::MatchLocked(std::string_view kid,
 }
 
 Result<std::vector<jwt::PublicKey>> JwksKeySet::Find(std::string_view kid, std::string_view alg) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   const auto now = clock_();
+  // Refreshes one caller needs: it waits for the fetch (its own or one in flight).
+  auto refresh = [&] {
+    if (fetching_) {
+      fetched_.wait(lock, [this] { return !fetching_; });
+    } else if (MayFetchLocked(now)) {
+      Load(lock, now);
+    }
+  };
   if (!loaded_) {
-    if (MayFetchLocked(now)) (void)LoadLocked(now);
-    if (!loaded_) return last_error_;
-  } else if (source_->Changed() || (options_.max_age.count() > 0 &&
-                                    now - loaded_at_ >= options_.max_age && MayFetchLocked(now))) {
-    (void)LoadLocked(now);  // on failure the keys we have stay in use
+    refresh();
+    if (!loaded_) {
+      return last_error_.ok() ? Unavailable(Describe() + " is not loaded yet") : last_error_;
+    }
+  } else if (!fetching_ && (source_->Changed() ||
+                            (options_.max_age.count() > 0 && now - loaded_at_ >= options_.max_age &&
+                             MayFetchLocked(now)))) {
+    Load(lock, now);  // on failure the keys we have stay in use
   }
   auto keys = MatchLocked(kid, alg);
-  if (keys.empty() && MayFetchLocked(now)) {
+  if (keys.empty()) {
     // Perhaps the IdP rotated its keys since we last looked.
-    (void)LoadLocked(now);
+    refresh();
     keys = MatchLocked(kid, alg);
   }
   if (!keys.empty()) return keys;

@@ -12,11 +12,14 @@
 //     cannot make us hammer the IdP.
 // A failed refresh keeps the keys already loaded.
 //
-// Thread-safety: JwksKeySet is thread-safe; a refresh blocks concurrent lookups for
-// the duration of one fetch (bounded by the HTTP timeout).
+// Thread-safety: JwksKeySet is thread-safe. One fetch runs at a time, without the lock:
+// lookups that the cached keys answer never wait for the IdP; lookups that need the
+// fetch (first load, unknown kid) wait for it (bounded by the HTTP timeout).
+// JwksSource::Fetch runs on one thread at a time, concurrently with Changed().
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -82,7 +85,8 @@ class JwksKeySet {
   int fetches() const;
 
  private:
-  Status LoadLocked(std::chrono::system_clock::time_point now);
+  // Fetches and installs the document; releases `lock` during the fetch.
+  void Load(std::unique_lock<std::mutex>& lock, std::chrono::system_clock::time_point now);
   bool MayFetchLocked(std::chrono::system_clock::time_point now) const;
   std::vector<jwt::PublicKey> MatchLocked(std::string_view kid, std::string_view alg) const;
 
@@ -91,6 +95,8 @@ class JwksKeySet {
   const jwt::WallClock clock_;
 
   mutable std::mutex mu_;
+  std::condition_variable fetched_;  // signalled when a fetch ends
+  bool fetching_ = false;            // one fetch at a time
   std::vector<Jwk> keys_;
   bool loaded_ = false;
   Status last_error_;

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <thread>
 
 #include "core/http_server.h"
 #include "core/jwt_test_util.h"
@@ -136,6 +138,44 @@ TEST(Jwks, UnreachableSourceIsUnavailableAndKeepsOldKeys) {
   // An unknown kid while the IdP is down: we cannot tell, so 503 rather than 403.
   clock.now += 10s;
   EXPECT_EQ(set.Find("b", "RS256").status().code(), StatusCode::kUnavailable);
+}
+
+// A source whose second fetch blocks until the test releases it.
+class BlockingSource : public JwksSource {
+ public:
+  Result<std::string> Fetch() override {
+    if (++fetches == 2) {
+      entered.set_value();
+      release.get_future().wait();
+    }
+    return doc;
+  }
+  bool Changed() override { return false; }
+  std::string Describe() const override { return "blocking JWKS"; }
+  std::string doc;
+  std::atomic<int> fetches{0};
+  std::promise<void> entered, release;
+};
+
+TEST(Jwks, KnownKidsDoNotWaitForAFetchInFlight) {
+  auto owned = std::make_unique<BlockingSource>();
+  BlockingSource* src = owned.get();
+  src->doc = Jwks({{RsaKey(), "old"}});
+  Clock clock;
+  JwksKeySet set(std::move(owned), {10s, 3600s}, clock.fn());
+  ASSERT_TRUE(set.Find("old", "RS256").ok());
+  clock.now += 11s;
+  src->doc = Jwks({{RsaKey(), "old"}, {RsaKey2(), "new"}});
+  // A token with the new kid triggers a fetch that hangs (a slow IdP)...
+  std::thread rotated([&] { EXPECT_TRUE(set.Find("new", "RS256").ok()); });
+  src->entered.get_future().wait();
+  // ...while tokens with known kids are still checked at once.
+  EXPECT_TRUE(set.Find("old", "RS256").ok());
+  EXPECT_TRUE(set.Find("", "RS256").ok());
+  src->release.set_value();
+  rotated.join();
+  EXPECT_TRUE(set.Find("new", "RS256").ok());
+  EXPECT_EQ(src->fetches.load(), 2);
 }
 
 class JwksFileTest : public ::testing::Test {
