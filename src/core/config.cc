@@ -494,7 +494,8 @@ const std::vector<std::string>& KnownSidecarKeys() {
       "ImagePrefix", "SingularityPath", "SingularityDefaultOptions", "SingularityPrefix",
       "PodmanPath", "ChRunPath", "ImageRoot", "SharedFS", "PreExec", "Socket", "Flavors",
       "DefaultFlavor", "EnableProbes", "Taints", "StatusCacheSeconds", "HonouredAnnotations",
-      "AllowedRuntimes", "SbatchOptionsAllowList", "SbatchOptionsDenyList",
+      "AllowedRuntimes", "SbatchOptionsAllowList", "SbatchOptionsDenyList", "NamespaceUsers",
+      "RunAsCommand",
       // Docker sidecar
       "DockerPath", "HostPathAllowList", "DockerNetwork", "ContainerPrefix",
       "DockerAllowHostNamespaces", "DockerPidsLimit", "DockerLogMaxSize", "DockerLogMaxFiles",

@@ -12,7 +12,9 @@ Each attack a pod author could try, and the secure outcome:
     annotations and hostPath outside the allow-list: refused with a clear reason, no job;
   - a 40,000-letter image name: a clear answer, slurm-sd stays up;
   - start-up refuses a data root owned by another user or world-writable, and a state
-    database inside DataRootFolder.
+    database inside DataRootFolder;
+  - with NamespaceUsers (two users the test creates and removes), each namespace's job runs
+    as its user in a 0700 job directory, and one tenant cannot read the other's files.
 Exit 77 when Slurm cannot be started. Leaves no job or process behind.
 """
 import os
@@ -173,6 +175,67 @@ def check_startup_refusals(binary, env, workdir):
     s.log("start-up: foreign/world-writable data roots and a state DB inside them refused")
 
 
+TENANTS = ["il-iso-a", "il-iso-b"]
+
+
+def make_users():
+    made = []
+    for u in TENANTS:
+        if subprocess.run(["id", u], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--user-group",
+                            "--shell", "/usr/sbin/nologin", u], check=True)
+            made.append(u)
+    return made
+
+
+def tenant_pod(ns, name, script):
+    pod = s.slurm_pod(name, [s.sh("c", script)])
+    pod["metadata"]["namespace"] = ns
+    return pod
+
+
+def check_tenants(binary, env, workdir):
+    """NamespaceUsers: each namespace's jobs run as its own user; one cannot read the other."""
+    import pwd
+    os.chmod(workdir, 0o711)
+    tdir = tempfile.mkdtemp(dir=workdir)
+    os.chmod(tdir, 0o711)
+    sd = s.Sidecar(binary, tdir, env,
+                   policy="NamespaceUsers: {team-a: il-iso-a, team-b: il-iso-b}\n")
+    pods = []
+    try:
+        sd.start()
+        a = tenant_pod("team-a", "tenant-a",
+                       "id -un; echo TENANT-A-SECRET > secret.txt; ls -ld .; sleep 8")
+        a_dir = os.path.join(sd.data, "team-a-" + a["metadata"]["uid"])
+        b = tenant_pod("team-b", "tenant-b",
+                       f"id -un; sleep 3; cat {a_dir}/secret.txt; ls {a_dir}; echo done")
+        for p in (a, b):
+            code, body = sd.create(p)
+            assert code == 200, (code, body)
+            pods.append(p)
+        c = tenant_pod("team-c", "tenant-c", "true")
+        code, body = sd.create(c)
+        assert code == 400 and "NamespaceUsers" in body, (code, body)
+        st = os.stat(a_dir)
+        assert st.st_uid == pwd.getpwnam("il-iso-a").pw_uid, st
+        assert st.st_mode & 0o777 == 0o700, oct(st.st_mode)
+        s.finished(sd, a, timeout=120)
+        s.finished(sd, b, timeout=120)
+        out_a, out_b = sd.logs(a, "c"), sd.logs(b, "c")
+        assert out_a.startswith("il-iso-a\n"), out_a
+        assert out_b.startswith("il-iso-b\n"), out_b
+        assert "TENANT-A-SECRET" not in out_b, out_b
+        assert "Permission denied" in out_b, out_b
+        s.log("NamespaceUsers: jobs ran as il-iso-a / il-iso-b, job dir 0700, B could not read A")
+    finally:
+        try:
+            if sd.proc and sd.proc.poll() is None:
+                s.cleanup(sd, env, pods)
+        finally:
+            sd.stop()
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -189,9 +252,12 @@ def main():
     os.chmod(secret_path, 0o600)
     pods, ok, t0 = [], False, time.time()
     sd = None
+    made_users = []
     try:
         if os.geteuid() == 0:
             check_startup_refusals(binary, env, workdir)
+            made_users = make_users()
+            check_tenants(binary, env, workdir)
         sd = s.Sidecar(binary, workdir, env, policy="")  # the default policy
         sd.start()
         pods.extend(check_policy_refusals(sd, env))
@@ -212,6 +278,8 @@ def main():
             if sd:
                 sd.stop()
             shutil.rmtree(workdir, ignore_errors=True)
+            for u in made_users:
+                subprocess.run(["userdel", u], capture_output=True)
         if left or containers:
             print(f"FAIL: left behind jobs {left} containers {containers}")
             ok = False

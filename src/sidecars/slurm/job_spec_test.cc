@@ -174,5 +174,29 @@ TEST(SlurmPolicyConfig, ReadsTheKeysAndKeepsTheStateOutOfTheDataRoot) {
   EXPECT_FALSE(SlurmConfigFrom(ilc, [](const std::string&) { return std::nullopt; }).ok());
 }
 
+TEST(SlurmPolicyConfig, NamespaceUsersAndRunAsCommand) {
+  InterLinkConfig ilc;
+  ilc.data_root_folder = "/shared/il";
+  ilc.sidecar_settings = {{"NamespaceUsers", "team-a: alice\n'*': guest\n"},
+                          {"RunAsCommand", "[sudo, -n, -u, '{user}', --]"}};
+  auto c = SlurmConfigFrom(ilc, [](const std::string&) { return std::nullopt; });
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(*JobUser(*c, "team-a"), "alice");
+  EXPECT_EQ(*JobUser(*c, "other"), "guest");
+  EXPECT_EQ(AsUser(*c, std::string("alice"), {"sbatch", "x"}),
+            (std::vector<std::string>{"sudo", "-n", "-u", "alice", "--", "sbatch", "x"}));
+  EXPECT_EQ(AsUser(*c, std::nullopt, {"sbatch"}), std::vector<std::string>{"sbatch"});
+  SlurmConfig plain;
+  EXPECT_FALSE(JobUser(plain, "x")->has_value());
+  plain.namespace_users = {{"a", "alice"}};
+  EXPECT_FALSE(JobUser(plain, "b").ok());
+  for (const char* bad : {"team-a: 'bad user'", "Bad_NS: alice", "[a, b]"}) {
+    ilc.sidecar_settings = {{"NamespaceUsers", bad}};
+    EXPECT_FALSE(SlurmConfigFrom(ilc, [](const std::string&) { return std::nullopt; }).ok()) << bad;
+  }
+  ilc.sidecar_settings = {{"RunAsCommand", "sudo -u alice"}};
+  EXPECT_FALSE(SlurmConfigFrom(ilc, [](const std::string&) { return std::nullopt; }).ok());
+}
+
 }  // namespace
 }  // namespace il::slurm

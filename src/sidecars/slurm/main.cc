@@ -1,4 +1,6 @@
 // slurm-sd: the interLink sidecar that runs pods as Slurm batch jobs (docs/slurm-sidecar.md).
+#include <sys/stat.h>
+
 #include "core/private_path.h"
 #include "sidecars/common/sidecar_main.h"
 #include "sidecars/slurm/slurm_backend.h"
@@ -13,7 +15,11 @@ int main(int argc, char** argv) {
     IL_ASSIGN_OR_RETURN(auto cfg, il::slurm::SlurmConfigFrom(c));
     // Job directories hold Secrets and the files slurm-sd reads back; the state database
     // says what to cancel: both private to this user, refused when someone else's.
-    IL_RETURN_IF_ERROR(il::EnsurePrivateDir(cfg.data_root));
+    // With NamespaceUsers each job directory belongs to its tenant (0700): the root may then
+    // be traversed (0711) but not listed by them.
+    const unsigned root_mode = cfg.namespace_users.empty() ? 0700 : 0711;
+    IL_RETURN_IF_ERROR(il::EnsurePrivateDir(cfg.data_root, root_mode));
+    if (!cfg.namespace_users.empty()) ::chmod(cfg.data_root.c_str(), root_mode);
     IL_RETURN_IF_ERROR(il::CheckPrivateFile(cfg.state_file));
     IL_ASSIGN_OR_RETURN(auto store, il::slurm::JobStore::Open(cfg.state_file));
     auto runner = std::make_shared<il::PosixCommandRunner>();

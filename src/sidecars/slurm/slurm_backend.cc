@@ -1,6 +1,8 @@
 #include "sidecars/slurm/slurm_backend.h"
 
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -32,6 +34,28 @@ Status WriteFile(const std::string& path, const std::string& content, int mode) 
   }
   if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0)
     return Internal("cannot chmod " + path);
+  return Status::Ok();
+}
+
+// Hands a freshly written job directory (nothing of the job's yet) to the Unix user its job
+// runs as: owner of every entry, the directory itself 0700 (other tenants cannot enter).
+Status GiveToUser(const std::string& dir, const std::string& user) {
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || !found) {
+    return FailedPrecondition("Unix user " + user + " (NamespaceUsers) does not exist");
+  }
+  auto own = [&](const std::string& p) { return ::lchown(p.c_str(), pw.pw_uid, pw.pw_gid) == 0; };
+  std::error_code ec;
+  bool ok = own(dir);
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    ok = own(it->path().string()) && ok;
+  }
+  if (ec || !ok || ::chmod(dir.c_str(), 0700) != 0) {
+    return Internal("cannot give job directory " + dir + " to user " + user);
+  }
   return Status::Ok();
 }
 
@@ -99,8 +123,10 @@ Status SlurmBackend::WriteJobDir(const JobSpec& spec, const std::string& script)
 }
 
 Result<std::string> SlurmBackend::Submit(const PodRecord& rec, const std::string& script_path) {
-  IL_ASSIGN_OR_RETURN(CommandResult r, RunSlurm(cfg_.sbatch, {"--parsable", script_path},
-                                                &counters_.sbatch, rec.dir));
+  IL_ASSIGN_OR_RETURN(auto user, JobUser(cfg_, rec.ns));
+  IL_ASSIGN_OR_RETURN(CommandResult r,
+                      RunSlurm(AsUser(cfg_, user, cfg_.sbatch), {"--parsable", script_path},
+                               &counters_.sbatch, rec.dir));
   if (r.exit_code != 0) {
     std::string msg = Trim(r.err.empty() ? r.out : r.err);
     return FailedPrecondition(
@@ -150,6 +176,7 @@ Result<api::CreateResult> SlurmBackend::Create(const api::CallContext&,
   } done{this, uid};
 
   IL_ASSIGN_OR_RETURN(JobSpec spec, BuildJobSpec(data, cfg_));
+  IL_ASSIGN_OR_RETURN(auto user, JobUser(cfg_, spec.ns));
   for (const auto& w : spec.warnings)
     log_->warn("pod {}/{} uid={}: {}", spec.ns, spec.name, uid, w);
   PodRecord rec;
@@ -160,6 +187,7 @@ Result<api::CreateResult> SlurmBackend::Create(const api::CallContext&,
   rec.created = opt_.now();
   for (const auto& c : spec.containers) rec.containers.push_back({c.name, c.image, c.init});
   Status s = WriteJobDir(spec, RenderJobScript(spec));
+  if (s.ok() && user) s = GiveToUser(spec.dir, *user);
   if (s.ok()) s = store_->Put(rec);  // job id "" = submitting: resolved at start-up if we crash
   if (!s.ok()) {
     RemoveDir(spec.dir, *log_);
@@ -193,8 +221,9 @@ Status SlurmBackend::Delete(const api::CallContext&, const json::value& pod) {
     rec = it->second;
   }
   if (!rec.job.job_id.empty() && !IsTerminal(rec.job.state)) {
-    IL_ASSIGN_OR_RETURN(CommandResult r,
-                        RunSlurm(cfg_.scancel, {rec.job.job_id}, &counters_.scancel));
+    IL_ASSIGN_OR_RETURN(auto user, JobUser(cfg_, rec.ns));
+    IL_ASSIGN_OR_RETURN(CommandResult r, RunSlurm(AsUser(cfg_, user, cfg_.scancel),
+                                                  {rec.job.job_id}, &counters_.scancel));
     std::string err = Trim(r.err);
     bool gone = err.find("Invalid job id") != std::string::npos ||
                 err.find("already completing or completed") != std::string::npos;

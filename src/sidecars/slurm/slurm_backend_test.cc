@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -31,9 +32,11 @@ struct FakeSlurm {
   bool squeue_fails = false;
 
   FakeSlurm() {
-    runner->SetResponder([this](const std::vector<std::string>& argv,
+    runner->SetResponder([this](const std::vector<std::string>& full,
                                 const CommandOptions&) -> Result<CommandResult> {
       std::lock_guard l(mu);
+      // "asuser <user> cmd...": the RunAsCommand of the multi-tenancy tests.
+      std::vector<std::string> argv(full.begin() + (full[0] == "asuser" ? 2 : 0), full.end());
       CommandResult r;
       r.exit_code = 0;
       const std::string& cmd = argv[0];
@@ -381,6 +384,39 @@ TEST_F(SlurmBackendTest, SharedFilesystemGetsVolumeFilesWithModes) {
   struct stat st;
   ASSERT_EQ(::stat(f.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0400u);
+}
+
+TEST_F(SlurmBackendTest, NamespaceUsersSubmitAndCancelAsTheTenantWhoOwnsTheJobDir) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  cfg_.namespace_users = {{"default", "nobody"}};
+  cfg_.run_as = {"asuser", "{user}"};
+  Open();
+  auto r = Create("t1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  bool as_tenant = false;
+  for (const auto& c : slurm_.runner->calls()) {
+    if (c.size() > 2 && c[2] == "sbatch") as_tenant = c[0] == "asuser" && c[1] == "nobody";
+  }
+  EXPECT_TRUE(as_tenant);
+  struct stat st;
+  ASSERT_EQ(::stat(Dir("t1").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((Dir("t1") + "/job.slurm").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  slurm_.queue["100"] = "100|RUNNING|None|0:0|2026-01-01T00:00:00|N/A|il-t1";
+  ASSERT_TRUE(backend_->Delete({}, PodJson("t1")).ok());
+  bool cancelled_as_tenant = false;
+  for (const auto& c : slurm_.runner->calls()) {
+    if (c.size() > 2 && c[2] == "scancel") cancelled_as_tenant = c[1] == "nobody";
+  }
+  EXPECT_TRUE(cancelled_as_tenant);
+  // A namespace without an entry is refused before anything reaches Slurm.
+  cfg_.namespace_users = {{"other", "nobody"}};
+  Open();
+  auto refused = Create("t2");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("NamespaceUsers"), std::string::npos);
 }
 
 }  // namespace

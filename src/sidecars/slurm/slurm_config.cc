@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "api/types.h"
 #include "sidecars/slurm/resources.h"
 #include "sidecars/slurm/shell.h"
 
@@ -105,6 +106,41 @@ Status ApplyPolicy(const std::string& k, const std::string& v, SlurmPolicy* p) {
   return Status::Ok();
 }
 
+bool ValidUserName(const std::string& u) {
+  if (u.empty() || u.size() > 32 ||
+      !(std::islower(static_cast<unsigned char>(u[0])) || u[0] == '_'))
+    return false;
+  for (char c : u) {
+    if (!std::islower(static_cast<unsigned char>(c)) &&
+        !std::isdigit(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      return false;
+  }
+  return true;
+}
+
+Status ApplyTenancy(const std::string& k, const std::string& v, SlurmConfig* s) {
+  if (k == "NamespaceUsers") {
+    try {
+      YAML::Node n = YAML::Load(v);
+      if (n.IsNull()) return Status::Ok();
+      if (!n.IsMap()) return Bad(k, "must be a mapping of namespace: user");
+      for (const auto& kv : n) {
+        std::string ns = kv.first.as<std::string>(), user = kv.second.as<std::string>();
+        if (ns != "*" && !api::IsDnsLabel(ns)) return Bad(k, "'" + ns + "' is not a namespace");
+        if (!ValidUserName(user)) return Bad(k, "'" + user + "' is not a Unix user name");
+        s->namespace_users[ns] = user;
+      }
+    } catch (const YAML::Exception& e) {
+      return Bad(k, e.what());
+    }
+  } else if (k == "RunAsCommand") {
+    IL_ASSIGN_OR_RETURN(s->run_as, WordList(k, v));
+    if (std::find(s->run_as.begin(), s->run_as.end(), "{user}") == s->run_as.end())
+      return Bad(k, "must contain the word {user}");
+  }
+  return Status::Ok();
+}
+
 Status ApplySetting(const std::string& k, const std::string& v, SlurmConfig* s) {
   if (k == "Partition") {
     s->partition = v;
@@ -145,6 +181,8 @@ Status ApplySetting(const std::string& k, const std::string& v, SlurmConfig* s) 
     if (s->status_cache_seconds < 0) return Bad(k, "must not be negative");
   } else if (k == "StateFile") {
     s->state_file = v;
+  } else if (k == "NamespaceUsers" || k == "RunAsCommand") {
+    return ApplyTenancy(k, v, s);
   } else {
     return ApplyPolicy(k, v, &s->policy);
   }
@@ -176,6 +214,25 @@ const std::vector<std::string>& DefaultHonouredAnnotations() {
                                              "slurm-job.vk.io/container-runtime",
                                              "interlink.eu/pod-ip"};
   return k;
+}
+
+Result<std::optional<std::string>> JobUser(const SlurmConfig& cfg, const std::string& ns) {
+  if (cfg.namespace_users.empty()) return std::optional<std::string>();
+  auto it = cfg.namespace_users.find(ns.empty() ? "default" : ns);
+  if (it == cfg.namespace_users.end()) it = cfg.namespace_users.find("*");
+  if (it == cfg.namespace_users.end()) {
+    return InvalidArgument("namespace " + ns + " has no Unix user in slurm-sd's NamespaceUsers");
+  }
+  return std::optional<std::string>(it->second);
+}
+
+std::vector<std::string> AsUser(const SlurmConfig& cfg, const std::optional<std::string>& user,
+                                const std::vector<std::string>& command) {
+  if (!user) return command;
+  std::vector<std::string> argv;
+  for (const auto& w : cfg.run_as) argv.push_back(w == "{user}" ? *user : w);
+  argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
 }
 
 Result<Runtime> ParseRuntime(std::string_view name) {

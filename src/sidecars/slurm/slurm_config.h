@@ -14,6 +14,8 @@
 // Thread-safety: a plain value.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,7 +88,21 @@ struct SlurmConfig {
   double status_cache_seconds = 1.0;
 
   SlurmPolicy policy;
+
+  // Multi-tenancy (NamespaceUsers): namespace -> Unix user its jobs run as ("*": any other
+  // namespace). Empty: every job runs as slurm-sd's own user. When set, a namespace without
+  // an entry is refused, job directories belong to the user (0700), and sbatch and scancel
+  // run through `run_as` with "{user}" replaced (RunAsCommand; no shell).
+  std::map<std::string, std::string> namespace_users;
+  std::vector<std::string> run_as = {"/usr/sbin/runuser", "-u", "{user}", "--"};
 };
+
+// The Unix user the jobs of namespace `ns` run as: nullopt for slurm-sd's own user (no
+// NamespaceUsers); kInvalidArgument when NamespaceUsers is set but does not cover `ns`.
+Result<std::optional<std::string>> JobUser(const SlurmConfig& cfg, const std::string& ns);
+// `command` run as `user` (RunAsCommand + command), or `command` itself without a user.
+std::vector<std::string> AsUser(const SlurmConfig& cfg, const std::optional<std::string>& user,
+                                const std::vector<std::string>& command);
 
 // Local to the login node and outside the default DataRootFolder (/var/lib/interlink), which
 // compute nodes (and so jobs) may share.
