@@ -1,11 +1,13 @@
 #include "sidecars/slurm/slurm_backend.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "api/pod.h"
 #include "sidecars/slurm/job_script.h"
@@ -21,19 +23,25 @@ std::string Trim(std::string s) {
   return s;
 }
 
+// Never through a symlink a job (of an earlier life of this directory) may have left.
 Status WriteFile(const std::string& path, const std::string& content, int mode) {
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec)
     return Internal("cannot create " + fs::path(path).parent_path().string() + ": " + ec.message());
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) return Internal("cannot write " + path);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    if (!out) return Internal("cannot write " + path);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                  static_cast<mode_t>(mode & 0700));
+  if (fd < 0) return Internal("cannot write " + path + ": " + strerror(errno));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
   }
-  if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0)
-    return Internal("cannot chmod " + path);
+  bool ok = done == content.size() && ::fchmod(fd, static_cast<mode_t>(mode)) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return Internal("cannot write " + path);
   return Status::Ok();
 }
 
