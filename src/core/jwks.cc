@@ -206,7 +206,10 @@ void JwksKeySet::Load(std::unique_lock<std::mutex>& lock,
   fetching_ = false;
   fetched_.notify_all();
   if (!keys.ok()) {
-    last_error_ = Status(StatusCode::kUnavailable, Describe() + ": " + keys.status().message());
+    // Source errors name the source already; parse errors do not.
+    last_error_ =
+        Status(StatusCode::kUnavailable,
+               doc.ok() ? Describe() + ": " + keys.status().message() : doc.status().message());
     if (limiter.Allow()) log::Logger("oidc")->warn("{}", last_error_.message());
     return;
   }

@@ -240,8 +240,35 @@ TEST(JwksUrl, FetchesOverHttpOnLoopbackAndRefusesPlainHttpElsewhere) {
   server.Stop();
 
   EXPECT_FALSE(MakeJwksUrlSource("http://idp.example/keys", "").ok());
+  EXPECT_FALSE(MakeJwksUrlSource("http://10.0.0.1/keys", "").ok());
   EXPECT_FALSE(MakeJwksUrlSource("ftp://idp.example/keys", "").ok());
   EXPECT_TRUE(MakeJwksUrlSource("https://idp.example/keys", "").ok());
+}
+
+TEST(JwksUrl, HttpsIsVerifiedAgainstTheConfiguredCa) {
+  const std::string tls = std::string(IL_SOURCE_DIR) + "/test/data/tls/";
+  http::ServerOptions so;
+  so.listen = "https://127.0.0.1:0";
+  so.tls.cert_file = tls + "server.crt";
+  so.tls.key_file = tls + "server.key";
+  http::HttpServer server(so);
+  std::string doc = Jwks({{RsaKey(), "r"}});
+  server.Handle("/certs",
+                [&](const http::Request&, http::ResponseWriter& w) { w.Reply(200, doc); });
+  ASSERT_TRUE(server.Start().ok());
+  std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/certs";
+
+  auto trusted = MakeJwksUrlSource(url, tls + "ca.crt");
+  ASSERT_TRUE(trusted.ok()) << trusted.status().ToString();
+  JwksKeySet set(std::move(*trusted), {});
+  EXPECT_TRUE(set.Find("r", "RS256").ok());
+
+  // Without the CA (system roots only) the test certificate is refused.
+  auto untrusted = MakeJwksUrlSource(url, "");
+  ASSERT_TRUE(untrusted.ok());
+  JwksKeySet refused(std::move(*untrusted), {});
+  EXPECT_EQ(refused.Find("r", "RS256").status().code(), StatusCode::kUnavailable);
+  server.Stop();
 }
 
 }  // namespace
