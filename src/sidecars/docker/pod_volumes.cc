@@ -338,8 +338,10 @@ Status CheckHostPath(const std::string& path, const std::string& type,
             : type == "BlockDevice" ? fs::is_block_file(st)
                                     : false;
   if (type == "FileOrCreate" && !fs::exists(st)) {
-    std::ofstream touch(path, std::ios::app);
-    if (!touch) return FailedPrecondition("hostPath " + path + ": cannot create the file");
+    // Never through a symlink planted at the file's own name.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return FailedPrecondition("hostPath " + path + ": cannot create the file");
+    ::close(fd);
   }
   if (!ok) return FailedPrecondition("hostPath " + path + " is not a " + type);
   return Status::Ok();
@@ -354,8 +356,14 @@ Status ApplyVolumePlan(const VolumePlan& plan, const std::vector<std::string>& a
     auto check = HostPathCheck(path, allow);
     if (!check) return InvalidArgument("hostPath " + path + " is outside HostPathAllowList");
     check->create = type == "DirectoryOrCreate";
-    IL_RETURN_IF_ERROR(CheckBindSource(*check));
+    BindCheck parent = *check;  // FileOrCreate: the directory must be sound, the file may be new
+    if (type == "FileOrCreate" && !parent.rel.empty()) {
+      auto slash = parent.rel.rfind('/');
+      parent.rel = slash == std::string::npos ? "" : parent.rel.substr(0, slash);
+    }
+    IL_RETURN_IF_ERROR(CheckBindSource(type == "FileOrCreate" ? parent : *check));
     IL_RETURN_IF_ERROR(CheckHostPath(path, type, allow));
+    IL_RETURN_IF_ERROR(CheckBindSource(*check));
   }
   for (const auto& d : plan.dirs) {
     fs::create_directories(d.path, ec);

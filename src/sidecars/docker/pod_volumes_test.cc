@@ -181,6 +181,15 @@ TEST(ApplyVolumePlan, HostPathThroughASymlinkOutsideTheListIsRefused) {
   p.dirs.push_back({root + "/allowed/new", 0755, false});
   EXPECT_TRUE(ApplyVolumePlan(p, {root + "/allowed"}).ok());
   EXPECT_TRUE(fs::is_directory(root + "/allowed/new"));
+  // FileOrCreate makes the file, but not through a link planted at its name.
+  p = VolumePlan();
+  p.host_paths = {{root + "/allowed/new/f", "FileOrCreate"}};
+  EXPECT_TRUE(ApplyVolumePlan(p, {root + "/allowed"}).ok());
+  EXPECT_TRUE(fs::is_regular_file(root + "/allowed/new/f"));
+  fs::create_symlink(root + "/outside-file", root + "/allowed/new/g");
+  p.host_paths = {{root + "/allowed/new/g", "FileOrCreate"}};
+  EXPECT_FALSE(ApplyVolumePlan(p, {root + "/allowed"}).ok());
+  EXPECT_FALSE(fs::exists(root + "/outside-file"));
   fs::remove_all(root);
 }
 
