@@ -11,7 +11,7 @@
 namespace il::slurm {
 namespace {
 
-constexpr size_t kBackwardChunk = 64 * 1024;
+constexpr size_t kBackwardChunk = size_t{64} << 10;
 
 int OpenDir(const std::string& dir) {
   return ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
