@@ -1,10 +1,8 @@
 // mock-sd: the interLink sidecar with a simulated backend (docs/mock-sidecar.md).
 // Like every sidecar it needs no arguments: configuration comes from
 // InterLinkConfig.yaml and the environment (sidecars/common/sidecar_main.h).
-#include <filesystem>
-#include <system_error>
-
 #include "core/log.h"
+#include "core/private_path.h"
 #include "sidecars/common/sidecar_main.h"
 #include "sidecars/mock/mock_backend.h"
 
@@ -13,13 +11,8 @@ namespace {
 il::Result<std::unique_ptr<il::api::Backend>> MakeBackend(const il::InterLinkConfig& cfg) {
   il::mock::MockOptions opt = il::mock::MockOptionsFromConfig(cfg);
   if (opt.state_file != ":memory:") {
-    std::filesystem::path dir = std::filesystem::path(opt.state_file).parent_path();
-    std::error_code ec;
-    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-    if (ec) {
-      return il::Internal("cannot create the directory of MockStateFile " + opt.state_file + ": " +
-                          ec.message());
-    }
+    // Its directory is created 0700; one another user owns or may write refuses start.
+    IL_RETURN_IF_ERROR(il::CheckPrivateFile(opt.state_file));
   }
   IL_ASSIGN_OR_RETURN(auto store, il::mock::SqliteStateStore::Open(opt.state_file));
   il::log::Logger("mock-sd")->info("state in {}", opt.state_file);
