@@ -638,9 +638,15 @@ class HttpServer::Impl {
       ssl_ctx_->use_private_key_file(opt_.tls.key_file, ssl::context::pem);
       if (!opt_.tls.ca_file.empty()) {
         ssl_ctx_->load_verify_file(opt_.tls.ca_file);
-        ssl_ctx_->set_verify_mode(opt_.client_cert_optional
-                                      ? ssl::verify_peer
-                                      : ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+        if (opt_.client_cert_optional) {
+          // As the kubelet: a certificate that does not verify does not end the
+          // handshake; the request goes on unauthenticated by it (Request::client_cert
+          // stays unverified) and may still carry a valid bearer token.
+          ssl_ctx_->set_verify_mode(ssl::verify_peer);
+          ssl_ctx_->set_verify_callback([](bool, ssl::verify_context&) { return true; });
+        } else {
+          ssl_ctx_->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+        }
       }
     } catch (const std::exception& e) {
       return InvalidArgument(std::string("TLS setup failed: ") + e.what());

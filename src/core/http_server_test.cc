@@ -1,3 +1,5 @@
+#include "core/http_server.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -6,7 +8,6 @@
 #include <thread>
 
 #include "core/http_client.h"
-#include "core/http_server.h"
 #include "core/http_status.h"
 
 namespace il::http {
@@ -25,7 +26,8 @@ std::unique_ptr<HttpServer> StartServer(ServerOptions o) {
     w.BeginStream(200, "text/plain");
     for (int i = 0; i < n; ++i) w.Write("line " + std::to_string(i) + "\n");
   });
-  s->Handle("/fail", [](const Request&, ResponseWriter& w) { w.ReplyError(NotFound("no such pod")); });
+  s->Handle("/fail",
+            [](const Request&, ResponseWriter& w) { w.ReplyError(NotFound("no such pod")); });
   s->Handle("/throw", [](const Request&, ResponseWriter&) { throw std::runtime_error("boom"); });
   s->Handle("/silent", [](const Request&, ResponseWriter&) {});
   EXPECT_TRUE(s->Start().ok());
@@ -152,6 +154,21 @@ TEST(HttpServer, OptionalClientCertificatesAreVerifiedAndNamed) {
   auto b = Client(s.url(), without)->Do(r);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_EQ(b->body, "anonymous");
+  // A certificate from another CA does not end the handshake (a bearer token may still
+  // follow), and it names nobody.
+  std::string dir = "/tmp/il-foreign-cert-" + std::to_string(getpid());
+  std::string cmd = "mkdir -p " + dir +
+                    " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+                    "-subj /CN=mallory -keyout " +
+                    dir + "/k.pem -out " + dir + "/c.pem 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  TlsOptions foreign = without;
+  foreign.cert_file = dir + "/c.pem";
+  foreign.key_file = dir + "/k.pem";
+  auto c = Client(s.url(), foreign)->Do(r);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->body, "anonymous");
+  std::system(("rm -rf " + dir).c_str());
 }
 
 // Sends raw bytes and reads the reply until the server closes or `timeout` passes.
@@ -201,9 +218,9 @@ TEST(HttpServer, TheFilterRefusesOnTheHeadBeforeAnyBodyIsRead) {
   // Announces 100 MB and sends none of it: the 401 must come at once, not after a
   // read timeout, and the handler never runs.
   auto t0 = std::chrono::steady_clock::now();
-  std::string reply = RawExchange(
-      s.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n",
-      std::chrono::milliseconds(1500));
+  std::string reply =
+      RawExchange(s.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n",
+                  std::chrono::milliseconds(1500));
   EXPECT_EQ(reply.rfind("HTTP/1.1 401", 0), 0u) << reply;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1400))
       << "the server closed the connection instead of waiting for the body";
@@ -224,7 +241,9 @@ TEST(HttpServer, PerRouteBodyLimits) {
   o.listen = "http://127.0.0.1:0";
   HttpServer s(o);
   s.Handle("/small", [](const Request&, ResponseWriter& w) { w.Reply(200, "ok"); }, {16, false});
-  s.Handle("/big", [](const Request& r, ResponseWriter& w) { w.Reply(200, std::to_string(r.body.size())); });
+  s.Handle("/big", [](const Request& r, ResponseWriter& w) {
+    w.Reply(200, std::to_string(r.body.size()));
+  });
   ASSERT_TRUE(s.Start().ok());
   auto c = Client(s.url());
   ClientRequest r;
@@ -248,13 +267,16 @@ TEST(HttpServer, StreamRoutesRunBesideTheWorkersAndAreCapped) {
   HttpServer s(o);
   std::atomic<bool> release{false};
   std::atomic<int> open{0};
-  s.Handle("/follow", [&](const Request&, ResponseWriter& w) {
-    ++open;
-    w.BeginStream(200, "text/plain");
-    w.Write("x");
-    while (!release && !w.ClientGone()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    --open;
-  }, {0, true});
+  s.Handle("/follow",
+           [&](const Request&, ResponseWriter& w) {
+             ++open;
+             w.BeginStream(200, "text/plain");
+             w.Write("x");
+             while (!release && !w.ClientGone())
+               std::this_thread::sleep_for(std::chrono::milliseconds(5));
+             --open;
+           },
+           {0, true});
   s.Handle("/quick", [](const Request&, ResponseWriter& w) { w.Reply(200, "ok"); });
   ASSERT_TRUE(s.Start().ok());
   std::vector<std::thread> t;
@@ -266,12 +288,18 @@ TEST(HttpServer, StreamRoutesRunBesideTheWorkersAndAreCapped) {
       r.target = "/follow";
       r.timeout = std::chrono::milliseconds(0);
       int st = 0;
-      (void)c->Stream(r, [&](int code, const Headers&) { st = code; return true; },
-                      [](std::string_view) { return true; }, [&] { return release.load(); });
+      (void)c->Stream(
+          r,
+          [&](int code, const Headers&) {
+            st = code;
+            return true;
+          },
+          [](std::string_view) { return true; }, [&] { return release.load(); });
       if (st == 429) ++too_many;
     });
   }
-  for (int i = 0; i < 400 && open + too_many < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 400 && open + too_many < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(open.load(), 2) << "two streams per peer";
   EXPECT_EQ(too_many.load(), 1);
   ClientRequest q;
@@ -293,7 +321,8 @@ TEST(HttpServer, ConnectionsAreCappedPerPeer) {
   std::vector<net::ip::tcp::socket> held;
   for (int i = 0; i < 2; ++i) {
     held.emplace_back(io);
-    held.back().connect({net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(s->port())});
+    held.back().connect(
+        {net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(s->port())});
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::string third = RawExchange(s->port(), "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -396,7 +425,8 @@ TEST(HttpServer, StreamingHandlerSeesClientLeave) {
   });
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(got, "first\n");
-  for (int i = 0; i < 100 && !saw_gone; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 100 && !saw_gone; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_TRUE(saw_gone);
 }
 
