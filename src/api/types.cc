@@ -1,7 +1,5 @@
 #include "api/types.h"
 
-#include <regex>
-
 #include "api/pod.h"
 
 namespace il::api {
@@ -27,7 +25,8 @@ Result<json::array> OptArray(const json::object& o, std::string_view key, const 
   if (!f || f->is_null()) return json::array();
   if (!f->is_array()) return Bad(std::string(what) + "." + std::string(key) + " must be a list");
   for (const auto& e : f->as_array()) {
-    if (!e.is_object()) return Bad(std::string(what) + "." + std::string(key) + " must hold objects");
+    if (!e.is_object())
+      return Bad(std::string(what) + "." + std::string(key) + " must hold objects");
   }
   return f->as_array();
 }
@@ -39,7 +38,8 @@ Result<int64_t> OptInt(const json::object& o, std::string_view key, const char* 
   if (f->is_uint64() && f->as_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
     return static_cast<int64_t>(f->as_uint64());
   }
-  if (f->is_double() && f->as_double() == static_cast<double>(static_cast<int64_t>(f->as_double()))) {
+  if (f->is_double() &&
+      f->as_double() == static_cast<double>(static_cast<int64_t>(f->as_double()))) {
     return static_cast<int64_t>(f->as_double());
   }
   return Bad(std::string(what) + "." + std::string(key) + " must be an integer");
@@ -48,7 +48,8 @@ Result<int64_t> OptInt(const json::object& o, std::string_view key, const char* 
 Result<bool> OptBool(const json::object& o, std::string_view key, const char* what) {
   auto* f = o.if_contains(key);
   if (!f || f->is_null()) return false;
-  if (!f->is_bool()) return Bad(std::string(what) + "." + std::string(key) + " must be true or false");
+  if (!f->is_bool())
+    return Bad(std::string(what) + "." + std::string(key) + " must be true or false");
   return f->as_bool();
 }
 
@@ -72,7 +73,8 @@ Result<PodCreateRequests> ParsePodCreateRequests(const json::value& v) {
   IL_RETURN_IF_ERROR(ValidatePod(r.pod));
   IL_ASSIGN_OR_RETURN(r.configmaps, OptArray(*o, "configmaps", "create request"));
   IL_ASSIGN_OR_RETURN(r.secrets, OptArray(*o, "secrets", "create request"));
-  IL_ASSIGN_OR_RETURN(r.projected_volumes_maps, OptArray(*o, "projectedvolumesmaps", "create request"));
+  IL_ASSIGN_OR_RETURN(r.projected_volumes_maps,
+                      OptArray(*o, "projectedvolumesmaps", "create request"));
   IL_ASSIGN_OR_RETURN(r.jobscript_url, OptString(*o, "jobscriptURL", "create request"));
   return r;
 }
@@ -215,8 +217,11 @@ json::value ToJson(const LogRequest& r) {
   opts["Previous"] = r.opts.previous;
   opts["SinceSeconds"] = r.opts.since_seconds;
   opts["SinceTime"] = r.opts.since_time.empty() ? "0001-01-01T00:00:00Z" : r.opts.since_time;
-  return json::object{{"Namespace", r.ns}, {"PodUID", r.pod_uid}, {"PodName", r.pod_name},
-                      {"ContainerName", r.container}, {"Opts", std::move(opts)}};
+  return json::object{{"Namespace", r.ns},
+                      {"PodUID", r.pod_uid},
+                      {"PodName", r.pod_name},
+                      {"ContainerName", r.container},
+                      {"Opts", std::move(opts)}};
 }
 
 Result<PingResponse> ParsePingResponse(const json::value& v) {
@@ -240,27 +245,6 @@ json::value ToJson(const PingResponse& p) {
   return o;
 }
 
-bool IsDnsLabel(std::string_view s) {
-  if (s.empty() || s.size() > 63) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(s.front()) || !alnum(s.back())) return false;
-  for (char c : s) {
-    if (!alnum(c) && c != '-') return false;
-  }
-  return true;
-}
-
-bool IsDnsSubdomain(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  size_t start = 0;
-  while (true) {
-    auto dot = s.find('.', start);
-    if (!IsDnsLabel(s.substr(start, dot - start))) return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
 bool IsSafeUid(std::string_view s) {
   if (s.empty() || s.size() > 128 || s.front() == '.') return false;
   for (char c : s) {
@@ -269,31 +253,6 @@ bool IsSafeUid(std::string_view s) {
     if (!ok) return false;
   }
   return true;
-}
-
-Status ValidatePod(const json::value& pod) {
-  if (!pod.is_object()) return Bad("pod must be a JSON object");
-  const auto* meta = pod.as_object().if_contains("metadata");
-  if (!meta || !meta->is_object()) return Bad("pod has no metadata");
-  std::string name = PodName(pod), ns = PodNamespace(pod), uid = PodUid(pod);
-  if (!IsDnsSubdomain(name)) return Bad("pod metadata.name '" + name + "' is not a valid DNS-1123 name");
-  if (!ns.empty() && !IsDnsLabel(ns)) {
-    return Bad("pod metadata.namespace '" + ns + "' is not a valid DNS-1123 label");
-  }
-  if (!IsSafeUid(uid)) return Bad("pod " + ns + "/" + name + " has a missing or malformed metadata.uid");
-  const auto* spec = pod.as_object().if_contains("spec");
-  if (spec && !spec->is_object()) return Bad("pod spec must be an object");
-  for (const auto* list : {&Containers(pod), &InitContainers(pod)}) {
-    for (const auto& c : *list) {
-      if (!c.is_object()) return Bad("pod containers must be objects");
-      std::string cname = GetString(c, {"name"});
-      if (!IsDnsLabel(cname)) return Bad("container name '" + cname + "' is not a valid DNS-1123 label");
-      if (const auto* img = c.as_object().if_contains("image"); img && !img->is_string()) {
-        return Bad("container " + cname + " image must be a string");
-      }
-    }
-  }
-  return Status::Ok();
 }
 
 Status ValidateLogRequest(const LogRequest& r) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "api/k8s_validation.h"  // ValidatePod, IsDnsLabel, IsDnsSubdomain
 #include "core/status.h"
 
 namespace il::api {
@@ -30,10 +31,10 @@ struct PodCreateRequests {
 // RetrievedContainer: the ConfigMaps/Secrets/projected maps one container mounts.
 struct RetrievedContainer {
   std::string name;
-  json::array config_maps;           // "configMaps"
+  json::array config_maps;            // "configMaps"
   json::array projected_volume_maps;  // "projectedvolumemaps"
-  json::array secrets;               // "secrets"
-  json::array empty_dirs;            // "emptyDirs" (deprecated upstream; kept)
+  json::array secrets;                // "secrets"
+  json::array empty_dirs;             // "emptyDirs" (deprecated upstream; kept)
 };
 
 // RetrievedPodData: interLink -> sidecar /create (one object, not a list).
@@ -53,9 +54,9 @@ struct CreateResult {
 // PodStatus: one entry of the sidecar's /status reply.
 struct PodStatus {
   std::string name;
-  std::string uid;        // "UID"
-  std::string ns;         // "namespace"
-  std::string jid;        // "JID"
+  std::string uid;              // "UID"
+  std::string ns;               // "namespace"
+  std::string jid;              // "JID"
   json::array containers;       // [V1ContainerStatus]
   json::array init_containers;  // "initContainers"
   json::value pod_ip;           // "podIP" (our extension; null when unknown)
@@ -74,11 +75,11 @@ struct ContainerLogOpts {
 
 // LogStruct: /getLogs request.
 struct LogRequest {
-  std::string ns;          // "Namespace"
-  std::string pod_uid;     // "PodUID"
-  std::string pod_name;    // "PodName"
-  std::string container;   // "ContainerName"
-  ContainerLogOpts opts;   // "Opts"
+  std::string ns;         // "Namespace"
+  std::string pod_uid;    // "PodUID"
+  std::string pod_name;   // "PodName"
+  std::string container;  // "ContainerName"
+  ContainerLogOpts opts;  // "Opts"
 };
 
 // PingResponse: what /pinglink (and a sidecar's /status with []) returns.
@@ -109,16 +110,11 @@ json::value ToJson(const PingResponse& p);
 // lists) cheap to parse and free, as long as nothing parsed outlives the request.
 Result<json::value> ParseJson(std::string_view text, json::storage_ptr sp = {});
 
-// Validates a pod object enough to act on it safely: metadata.name / namespace are
-// DNS-1123, uid is present and path-safe, containers have valid names and images.
-Status ValidatePod(const json::value& pod);
 // Validates a log request as upstream does (namespace, uid, container name; exclusive
 // options Tail/Bytes and SinceSeconds/SinceTime).
 Status ValidateLogRequest(const LogRequest& r);
 
-bool IsDnsLabel(std::string_view s);      // RFC 1123 label, <= 63
-bool IsDnsSubdomain(std::string_view s);  // RFC 1123 subdomain, <= 253
-bool IsSafeUid(std::string_view s);       // [A-Za-z0-9-_.]{1,128}, no leading dot
+bool IsSafeUid(std::string_view s);  // [A-Za-z0-9-_.]{1,128}, no leading dot
 
 }  // namespace il::api
 

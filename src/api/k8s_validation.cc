@@ -1,0 +1,178 @@
+#include "api/k8s_validation.h"
+
+#include <set>
+#include <string>
+
+#include "api/pod.h"
+#include "api/types.h"
+
+namespace il::api {
+namespace {
+
+namespace json = boost::json;
+
+bool LowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool Alnum(char c) { return LowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
+
+// `[a-z0-9]([-a-z0-9]*[a-z0-9])?` without a length limit: one label of a subdomain.
+bool IsDnsLabelPattern(std::string_view s) {
+  if (s.empty() || !LowerAlnum(s.front()) || !LowerAlnum(s.back())) return false;
+  for (char c : s) {
+    if (!LowerAlnum(c) && c != '-') return false;
+  }
+  return true;
+}
+
+// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`, the name part of a qualified name.
+bool IsQualifiedNamePart(std::string_view s) {
+  if (s.empty() || !Alnum(s.front()) || !Alnum(s.back())) return false;
+  for (char c : s) {
+    if (!Alnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+// Error messages quote the value, cut so that a 256 KiB key cannot flood a log line.
+std::string Quote(std::string_view s) {
+  constexpr size_t kMax = 80;
+  if (s.size() <= kMax) return "'" + std::string(s) + "'";
+  return "'" + std::string(s.substr(0, kMax)) + "...' (" + std::to_string(s.size()) + " bytes)";
+}
+
+Status Bad(const std::string& what) { return InvalidArgument(what); }
+
+const json::object* ObjectOrNull(const json::value* v) {
+  return v && v->is_object() ? &v->as_object() : nullptr;
+}
+
+Status ValidateContainers(const json::value& pod) {
+  std::set<std::string, std::less<>> seen;
+  for (const auto* list : {&InitContainers(pod), &Containers(pod)}) {
+    for (const auto& c : *list) {
+      if (!c.is_object()) return Bad("pod containers must be objects");
+      std::string cname = GetString(c, {"name"});
+      if (!IsDnsLabel(cname)) {
+        return Bad("container name " + Quote(cname) +
+                   " is not a valid DNS-1123 label (at most 63 of [a-z0-9-])");
+      }
+      if (!seen.insert(cname).second) return Bad("container name '" + cname + "' is duplicated");
+      if (const auto* img = c.as_object().if_contains("image"); img && !img->is_string()) {
+        return Bad("container " + cname + " image must be a string");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateSpecNames(const json::value& pod) {
+  const auto* vols = Find(pod, {"spec", "volumes"});
+  if (vols && vols->is_array()) {
+    std::set<std::string, std::less<>> seen;
+    for (const auto& v : vols->as_array()) {
+      std::string vname = GetString(v, {"name"});
+      if (!IsDnsLabel(vname))
+        return Bad("volume name " + Quote(vname) + " is not a DNS-1123 label");
+      if (!seen.insert(vname).second) return Bad("volume name '" + vname + "' is duplicated");
+    }
+  }
+  for (const char* f : {"hostname", "subdomain"}) {
+    std::string v = GetString(pod, {"spec", f});
+    if (!v.empty() && !IsDnsLabel(v)) {
+      return Bad(std::string("spec.") + f + " " + Quote(v) + " is not a DNS-1123 label");
+    }
+  }
+  return ValidateLabels(Find(pod, {"spec", "nodeSelector"}), "spec.nodeSelector");
+}
+
+}  // namespace
+
+bool IsDnsLabel(std::string_view s) {
+  return s.size() <= kDns1123LabelMaxLength && IsDnsLabelPattern(s);
+}
+
+bool IsDnsSubdomain(std::string_view s) {
+  if (s.empty() || s.size() > kDns1123SubdomainMaxLength) return false;
+  size_t start = 0;
+  while (true) {
+    auto dot = s.find('.', start);
+    if (!IsDnsLabelPattern(s.substr(start, dot - start))) return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+bool IsQualifiedName(std::string_view s) {
+  std::string_view name = s;
+  if (auto slash = s.find('/'); slash != std::string_view::npos) {
+    std::string_view prefix = s.substr(0, slash);
+    name = s.substr(slash + 1);
+    if (prefix.empty() || !IsDnsSubdomain(prefix)) return false;
+  }
+  return name.size() <= kQualifiedNameMaxLength && IsQualifiedNamePart(name);
+}
+
+bool IsLabelValue(std::string_view s) {
+  return s.empty() || (s.size() <= kLabelValueMaxLength && IsQualifiedNamePart(s));
+}
+
+Status ValidateLabels(const json::value* labels, std::string_view field) {
+  if (!labels || labels->is_null()) return Status::Ok();
+  const json::object* o = ObjectOrNull(labels);
+  if (!o) return Bad(std::string(field) + " must be an object");
+  for (const auto& kv : *o) {
+    if (!IsQualifiedName(kv.key())) {
+      return Bad(std::string(field) + " key " + Quote(kv.key()) + " is not a qualified name");
+    }
+    if (!kv.value().is_string()) return Bad(std::string(field) + " values must be strings");
+    if (!IsLabelValue(kv.value().as_string())) {
+      return Bad(std::string(field) + " value " + Quote(kv.value().as_string()) + " of " +
+                 Quote(kv.key()) + " is not a valid label value");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateAnnotations(const json::value* annotations) {
+  if (!annotations || annotations->is_null()) return Status::Ok();
+  const json::object* o = ObjectOrNull(annotations);
+  if (!o) return Bad("metadata.annotations must be an object");
+  size_t total = 0;
+  for (const auto& kv : *o) {
+    std::string key(kv.key());
+    for (char& c : key) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    if (!IsQualifiedName(key)) {
+      return Bad("metadata.annotations key " + Quote(kv.key()) + " is not a qualified name");
+    }
+    if (!kv.value().is_string()) return Bad("metadata.annotations values must be strings");
+    total += kv.key().size() + kv.value().as_string().size();
+  }
+  if (total > kTotalAnnotationSizeLimit) {
+    return Bad("metadata.annotations: Too long: must have at most " +
+               std::to_string(kTotalAnnotationSizeLimit) + " bytes");
+  }
+  return Status::Ok();
+}
+
+Status ValidatePod(const json::value& pod) {
+  if (!pod.is_object()) return Bad("pod must be a JSON object");
+  const auto* meta = pod.as_object().if_contains("metadata");
+  if (!meta || !meta->is_object()) return Bad("pod has no metadata");
+  std::string name = PodName(pod), ns = PodNamespace(pod), uid = PodUid(pod);
+  if (!IsDnsSubdomain(name)) {
+    return Bad("pod metadata.name " + Quote(name) +
+               " is not a valid DNS-1123 subdomain (at most 253 of [a-z0-9-.])");
+  }
+  if (!ns.empty() && !IsDnsLabel(ns)) {
+    return Bad("pod metadata.namespace " + Quote(ns) + " is not a valid DNS-1123 label");
+  }
+  if (!IsSafeUid(uid))
+    return Bad("pod " + ns + "/" + name + " has a missing or malformed metadata.uid");
+  IL_RETURN_IF_ERROR(ValidateLabels(meta->as_object().if_contains("labels"), "metadata.labels"));
+  IL_RETURN_IF_ERROR(ValidateAnnotations(meta->as_object().if_contains("annotations")));
+  const auto* spec = pod.as_object().if_contains("spec");
+  if (spec && !spec->is_null() && !spec->is_object()) return Bad("pod spec must be an object");
+  IL_RETURN_IF_ERROR(ValidateContainers(pod));
+  return ValidateSpecNames(pod);
+}
+
+}  // namespace il::api
