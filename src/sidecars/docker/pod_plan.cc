@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "api/bounded_name.h"
 #include "api/pod.h"
 #include "api/quantity.h"
 #include "sidecars/docker/container_env.h"
@@ -20,14 +21,6 @@ std::string Sanitize(const std::string& s) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '-';
   }
   return out;
-}
-
-std::string Hash8(const std::string& s) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : s) h = (h ^ c) * 16777619u;
-  char buf[9];
-  std::snprintf(buf, sizeof(buf), "%08x", h);
-  return buf;
 }
 
 bool Truthy(const json::value& v, std::initializer_list<std::string_view> path) {
@@ -391,9 +384,10 @@ std::string_view RoleName(Role r) {
 
 std::string DockerName(const std::string& prefix, const std::string& ns, const std::string& pod,
                        const std::string& container, const std::string& uid) {
-  std::string p = pod;
-  if (p.size() > 100) p = p.substr(0, 60) + "-" + Hash8(p);
-  return Sanitize(prefix + ns + "_" + p + "_" + container + "_" + uid);
+  // Sanitize keeps the length, and BoundedName only cuts and appends [-0-9a-f], so the
+  // result still matches Docker's [a-zA-Z0-9][a-zA-Z0-9_.-]* (the prefix starts alnum).
+  return api::BoundedName(Sanitize(prefix + ns + "_" + pod + "_" + container), Sanitize("_" + uid),
+                          kMaxDockerNameLength);
 }
 
 std::string DefaultPullPolicy(const std::string& image) {

@@ -9,6 +9,9 @@
 //
 // Names: <ContainerPrefix><namespace>_<pod>_<container>_<uid> ("POD" for the sandbox, which
 // no DNS-1123 container name can equal), so names never collide between pods or pod UIDs.
+// A name longer than kMaxDockerNameLength (a 253-character pod name, say) keeps its uid
+// and gets the rest cut and a hash of the whole appended (api/bounded_name.h); labels keep
+// the full Kubernetes names, since Docker puts no limit on label values.
 // Labels: io.kubernetes.pod.{uid,namespace,name}, io.kubernetes.container.name,
 // interlink.docker-sd.{instance,role}.
 //
@@ -67,6 +70,9 @@ constexpr char kLabelInstance[] = "interlink.docker-sd.instance";
 Result<PodPlan> BuildPodPlan(const PodSources& sources, const VolumePlan& volumes,
                              const DockerSettings& settings, const std::string& instance_id);
 
+// Docker itself has no limit, but names end up in `docker ps`, logs and /etc/hosts-like
+// places; 100 keeps the uid and about 50 readable characters of namespace_pod_container.
+inline constexpr size_t kMaxDockerNameLength = 100;
 std::string DockerName(const std::string& prefix, const std::string& ns, const std::string& pod,
                        const std::string& container, const std::string& uid);
 

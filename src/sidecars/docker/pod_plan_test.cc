@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "api/pod.h"
@@ -181,6 +182,49 @@ TEST(BuildPodPlan, NamesAreUniquePerPodAndUid) {
   EXPECT_LT(DockerName("il-", "ns", long_pod, "c", "u").size(), 120u);
   EXPECT_NE(DockerName("il-", "ns", long_pod, "c", "u"),
             DockerName("il-", "ns", long_pod + "y", "c", "u"));
+}
+
+TEST(BuildPodPlan, LongNamesAreBoundedKeepTheUidAndDoNotCollide) {
+  const std::string uid = "0b7e6a4e-3f7c-4a59-9a0a-2f6d7c0e9b11";
+  const std::string ns(63, 'n'), c(63, 'c');
+  std::set<std::string> seen;
+  for (size_t n : {63, 64, 200, 253}) {
+    for (char last : {'1', '2'}) {
+      std::string pod(n - 1, 'p');
+      pod += last;  // two names that differ only at the end
+      std::string d = DockerName(std::string(64, 'P'), ns, pod, c, uid);
+      EXPECT_LE(d.size(), kMaxDockerNameLength) << n;
+      EXPECT_EQ(d.substr(d.size() - uid.size() - 1), "_" + uid);
+      EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(d[0])));
+      for (char ch : d)
+        EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' ||
+                    ch == '-')
+            << d;
+      EXPECT_TRUE(seen.insert(d).second) << d;
+      EXPECT_TRUE(seen.insert(DockerName("il-", "default", pod, "POD", uid)).second);
+    }
+  }
+  // Short names are what they always were, so running pods keep their containers' names.
+  EXPECT_EQ(DockerName("il-", "ns", "p", "c", "u1"), "il-ns_p_c_u1");
+}
+
+TEST(BuildPodPlan, MaximalNamesGetBoundedContainerNamesAndFullLabels) {
+  std::string name(252, 'x');
+  name += 'y';
+  json::value data =
+      Pod(R"({"containers":[{"name":")" + std::string(63, 'a') + R"(","image":"i"},{"name":")" +
+          std::string(63, 'b') + R"(","image":"i"}]})");
+  data.at("pod").at("metadata").as_object()["name"] = name;
+  auto plan = Plan(data);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->containers.size(), 3u);
+  for (const auto& cp : plan->containers) {
+    EXPECT_LE(cp.docker_name.size(), kMaxDockerNameLength);
+    EXPECT_NE(
+        std::find(cp.run_args.begin(), cp.run_args.end(), "--label=io.kubernetes.pod.name=" + name),
+        cp.run_args.end());
+  }
+  EXPECT_NE(plan->containers[1].docker_name, plan->containers[2].docker_name);
 }
 
 TEST(BuildPodPlan, PullPolicyDefaultsLikeTheApiServer) {
