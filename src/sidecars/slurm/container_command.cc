@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "api/bounded_name.h"
+
 namespace il::slurm {
 namespace {
 
@@ -76,7 +78,7 @@ ContainerCommand Host(const ContainerSpec& c) {
 }  // namespace
 
 std::string PodmanName(const std::string& uid, const std::string& container) {
-  return "il-" + uid + "-" + container;
+  return api::BoundedName("il-" + uid + "-" + container, 128);
 }
 
 ContainerCommand BuildContainerCommand(const JobSpec& job, const ContainerSpec& c) {

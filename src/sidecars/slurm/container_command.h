@@ -30,7 +30,7 @@ struct ContainerCommand {
 };
 
 ContainerCommand BuildContainerCommand(const JobSpec& job, const ContainerSpec& c);
-// Podman container name of a pod container.
+// Podman container name of a pod container: "il-<uid>-<container>", at most 128 characters.
 std::string PodmanName(const std::string& uid, const std::string& container);
 
 }  // namespace il::slurm

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/bounded_name.h"
 #include "api/pod.h"
 #include "sidecars/slurm/resources.h"
 #include "sidecars/slurm/shell.h"
@@ -187,10 +188,13 @@ Result<ContainerSpec> Container(const json::value& c, bool init, const std::stri
 }  // namespace
 
 std::string JobDir(const SlurmConfig& cfg, const std::string& ns, const std::string& uid) {
-  return cfg.data_root + "/" + (ns.empty() ? "default" : ns) + "-" + uid;
+  return cfg.data_root + "/" +
+         api::BoundedName((ns.empty() ? "default" : ns) + "-", uid, kMaxFileNameLength);
 }
 
-std::string JobName(const std::string& uid) { return "il-" + uid; }
+std::string JobName(const std::string& uid) {
+  return api::BoundedName("il-" + uid, kMaxJobNameLength);
+}
 
 bool HasUrlScheme(std::string_view s) {
   auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };

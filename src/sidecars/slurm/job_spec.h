@@ -81,8 +81,14 @@ inline constexpr const char* kKnocMpiFlagsAnnotation = "slurm-job.knoc.io/mpi-fl
 inline constexpr const char* kPodIpAnnotation = "interlink.eu/pod-ip";
 inline constexpr const char* kWstunnelAnnotation = "interlink.eu/wstunnel-client-commands";
 
+// Everything slurm-sd derives for a pod comes from its namespace (<= 63) and uid, never
+// from the pod name (up to 253 characters): "<DataRootFolder>/<ns>-<uid>" (one path
+// component, bounded to 255 bytes) and the job name "il-<uid>" (bounded to 128, well under
+// what sites allow). The bounds only bite for uids far longer than Kubernetes' 36-character
+// UUIDs; they keep a hash of the whole name then (api/bounded_name.h).
+inline constexpr size_t kMaxJobNameLength = 128;
+inline constexpr size_t kMaxFileNameLength = 255;
 std::string JobDir(const SlurmConfig& cfg, const std::string& ns, const std::string& uid);
-// "il-<uid>": the default Slurm job name.
 std::string JobName(const std::string& uid);
 
 // Builds the spec. Malformed input (bad quantity, unknown volume, an unsupported volume

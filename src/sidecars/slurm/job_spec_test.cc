@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "api/pod.h"
+#include "sidecars/slurm/container_command.h"
 #include "sidecars/slurm/sbatch_flags.h"
 
 namespace il::slurm {
@@ -196,6 +199,46 @@ TEST(SlurmPolicyConfig, NamespaceUsersAndRunAsCommand) {
   }
   ilc.sidecar_settings = {{"RunAsCommand", "sudo -u alice"}};
   EXPECT_FALSE(SlurmConfigFrom(ilc, [](const std::string&) { return std::nullopt; }).ok());
+}
+
+}  // namespace
+}  // namespace il::slurm
+
+namespace il::slurm {
+namespace {
+
+// Issue 13: pod names up to 253 characters; nothing slurm-sd derives grows with them.
+TEST(JobSpec, LongPodNamesGiveBoundedJobNamesDirsAndContainerNames) {
+  const std::string uid = "0b7e6a4e-3f7c-4a59-9a0a-2f6d7c0e9b11";
+  std::set<std::string> dirs;
+  for (size_t n : {63, 64, 200, 253}) {
+    api::RetrievedPodData d = Pod("{}");
+    auto& meta = d.pod.as_object()["metadata"].as_object();
+    meta["name"] = std::string(n, 'p');
+    meta["namespace"] = std::string(63, 'n');
+    meta["uid"] = uid + std::to_string(n);
+    d.pod.as_object()["spec"].as_object()["containers"].as_array()[0].as_object()["name"] =
+        std::string(63, 'c');
+    auto job = BuildJobSpec(d, Config());
+    ASSERT_TRUE(job.ok()) << n << ": " << Message(job);
+    std::string base = job->dir.substr(job->dir.rfind('/') + 1);
+    EXPECT_LE(base.size(), kMaxFileNameLength);
+    EXPECT_TRUE(dirs.insert(job->dir).second);
+    EXPECT_LE(JobName(job->uid).size(), kMaxJobNameLength);
+    EXPECT_LE(PodmanName(job->uid, job->containers[0].name).size(), 128u);
+    EXPECT_EQ(job->name, std::string(n, 'p'));
+  }
+}
+
+TEST(JobSpec, DerivedNamesOfOverlongUidsAreBoundedAndDistinct) {
+  std::string a(128, 'u'), b(127, 'u');
+  b += 'v';
+  EXPECT_EQ(JobName("u1"), "il-u1");
+  EXPECT_LE(JobName(a).size(), kMaxJobNameLength);
+  EXPECT_NE(JobName(a), JobName(b));
+  EXPECT_NE(PodmanName(a, std::string(63, 'c')), PodmanName(b, std::string(63, 'c')));
+  EXPECT_LE(PodmanName(a, std::string(63, 'c')).size(), 128u);
+  EXPECT_EQ(JobDir(Config(), "ns", "u1"), "/data/il/ns-u1");
 }
 
 }  // namespace
