@@ -1,5 +1,7 @@
 #include "vk/event_recorder.h"
 
+#include "api/bounded_name.h"
+#include "api/k8s_validation.h"
 #include "api/pod.h"
 #include "core/log.h"
 #include "kube/kube_api.h"
@@ -7,6 +9,17 @@
 
 namespace il::vk {
 namespace json = boost::json;
+
+namespace {
+
+// "<pod>.<hex nanos>" as client-go names events, but the API server checks event names as
+// DNS-1123 subdomains (<= 253): a long pod name is bounded first, keeping the result a
+// subdomain and distinct per pod (api/bounded_name.h).
+std::string EventName(const std::string& pod, const std::string& suffix) {
+  return api::BoundedName(pod, api::kDns1123SubdomainMaxLength - 1 - suffix.size()) + "." + suffix;
+}
+
+}  // namespace
 
 json::object EventObject(const EventRef& pod, const std::string& type, const std::string& reason,
                          const std::string& message, const std::string& node,
@@ -17,7 +30,7 @@ json::object EventObject(const EventRef& pod, const std::string& type, const std
   std::string ts = api::Rfc3339(now);
   return {{"apiVersion", "v1"},
           {"kind", "Event"},
-          {"metadata", {{"name", pod.name + "." + suffix}, {"namespace", pod.ns}}},
+          {"metadata", {{"name", EventName(pod.name, suffix)}, {"namespace", pod.ns}}},
           {"involvedObject",
            {{"apiVersion", "v1"},
             {"kind", "Pod"},
