@@ -4,23 +4,66 @@
 #include <set>
 
 #include "api/pod.h"
+#include "api/quantity.h"
 #include "core/numbers.h"
 
 namespace il::vk {
 namespace json = boost::json;
 
-ResourceMap InitialCapacity(const VkConfig& c) {
-  ResourceMap m{
-      {"cpu", c.resources.cpu}, {"memory", c.resources.memory}, {"pods", c.resources.pods}};
+namespace {
+
+// Configured accelerators summed per type; zero values are left out, as upstream does.
+std::map<std::string, long long> AcceleratorTotals(const VkConfig& c) {
   std::map<std::string, long long> acc;
   for (const auto& a : c.resources.accelerators) {
     if (auto n = ParseInt64(a.available); n && *n > 0) {
       acc[a.resource_type] = SaturatingAdd(acc[a.resource_type], *n);
     }
   }
-  for (const auto& [type, n] : acc) {
-    if (n > 0) m[type] = std::to_string(n);  // upstream drops zero values
+  return acc;
+}
+
+// A ping's resource value as a quantity string, when it is one and above zero.
+std::optional<std::string> PositiveQuantity(const json::value& v) {
+  std::string q = v.is_string()   ? std::string(v.as_string())
+                  : v.is_number() ? json::serialize(v)
+                                  : std::string();
+  if (q.empty() || !IsQuantity(q)) return std::nullopt;
+  auto parsed = api::ParseQuantity(q);
+  if (!parsed.ok() || !(*parsed > 0)) return std::nullopt;
+  return q;
+}
+
+// `q` or, when the admin's bound for `name` is lower, the bound.
+std::string Capped(const std::string& name, const std::string& q, const ResourceMap& bounds) {
+  auto b = bounds.find(name);
+  if (b == bounds.end()) return q;
+  auto value = api::ParseQuantity(q);
+  auto bound = api::ParseQuantity(b->second);
+  if (value.ok() && bound.ok() && *value > *bound) return b->second;
+  return q;
+}
+
+bool IsDigits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+}  // namespace
+
+ResourceMap InitialCapacity(const VkConfig& c) {
+  ResourceMap m{
+      {"cpu", c.resources.cpu}, {"memory", c.resources.memory}, {"pods", c.resources.pods}};
+  for (const auto& [type, n] : AcceleratorTotals(c)) m[type] = std::to_string(n);
+  return m;
+}
+
+ResourceMap CapacityBounds(const VkConfig& c) {
+  ResourceMap m;
+  const ResourceMap initial = InitialCapacity(c);
+  for (const auto& name : c.resources.configured) {
+    if (auto it = initial.find(name); it != initial.end()) m[name] = it->second;
   }
+  for (const auto& [type, n] : AcceleratorTotals(c)) m[type] = std::to_string(n);
   return m;
 }
 
@@ -76,28 +119,23 @@ json::array MergeTaints(const json::array& current, const std::vector<Taint>& de
   return out;
 }
 
-bool ApplyPing(const api::PingResponse& p, NodeState* s, std::vector<std::string>* warnings) {
+bool ApplyPing(const api::PingResponse& p, const ResourceMap& bounds, NodeState* s,
+               std::vector<std::string>* warnings) {
   bool changed = false;
   auto set = [&](const std::string& name, const std::string& v) {
-    if (s->capacity[name] != v) {
-      s->capacity[name] = v;
+    std::string capped = Capped(name, v, bounds);
+    if (s->capacity[name] != capped) {
+      s->capacity[name] = std::move(capped);
       changed = true;
     }
-  };
-  auto quantity = [&](const json::value& v) -> std::optional<std::string> {
-    std::string q = v.is_string()   ? std::string(v.as_string())
-                    : v.is_number() ? json::serialize(v)
-                                    : std::string();
-    if (q.empty() || !IsQuantity(q) || q[0] == '-') return std::nullopt;
-    return q;
   };
   for (const char* name : {"cpu", "memory", "pods"}) {
     const auto* v = p.resources.if_contains(name);
     if (!v || v->is_null()) continue;
-    auto q = quantity(*v);
-    bool integral = q && q->find_first_not_of("0123456789") == std::string::npos;
-    if (!q || (std::string(name) == "pods" && !integral)) {
-      warnings->push_back(std::string("ping: ignoring bad ") + name + ": " + json::serialize(*v));
+    auto q = PositiveQuantity(*v);
+    if (!q || (std::string(name) == "pods" && !IsDigits(*q))) {
+      warnings->push_back(std::string("ping: ignoring ") + name + " " + json::serialize(*v) +
+                          ": not a positive quantity; keeping " + s->capacity[name]);
       continue;
     }
     set(name, *q);
@@ -107,19 +145,24 @@ bool ApplyPing(const api::PingResponse& p, NodeState* s, std::vector<std::string
     for (const auto& a : acc->as_array()) {
       std::string type = api::GetString(a, {"resourceType"});
       const auto* av = a.is_object() ? a.as_object().if_contains("available") : nullptr;
-      auto q = av ? quantity(*av) : std::nullopt;
-      if (type.empty() || !q || q->find_first_not_of("0123456789") != std::string::npos) {
-        warnings->push_back("ping: ignoring bad accelerator " + json::serialize(a));
-        continue;
-      }
-      auto n = ParseInt64(*q);  // from the network: never throw, never overflow
-      if (!n) {
+      std::string q = !av               ? std::string()
+                      : av->is_string() ? std::string(av->as_string())
+                      : av->is_number() ? json::serialize(*av)
+                                        : std::string();
+      auto n = IsDigits(q) ? ParseInt64(q) : std::nullopt;  // from the network: never throw
+      if (type.empty() || !n) {
         warnings->push_back("ping: ignoring bad accelerator " + json::serialize(a));
         continue;
       }
       sum[type] = SaturatingAdd(sum[type], *n);
     }
-    for (const auto& [type, n] : sum) set(type, std::to_string(n));
+    for (const auto& [type, n] : sum) {
+      if (n <= 0) {
+        warnings->push_back("ping: ignoring " + type + " 0: not a positive quantity");
+        continue;
+      }
+      set(type, std::to_string(n));
+    }
   }
   if (p.has_taints) {
     std::vector<Taint> taints;

@@ -2,6 +2,8 @@
 // status (capacity, conditions, addresses, daemon endpoint), its taints, and how an
 // interLink ping reply changes them (reference §2.9.1: ping resources update only the
 // fields present; ping taints, when present even as [], replace the non-system taints).
+// Unlike upstream (their #558), what the admin configured is an upper bound on the ping's
+// resources, and a zero or malformed value in a ping never replaces a good one.
 //
 // Thread-safety: pure functions over values.
 #pragma once
@@ -54,9 +56,16 @@ boost::json::array MergeTaints(const boost::json::array& current, const std::vec
                                const std::vector<std::string>& managed_keys);
 boost::json::object TaintJson(const Taint& t);
 
-// Applies a ping reply: resources (only fields present; bad values skipped and reported in
-// `warnings`) and taints. Returns whether anything changed.
-bool ApplyPing(const api::PingResponse& p, NodeState* s, std::vector<std::string>* warnings);
+// The admin's upper bounds on what a ping may set: cpu/memory/pods the admin configured
+// (Resources or knoc-cfg.json; the defaults are no bound) and every accelerator type
+// configured with a total Available above zero. Other resources are unbounded.
+ResourceMap CapacityBounds(const VkConfig& c);
+// Applies a ping reply: resources (only fields present, each capped at its bound; a zero,
+// negative or unparsable value is skipped and reported in `warnings`, keeping the current
+// value, so a plugin that leaves its resources unset cannot zero the node) and taints.
+// Returns whether anything changed.
+bool ApplyPing(const api::PingResponse& p, const ResourceMap& bounds, NodeState* s,
+               std::vector<std::string>* warnings);
 // Turns a ping outcome into NodeHealth.
 NodeHealth HealthFromPing(int http_status, const Status& status, const std::string& body);
 

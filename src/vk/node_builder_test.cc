@@ -115,19 +115,84 @@ TEST(NodeBuilder, PingResourcesUpdateOnlyTheFieldsPresent) {
                           {"resourceType":"amd.com/gpu","available":"bad"}]}})"));
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   std::vector<std::string> warnings;
-  EXPECT_TRUE(ApplyPing(*p, &s, &warnings));
+  EXPECT_TRUE(ApplyPing(*p, {}, &s, &warnings));
   EXPECT_EQ(s.capacity["cpu"], "256");
   EXPECT_EQ(s.capacity["memory"], "16Gi");  // not in the reply: unchanged
   EXPECT_EQ(s.capacity["pods"], "5000");
   EXPECT_EQ(s.capacity["nvidia.com/gpu"], "8");
   EXPECT_FALSE(s.capacity.count("amd.com/gpu"));
   EXPECT_EQ(warnings.size(), 1u);
-  EXPECT_FALSE(ApplyPing(*p, &s, &warnings));  // same again: no change
+  EXPECT_FALSE(ApplyPing(*p, {}, &s, &warnings));  // same again: no change
   auto bad = api::ParsePingResponse(json::parse(R"({"resources":{"pods":"1.5","memory":"-1Gi"}})"));
   ASSERT_TRUE(bad.ok());
   warnings.clear();
-  EXPECT_FALSE(ApplyPing(*bad, &s, &warnings));
+  EXPECT_FALSE(ApplyPing(*bad, {}, &s, &warnings));
   EXPECT_EQ(warnings.size(), 2u);
+}
+
+TEST(NodeBuilder, OnlyWhatTheAdminConfiguredBoundsTheCapacity) {
+  VkConfig c = Config();
+  EXPECT_EQ(CapacityBounds(c), (ResourceMap{{"nvidia.com/gpu", "3"}}));  // defaults: no bound
+  c.resources.configured = {"cpu", "memory"};
+  EXPECT_EQ(CapacityBounds(c),
+            (ResourceMap{{"cpu", "8"}, {"memory", "16Gi"}, {"nvidia.com/gpu", "3"}}));
+}
+
+// Upstream's #558: a ping replaced the configured capacity, even with zeros.
+TEST(NodeBuilder, PingCannotRaiseTheCapacityAboveWhatTheAdminConfigured) {
+  VkConfig c = Config();
+  c.resources.configured = {"cpu", "memory"};
+  NodeState s;
+  s.capacity = InitialCapacity(c);
+  auto p = api::ParsePingResponse(json::parse(
+      R"({"status":"ok","resources":{"cpu":"256","memory":"8Gi","pods":"5000",
+          "accelerators":[{"resourceType":"nvidia.com/gpu","available":"8"},
+                          {"resourceType":"amd.com/gpu","available":2}]}})"));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  std::vector<std::string> warnings;
+  EXPECT_TRUE(ApplyPing(*p, CapacityBounds(c), &s, &warnings));
+  EXPECT_EQ(s.capacity["cpu"], "8");             // 256 reported, 8 configured
+  EXPECT_EQ(s.capacity["memory"], "8Gi");        // below the bound: as reported
+  EXPECT_EQ(s.capacity["pods"], "5000");         // not configured: no bound
+  EXPECT_EQ(s.capacity["nvidia.com/gpu"], "3");  // configured 2 + 1
+  EXPECT_EQ(s.capacity["amd.com/gpu"], "2");     // not configured: no bound
+  EXPECT_TRUE(warnings.empty());
+  // Units are compared as quantities, not as strings.
+  auto milli = api::ParsePingResponse(
+      json::parse(R"({"resources":{"cpu":"7500m","memory":"17179869184"}})"));
+  ASSERT_TRUE(milli.ok());
+  EXPECT_TRUE(ApplyPing(*milli, CapacityBounds(c), &s, &warnings));
+  EXPECT_EQ(s.capacity["cpu"], "7500m");
+  EXPECT_EQ(s.capacity["memory"], "17179869184");  // exactly 16Gi: not above the bound
+}
+
+TEST(NodeBuilder, PingZeroNegativeOrUnparsableResourcesAreIgnoredWithAWarning) {
+  VkConfig c = Config();
+  NodeState s;
+  s.capacity = InitialCapacity(c);
+  const ResourceMap before = s.capacity;
+  auto p = api::ParsePingResponse(json::parse(
+      R"({"status":"ok","resources":{"cpu":0,"memory":"0Gi","pods":"-5",
+          "accelerators":[{"resourceType":"nvidia.com/gpu","available":"0"},
+                          {"resourceType":"xilinx.com/fpga","available":"many"}]}})"));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  std::vector<std::string> warnings;
+  EXPECT_FALSE(ApplyPing(*p, CapacityBounds(c), &s, &warnings));
+  EXPECT_EQ(s.capacity, before);
+  ASSERT_EQ(warnings.size(), 5u);
+  EXPECT_EQ(warnings[0], "ping: ignoring cpu 0: not a positive quantity; keeping 8");
+  auto junk = api::ParsePingResponse(
+      json::parse(R"({"resources":{"cpu":"lots","memory":true,"pods":""}})"));
+  ASSERT_TRUE(junk.ok());
+  warnings.clear();
+  EXPECT_FALSE(ApplyPing(*junk, CapacityBounds(c), &s, &warnings));
+  EXPECT_EQ(s.capacity, before);
+  EXPECT_EQ(warnings.size(), 3u);
+  // A later good value is taken again.
+  auto good = api::ParsePingResponse(json::parse(R"({"resources":{"cpu":"4"}})"));
+  ASSERT_TRUE(good.ok());
+  EXPECT_TRUE(ApplyPing(*good, CapacityBounds(c), &s, &warnings));
+  EXPECT_EQ(s.capacity["cpu"], "4");
 }
 
 TEST(NodeBuilder, PingTaintsReplaceConfiguredTaintsButNotSystemOnes) {
@@ -138,7 +203,7 @@ TEST(NodeBuilder, PingTaintsReplaceConfiguredTaintsButNotSystemOnes) {
                                 {"key":"x","effect":"Whatever"}]})"));
   ASSERT_TRUE(p.ok());
   std::vector<std::string> warnings;
-  EXPECT_TRUE(ApplyPing(*p, &s, &warnings));
+  EXPECT_TRUE(ApplyPing(*p, {}, &s, &warnings));
   auto t = DesiredTaints(c, s);
   ASSERT_EQ(t.size(), 4u);
   EXPECT_EQ(t[0].key, kSystemTaintKey);
@@ -147,7 +212,7 @@ TEST(NodeBuilder, PingTaintsReplaceConfiguredTaintsButNotSystemOnes) {
   EXPECT_EQ(t[3].effect, "NoSchedule");
   auto empty = api::ParsePingResponse(json::parse(R"({"taints":[]})"));
   ASSERT_TRUE(empty.ok());
-  EXPECT_TRUE(ApplyPing(*empty, &s, &warnings));
+  EXPECT_TRUE(ApplyPing(*empty, {}, &s, &warnings));
   EXPECT_EQ(DesiredTaints(c, s).size(), 2u);  // [] clears the non-system taints
 }
 

@@ -26,7 +26,10 @@ std::string MicroTime(std::chrono::system_clock::time_point t) {
 }
 
 NodeController::NodeController(kube::KubeApi& kube, InterlinkApi& interlink, VkConfig config)
-    : kube_(kube), interlink_(interlink), config_(std::move(config)) {
+    : kube_(kube),
+      interlink_(interlink),
+      config_(std::move(config)),
+      capacity_bounds_(CapacityBounds(config_)) {
   state_.capacity = InitialCapacity(config_);
 }
 
@@ -168,8 +171,12 @@ void NodeController::PingOnce() {
     std::vector<std::string> warnings;
     bool taints_before = state_.has_ping_taints;
     auto old_taints = state_.ping_taints;
-    if (res.response) ApplyPing(*res.response, &state_, &warnings);
-    for (const auto& w : warnings) Log()->warn("{}", w);
+    if (res.response) ApplyPing(*res.response, capacity_bounds_, &state_, &warnings);
+    // A plugin sends the same bad value on every ping: say so when it starts, not each time.
+    if (warnings != last_ping_warnings_) {
+      for (const auto& w : warnings) Log()->warn("{}", w);
+      last_ping_warnings_ = std::move(warnings);
+    }
     state_.ping_body = h.ok ? res.body : "";
     taints = DesiredTaints(config_, state_);
     body = state_.ping_body;

@@ -6,7 +6,8 @@
 //   ping       every PingIntervalSeconds (and at once after a failed status call) POST
 //              /pinglink: Ready and InterlinkConnectivity follow the answer (NotReady with
 //              InterlinkUnreachable / SidecarUnreachable / ...), capacity and taints follow
-//              the PingResponse; a change is PATCHed at once.
+//              the PingResponse (capacity up to what the admin configured; zero or bad
+//              values are ignored with a warning); a change is PATCHed at once.
 //   heartbeat  the Lease kube-node-lease/<node> (owner: the Node) is renewed every
 //              LeaseDurationSeconds/4; the node status is PATCHed when it changes and at
 //              least every minute.
@@ -65,6 +66,7 @@ class NodeController {
   kube::KubeApi& kube_;
   InterlinkApi& interlink_;
   const VkConfig config_;
+  const ResourceMap capacity_bounds_;  // what the admin configured caps the ping's resources
   mutable std::mutex mu_;
   NodeState state_;
   boost::json::value node_;  // latest Node object from the API
@@ -74,6 +76,7 @@ class NodeController {
   std::chrono::steady_clock::time_point last_status_patch_{};
   std::vector<std::string> managed_taint_keys_;
   std::string annotated_ping_body_;
+  std::vector<std::string> last_ping_warnings_;  // logged once until they change
   std::atomic<bool> ping_now_{false};
   std::mutex wait_mu_;  // for cv_ only
   std::condition_variable_any cv_;

@@ -78,6 +78,27 @@ TEST_F(NodeControllerTest, PingResponseUpdatesCapacityAndTaints) {
   EXPECT_TRUE(found);
 }
 
+TEST_F(NodeControllerTest, ConfiguredCapacityIsAnUpperBoundAndZerosAreIgnored) {
+  config_.resources.cpu = "32";
+  config_.resources.memory = "64Gi";
+  config_.resources.configured = {"cpu", "memory"};
+  NodeController nc(api_, il_, config_);
+  ASSERT_TRUE(nc.RegisterOnce().ok());
+  auto ping = [&](const std::string& body) {
+    il_.ping = PingResult{200, body, Status::Ok(), *api::ParsePingResponse(json::parse(body))};
+    nc.PingOnce();
+  };
+  ping(R"({"status":"ok","resources":{"cpu":"48","memory":"16Gi","pods":"1000"}})");
+  EXPECT_EQ(GetString(Node(), {"status", "capacity", "cpu"}), "32");
+  EXPECT_EQ(GetString(Node(), {"status", "allocatable", "memory"}), "16Gi");
+  EXPECT_EQ(GetString(Node(), {"status", "capacity", "pods"}), "1000");
+  ping(R"({"status":"ok","resources":{"cpu":"0","memory":"0","pods":0}})");
+  EXPECT_EQ(GetString(Node(), {"status", "capacity", "cpu"}), "32");
+  EXPECT_EQ(GetString(Node(), {"status", "capacity", "memory"}), "16Gi");
+  EXPECT_EQ(GetString(Node(), {"status", "capacity", "pods"}), "1000");
+  EXPECT_EQ(nc.capacity().at("pods"), "1000");
+}
+
 TEST_F(NodeControllerTest, ExistingNodeKeepsForeignTaintsAndGetsOurLabels) {
   api_.Seed(kube::NodePath("vk-1"), json::parse(R"({"metadata":{"labels":{"mine":"yes"}},
       "spec":{"taints":[{"key":"node.kubernetes.io/unreachable","effect":"NoExecute"}]}})"));

@@ -77,10 +77,18 @@ Status CheckQuantity(const std::string& v, const std::string& origin, const std:
 
 Status ApplyResources(const YAML::Node& n, const std::string& origin, NodeResources* r) {
   IL_RETURN_IF_ERROR(OnlyKeys(n, origin, "Resources", {"CPU", "Memory", "Pods", "Accelerators"}));
-  for (auto [key, dst] : {std::pair{"CPU", &r->cpu}, {"Memory", &r->memory}, {"Pods", &r->pods}}) {
+  struct Field {
+    const char* key;   // in the YAML
+    const char* name;  // in the node's capacity
+    std::string* dst;
+  };
+  for (auto [key, name, dst] : {Field{"CPU", "cpu", &r->cpu}, Field{"Memory", "memory", &r->memory},
+                                Field{"Pods", "pods", &r->pods}}) {
     IL_ASSIGN_OR_RETURN(std::string v, Str(n[key], origin, std::string("Resources.") + key));
     IL_RETURN_IF_ERROR(CheckQuantity(v, origin, std::string("Resources.") + key));
-    if (!v.empty()) *dst = v;
+    if (v.empty()) continue;
+    *dst = v;
+    r->configured.insert(name);
   }
   if (auto acc = n["Accelerators"]; acc && !acc.IsNull()) {
     if (!acc.IsSequence()) return KeyError(origin, "Resources.Accelerators", "must be a list");
@@ -199,9 +207,12 @@ Status ApplyOAuth2(const YAML::Node& n, const std::string& origin, OAuth2ClientC
   IL_RETURN_IF_ERROR(OnlyKeys(n, origin, "OAuth2",
                               {"TokenURL", "ClientID", "ClientSecretFile", "Scope", "Audience",
                                "RefreshBeforeSeconds", "CAFile"}));
-  for (auto [key, dst] : {std::pair{"TokenURL", &o->token_url}, {"ClientID", &o->client_id},
-                          {"ClientSecretFile", &o->client_secret_file}, {"Scope", &o->scope},
-                          {"Audience", &o->audience}, {"CAFile", &o->ca_file}}) {
+  for (auto [key, dst] : {std::pair{"TokenURL", &o->token_url},
+                          {"ClientID", &o->client_id},
+                          {"ClientSecretFile", &o->client_secret_file},
+                          {"Scope", &o->scope},
+                          {"Audience", &o->audience},
+                          {"CAFile", &o->ca_file}}) {
     IL_ASSIGN_OR_RETURN(*dst, Str(n[key], origin, std::string("OAuth2.") + key));
   }
   IL_ASSIGN_OR_RETURN(std::string before,
@@ -371,6 +382,7 @@ Status ApplyKnocConfig(const std::string& text, const std::string& origin, const
       return InvalidArgument(msg.append(s).append("'"));
     }
     *dst = s;
+    r->configured.insert(key);
   }
   return Status::Ok();
 }

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct NodeResources {
   std::string memory = "100Gi";
   std::string pods = "20";
   std::vector<Accelerator> accelerators;
+  // "cpu", "memory", "pods" when the admin set them (Resources or knoc-cfg.json): those
+  // are upper bounds on what the plugin's ping reports; the defaults above are not.
+  std::set<std::string> configured;
 };
 
 struct Taint {
@@ -47,11 +51,11 @@ struct Taint {
 // for an interlink that validates OIDC tokens. Enabled when TokenURL is set; then
 // ClientID, ClientSecretFile and VKTokenFile are required. See docs/oidc.md.
 struct OAuth2ClientConfig {
-  std::string token_url;           // TokenURL: https (http on loopback only)
-  std::string client_id;           // ClientID
-  std::string client_secret_file;  // ClientSecretFile: re-read on every refresh, never logged
-  std::string scope;               // Scope (optional)
-  std::string audience;            // Audience (optional; sent as "audience")
+  std::string token_url;            // TokenURL: https (http on loopback only)
+  std::string client_id;            // ClientID
+  std::string client_secret_file;   // ClientSecretFile: re-read on every refresh, never logged
+  std::string scope;                // Scope (optional)
+  std::string audience;             // Audience (optional; sent as "audience")
   int refresh_before_seconds = 60;  // RefreshBeforeSeconds: renew this long before expiry
   std::string ca_file;              // CAFile: CA bundle for TokenURL (default: system CAs)
   bool enabled() const { return !token_url.empty(); }
@@ -75,7 +79,7 @@ struct VkConfig {
   bool http_insecure = false;                      // HTTP.Insecure
   bool allow_plain_http = false;  // AllowPlainHTTP: token and Secrets over http:// to a
                                   // non-loopback interLink (off: refuse to start)
-  std::string http_ca_cert;                        // HTTP.CaCert (PEM file)
+  std::string http_ca_cert;       // HTTP.CaCert (PEM file)
   TlsConfig tls;  // TLS.{Enabled,CertFile,KeyFile,CACertFile}: mTLS client to interLink
   std::string job_script_builder_url;  // JobScriptBuilderURL -> PodCreateRequests.jobscriptURL
   OAuth2ClientConfig oauth2;  // OAuth2.{TokenURL,ClientID,ClientSecretFile,...}: token refresher

@@ -138,6 +138,7 @@ StateFile: /var/lib/vk/state
   EXPECT_EQ(c->client_qps, 200);
   EXPECT_EQ(c->client_burst, 400);
   EXPECT_EQ(c->resources.cpu, "64");
+  EXPECT_EQ(c->resources.configured, (std::set<std::string>{"cpu", "memory", "pods"}));
   ASSERT_EQ(c->resources.accelerators.size(), 1u);
   EXPECT_EQ(c->resources.accelerators[0].available, "4");
   EXPECT_EQ(c->labels.at("site"), "cnaf");
@@ -180,10 +181,12 @@ TEST(VkConfig, KnocConfigGivesTheNodeResources) {
   EXPECT_EQ(c->resources.cpu, "128");
   EXPECT_EQ(c->resources.memory, "800Gi");
   EXPECT_EQ(c->resources.pods, "1000");
-  // Another node name falls back to the defaults, as the seed does.
+  EXPECT_EQ(c->resources.configured, (std::set<std::string>{"cpu", "memory", "pods"}));
+  // Another node name falls back to the defaults, as the seed does; defaults bound nothing.
   auto other = LoadVkConfig(Flags("x", "", knoc), Env({}));
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(other->resources.cpu, "20");
+  EXPECT_TRUE(other->resources.configured.empty());
   // VK_CONFIG_PATH names the same file.
   auto env = LoadVkConfig(Flags("test-vk"), Env({{"VK_CONFIG_PATH", knoc}}));
   ASSERT_TRUE(env.ok());
@@ -281,9 +284,9 @@ OAuth2:
 
 TEST(VkConfigOAuth2, IncompleteOrUnknownSettingsAreErrors) {
   for (const char* bad : {
-           "OAuth2: {TokenURL: https://i/t, ClientSecretFile: /s}\n",     // no ClientID
-           "OAuth2: {TokenURL: https://i/t, ClientID: c}\n",               // no secret file
-           "OAuth2: {ClientID: c, ClientSecretFile: /s}\n",                // no TokenURL
+           "OAuth2: {TokenURL: https://i/t, ClientSecretFile: /s}\n",  // no ClientID
+           "OAuth2: {TokenURL: https://i/t, ClientID: c}\n",           // no secret file
+           "OAuth2: {ClientID: c, ClientSecretFile: /s}\n",            // no TokenURL
            "OAuth2: {TokenURL: ftp://i/t, ClientID: c, ClientSecretFile: /s}\n",
            "OAuth2: {TokenURL: https://i/t, ClientID: c, ClientSecretFile: /s, Secret: x}\n",
            "OAuth2: {TokenURL: https://i/t, ClientID: c, ClientSecretFile: /s, "

@@ -96,8 +96,7 @@ int Run(int argc, char** argv) {
     if (!r.ok()) return Fail("OAuth2", r.status());
     refresher = std::move(*r);
     if (Status st = refresher->Start(); !st.ok()) {
-      log->warn("first OAuth2 token request failed, retrying in the background: {}",
-                st.message());
+      log->warn("first OAuth2 token request failed, retrying in the background: {}", st.message());
     }
   }
 

@@ -41,10 +41,11 @@ def condition(obj, ctype):
 
 class StackTest(unittest.TestCase):
     stack = None
+    stack_config = {}  # InterLinkConfig.yaml keys on top of the harness's
 
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack(CP, BIN_DIR).start()
+        cls.stack = Stack(CP, BIN_DIR, config=cls.stack_config).start()
         try:
             wait_until("node Ready", lambda: condition(CP.get("node", cls.stack.node) or {}, "Ready")
                        .get("status") == "True", timeout=60)
@@ -71,6 +72,10 @@ class StackTest(unittest.TestCase):
 
 
 class Basic(StackTest):
+    # The harness configures Resources {CPU: 32, Memory: 64Gi, Pods: 200}; mock-sd's ping
+    # reports more cpu than that, less memory, and zero pods (an unset Go field upstream).
+    stack_config = {"MockCapacityCPU": '"48"', "MockCapacityMemory": '"16Gi"', "MockCapacityPods": '"0"'}
+
     def test_node_ready_with_fresh_lease(self):
         s = self.stack
         node = CP.get("node", s.node)
@@ -82,8 +87,18 @@ class Basic(StackTest):
         self.assertEqual(taints["virtual-node.interlink/no-schedule"]["effect"], "NoSchedule")
         self.assertEqual(taints["virtual-kubelet.io/provider"]["value"], "interlink")
         self.assertEqual(condition(node, "InterlinkConnectivity")["status"], "True")
-        self.assertEqual(node["status"]["capacity"]["cpu"], "48")  # from the ping reply
-        self.assertEqual(node["status"]["allocatable"]["cpu"], "48")
+        # Capacity from the ping reply, but never above what the admin configured, and a
+        # zero never replaces a good value (upstream's #558).
+        wait_until("the ping's capacity",
+                   lambda: CP.get("node", s.node)["status"]["capacity"]["memory"] == "16Gi", timeout=30)
+        node = CP.get("node", s.node)
+        capacity = node["status"]["capacity"]
+        self.assertEqual(capacity["cpu"], "32")  # 48 reported, 32 configured
+        self.assertEqual(capacity["memory"], "16Gi")  # below the bound: as reported
+        self.assertEqual(capacity["pods"], "200")  # 0 reported: ignored
+        self.assertEqual(node["status"]["allocatable"], capacity)
+        with open(s.daemons["vk"].log_path, errors="replace") as f:
+            self.assertIn("ping: ignoring pods", f.read())
         self.assertEqual(node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"], s.kubelet_port)
         lease = CP.get("lease", s.node, "-n", "kube-node-lease")
         self.assertEqual(lease["spec"]["holderIdentity"], s.node)
