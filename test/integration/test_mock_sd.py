@@ -3,6 +3,7 @@
 through HTTP with upstream interLink's request shapes.
 
   create -> status until Succeeded -> logs (plain, tail, follow) -> delete,
+  pod names of 63 to 253 characters (issue 13),
   a failing container's exit code, create-error and bad annotations, and a kill -9 +
   restart mid-run after which the pod's JID and timeline are still there.
 
@@ -19,6 +20,9 @@ import sys
 import tempfile
 import time
 import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
 
 PREFIX = "mock.interlink.io/"
 
@@ -260,6 +264,34 @@ def check_restart(sd):
         expect(sd.call("POST", "/delete", p)[0] == 200, "delete after restart")
 
 
+def check_long_names(sd):
+    """Issue 13: every pod name the API server accepts (63, 64, 65, 200, 253 characters, and
+    two 253-character names differing only at the end) is created, reported, logged and
+    deleted; a 63-character container name too."""
+    pods = []
+    for label, name in long_pod_names("m"):
+        pod = make_pod("uid-long-" + label, name, {"pending-seconds": "0", "run-seconds": "0.2"},
+                       containers=(MAX_LABEL,))
+        code, body = sd.call("POST", "/create", {"pod": pod, "container": []})
+        expect(code == 200, "create %s: %d %s" % (label, code, body))
+        pods.append((label, pod, json.loads(body)["PodJID"]))
+    expect(len({jid for _, _, jid in pods}) == len(pods), "distinct JIDs: %r" % pods)
+    for label, pod, jid in pods:
+        st = wait_for(sd, pod, all_terminated, "long pod %s to finish" % label)
+        expect(st["name"] == pod["metadata"]["name"] and st["JID"] == jid, json.dumps(st))
+        code, body = sd.call("GET", "/getLogs", log_struct(pod, MAX_LABEL))
+        expect(code == 200 and body.endswith("exited with code 0\n"), "%s: %r" % (label, body))
+    code, body = sd.call("GET", "/status", [p for _, p, _ in pods])
+    expect(code == 200 and len(json.loads(body)) == len(pods), "batched status: " + body[:300])
+    for label, pod, _ in pods:
+        code, body = sd.call("POST", "/delete", pod)
+        expect(code == 200, "delete %s: %d %s" % (label, code, body))
+        expect(status_of(sd, pod) is None, "%s gone" % label)
+    too_long = make_pod("uid-254", "x" * 254)
+    code, body = sd.call("POST", "/create", {"pod": too_long, "container": []})
+    expect(code == 400 and "DNS-1123 subdomain" in body, "254 chars: %d %s" % (code, body))
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: %s /path/to/mock-sd" % sys.argv[0])
@@ -274,7 +306,7 @@ def main():
     try:
         sd.start()
         for check in (check_ping, check_lifecycle, check_failure, check_rejections,
-                      check_follow, check_restart):
+                      check_follow, check_restart, check_long_names):
             try:
                 check(sd)
                 passed += 1
