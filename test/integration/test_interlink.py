@@ -19,6 +19,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 import ilharness as h  # noqa: E402
+from k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
 
 BIN = SRC = None
 
@@ -176,6 +177,34 @@ class Lifecycle(unittest.TestCase):
             for q in pods:
                 self.assertEqual(s.call("POST", "/create", create_body(q))[0], 200)
             self.assertEqual(len(s.status(pods)), 200)
+
+
+    def test_every_pod_name_the_api_server_accepts_goes_through(self):
+        # Issue 13: interlink refused a 65-character pod name (a valid DNS-1123 subdomain).
+        ns = "n" * 63
+        with Stack() as s:
+            pods = [h.pod(name, uid(), {"mock.interlink.io/run-seconds": "0.2"}, ns=ns,
+                          containers=[{"name": MAX_LABEL, "image": "busybox"}])
+                    for _, name in long_pod_names("i")]
+            for p in pods:
+                st, _, body = s.call("POST", "/create", create_body(p))
+                self.assertEqual(st, 200, body)
+            for p in pods:
+                self.assertEqual(s.wait_terminated(p)["name"], p["metadata"]["name"])
+                log_req = {"Namespace": ns, "PodUID": p["metadata"]["uid"],
+                           "PodName": p["metadata"]["name"], "ContainerName": MAX_LABEL, "Opts": {}}
+                st, _, body = s.call("GET", "/getLogs", log_req)
+                self.assertEqual(st, 200, body)
+                self.assertTrue(body.decode().endswith("exited with code 0\n"), body)
+            self.assertEqual(len(s.status(pods)), len(pods))
+            for p in pods:
+                st, _, body = s.call("DELETE", "/delete", p)
+                self.assertEqual(st, 200, body)
+            self.assertEqual(s.status(pods), {})
+            p = h.pod("x" * 254, uid())
+            st, _, body = s.call("POST", "/create", create_body(p))
+            self.assertEqual(st, 400, body)
+            self.assertIn(b"DNS-1123 subdomain", body)
 
 
 class BadInput(unittest.TestCase):
