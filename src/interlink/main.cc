@@ -89,31 +89,17 @@ int main(int argc, char** argv) {
     srv.tls.key_file = cfg->tls.key_file;
     srv.tls.ca_file = cfg->tls.ca_cert_file;  // client certificates required (mTLS)
   }
-  auto auth = il::protocol::MakeListenerAuthenticator(
-      {cfg->vk_token_file, !srv.tls.ca_file.empty(), &cfg->oidc, cfg->trusted_proxies});
-  if (!auth.ok()) {
-    log->critical("cannot set up authentication: {}", auth.status().ToString());
-    return 2;
-  }
-  srv.authenticator = *auth;
   std::string warning;
-  if (auto s = il::protocol::CheckListener(
-          {"interlink", srv.listen, srv.authenticator != nullptr, cfg->allow_unauthenticated_listen,
-           "VKTokenFile (a bearer token the vk sends), OIDC (JWTs from your identity provider), "
-           "TLS with CACertFile (client certificates) or TrustedProxies (an authenticating proxy)",
-           "AllowUnauthenticatedListen"},
-          &warning);
+  if (auto s = il::protocol::SecureListener(
+          *cfg, {cfg->vk_token_file, !srv.tls.ca_file.empty(), &cfg->oidc, cfg->trusted_proxies},
+          "VKTokenFile (a bearer token the vk sends), OIDC (JWTs from your identity provider), "
+          "TLS with CACertFile (client certificates) or TrustedProxies (an authenticating proxy)",
+          &srv, &warning);
       !s.ok()) {
     log->critical("{}", s.message());
     return 2;
   }
   if (!warning.empty()) log->warn("{}", warning);
-  srv.body_limit = cfg->max_request_bytes;
-  srv.worker_threads = cfg->worker_threads;
-  srv.max_connections = cfg->limits.max_connections;
-  srv.max_connections_per_peer = cfg->limits.max_connections_per_peer;
-  srv.max_streams = cfg->limits.max_streams;
-  srv.max_streams_per_peer = cfg->limits.max_streams_per_peer;
   auto service = il::interlink::InterlinkService::Create(std::move(so));
   if (!service.ok()) {
     log->critical("{}", service.status().ToString());

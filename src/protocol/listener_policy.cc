@@ -5,6 +5,7 @@
 #include "core/http.h"
 #include "core/oidc_auth.h"
 #include "core/token_auth.h"
+#include "protocol/server.h"
 
 namespace il::protocol {
 
@@ -75,6 +76,22 @@ Result<std::shared_ptr<Authenticator>> MakeListenerAuthenticator(const ListenerA
   }
   if (list.empty()) return std::shared_ptr<Authenticator>();
   return std::shared_ptr<Authenticator>(std::make_shared<AnyOfAuthenticator>(std::move(list)));
+}
+
+Status SecureListener(const InterLinkConfig& cfg, const ListenerAuthConfig& auth,
+                      const std::string& keys_hint, ServerOptions* so, std::string* warning) {
+  IL_ASSIGN_OR_RETURN(so->authenticator, MakeListenerAuthenticator(auth));
+  IL_RETURN_IF_ERROR(
+      CheckListener({so->component, so->listen, so->authenticator != nullptr,
+                     cfg.allow_unauthenticated_listen, keys_hint, "AllowUnauthenticatedListen"},
+                    warning));
+  so->body_limit = cfg.max_request_bytes;
+  so->worker_threads = cfg.worker_threads;
+  so->max_connections = cfg.limits.max_connections;
+  so->max_connections_per_peer = cfg.limits.max_connections_per_peer;
+  so->max_streams = cfg.limits.max_streams;
+  so->max_streams_per_peer = cfg.limits.max_streams_per_peer;
+  return Status::Ok();
 }
 
 }  // namespace il::protocol

@@ -53,4 +53,13 @@ struct ListenerAuthConfig {
 // Null when nothing is configured (CheckListener then decides whether that is allowed).
 Result<std::shared_ptr<Authenticator>> MakeListenerAuthenticator(const ListenerAuthConfig& config);
 
+struct ServerOptions;
+
+// Everything a daemon's main does to secure its protocol listener (so->listen and so->tls
+// already set): builds the authenticator from `auth`, applies CheckListener (naming
+// `keys_hint` when it refuses) and the config's body, worker and connection limits.
+// *warning receives what to log when the escape hatch opened the listener.
+Status SecureListener(const InterLinkConfig& cfg, const ListenerAuthConfig& auth,
+                      const std::string& keys_hint, ServerOptions* so, std::string* warning);
+
 }  // namespace il::protocol

@@ -87,31 +87,17 @@ int RunSidecar(int argc, char** argv, const SidecarSpec& spec) {
     so.tls.key_file = cfg->sidecar_tls.key_file;
     so.tls.ca_file = cfg->sidecar_tls.ca_cert_file;  // client certificates required
   }
-  auto auth = protocol::MakeListenerAuthenticator(
-      {cfg->sidecar_token_file, !so.tls.ca_file.empty(), nullptr, {}});
-  if (!auth.ok()) {
-    logger->critical("cannot set up authentication: {}", auth.status().ToString());
-    return 1;
-  }
-  so.authenticator = *auth;
   std::string warning;
-  if (auto s = protocol::CheckListener(
-          {spec.name, so.listen, so.authenticator != nullptr, cfg->allow_unauthenticated_listen,
-           "SidecarTokenFile (a bearer token interlink must send) or SidecarTLS with CACertFile "
-           "(client certificates)",
-           "AllowUnauthenticatedListen"},
-          &warning);
+  if (auto s = protocol::SecureListener(
+          *cfg, {cfg->sidecar_token_file, !so.tls.ca_file.empty(), nullptr, {}},
+          "SidecarTokenFile (a bearer token interlink must send) or SidecarTLS with CACertFile "
+          "(client certificates)",
+          &so, &warning);
       !s.ok()) {
     logger->critical("{}", s.message());
     return 1;
   }
   if (!warning.empty()) logger->warn("{}", warning);
-  so.body_limit = cfg->max_request_bytes;
-  so.worker_threads = cfg->worker_threads;
-  so.max_connections = cfg->limits.max_connections;
-  so.max_connections_per_peer = cfg->limits.max_connections_per_peer;
-  so.max_streams = cfg->limits.max_streams;
-  so.max_streams_per_peer = cfg->limits.max_streams_per_peer;
   protocol::Server server(so, **backend);
   if (auto s = server.Start(); !s.ok()) {
     logger->critical("{}", s.ToString());
