@@ -27,6 +27,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import docker_harness as h  # noqa: E402
+from k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
 
 ARGS = None
 ENV = None
@@ -130,6 +131,43 @@ class DockerSdTest(unittest.TestCase):
             self.assertEqual(self.logs(x, "c"), x["metadata"]["uid"] + "\n")
         for x in (a, b):
             self.delete(x)
+
+    def test_pod_names_up_to_253_characters_run_and_get_bounded_unique_names(self):
+        # Issue 13: every name the API server accepts works; Docker names stay <= 100
+        # characters, keep the uid, and two 253-character names differing only at the end
+        # get different containers. Labels keep the full names.
+        ns = "n" * 63
+        pods = []
+        for label, name in long_pod_names("d"):
+            p = pod(name, {"restartPolicy": "Never", "containers": [
+                sh(MAX_LABEL, 'echo "$POD_NAME"'), sh("b", "echo b")]}, ns=ns)
+            p["spec"]["containers"][0]["env"] = [{"name": "POD_NAME", "value": name}]
+            code, body = SD.create(h.retrieved(p))
+            self.assertEqual(code, 200, "%s: %s" % (label, body))
+            pods.append((label, p))
+        names = set()
+        for label, p in pods:
+            st = SD.wait(p, finished, 90, "completion of " + label)
+            self.assertEqual(h.phase(st), "Succeeded", st)
+            self.assertEqual(st["name"], p["metadata"]["name"])
+            self.assertEqual(self.logs(p, MAX_LABEL), p["metadata"]["name"] + "\n")
+            self.assertEqual(self.logs(p, "b"), "b\n")
+            uid = p["metadata"]["uid"]
+            mine = h.containers_of(CLI, uid)
+            self.assertEqual(len(mine), 3, mine)  # sandbox + two containers
+            for n in mine:
+                self.assertLessEqual(len(n), 100, n)
+                self.assertTrue(n.endswith("_" + uid), n)
+                labels = json.loads(h.docker(CLI, "inspect", "--format",
+                                             "{{json .Config.Labels}}", n))
+                self.assertEqual(labels["io.kubernetes.pod.name"], p["metadata"]["name"])
+                self.assertEqual(labels["io.kubernetes.pod.namespace"], ns)
+            names.update(mine)
+        self.assertEqual(len(names), 3 * len(pods))
+        statuses = SD.status([p for _, p in pods])
+        self.assertEqual(len(statuses), len(pods))
+        for _, p in pods:
+            self.delete(p)
 
     # --- pods with several containers -------------------------------------------------
     def test_containers_share_the_network_namespace(self):
