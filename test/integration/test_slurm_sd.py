@@ -10,7 +10,8 @@ a job Slurm rejects, a cancelled job (scancel) and a deleted one, a TIMEOUT (1-m
 logs (tail, timestamps, limitBytes, follow), volumes (ConfigMap/Secret/projected/emptyDir
 with modes and multi-line content) on a shared filesystem and embedded in the script,
 env values with quotes/newlines/$ under the none, podman and ch-run runtimes, ping, and a
-kill -9 + restart of slurm-sd mid-run (no duplicate job). Leaves no job, container or
+kill -9 + restart of slurm-sd mid-run (no duplicate job), and pod names of 63 to 253
+characters (issue 13). Leaves no job, container or
 process behind. Takes about 100 s, most of it waiting for the TIMEOUT.
 """
 import base64
@@ -28,6 +29,9 @@ import traceback
 import urllib.error
 import urllib.request
 import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -183,7 +187,7 @@ class Sidecar:
 UIDS = []
 
 
-def slurm_pod(name, containers, init=None, annotations=None, volumes=None):
+def slurm_pod(name, containers, init=None, annotations=None, volumes=None, ns="slurm-it"):
     uid = str(uuid.uuid4())
     UIDS.append(uid)
     spec = {"containers": containers}
@@ -191,7 +195,7 @@ def slurm_pod(name, containers, init=None, annotations=None, volumes=None):
         spec["initContainers"] = init
     if volumes:
         spec["volumes"] = volumes
-    return {"metadata": {"name": name, "namespace": "slurm-it", "uid": uid,
+    return {"metadata": {"name": name, "namespace": ns, "uid": uid,
                          "annotations": annotations or {}}, "spec": spec}
 
 
@@ -472,6 +476,40 @@ def check_cancelled_reason(sd, env):
     return pod
 
 
+def check_long_names(sd, env):
+    """Issue 13: pod names of 63..253 characters (two 253s differing only at the end) run as
+    Slurm jobs under podman with a 63-character namespace and container name; job names,
+    job directories and podman names stay bounded (they derive from namespace and uid)."""
+    ns = "l" * 63
+    pods = []
+    for label, name in long_pod_names("s"):
+        pod = slurm_pod(name, [sh(MAX_LABEL, 'echo "$POD_NAME"', env=[{"name": "POD_NAME", "value": name}])],
+                        annotations={"slurm-job.vk.io/container-runtime": "podman"}, ns=ns)
+        code, body = sd.create(pod)
+        assert code == 200, (label, code, body)
+        pods.append((label, pod, body["PodJID"]))
+    assert len({jid for _, _, jid in pods}) == len(pods), pods
+    for label, pod, jid in pods:
+        st = finished(sd, pod, 180)
+        assert st["name"] == pod["metadata"]["name"] and st["JID"] == jid, (label, st)
+        c = state_of(st["containers"][0])
+        assert c[0] == "terminated" and c[1]["exitCode"] == 0, (label, c)
+        assert sd.logs(pod, MAX_LABEL) == pod["metadata"]["name"] + "\n", label
+        uid = pod["metadata"]["uid"]
+        jobdir = os.path.join(sd.data, f"{ns}-{uid}")
+        assert os.path.isdir(jobdir), jobdir
+        names = subprocess.run([env["SQUEUE"], "-h", "-t", "all", "-j", jid, "-o", "%j"],
+                               capture_output=True, text=True).stdout.split()
+        assert names in ([], ["il-" + uid]), (label, names)  # [] once the job aged out
+    statuses = sd.status([p for _, p, _ in pods])
+    assert len(statuses) == len(pods), statuses
+    for label, pod, _ in pods:
+        code, body = sd.delete(pod)
+        assert code == 200, (label, code, body)
+    log(f"long names: {', '.join(label for label, _, _ in pods)} created, logged, deleted")
+    return [p for _, p, _ in pods]
+
+
 def job_state(env, jid):
     r = subprocess.run([env["SQUEUE"], "-h", "-t", "all", "-j", jid, "-o", "%T"], capture_output=True, text=True)
     return r.stdout.strip()
@@ -583,7 +621,8 @@ def main():
             ("multi", check_multi_container, sd, env), ("failinit", check_failing_init, sd),
             ("logs", check_logs, sd), ("volumes", check_volumes, sd, "shared filesystem"),
             ("env", check_env, sd, env), ("cancel", check_cancel, sd, env),
-            ("cancel-reason", check_cancelled_reason, sd, env)]]
+            ("cancel-reason", check_cancelled_reason, sd, env),
+            ("long-names", check_long_names, sd, env)]]
         for t in threads:
             t.start()
         for t in threads:
