@@ -17,6 +17,9 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vk_harness import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
+
 BIN_DIR = SOURCE_DIR = None
 CP = None
 
@@ -241,6 +244,33 @@ class Basic(StackTest):
         self.assertIsNone(s.pod("forever"))
         self.assertEqual(len(s.proxy.deletes(uid)), 1)
         self.assertEqual(s.mock_status(uid), [])
+
+    def test_pods_named_up_to_253_characters_run_log_and_delete(self):
+        # Issue 13: every name the API server accepts runs (a 65-character one used to end
+        # ProviderFailed), its Events are accepted (their names are bounded subdomains), and
+        # kubectl logs and delete work.
+        s = self.stack
+        names = [n for _, n in long_pod_names("e")]
+        for n in names:
+            CP.apply(s.pod_spec(n, {"mock.interlink.io/run-seconds": "1"},
+                                containers=[{"name": MAX_LABEL, "image": "busybox"}]))
+        for n in names:
+            self.wait_phase(n, "Succeeded")
+            out = CP.kubectl("logs", n, "-n", s.namespace).stdout
+            self.assertTrue(out.endswith("exited with code 0\n"), out)
+        uids = {s.pod(n)["metadata"]["uid"] for n in names}
+        self.assertEqual(len(uids), len(names))
+
+        def started_events():
+            evs = json.loads(CP.kubectl("get", "events", "-n", s.namespace, "-o", "json").stdout)
+            return {e["involvedObject"]["name"] for e in evs["items"]
+                    if e["reason"] == "Started" and e["involvedObject"]["name"] in names}
+        wait_until("Started events of every long pod", lambda: started_events() == set(names), 30)
+        for n in names:
+            CP.kubectl("delete", "pod", n, "-n", s.namespace, "--wait=true", timeout=60)
+            self.assertIsNone(s.pod(n))
+        for u in uids:
+            self.assertEqual(s.mock_status(u), [])
 
 
 class Faults(StackTest):
