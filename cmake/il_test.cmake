@@ -1,0 +1,29 @@
+# il_test(name SOURCES... [LIBS...]) adds a gtest binary beside the code it tests, labelled
+# "unit". Every listed source must exist: a missing one is a configure error, because a
+# warning here used to drop a whole test binary without anyone noticing (house rule,
+# docs/development.md). Included by the top CMakeLists.txt and by the lint fixture that
+# checks this rule (test/lint/missing_test_source).
+function(il_test name)
+  if(NOT IL_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  if(NOT T_SOURCES)
+    message(FATAL_ERROR "il_test(${name}): no SOURCES")
+  endif()
+  set(missing)
+  foreach(src ${T_SOURCES})
+    if(NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${src})
+      list(APPEND missing ${src})
+    endif()
+  endforeach()
+  if(missing)
+    list(JOIN missing ", " missing)
+    message(FATAL_ERROR
+      "il_test(${name}): listed but missing in ${CMAKE_CURRENT_SOURCE_DIR}: ${missing}. "
+      "Add the file(s) or take them out of the list: a test binary is never dropped silently.")
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+endfunction()
