@@ -13,14 +13,27 @@ namespace json = boost::json;
 
 bool LowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool Alnum(char c) { return LowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
+// `fold` checks the value as if lower-cased (annotation keys), without copying it.
+bool DnsChar(char c, bool fold) { return fold ? Alnum(c) : LowerAlnum(c); }
 
 // `[a-z0-9]([-a-z0-9]*[a-z0-9])?` without a length limit: one label of a subdomain.
-bool IsDnsLabelPattern(std::string_view s) {
-  if (s.empty() || !LowerAlnum(s.front()) || !LowerAlnum(s.back())) return false;
+bool IsDnsLabelPattern(std::string_view s, bool fold = false) {
+  if (s.empty() || !DnsChar(s.front(), fold) || !DnsChar(s.back(), fold)) return false;
   for (char c : s) {
-    if (!LowerAlnum(c) && c != '-') return false;
+    if (!DnsChar(c, fold) && c != '-') return false;
   }
   return true;
+}
+
+bool IsDnsSubdomainImpl(std::string_view s, bool fold) {
+  if (s.empty() || s.size() > kDns1123SubdomainMaxLength) return false;
+  size_t start = 0;
+  while (true) {
+    auto dot = s.find('.', start);
+    if (!IsDnsLabelPattern(s.substr(start, dot - start), fold)) return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
 }
 
 // `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`, the name part of a qualified name.
@@ -30,6 +43,16 @@ bool IsQualifiedNamePart(std::string_view s) {
     if (!Alnum(c) && c != '-' && c != '_' && c != '.') return false;
   }
   return true;
+}
+
+bool IsQualifiedNameImpl(std::string_view s, bool fold) {
+  std::string_view name = s;
+  if (auto slash = s.find('/'); slash != std::string_view::npos) {
+    std::string_view prefix = s.substr(0, slash);
+    name = s.substr(slash + 1);
+    if (!IsDnsSubdomainImpl(prefix, fold)) return false;
+  }
+  return name.size() <= kQualifiedNameMaxLength && IsQualifiedNamePart(name);
 }
 
 // Error messages quote the value, cut so that a 256 KiB key cannot flood a log line.
@@ -90,26 +113,9 @@ bool IsDnsLabel(std::string_view s) {
   return s.size() <= kDns1123LabelMaxLength && IsDnsLabelPattern(s);
 }
 
-bool IsDnsSubdomain(std::string_view s) {
-  if (s.empty() || s.size() > kDns1123SubdomainMaxLength) return false;
-  size_t start = 0;
-  while (true) {
-    auto dot = s.find('.', start);
-    if (!IsDnsLabelPattern(s.substr(start, dot - start))) return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
+bool IsDnsSubdomain(std::string_view s) { return IsDnsSubdomainImpl(s, false); }
 
-bool IsQualifiedName(std::string_view s) {
-  std::string_view name = s;
-  if (auto slash = s.find('/'); slash != std::string_view::npos) {
-    std::string_view prefix = s.substr(0, slash);
-    name = s.substr(slash + 1);
-    if (prefix.empty() || !IsDnsSubdomain(prefix)) return false;
-  }
-  return name.size() <= kQualifiedNameMaxLength && IsQualifiedNamePart(name);
-}
+bool IsQualifiedName(std::string_view s) { return IsQualifiedNameImpl(s, false); }
 
 bool IsLabelValue(std::string_view s) {
   return s.empty() || (s.size() <= kLabelValueMaxLength && IsQualifiedNamePart(s));
@@ -138,9 +144,7 @@ Status ValidateAnnotations(const json::value* annotations) {
   if (!o) return Bad("metadata.annotations must be an object");
   size_t total = 0;
   for (const auto& kv : *o) {
-    std::string key(kv.key());
-    for (char& c : key) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    if (!IsQualifiedName(key)) {
+    if (!IsQualifiedNameImpl(kv.key(), /*fold=*/true)) {
       return Bad("metadata.annotations key " + Quote(kv.key()) + " is not a qualified name");
     }
     if (!kv.value().is_string()) return Bad("metadata.annotations values must be strings");
