@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -321,12 +322,22 @@ class HttpServer::Impl {
         std::lock_guard lock(st->mu);
         ++st->running;
       }
-      std::thread([st, task] {
-        task();
-        std::lock_guard lock(st->mu);
-        --st->running;
-        st->cv.notify_all();
-      }).detach();
+      try {
+        std::thread([st, task] {
+          task();
+          std::lock_guard lock(st->mu);
+          --st->running;
+          st->cv.notify_all();
+        }).detach();
+      } catch (const std::system_error& e) {
+        // Out of threads: the stream runs on a worker rather than not at all.
+        log_->warn("cannot start a stream thread ({}); using a request worker", e.what());
+        {
+          std::lock_guard lock(st->mu);
+          --st->running;
+        }
+        net::post(*pool_, task);
+      }
     } else {
       net::post(*pool_, task);
     }
