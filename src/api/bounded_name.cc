@@ -23,7 +23,7 @@ std::string NameHash(std::string_view s) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(s.data(), s.size(), md, &len, EVP_sha256(), nullptr) != 1 ||
-      len * 2 < kNameHashLength) {
+      size_t{len} * 2 < kNameHashLength) {
     std::abort();  // SHA-256 is always available in OpenSSL 3; failing here is a broken build
   }
   static constexpr char kHex[] = "0123456789abcdef";

@@ -30,7 +30,7 @@ inline constexpr size_t kDns1123LabelMaxLength = 63;
 inline constexpr size_t kDns1123SubdomainMaxLength = 253;
 inline constexpr size_t kQualifiedNameMaxLength = 63;  // the name part, without prefix
 inline constexpr size_t kLabelValueMaxLength = 63;
-inline constexpr size_t kTotalAnnotationSizeLimit = 256 * 1024;  // sum of key + value bytes
+inline constexpr size_t kTotalAnnotationSizeLimit = size_t{256} * 1024;  // sum of key + value bytes
 
 // `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters (IsDNS1123Label).
 bool IsDnsLabel(std::string_view s);
