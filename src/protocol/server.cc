@@ -145,11 +145,19 @@ class Server::Impl {
     w.ReplyError(s);
   }
 
-  Result<api::CreateResult> CreateOne(const api::CallContext& ctx, api::RetrievedPodData data) {
+  // Who asked, for the audit trail of creates and deletes.
+  static std::string Caller(const http::Request& r) {
+    if (r.identity.user.empty()) return "an unauthenticated local caller (" + r.peer + ")";
+    return r.identity.user + " (" + r.identity.method + ", " + r.peer + ")";
+  }
+
+  Result<api::CreateResult> CreateOne(const http::Request& r, const api::CallContext& ctx,
+                                      api::RetrievedPodData data) {
     auto res = backend_.Create(ctx, data);
     if (res.ok()) {
-      log_->info("[{}] created {}/{} uid={} jid={}", ctx.session, api::PodNamespace(data.pod),
-                 api::PodName(data.pod), api::PodUid(data.pod), res->pod_jid);
+      log_->info("[{}] created {}/{} uid={} jid={} for {}", ctx.session,
+                 api::PodNamespace(data.pod), api::PodName(data.pod), api::PodUid(data.pod),
+                 res->pod_jid, Caller(r));
     }
     return res;
   }
@@ -170,7 +178,7 @@ class Server::Impl {
     json::array out;
     auto one = [&](Result<api::RetrievedPodData> data) -> Status {
       if (!data.ok()) return data.status();
-      IL_ASSIGN_OR_RETURN(auto res, CreateOne(ctx, std::move(*data)));
+      IL_ASSIGN_OR_RETURN(auto res, CreateOne(r, ctx, std::move(*data)));
       out.push_back(api::ToJson(res));
       return Status::Ok();
     };
@@ -203,8 +211,8 @@ class Server::Impl {
     std::string text;
     for (const auto& p : *pods) {
       if (Status s = backend_.Delete(ctx, p); !s.ok()) return Fail(w, r, ctx, s);
-      log_->info("[{}] deleted {}/{} uid={}", ctx.session, api::PodNamespace(p), api::PodName(p),
-                 api::PodUid(p));
+      log_->info("[{}] deleted {}/{} uid={} for {}", ctx.session, api::PodNamespace(p),
+                 api::PodName(p), api::PodUid(p), Caller(r));
       text += "Pod " + api::PodNamespace(p) + "/" + api::PodName(p) + " deleted\n";
     }
     w.Reply(200, text, "text/plain; charset=utf-8");
