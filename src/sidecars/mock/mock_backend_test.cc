@@ -170,6 +170,32 @@ TEST_F(MockBackendTest, DeleteRemovesThePod) {
   EXPECT_EQ(Create(s)->pod_jid, "mock-2") << "a re-created pod is a new job";
 }
 
+TEST_F(MockBackendTest, PodNamesUpTo253CharactersRunReportAndDelete) {
+  // Issue 13: a pod name is a DNS-1123 subdomain, so 64 to 253 characters are valid.
+  std::vector<PodSpec> specs;
+  for (size_t n : {63, 64, 65, 200, 253}) {
+    PodSpec s;
+    s.uid = "uid-" + std::to_string(n);
+    s.name = std::string(n, 'p');
+    s.containers = {std::string(63, 'c')};
+    s.annotations = {{"pending-seconds", "0"}, {"run-seconds", "1"}};
+    auto r = Create(s);
+    ASSERT_TRUE(r.ok()) << n << ": " << r.status().ToString();
+    specs.push_back(s);
+  }
+  clock_->Advance(2s);
+  auto st = Status(specs);
+  ASSERT_EQ(st.size(), specs.size());
+  for (size_t i = 0; i < st.size(); ++i) EXPECT_EQ(st[i].name, specs[i].name);
+  RecordingSink sink;
+  EXPECT_TRUE(Logs(specs.back(), std::string(63, 'c'), {}, sink).ok());
+  EXPECT_NE(sink.text.find("exited with code 0"), std::string::npos) << sink.text;
+  for (const auto& s : specs) EXPECT_TRUE(backend_->Delete(ctx_, MakePod(s)).ok());
+  PodSpec too_long;
+  too_long.name = std::string(254, 'p');
+  EXPECT_EQ(Create(too_long).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(MockBackendTest, LogsHonourTailSinceTimestampsAndLimit) {
   PodSpec s;
   s.annotations = {{"logs.main", "l1\nl2\nl3\nl4"}, {"pending-seconds", "0"}, {"run-seconds", "4"}};
