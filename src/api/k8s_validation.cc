@@ -1,7 +1,8 @@
 #include "api/k8s_validation.h"
 
-#include <set>
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "api/pod.h"
 #include "api/types.h"
@@ -68,21 +69,37 @@ const json::object* ObjectOrNull(const json::value* v) {
   return v && v->is_object() ? &v->as_object() : nullptr;
 }
 
+std::string_view NameOf(const json::value& v) {
+  const auto* n = v.is_object() ? v.as_object().if_contains("name") : nullptr;
+  return n && n->is_string() ? std::string_view(n->as_string()) : std::string_view();
+}
+
+// A name that occurs twice, or empty. Sorting views costs no allocation per name, which
+// matters on /status hops that validate 10,000 pods.
+std::string_view Duplicate(std::vector<std::string_view> names) {
+  std::sort(names.begin(), names.end());
+  auto it = std::adjacent_find(names.begin(), names.end());
+  return it == names.end() ? std::string_view() : *it;
+}
+
 Status ValidateContainers(const json::value& pod) {
-  std::set<std::string, std::less<>> seen;
+  std::vector<std::string_view> names;
   for (const auto* list : {&InitContainers(pod), &Containers(pod)}) {
     for (const auto& c : *list) {
       if (!c.is_object()) return Bad("pod containers must be objects");
-      std::string cname = GetString(c, {"name"});
+      std::string_view cname = NameOf(c);
       if (!IsDnsLabel(cname)) {
         return Bad("container name " + Quote(cname) +
                    " is not a valid DNS-1123 label (at most 63 of [a-z0-9-])");
       }
-      if (!seen.insert(cname).second) return Bad("container name '" + cname + "' is duplicated");
       if (const auto* img = c.as_object().if_contains("image"); img && !img->is_string()) {
-        return Bad("container " + cname + " image must be a string");
+        return Bad("container " + std::string(cname) + " image must be a string");
       }
+      names.push_back(cname);
     }
+  }
+  if (auto d = Duplicate(std::move(names)); !d.empty()) {
+    return Bad("container name '" + std::string(d) + "' is duplicated");
   }
   return Status::Ok();
 }
@@ -90,12 +107,15 @@ Status ValidateContainers(const json::value& pod) {
 Status ValidateSpecNames(const json::value& pod) {
   const auto* vols = Find(pod, {"spec", "volumes"});
   if (vols && vols->is_array()) {
-    std::set<std::string, std::less<>> seen;
+    std::vector<std::string_view> names;
     for (const auto& v : vols->as_array()) {
-      std::string vname = GetString(v, {"name"});
+      std::string_view vname = NameOf(v);
       if (!IsDnsLabel(vname))
         return Bad("volume name " + Quote(vname) + " is not a DNS-1123 label");
-      if (!seen.insert(vname).second) return Bad("volume name '" + vname + "' is duplicated");
+      names.push_back(vname);
+    }
+    if (auto d = Duplicate(std::move(names)); !d.empty()) {
+      return Bad("volume name '" + std::string(d) + "' is duplicated");
     }
   }
   for (const char* f : {"hostname", "subdomain"}) {
