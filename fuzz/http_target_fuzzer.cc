@@ -6,12 +6,13 @@
 // Properties: an endpoint ParseEndpoint accepts has a port of 1..5 digits and a
 // non-empty host (tcp) or an absolute path (unix); SplitTarget never yields an empty
 // query key.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
-#include <unistd.h>
 
 #include "core/http.h"
 #include "core/token_auth.h"
@@ -32,9 +33,9 @@ void CheckEndpoint(const il::Result<il::http::Endpoint>& ep) {
 }
 
 const std::string& TokenPath() {
-  static const std::string p = (std::filesystem::temp_directory_path() /
-                                ("il-fuzz-token-" + std::to_string(getpid())))
-                                   .string();
+  static const std::string p =
+      (std::filesystem::temp_directory_path() / ("il-fuzz-token-" + std::to_string(getpid())))
+          .string();
   return p;
 }
 

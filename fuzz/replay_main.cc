@@ -26,7 +26,8 @@ bool RunFile(const std::filesystem::path& p) {
     std::fprintf(stderr, "replay: cannot read %s\n", p.c_str());
     return false;
   }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   // A heap copy of exactly the right size, so ASan builds catch reads past the end.
   auto run = [&](size_t n) {
     std::vector<uint8_t> copy(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));

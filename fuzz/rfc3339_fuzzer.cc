@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto t = il::api::ParseRfc3339(il::fuzz::AsText(data, size));
   if (!t) return 0;
   using namespace std::chrono;
-  const auto lo = system_clock::time_point();                       // 1970-01-01
-  const auto hi = sys_days(year(9999) / January / 1);               // exclusive
+  const auto lo = system_clock::time_point();          // 1970-01-01
+  const auto hi = sys_days(year(9999) / January / 1);  // exclusive
   if (*t < lo || *t >= time_point_cast<system_clock::duration>(hi)) return 0;
   std::string canonical = il::api::Rfc3339Nano(*t);
   auto again = il::api::ParseRfc3339(canonical);

@@ -33,8 +33,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto a = slurm::ParseStampedLog(first, fallback);
   auto b = slurm::ParseStampedLog(rest, fallback);
   size_t total = a.size() + b.size();
-  bool ordered = std::is_sorted(a.begin(), a.end(), [](auto& x, auto& y) { return x.time < y.time; }) &&
-                 std::is_sorted(b.begin(), b.end(), [](auto& x, auto& y) { return x.time < y.time; });
+  bool ordered =
+      std::is_sorted(a.begin(), a.end(), [](auto& x, auto& y) { return x.time < y.time; }) &&
+      std::is_sorted(b.begin(), b.end(), [](auto& x, auto& y) { return x.time < y.time; });
   auto merged = slurm::MergeLogLines(std::move(a), std::move(b));
   FUZZ_CHECK(merged.size() == total);
   if (ordered) {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "fuzz/fuzz_check.h"
 #include "core/base64.h"
+#include "fuzz/fuzz_check.h"
 #include "sidecars/slurm/resources.h"
 #include "sidecars/slurm/sbatch_flags.h"
 #include "sidecars/slurm/shell.h"

@@ -48,4 +48,3 @@ TEST(Base64Url, RejectsPaddingStandardAlphabetWhitespaceAndNonCanonicalBits) {
 
 }  // namespace
 }  // namespace il
-

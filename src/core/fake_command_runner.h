@@ -12,8 +12,8 @@ namespace il {
 class FakeCommandRunner : public CommandRunner {
  public:
   // Decides the result for an argv; the default returns exit 0 with empty output.
-  using Responder = std::function<Result<CommandResult>(const std::vector<std::string>&,
-                                                        const CommandOptions&)>;
+  using Responder =
+      std::function<Result<CommandResult>(const std::vector<std::string>&, const CommandOptions&)>;
   void SetResponder(Responder r) {
     std::lock_guard l(mu_);
     responder_ = std::move(r);

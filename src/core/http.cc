@@ -37,9 +37,12 @@ bool Headers::Has(std::string_view name) const {
 
 std::string Endpoint::ToString() const {
   switch (scheme) {
-    case Scheme::kUnix: return "unix://" + unix_path;
-    case Scheme::kHttps: return "https://" + host + ":" + port;
-    case Scheme::kHttp: break;
+    case Scheme::kUnix:
+      return "unix://" + unix_path;
+    case Scheme::kHttps:
+      return "https://" + host + ":" + port;
+    case Scheme::kHttp:
+      break;
   }
   return "http://" + host + ":" + port;
 }
@@ -52,7 +55,8 @@ Result<Endpoint> ParseEndpoint(std::string_view url, std::string_view default_po
     ep.scheme = Endpoint::Scheme::kUnix;
     rest = url.substr(url.find("://") + 3);
     if (rest.empty() || rest.front() != '/') {
-      return InvalidArgument("unix socket URL must hold an absolute path: '" + std::string(url) + "'");
+      return InvalidArgument("unix socket URL must hold an absolute path: '" + std::string(url) +
+                             "'");
     }
     ep.unix_path = std::string(rest);
     return ep;
@@ -72,7 +76,8 @@ Result<Endpoint> ParseEndpoint(std::string_view url, std::string_view default_po
   std::string_view host = rest, port;
   if (rest.front() == '[') {  // [::1]:3000
     auto close = rest.find(']');
-    if (close == std::string_view::npos) return InvalidArgument("bad IPv6 host in '" + std::string(url) + "'");
+    if (close == std::string_view::npos)
+      return InvalidArgument("bad IPv6 host in '" + std::string(url) + "'");
     host = rest.substr(1, close - 1);
     if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
   } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
@@ -81,7 +86,8 @@ Result<Endpoint> ParseEndpoint(std::string_view url, std::string_view default_po
   }
   if (port.empty()) port = default_port;
   if (port.empty()) port = ep.scheme == Endpoint::Scheme::kHttps ? "443" : "80";
-  if (!std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
+  if (!std::all_of(port.begin(), port.end(),
+                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
       port.size() > 5 || std::stoi(std::string(port)) > 65535) {
     return InvalidArgument("bad port '" + std::string(port) + "' in '" + std::string(url) + "'");
   }

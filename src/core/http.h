@@ -50,7 +50,7 @@ struct Request {
   std::map<std::string, std::string> query;
   Headers headers;
   std::string body;
-  std::string peer;  // "127.0.0.1:5555", "unix", ...
+  std::string peer;             // "127.0.0.1:5555", "unix", ...
   PeerCertificate client_cert;  // TLS listeners only
   Identity identity;            // set by the filter / authenticator before the handler runs
 };
@@ -80,7 +80,8 @@ Result<Endpoint> EndpointFromUrlAndPort(std::string_view url, std::string_view p
 
 // Percent-decoding and query parsing for targets.
 std::string UrlDecode(std::string_view s, bool plus_as_space = false);
-void SplitTarget(std::string_view target, std::string* path, std::map<std::string, std::string>* query);
+void SplitTarget(std::string_view target, std::string* path,
+                 std::map<std::string, std::string>* query);
 
 // TLS material, all PEM files. Server: cert+key, plus ca_file for mTLS.
 // Client: ca_file to verify the server, cert+key for mTLS, insecure to skip verification.

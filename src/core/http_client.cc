@@ -72,8 +72,9 @@ beast::error_code RunOp(Conn& c, Clock::time_point deadline, const std::function
         c.ioc.run();
         return kTimedOut;
       }
-      slice = std::min(slice, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
-                                  std::chrono::milliseconds(1));
+      slice =
+          std::min(slice, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                              std::chrono::milliseconds(1));
     }
     c.ioc.run_for(slice);
     if (done) break;
@@ -134,8 +135,10 @@ class HttpClient::Impl {
       }
       if (!opt.tls.cert_file.empty()) ssl_ctx->use_certificate_chain_file(opt.tls.cert_file);
       if (!opt.tls.cert_pem.empty()) ssl_ctx->use_certificate_chain(net::buffer(opt.tls.cert_pem));
-      if (!opt.tls.key_file.empty()) ssl_ctx->use_private_key_file(opt.tls.key_file, ssl::context::pem);
-      if (!opt.tls.key_pem.empty()) ssl_ctx->use_private_key(net::buffer(opt.tls.key_pem), ssl::context::pem);
+      if (!opt.tls.key_file.empty())
+        ssl_ctx->use_private_key_file(opt.tls.key_file, ssl::context::pem);
+      if (!opt.tls.key_pem.empty())
+        ssl_ctx->use_private_key(net::buffer(opt.tls.key_pem), ssl::context::pem);
     } catch (const std::exception& e) {
       return InvalidArgument("TLS client setup for " + opt.base_url + " failed: " + e.what());
     }
@@ -162,9 +165,8 @@ class HttpClient::Impl {
     beast::error_code ec;
     if (ep.scheme == Endpoint::Scheme::kUnix) {
       UnixSock s(c->ioc);
-      ec = RunOp(*c, deadline, {}, [&](auto done) {
-        s.async_connect(unix_proto::endpoint(ep.unix_path), done);
-      });
+      ec = RunOp(*c, deadline, {},
+                 [&](auto done) { s.async_connect(unix_proto::endpoint(ep.unix_path), done); });
       if (ec) return ErrorStatus(ep, "connect to", ec);
       c->sock = std::move(s);
       return c;
@@ -181,7 +183,8 @@ class HttpClient::Impl {
     if (ec) return ErrorStatus(ep, "resolve", ec);
     TcpSock s(c->ioc);
     ec = RunOp(*c, deadline, {}, [&](auto done) {
-      net::async_connect(s, results, [done](beast::error_code e, const tcp::endpoint&) { done(e); });
+      net::async_connect(s, results,
+                         [done](beast::error_code e, const tcp::endpoint&) { done(e); });
     });
     if (ec) return ErrorStatus(ep, "connect to", ec);
     s.set_option(tcp::no_delay(true), ec);
@@ -200,9 +203,8 @@ class HttpClient::Impl {
         X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
       }
     }
-    ec = RunOp(*c, deadline, {}, [&](auto done) {
-      tls->async_handshake(ssl::stream_base::client, done);
-    });
+    ec = RunOp(*c, deadline, {},
+               [&](auto done) { tls->async_handshake(ssl::stream_base::client, done); });
     if (ec) return ErrorStatus(ep, "TLS handshake with", ec);
     c->sock = std::move(tls);
     return c;
@@ -269,14 +271,16 @@ class HttpClient::Impl {
       if (ec) return ErrorStatus(ep, "request to", ec);
       if (!p.is_done()) {
         ec = WithSocket(*conn, [&](auto& s) {
-          return RunOp(*conn, deadline, {}, [&](auto done) { bhttp::async_read(s, conn->buf, p, done); });
+          return RunOp(*conn, deadline, {},
+                       [&](auto done) { bhttp::async_read(s, conn->buf, p, done); });
         });
         if (ec) return ErrorStatus(ep, "reading reply from", ec);
       }
       auto msg = p.release();
       Response out;
       out.status = static_cast<int>(msg.result_int());
-      for (const auto& f : msg) out.headers.Add(std::string(f.name_string()), std::string(f.value()));
+      for (const auto& f : msg)
+        out.headers.Add(std::string(f.name_string()), std::string(f.value()));
       out.body = std::move(msg.body());
       if (msg.keep_alive()) Release(std::move(conn));
       return out;
@@ -284,7 +288,8 @@ class HttpClient::Impl {
     return Status(StatusCode::kUnavailable, "request to " + ep.ToString() + " failed twice");
   }
 
-  Result<int> Stream(const ClientRequest& r, const std::function<bool(int, const Headers&)>& on_head,
+  Result<int> Stream(const ClientRequest& r,
+                     const std::function<bool(int, const Headers&)>& on_head,
                      const std::function<bool(std::string_view)>& on_data,
                      const std::function<bool()>& cancelled) {
     auto idle_timeout = r.timeout.value_or(opt.timeout);
@@ -305,7 +310,8 @@ class HttpClient::Impl {
       if (ec) return ErrorStatus(ep, "request to", ec);
       int status = static_cast<int>(p.get().result_int());
       Headers headers;
-      for (const auto& f : p.get()) headers.Add(std::string(f.name_string()), std::string(f.value()));
+      for (const auto& f : p.get())
+        headers.Add(std::string(f.name_string()), std::string(f.value()));
       if (on_head && !on_head(status, headers)) return status;  // connection dropped
       std::vector<char> chunk(64 * 1024);
       while (!p.is_done()) {

@@ -46,7 +46,10 @@ TEST(Endpoint, ParsesBracketedIpv6) {
 TEST(Target, SplitsPathAndDecodesQuery) {
   std::string path;
   std::map<std::string, std::string> q;
-  SplitTarget("/containerLogs/ns/p%20x/c?tailLines=10&follow=true&sinceTime=2024-01-01T00%3A00%3A00Z&a+b=c+d", &path, &q);
+  SplitTarget(
+      "/containerLogs/ns/p%20x/"
+      "c?tailLines=10&follow=true&sinceTime=2024-01-01T00%3A00%3A00Z&a+b=c+d",
+      &path, &q);
   EXPECT_EQ(path, "/containerLogs/ns/p x/c");
   EXPECT_EQ(q["tailLines"], "10");
   EXPECT_EQ(q["follow"], "true");

@@ -22,8 +22,11 @@ Metrics::Metrics(std::string component)
 
 void Metrics::ObserveRequest(const std::string& path, const std::string& method, int status,
                              std::chrono::microseconds latency) {
-  requests_->Add({{"component", component_}, {"path", path}, {"method", method},
-                  {"code", std::to_string(status)}})
+  requests_
+      ->Add({{"component", component_},
+             {"path", path},
+             {"method", method},
+             {"code", std::to_string(status)}})
       .Increment();
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};

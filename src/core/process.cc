@@ -45,11 +45,15 @@ Result<CommandResult> PosixCommandRunner::Run(const std::vector<std::string>& ar
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe2(in_pipe, O_CLOEXEC) != 0) return Internal("pipe failed");
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-    close(in_pipe[0]); close(in_pipe[1]);
+    close(in_pipe[0]);
+    close(in_pipe[1]);
     return Internal("pipe failed");
   }
   if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    close(in_pipe[0]); close(in_pipe[1]); close(out_pipe[0]); close(out_pipe[1]);
+    close(in_pipe[0]);
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+    close(out_pipe[1]);
     return Internal("pipe failed");
   }
   posix_spawn_file_actions_t fa;
@@ -95,7 +99,9 @@ Result<CommandResult> PosixCommandRunner::Run(const std::vector<std::string>& ar
   close(out_pipe[1]);
   close(err_pipe[1]);
   if (rc != 0) {
-    close(in_pipe[1]); close(out_pipe[0]); close(err_pipe[0]);
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
     StatusCode code = rc == ENOENT ? StatusCode::kNotFound : StatusCode::kInternal;
     return Status(code, "cannot start " + argv[0] + ": " + std::strerror(rc));
   }
@@ -143,7 +149,8 @@ Result<CommandResult> PosixCommandRunner::Run(const std::vector<std::string>& ar
       ssize_t r = read(fd, buf, sizeof(buf));
       std::string& dst = fd == out_fd ? res.out : res.err;
       if (r > 0) {
-        if (dst.size() < opt.max_output) dst.append(buf, std::min<size_t>(r, opt.max_output - dst.size()));
+        if (dst.size() < opt.max_output)
+          dst.append(buf, std::min<size_t>(r, opt.max_output - dst.size()));
       } else if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
         close(fd);
         (fd == out_fd ? out_fd : err_fd) = -1;

@@ -57,7 +57,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
@@ -69,9 +71,10 @@ inline Status FailedPrecondition(std::string m) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
-    if (std::get<Status>(v_).ok()) v_ = Status(StatusCode::kInternal, "Result built from OK status");
+    if (std::get<Status>(v_).ok())
+      v_ = Status(StatusCode::kInternal, "Result built from OK status");
   }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -94,16 +97,17 @@ class [[nodiscard]] Result {
 }  // namespace il
 
 // Propagates a non-OK Status from an expression returning Status.
-#define IL_RETURN_IF_ERROR(expr)              \
-  do {                                        \
-    ::il::Status il_status_ = (expr);         \
-    if (!il_status_.ok()) return il_status_;  \
+#define IL_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::il::Status il_status_ = (expr);        \
+    if (!il_status_.ok()) return il_status_; \
   } while (0)
 
 #define IL_CONCAT_INNER(a, b) a##b
 #define IL_CONCAT(a, b) IL_CONCAT_INNER(a, b)
 // IL_ASSIGN_OR_RETURN(auto x, Fallible()); propagates the error status.
-#define IL_ASSIGN_OR_RETURN(lhs, expr) IL_ASSIGN_OR_RETURN_IMPL(IL_CONCAT(il_r_, __LINE__), lhs, expr)
+#define IL_ASSIGN_OR_RETURN(lhs, expr) \
+  IL_ASSIGN_OR_RETURN_IMPL(IL_CONCAT(il_r_, __LINE__), lhs, expr)
 #define IL_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.ok()) return tmp.status();            \

@@ -16,9 +16,7 @@ class TokenAuthTest : public ::testing::Test {
     Write("s3cret\n");
   }
   void TearDown() override { std::filesystem::remove(path_); }
-  void Write(const std::string& t) {
-    std::ofstream(path_) << t;
-  }
+  void Write(const std::string& t) { std::ofstream(path_) << t; }
   http::Headers Bearer(const std::string& t) {
     http::Headers h;
     h.Set("Authorization", "Bearer " + t);
