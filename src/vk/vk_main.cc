@@ -20,6 +20,7 @@
 #include "vk/node_controller.h"
 #include "vk/object_source.h"
 #include "vk/pod_controller.h"
+#include "core/private_path.h"
 #include "vk/state_file.h"
 #include "vk/token_refresher.h"
 #include "vk/vk_config.h"
@@ -116,6 +117,9 @@ int Run(int argc, char** argv) {
 
   StateFile state;
   if (!cfg->state_file.empty()) {
+    // The file decides which backend jobs the vk adopts or deletes after a restart:
+    // nobody else may have prepared or be able to change it.
+    if (Status st = CheckPrivateFile(cfg->state_file); !st.ok()) return Fail("StateFile", st);
     if (Status st = state.Open(cfg->state_file); !st.ok()) return Fail("StateFile", st);
   }
 

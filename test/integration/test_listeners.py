@@ -206,6 +206,23 @@ current-context: c
         self.assertIn("plain HTTP", out)
         self.assertIn("AllowPlainHTTP", out)
 
+    def test_the_vk_refuses_a_state_file_others_can_write(self):
+        kubeconfig = self.d.file("kubeconfig", """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+""")
+        shared = os.path.join(self.d.path, "shared")
+        os.mkdir(shared)
+        os.chmod(shared, 0o777)  # another local user could plant or swap the file
+        cfg = self.d.config(['InterlinkURL: "http://127.0.0.1"', f'StateFile: "{shared}/vk.state"'])
+        argv = [f"{BIN}/vk", "--nodename", "vk-test", "--kubeconfig", kubeconfig]
+        code, out = run_until_exit(argv, {"INTERLINKCONFIGPATH": cfg}, timeout=20)
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("StateFile", out)
+        self.assertIn("writable", out)
 
 if __name__ == "__main__":
     BIN, SRC = sys.argv[1], sys.argv[2]
