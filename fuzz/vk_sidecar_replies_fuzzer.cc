@@ -3,11 +3,13 @@
 // node (capacity, accelerators, taints), and a /status reply mapped onto a pod's
 // Kubernetes status. Both come over the network from interLink and the sidecar.
 //
-// Properties: no crash; every mapped status has a phase, and mapping is deterministic
-// (the same inputs give the same fingerprint).
+// Properties: no crash; the node's capacity stays positive and within what the admin
+// configured; every mapped status has a phase, and mapping is deterministic (the same
+// inputs give the same fingerprint).
 #include <boost/json.hpp>
 #include <chrono>
 
+#include "api/quantity.h"
 #include "api/types.h"
 #include "fuzz/fuzz_check.h"
 #include "vk/node_builder.h"
@@ -30,9 +32,23 @@ const json::value& TestPod() {
 void Ping(const json::value& v, const std::string& body) {
   auto ping = il::api::ParsePingResponse(v);
   if (!ping.ok()) return;
+  il::vk::VkConfig config;
+  config.resources.cpu = "8";
+  config.resources.memory = "16Gi";
+  config.resources.configured = {"cpu", "memory"};
+  config.resources.accelerators = {{"nvidia.com/gpu", "a100", "4"}};
+  const il::vk::ResourceMap bounds = il::vk::CapacityBounds(config);
   il::vk::NodeState state;
+  state.capacity = il::vk::InitialCapacity(config);
   std::vector<std::string> warnings;
-  (void)il::vk::ApplyPing(*ping, &state, &warnings);
+  (void)il::vk::ApplyPing(*ping, bounds, &state, &warnings);
+  for (const auto& [name, value] : state.capacity) {
+    auto q = il::api::ParseQuantity(value);
+    FUZZ_CHECK(q.ok() && *q > 0);  // a ping never zeroes nor corrupts the node
+    if (auto b = bounds.find(name); b != bounds.end()) {
+      FUZZ_CHECK(*q <= *il::api::ParseQuantity(b->second));  // nor exceeds the admin's bound
+    }
+  }
   (void)il::vk::HealthFromPing(200, il::Status::Ok(), body);
 }
 
