@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "core/log.h"
+#include "core/private_path.h"
 #include "kube/kube_client.h"
 #include "kube/kubeconfig.h"
 #include "vk/event_recorder.h"
@@ -20,7 +21,6 @@
 #include "vk/node_controller.h"
 #include "vk/object_source.h"
 #include "vk/pod_controller.h"
-#include "core/private_path.h"
 #include "vk/state_file.h"
 #include "vk/token_refresher.h"
 #include "vk/vk_config.h"
