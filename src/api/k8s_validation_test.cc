@@ -158,7 +158,7 @@ TEST(K8sPod, AcceptsLongLabelsAnnotationsAndMaximalNames) {
   meta["namespace"] = std::string(63, 'n');
   meta["labels"] =
       json::object{{std::string(253, 'p') + "/" + std::string(63, 'k'), std::string(63, 'v')}};
-  meta["annotations"] = json::object{{"Big.Example/Blob", std::string(200 * 1024, 'x')}};
+  meta["annotations"] = json::object{{"Big.Example/Blob", std::string(size_t{200} * 1024, 'x')}};
   auto& spec = p.as_object()["spec"].as_object();
   spec["containers"].as_array()[0].as_object()["name"] = std::string(63, 'c');
   spec["volumes"] = json::array{json::object{{"name", std::string(63, 'v')}}};

@@ -7,6 +7,14 @@
 namespace il::slurm {
 namespace {
 
+// "K=V" (or "<prefix>K=V") built in one string, as the environment entries need.
+std::string KeyValue(std::string_view k, std::string_view v, std::string_view prefix = {}) {
+  std::string out;
+  out.reserve(prefix.size() + k.size() + 1 + v.size());
+  out.append(prefix).append(k).append("=").append(v);
+  return out;
+}
+
 std::string Bind(const Mount& m, bool with_ro) {
   std::string s = m.source + ":" + m.target;
   if (with_ro && m.read_only) s += ":ro";
@@ -21,7 +29,7 @@ ContainerCommand Singularity(const JobSpec& job, const ContainerSpec& c) {
   ContainerCommand cc;
   const std::string env_prefix =
       job.runtime == Runtime::kApptainer ? "APPTAINERENV_" : "SINGULARITYENV_";
-  for (const auto& [k, v] : c.env) cc.env.push_back(env_prefix + k + "=" + v);
+  for (const auto& [k, v] : c.env) cc.env.push_back(KeyValue(k, v, env_prefix));
   cc.argv = {job.runtime_binary, c.command.empty() ? "run" : "exec"};
   Append(cc.argv, job.runtime_options);
   if (!c.working_dir.empty()) Append(cc.argv, {"--pwd", c.working_dir});
@@ -39,7 +47,7 @@ ContainerCommand Podman(const JobSpec& job, const ContainerSpec& c) {
   if (c.pull_policy == "Always") cc.argv.push_back("--pull=always");
   if (c.pull_policy == "Never") cc.argv.push_back("--pull=never");
   if (c.pull_policy == "IfNotPresent") cc.argv.push_back("--pull=missing");
-  for (const auto& [k, v] : c.env) Append(cc.argv, {"--env", k + "=" + v});
+  for (const auto& [k, v] : c.env) Append(cc.argv, {"--env", KeyValue(k, v)});
   for (const auto& m : c.mounts) Append(cc.argv, {"-v", Bind(m, true)});
   if (!c.working_dir.empty()) Append(cc.argv, {"-w", c.working_dir});
   if (!c.command.empty()) {
@@ -55,7 +63,7 @@ ContainerCommand Podman(const JobSpec& job, const ContainerSpec& c) {
 
 ContainerCommand ChRun(const JobSpec& job, const ContainerSpec& c) {
   ContainerCommand cc;
-  for (const auto& [k, v] : c.env) cc.env.push_back(k + "=" + v);
+  for (const auto& [k, v] : c.env) cc.env.push_back(KeyValue(k, v));
   cc.argv = {job.runtime_binary};
   if (!c.working_dir.empty()) Append(cc.argv, {"-c", c.working_dir});
   for (const auto& m : c.mounts) Append(cc.argv, {"-b", Bind(m, false)});
@@ -68,7 +76,7 @@ ContainerCommand ChRun(const JobSpec& job, const ContainerSpec& c) {
 
 ContainerCommand Host(const ContainerSpec& c) {
   ContainerCommand cc;
-  for (const auto& [k, v] : c.env) cc.env.push_back(k + "=" + v);
+  for (const auto& [k, v] : c.env) cc.env.push_back(KeyValue(k, v));
   cc.chdir = c.working_dir;
   cc.argv = c.command;
   Append(cc.argv, c.args);

@@ -1,6 +1,8 @@
 #include "sidecars/slurm/job_spec.h"
 
 #include <algorithm>
+#include <initializer_list>
+#include <string_view>
 
 #include "api/bounded_name.h"
 #include "api/pod.h"
@@ -12,6 +14,13 @@ namespace il::slurm {
 namespace {
 
 namespace json = boost::json;
+
+// Concatenation in one allocation (messages built inside loops).
+std::string Join(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (auto p : parts) out.append(p);
+  return out;
+}
 
 Status CheckText(const std::string& s, const std::string& where) {
   if (HasNul(s)) return InvalidArgument(where + " contains a NUL byte");
@@ -42,17 +51,17 @@ Result<std::vector<std::pair<std::string, std::string>>> Env(const json::value& 
   for (const auto& e : v->as_array()) {
     std::string name = api::GetString(e, {"name"});
     if (name.empty() || name.find('=') != std::string::npos || HasNul(name) || HasLineBreak(name)) {
-      return InvalidArgument(where + ".env: invalid variable name '" + name + "'");
+      return InvalidArgument(Join({where, ".env: invalid variable name '", name, "'"}));
     }
     const auto* val = api::Find(e, {"value"});
     if (val && !val->is_string() && !val->is_null()) {
-      return InvalidArgument(where + ".env." + name + ".value must be a string");
+      return InvalidArgument(Join({where, ".env.", name, ".value must be a string"}));
     }
     // valueFrom is resolved into value by the virtual kubelet; a reference it left
     // unresolved is not set at all (rather than set empty).
     if ((!val || val->is_null()) && api::Find(e, {"valueFrom"})) continue;
     std::string value = val && val->is_string() ? std::string(val->as_string()) : "";
-    IL_RETURN_IF_ERROR(CheckText(value, where + ".env." + name));
+    IL_RETURN_IF_ERROR(CheckText(value, Join({where, ".env.", name})));
     out.emplace_back(std::move(name), std::move(value));
   }
   return out;
