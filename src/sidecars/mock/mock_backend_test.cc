@@ -49,7 +49,7 @@ class MockBackendTest : public ::testing::Test {
     backend_.reset();
     auto store = SqliteStateStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    auto b = MockBackend::Open(o, std::move(*store), clock_);
+    auto b = MockBackend::Open(std::move(o), std::move(*store), clock_);
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     backend_ = std::move(*b);
   }
@@ -58,6 +58,7 @@ class MockBackendTest : public ::testing::Test {
   }
   std::vector<api::PodStatus> Status(const std::vector<PodSpec>& specs) {
     std::vector<json::value> pods;
+    pods.reserve(specs.size());
     for (const auto& s : specs) pods.push_back(MakePod(s));
     auto r = backend_->GetStatus(ctx_, pods);
     EXPECT_TRUE(r.ok());
@@ -68,7 +69,7 @@ class MockBackendTest : public ::testing::Test {
     if (st.empty()) return "absent";
     return std::string(st[0].containers.at(i).as_object().at("state").as_object().begin()->key());
   }
-  il::Status Logs(const PodSpec& s, const std::string& container, api::ContainerLogOpts o,
+  il::Status Logs(const PodSpec& s, const std::string& container, const api::ContainerLogOpts& o,
                   RecordingSink& sink) {
     api::LogRequest r{"default", s.uid, s.name, container, o};
     return backend_->GetLogs(ctx_, r, sink);
