@@ -36,7 +36,8 @@ std::string RenderLogs(const std::vector<LogLine>& lines, const ContainerLogOpts
     first = selected.size() - static_cast<size_t>(opts.tail);
   }
   std::string out;
-  for (size_t i = first; i < selected.size(); ++i) out += FormatLogLine(*selected[i], opts.timestamps);
+  for (size_t i = first; i < selected.size(); ++i)
+    out += FormatLogLine(*selected[i], opts.timestamps);
   if (opts.limit_bytes > 0 && out.size() > static_cast<size_t>(opts.limit_bytes)) {
     out.resize(static_cast<size_t>(opts.limit_bytes));
   }

@@ -1,8 +1,8 @@
 #include "api/log_filter.h"
 
-#include "api/pod.h"
-
 #include <gtest/gtest.h>
+
+#include "api/pod.h"
 
 namespace il::api {
 namespace {

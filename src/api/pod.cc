@@ -52,9 +52,7 @@ const json::array& ArrayAt(const json::value& pod, std::string_view key) {
 }  // namespace
 
 const json::array& Containers(const json::value& pod) { return ArrayAt(pod, "containers"); }
-const json::array& InitContainers(const json::value& pod) {
-  return ArrayAt(pod, "initContainers");
-}
+const json::array& InitContainers(const json::value& pod) { return ArrayAt(pod, "initContainers"); }
 
 int64_t GracePeriodSeconds(const json::value& pod) {
   if (const auto* f = Find(pod, {"metadata", "deletionGracePeriodSeconds"}); f && f->is_number()) {
@@ -135,16 +133,25 @@ json::object WaitingStatus(const std::string& name, const std::string& image,
                            const std::string& reason, const std::string& message) {
   json::object waiting{{"reason", reason}};
   if (!message.empty()) waiting["message"] = message;
-  return json::object{{"name", name}, {"image", image}, {"imageID", ""},
-                      {"ready", false}, {"restartCount", 0}, {"started", false},
+  return json::object{{"name", name},
+                      {"image", image},
+                      {"imageID", ""},
+                      {"ready", false},
+                      {"restartCount", 0},
+                      {"started", false},
                       {"state", json::object{{"waiting", std::move(waiting)}}}};
 }
 
 json::object RunningStatus(const std::string& name, const std::string& image,
                            std::chrono::system_clock::time_point started) {
-  return json::object{{"name", name}, {"image", image}, {"imageID", ""},
-                      {"ready", true}, {"restartCount", 0}, {"started", true},
-                      {"state", json::object{{"running", json::object{{"startedAt", Rfc3339(started)}}}}}};
+  return json::object{
+      {"name", name},
+      {"image", image},
+      {"imageID", ""},
+      {"ready", true},
+      {"restartCount", 0},
+      {"started", true},
+      {"state", json::object{{"running", json::object{{"startedAt", Rfc3339(started)}}}}}};
 }
 
 json::object TerminatedStatus(const std::string& name, const std::string& image, int exit_code,
@@ -156,8 +163,12 @@ json::object TerminatedStatus(const std::string& name, const std::string& image,
                     {"startedAt", Rfc3339(started)},
                     {"finishedAt", Rfc3339(finished)}};
   if (!message.empty()) term["message"] = message;
-  return json::object{{"name", name}, {"image", image}, {"imageID", ""},
-                      {"ready", false}, {"restartCount", 0}, {"started", false},
+  return json::object{{"name", name},
+                      {"image", image},
+                      {"imageID", ""},
+                      {"ready", false},
+                      {"restartCount", 0},
+                      {"started", false},
                       {"state", json::object{{"terminated", std::move(term)}}}};
 }
 

@@ -12,11 +12,21 @@ struct Suffix {
   long double factor;
 };
 
-constexpr Suffix kSuffixes[] = {
-    {"Ki", 1024.0L}, {"Mi", 1048576.0L}, {"Gi", 1073741824.0L}, {"Ti", 1099511627776.0L},
-    {"Pi", 1125899906842624.0L}, {"Ei", 1152921504606846976.0L},
-    {"n", 1e-9L}, {"u", 1e-6L}, {"m", 1e-3L}, {"k", 1e3L}, {"M", 1e6L}, {"G", 1e9L},
-    {"T", 1e12L}, {"P", 1e15L}, {"E", 1e18L}};
+constexpr Suffix kSuffixes[] = {{"Ki", 1024.0L},
+                                {"Mi", 1048576.0L},
+                                {"Gi", 1073741824.0L},
+                                {"Ti", 1099511627776.0L},
+                                {"Pi", 1125899906842624.0L},
+                                {"Ei", 1152921504606846976.0L},
+                                {"n", 1e-9L},
+                                {"u", 1e-6L},
+                                {"m", 1e-3L},
+                                {"k", 1e3L},
+                                {"M", 1e6L},
+                                {"G", 1e9L},
+                                {"T", 1e12L},
+                                {"P", 1e15L},
+                                {"E", 1e18L}};
 
 Status Bad(std::string_view s) {
   return InvalidArgument("'" + std::string(s) + "' is not a Kubernetes quantity");

@@ -75,8 +75,9 @@ TEST(Wire, CreateStructKeys) {
 
 TEST(Validate, RejectsHostilePods) {
   auto pod = [](std::string name, std::string ns, std::string uid, std::string cname) {
-    return json::value{{"metadata", {{"name", name}, {"namespace", ns}, {"uid", uid}}},
-                       {"spec", {{"containers", json::array{json::object{{"name", cname}, {"image", "x"}}}}}}};
+    return json::value{
+        {"metadata", {{"name", name}, {"namespace", ns}, {"uid", uid}}},
+        {"spec", {{"containers", json::array{json::object{{"name", cname}, {"image", "x"}}}}}}};
   };
   EXPECT_TRUE(ValidatePod(pod("ok", "default", "abc-123", "c")).ok());
   EXPECT_FALSE(ValidatePod(pod("../etc", "default", "abc", "c")).ok());
