@@ -13,6 +13,7 @@ Usage: test_docker_sd.py --bin-dir BUILD/bin --source-dir REPO [-k name-substrin
 """
 import argparse
 import base64
+import glob
 import json
 import os
 import shutil
@@ -333,6 +334,47 @@ class DockerSdTest(unittest.TestCase):
         self.assertFalse(any(n.startswith("il-default_subpath-escape_app_") for n in names), names)
         urllib.request.urlopen(SD.url + "/healthz", timeout=5).read()  # still up
         self.delete(p)
+
+    def test_subpath_swapped_for_a_symlink_while_running_does_not_reach_dockers_own_restarts(self):
+        # Docker restarts `app` by itself (--restart=always) and would resolve the subPath again;
+        # docker-sd pins the checked directory, so the swap by `swap` has no effect.
+        p = pod("subpath-pin", {"restartPolicy": "Always", "terminationGracePeriodSeconds": 1,
+            "initContainers": [sh("prep", "mkdir /scratch/x && echo original > /scratch/x/marker",
+                                  volumeMounts=[{"name": "scratch", "mountPath": "/scratch"}])],
+            "containers": [
+                sh("app", "echo run; ls /mnt; [ -e /mnt/marker ] && touch /mnt/started; sleep 2; exit 1",
+                   volumeMounts=[
+                    {"name": "scratch", "mountPath": "/mnt", "subPath": "x"}]),
+                sh("swap", "while [ ! -e /scratch/x/started ]; do sleep 0.1; done; "
+                           "mv /scratch/x /scratch/x.orig && ln -s / /scratch/x && ls -ld /scratch/x"
+                           " && echo swapped; sleep 600",
+                   volumeMounts=[{"name": "scratch", "mountPath": "/scratch"}])],
+            "volumes": [{"name": "scratch", "emptyDir": {}}]})
+        uid = p["metadata"]["uid"]
+        code, body = SD.create(h.retrieved(p))
+        self.assertEqual(code, 200, body)
+        app = [n for n in h.containers_of(CLI, uid) if n.startswith("il-default_subpath-pin_app_")]
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            app = [n for n in h.containers_of(CLI, uid) if n.startswith("il-default_subpath-pin_app_")]
+            if app and int(h.docker(CLI, "inspect", "-f", "{{.RestartCount}}", app[0]).strip() or 0) >= 2:
+                break
+            time.sleep(0.5)
+        else:
+            self.fail("app was not restarted twice by Docker: " + SD.log_tail(20))
+        self.assertIn("swapped", self.logs(p, "swap"))
+        out = h.docker(CLI, "logs", app[0])
+        runs = out.split("run\n")[1:]
+        self.assertGreaterEqual(len(runs), 3, out)
+        for r in runs[1:]:  # every run after the swap still sees the pinned original directory
+            self.assertEqual(r.split(), ["marker", "started"], out)
+        self.assertNotIn("etc", out)
+        mounts = open("/proc/self/mountinfo").read()
+        self.assertIn(uid, mounts)  # pinned, not the fallback
+        urllib.request.urlopen(SD.url + "/healthz", timeout=5).read()  # still up
+        self.delete(p)
+        self.assertNotIn(uid, open("/proc/self/mountinfo").read())
+        self.assertEqual(glob.glob(os.path.join(WORK, "data", "**", uid), recursive=True), [])
 
     def test_subpath_that_is_a_real_directory_is_created_and_works(self):
         p = pod("subpath-ok", {"restartPolicy": "Never", "initContainers": [

@@ -4,6 +4,7 @@
 
 #include "api/pod.h"
 #include "core/private_path.h"
+#include "sidecars/docker/bind_source.h"
 #include "sidecars/docker/docker_logs.h"
 #include "sidecars/docker/pod_sources.h"
 #include "sidecars/docker/pod_volumes.h"
@@ -129,7 +130,8 @@ Result<api::CreateResult> DockerBackend::Create(const api::CallContext&,
     std::lock_guard l(pods_mu_);
     pods_.erase(uid);
     std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    // Never recursively through a pin (bind_source.h) left by an earlier run.
+    if (UnpinBelow(dir).ok()) std::filesystem::remove_all(dir, ec);
   };
   // Environment files go beside the volumes, in the pod's private directory (0700).
   volumes.dirs.push_back({dir + "/env", 0700});

@@ -68,7 +68,8 @@ class DockerBackend : public api::Backend {
   struct PodEntry {
     explicit PodEntry(PodPlan p) : plan(std::move(p)) {}
     const PodPlan plan;
-    std::mutex op_mu;  // serialises steps and delete of this pod
+    std::mutex op_mu;                     // serialises steps and delete of this pod
+    std::atomic<bool> pin_warned{false};  // logged once that bind sources cannot be pinned
 
     mutable std::mutex mu;  // guards the fields below
     Stage stage = Stage::kPending;

@@ -8,6 +8,7 @@
 
 #include "api/pod.h"
 #include "core/fake_command_runner.h"
+#include "sidecars/docker/bind_source.h"
 #include "sidecars/docker/fake_docker_engine.h"
 
 namespace il::docker {
@@ -52,6 +53,7 @@ class DockerBackendTest : public ::testing::Test {
   }
   void TearDown() override {
     backend_.reset();
+    EXPECT_TRUE(UnpinBelow(root_).ok());
     fs::remove_all(root_);
   }
   void Open() {
@@ -262,6 +264,46 @@ TEST_F(DockerBackendTest, ReconcileRemovesOnlyOrphansOfThisState) {
   EXPECT_TRUE(cs.count("il-ns_p-u10_a_u10"));
   EXPECT_FALSE(cs.count("il-ns_x_a_gone"));
   EXPECT_TRUE(cs.count("il-ns_y_a_other"));
+}
+
+// Mounts at or below `dir`, from /proc/self/mountinfo.
+int MountsBelow(const std::string& dir) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) n += line.find(" " + dir + "/") != std::string::npos;
+  return n;
+}
+
+TEST_F(DockerBackendTest, PinsAreNeitherStackedNorLeakedAcrossRestartReconcileAndDelete) {
+  auto d = Pod("u11", R"({"containers":[{"name":"a","image":"img","volumeMounts":[
+      {"name":"e","mountPath":"/m","subPath":"x"}]}],"volumes":[{"name":"e","emptyDir":{}}]})");
+  ASSERT_TRUE(Create(d).ok());
+  auto run = engine_->calls_with("run")[0];
+  std::string pin = settings_.PodDir("u11") + "/pins/a/0";
+  EXPECT_NE(
+      std::find(run.begin(), run.end(), "--mount=type=bind,\"source=" + pin + "\",\"target=/m\""),
+      run.end());
+  if (::geteuid() != 0) GTEST_SKIP() << "mount(2) needs root";
+  EXPECT_EQ(MountsBelow(root_), 1);
+  // A pod directory no stored pod owns, with a pin left by an earlier docker-sd, whose
+  // source lies outside: reconcile detaches the pin before removing the directory.
+  fs::create_directories(root_ + "/keep");
+  { std::ofstream(root_ + "/keep/f") << "x"; }
+  ASSERT_TRUE(
+      PinBindSource({root_ + "/keep", "", false, settings_.PodDir("ghost") + "/pins/a/0"}).ok());
+  EXPECT_EQ(MountsBelow(root_), 2);
+  Open();  // a new docker-sd: the mounts outlived the old one
+  backend_->RunOnce();
+  EXPECT_FALSE(fs::exists(settings_.PodDir("ghost")));
+  EXPECT_TRUE(fs::exists(root_ + "/keep/f"));
+  EXPECT_EQ(MountsBelow(root_), 1);
+  engine_->Exit("il-ns_p-u11_a_u11", 1);
+  backend_->RunOnce();  // whatever docker-sd starts again is pinned again, not stacked
+  EXPECT_EQ(MountsBelow(root_), 1);
+  ASSERT_TRUE(backend_->Delete({}, d.pod).ok());
+  EXPECT_EQ(MountsBelow(root_), 0);
+  EXPECT_FALSE(fs::exists(settings_.PodDir("u11")));
 }
 
 TEST_F(DockerBackendTest, ContainerRemovedBehindOurBackIsUnknown) {

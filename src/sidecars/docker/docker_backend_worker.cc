@@ -62,8 +62,20 @@ Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_
   }
   // What a bind source resolves to may have changed since the last start (a container of
   // the pod replaced a directory by a symlink): check again, every time.
+  // Pinning it (bind_source.h) makes Docker, and its own restarts, use what was checked.
   for (const auto& check : c.bind_checks) {
-    if (Status s = CheckBindSource(check); !s.ok()) {
+    Status s = Status::Ok();
+    if (check.pin.empty()) {
+      s = CheckBindSource(check);
+    } else if (auto pinned = PinBindSource(check); !pinned.ok()) {
+      s = pinned.status();
+    } else if (!pinned->mounted && !e.pin_warned.exchange(true)) {
+      log_->warn(
+          "pod {}/{} uid={}: cannot pin bind sources ({}); Docker's own restarts of its "
+          "containers re-resolve subPath/hostPath sources without a check (docs/security.md)",
+          e.plan.ns, e.plan.name, e.plan.uid, pinned->why);
+    }
+    if (!s.ok()) {
       std::lock_guard l(e.mu);
       e.errors[c.docker_name] = {"CreateContainerConfigError", s.message()};
       return s;
@@ -135,6 +147,8 @@ Status DockerBackend::Step(PodEntry& e, const ObservedMap& observed) {
 Status DockerBackend::FinishDelete(PodEntry& e) {
   IL_RETURN_IF_ERROR(
       cli_.ForEach("rm", {"--force", "--volumes"}, e.plan.DockerNames(), std::chrono::minutes(2)));
+  // Pins first: removing the directory recursively would cross into the pinned volumes.
+  IL_RETURN_IF_ERROR(UnpinBelow(settings_.PodDir(e.plan.uid)));
   std::error_code ec;
   std::filesystem::remove_all(settings_.PodDir(e.plan.uid), ec);
   if (ec) log_->warn("cannot remove {}: {}", settings_.PodDir(e.plan.uid), ec.message());
@@ -177,7 +191,12 @@ bool DockerBackend::Reconcile() {
   std::error_code ec;
   for (const auto& d : std::filesystem::directory_iterator(settings_.data_dir + "/pods", ec)) {
     std::string uid = d.path().filename().string();
-    if (!known_uids.count(uid) && !Find(uid)) std::filesystem::remove_all(d.path(), ec);
+    if (known_uids.count(uid) || Find(uid)) continue;
+    if (Status s = UnpinBelow(d.path().string()); !s.ok()) {
+      log_->warn("keeping {}: {}", d.path().string(), s.message());
+      continue;
+    }
+    std::filesystem::remove_all(d.path(), ec);
   }
   log_->info("reconciled with docker: {} stored pod(s), {} orphan container(s) removed",
              known_uids.size(), orphans.size());

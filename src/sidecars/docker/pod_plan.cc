@@ -483,7 +483,9 @@ json::value ToJson(const PodPlan& plan) {
     if (!c.bind_checks.empty()) {
       json::array checks;
       for (const auto& b : c.bind_checks) {
-        checks.push_back(json::object{{"base", b.base}, {"rel", b.rel}, {"create", b.create}});
+        json::object check{{"base", b.base}, {"rel", b.rel}, {"create", b.create}};
+        if (!b.pin.empty()) check["pin"] = b.pin;
+        checks.push_back(std::move(check));
       }
       o["bindChecks"] = std::move(checks);
     }
@@ -524,7 +526,8 @@ Result<PodPlan> PodPlanFromJson(const json::value& v) {
       for (const auto& b : checks->as_array()) {
         const auto* create = api::Find(b, {"create"});
         cp.bind_checks.push_back({api::GetString(b, {"base"}), api::GetString(b, {"rel"}),
-                                  create && create->is_bool() && create->as_bool()});
+                                  create && create->is_bool() && create->as_bool(),
+                                  api::GetString(b, {"pin"})});
         if (cp.bind_checks.back().base.empty()) {
           return InvalidArgument("stored pod plan is malformed");
         }

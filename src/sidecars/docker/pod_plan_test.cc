@@ -78,8 +78,8 @@ TEST(BuildPodPlan, HostileValuesAreSingleLiteralArguments) {
   EXPECT_EQ(plan->env_files[1].mode, 0600);
   // The subPath is checked again before every start, and created as a directory if missing.
   ASSERT_EQ(app.bind_checks.size(), 1u);
-  EXPECT_EQ(app.bind_checks[0],
-            (BindCheck{"/data/docker-sd/pods/6f1c-uid/volumes/work", "out/app", true}));
+  EXPECT_EQ(app.bind_checks[0], (BindCheck{"/data/docker-sd/pods/6f1c-uid/volumes/work", "out/app",
+                                           true, "/data/docker-sd/pods/6f1c-uid/pins/app/1"}));
   EXPECT_TRUE(Has(a, "--workdir=/srv/my dir"));
   EXPECT_TRUE(Has(a, "--entrypoint=/bin/app"));
   auto sep = std::find(a.begin(), a.end(), "--");

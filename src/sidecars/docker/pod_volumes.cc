@@ -190,7 +190,7 @@ std::optional<BindCheck> HostPathCheck(const std::string& path,
   for (const auto& p : allow) {
     if (!PathAllowed(path, {p})) continue;
     std::string rel = path.size() > p.size() ? path.substr(p == "/" ? 1 : p.size() + 1) : "";
-    if (!best || p.size() > best->base.size()) best = BindCheck{p, rel, false};
+    if (!best || p.size() > best->base.size()) best = BindCheck{p, rel, false, ""};
   }
   return best;
 }
@@ -257,12 +257,17 @@ Result<VolumePlan> PlanVolumes(const PodSources& src, const std::string& pod_dir
           if (check) {
             check->rel += (check->rel.empty() ? "" : "/") + sub;
           } else {
-            check = BindCheck{it->second.host_path, sub, false};
+            check = BindCheck{it->second.host_path, sub, false, ""};
           }
           check->create = !it->second.read_only;
         }
         const auto* ro = api::Find(m, {"readOnly"});
         bool read_only = it->second.read_only || (ro && ro->is_bool() && ro->as_bool());
+        if (check) {
+          // Docker gets the pin, not the path the pod can redirect (bind_source.h).
+          check->pin = Cat(pod_dir, "/pins/", cname, "/", std::to_string(mounts.size()));
+          source = check->pin;
+        }
         mounts.push_back({source, target, read_only, check});
       }
     }

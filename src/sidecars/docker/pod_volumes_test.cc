@@ -77,7 +77,10 @@ TEST(PlanVolumes, SecretsProjectedAndEmptyDir) {
   EXPECT_TRUE(empty_dir);
   const auto& m = p->mounts.at("c");
   EXPECT_FALSE(m[2].read_only);
-  EXPECT_EQ(m[3].source, "/pods/u1/volumes/e/sub");
+  // Docker gets the pin (bind_source.h); the check names the path below the volume.
+  EXPECT_EQ(m[3].source, "/pods/u1/pins/c/3");
+  ASSERT_TRUE(m[3].check.has_value());
+  EXPECT_EQ(*m[3].check, (BindCheck{"/pods/u1/volumes/e", "sub", true, "/pods/u1/pins/c/3"}));
 }
 
 TEST(PlanVolumes, ProjectedSourcesAreBuiltWhenInterLinkDidNotRenderThem) {
@@ -106,7 +109,8 @@ TEST(PlanVolumes, HostPathNeedsTheAllowList) {
   EXPECT_FALSE(outside.ok());  // /data/in/../x is /data/x
   auto ok = PlanVolumes(Sources(spec), "/pods/u1", {"/data"});
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-  EXPECT_EQ(ok->mounts.at("c")[0].source, "/data/x");
+  EXPECT_EQ(ok->mounts.at("c")[0].source, "/pods/u1/pins/c/0");
+  EXPECT_EQ(ok->mounts.at("c")[0].check->base + "/" + ok->mounts.at("c")[0].check->rel, "/data/x");
   EXPECT_FALSE(ok->mounts.at("c")[0].read_only);
 }
 
