@@ -363,8 +363,14 @@ class DockerSdTest(unittest.TestCase):
         else:
             self.fail("app was not restarted twice by Docker: " + SD.log_tail(20))
         self.assertIn("swapped", self.logs(p, "swap"))
-        out = h.docker(CLI, "logs", app[0])
-        runs = out.split("run\n")[1:]
+        # RestartCount moves before the new run's output reaches the log: wait for the third
+        # run's `ls` to be there.
+        while True:
+            out = h.docker(CLI, "logs", app[0])
+            runs = out.split("run\n")[1:]
+            if (len(runs) >= 3 and len(runs[-1].split()) >= 2) or time.time() > deadline:
+                break
+            time.sleep(0.2)
         self.assertGreaterEqual(len(runs), 3, out)
         for r in runs[1:]:  # every run after the swap still sees the pinned original directory
             self.assertEqual(r.split(), ["marker", "started"], out)
