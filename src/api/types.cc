@@ -153,6 +153,7 @@ Result<PodStatus> ParsePodStatus(const json::value& v) {
   IL_ASSIGN_OR_RETURN(s.containers, OptArray(*o, "containers", "pod status"));
   IL_ASSIGN_OR_RETURN(s.init_containers, OptArray(*o, "initContainers", "pod status"));
   if (auto* ip = o->if_contains("podIP")) s.pod_ip = *ip;
+  IL_ASSIGN_OR_RETURN(s.events, OptArray(*o, "events", "pod status"));
   return s;
 }
 
@@ -165,6 +166,7 @@ json::value ToJson(const PodStatus& s) {
   o["containers"] = s.containers;
   o["initContainers"] = s.init_containers;
   if (!s.pod_ip.is_null()) o["podIP"] = s.pod_ip;
+  if (!s.events.empty()) o["events"] = s.events;
   return o;
 }
 

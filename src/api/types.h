@@ -60,7 +60,16 @@ struct PodStatus {
   json::array containers;       // [V1ContainerStatus]
   json::array init_containers;  // "initContainers"
   json::value pod_ip;           // "podIP" (our extension; null when unknown)
+  // "events" (our extension, omitted when empty): what happened to the pod's containers in
+  // the backend that the kubelet would post as Events (probe failures, hook failures,
+  // kills). Each entry {"container","type","reason","message","count","lastTimestamp"} is
+  // one distinct (container, reason, message); the sidecar raises `count` each time it
+  // happens again and keeps the newest entries only (api::kMaxStatusEvents). The vk posts
+  // an Event whenever an entry's count grows.
+  json::array events;
 };
+
+constexpr size_t kMaxStatusEvents = 20;
 
 // ContainerLogOpts: kubelet log options with upstream's keys (note "Bytes").
 struct ContainerLogOpts {

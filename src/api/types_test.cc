@@ -50,6 +50,20 @@ TEST(Wire, PodStatusListRoundTripsAndAcceptsNull) {
   EXPECT_FALSE(ParsePodStatusList(json::object{}).ok());
 }
 
+TEST(Wire, PodStatusEventsExtensionRoundTripsAndIsOmittedWhenEmpty) {
+  auto v = json::parse(R"({"name":"p","UID":"u","namespace":"n","JID":"1","containers":[],
+    "initContainers":[],"events":[{"container":"c","type":"Warning","reason":"Unhealthy",
+    "message":"Liveness probe failed: x","count":2,"lastTimestamp":"2026-01-01T00:00:00Z"}]})");
+  auto s = ParsePodStatus(v);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->events.size(), 1u);
+  EXPECT_EQ(ToJson(*s), v);
+  s->events.clear();
+  EXPECT_FALSE(ToJson(*s).as_object().contains("events"));
+  v.as_object()["events"] = "x";
+  EXPECT_FALSE(ParsePodStatus(v).ok());
+}
+
 TEST(Wire, LogStructUsesBytesAndGoZeroTime) {
   auto v = Fixture("log_struct.json");
   auto r = ParseLogRequest(v);
