@@ -184,8 +184,8 @@ Result<Lifecycle> ParseLifecycle(const json::value& container) {
   const auto* l = Find(container, {"lifecycle"});
   if (!l || l->is_null()) return out;
   if (!l->is_object()) return InvalidArgument("lifecycle must be an object");
-  for (auto [key, slot] : {std::pair{"postStart", &out.post_start},
-                           std::pair{"preStop", &out.pre_stop}}) {
+  for (auto [key, slot] :
+       {std::pair{"postStart", &out.post_start}, std::pair{"preStop", &out.pre_stop}}) {
     const auto* h = l->as_object().if_contains(key);
     if (!h || h->is_null()) continue;
     std::string what = std::string("lifecycle.") + key;

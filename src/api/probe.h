@@ -76,8 +76,8 @@ Result<Lifecycle> ParseLifecycle(const json::value& container);
 // The kubelet's prober state for one probe: consecutive results against the thresholds.
 class ProbeTracker {
  public:
-  explicit ProbeTracker(const Probe& p) : success_threshold_(p.success_threshold),
-                                          failure_threshold_(p.failure_threshold) {}
+  explicit ProbeTracker(const Probe& p)
+      : success_threshold_(p.success_threshold), failure_threshold_(p.failure_threshold) {}
   enum class Verdict { kUnchanged, kNowSuccess, kNowFailure };
   // Records one run's outcome; says when the probe's published result flips.
   Verdict Record(bool ok);

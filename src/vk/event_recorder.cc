@@ -28,15 +28,16 @@ json::object EventObject(const EventRef& pod, const std::string& type, const std
   char suffix[32];
   std::snprintf(suffix, sizeof(suffix), "%llx", static_cast<unsigned long long>(nanos));
   std::string ts = api::Rfc3339(now);
+  json::object involved{{"apiVersion", "v1"},
+                        {"kind", "Pod"},
+                        {"namespace", pod.ns},
+                        {"name", pod.name},
+                        {"uid", pod.uid}};
+  if (!pod.field_path.empty()) involved["fieldPath"] = pod.field_path;
   return {{"apiVersion", "v1"},
           {"kind", "Event"},
           {"metadata", {{"name", EventName(pod.name, suffix)}, {"namespace", pod.ns}}},
-          {"involvedObject",
-           {{"apiVersion", "v1"},
-            {"kind", "Pod"},
-            {"namespace", pod.ns},
-            {"name", pod.name},
-            {"uid", pod.uid}}},
+          {"involvedObject", std::move(involved)},
           {"reason", reason},
           {"message", message.substr(0, 1024)},
           {"type", type},
@@ -69,7 +70,7 @@ void EventRecorder::Record(const EventRef& pod, const std::string& type, const s
                            const std::string& message) {
   auto now = std::chrono::steady_clock::now();
   std::lock_guard l(mu_);
-  std::string key = pod.uid + "|" + reason + "|" + message;
+  std::string key = pod.uid + "|" + pod.field_path + "|" + reason + "|" + message;
   if (auto it = recent_.find(key);
       it != recent_.end() && now - it->second < std::chrono::minutes(1)) {
     return;

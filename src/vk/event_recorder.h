@@ -25,6 +25,7 @@ namespace il::vk {
 
 struct EventRef {
   std::string ns, name, uid;
+  std::string field_path;  // e.g. "spec.containers{web}"; empty = the pod itself
 };
 
 class EventSink {

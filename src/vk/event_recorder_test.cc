@@ -9,7 +9,7 @@ namespace il::vk {
 namespace {
 
 std::string EventNameFor(const std::string& pod, std::chrono::system_clock::time_point t) {
-  auto ev = EventObject({"default", pod, "u1"}, "Normal", "Started", "m", "node", t);
+  auto ev = EventObject({"default", pod, "u1", ""}, "Normal", "Started", "m", "node", t);
   return api::GetString(boost::json::value(ev), {"metadata", "name"});
 }
 
@@ -25,10 +25,20 @@ TEST(EventObject, NameIsPodDotHexTimeAndAValidSubdomainForEveryPodName) {
     other.back() = 'q';
     EXPECT_NE(EventNameFor(other, now), name) << n;
   }
-  auto ev =
-      EventObject({"default", std::string(253, 'p'), "u1"}, "Normal", "Started", "m", "node", now);
+  auto ev = EventObject({"default", std::string(253, 'p'), "u1", ""}, "Normal", "Started", "m",
+                        "node", now);
   EXPECT_EQ(api::GetString(boost::json::value(ev), {"involvedObject", "name"}),
             std::string(253, 'p'));
+}
+
+TEST(EventObject, ContainerEventsNameTheirFieldPath) {
+  auto now = std::chrono::system_clock::now();
+  boost::json::value pod_ev =
+      EventObject({"ns", "p", "u1", ""}, "Normal", "Killing", "m", "n", now);
+  EXPECT_EQ(api::Find(pod_ev, {"involvedObject", "fieldPath"}), nullptr);
+  boost::json::value c_ev = EventObject({"ns", "p", "u1", "spec.containers{web}"}, "Warning",
+                                        "Unhealthy", "Liveness probe failed: x", "n", now);
+  EXPECT_EQ(api::GetString(c_ev, {"involvedObject", "fieldPath"}), "spec.containers{web}");
 }
 
 }  // namespace

@@ -81,6 +81,11 @@ class FakeInterlink : public InterlinkApi {
     backend[uid].status.init_containers = std::move(init);
   }
 
+  void SetEvents(const std::string& uid, boost::json::array events) {
+    std::lock_guard l(mu);
+    backend[uid].status.events = std::move(events);
+  }
+
   struct Entry {
     boost::json::value pod;
     std::string jid;

@@ -89,6 +89,8 @@ class PodController {
   Status PatchStatus(const std::string& uid);
   void PatchJobId(const PodRecord& r);
   void Announce(const PodRecord& r, const boost::json::object& status);
+  // Posts the backend's new events (the PodStatus `events` extension) on their containers.
+  void RelayBackendEvents(const PodRecord& r);
   Status DeleteOrphan(const std::string& uid, const std::string& ns, const std::string& name);
   void WorkerLoop(const std::stop_token& stop);
   void StatusLoop(const std::stop_token& stop);

@@ -17,7 +17,8 @@ struct FakeEvents : EventSink {
   void Record(const EventRef& pod, const std::string& type, const std::string& reason,
               const std::string& message) override {
     std::lock_guard l(mu);
-    events.push_back(pod.name + " " + type + " " + reason + ": " + message);
+    events.push_back(pod.name + (pod.field_path.empty() ? "" : "/" + pod.field_path) + " " + type +
+                     " " + reason + ": " + message);
   }
   bool Has(const std::string& reason) {
     std::lock_guard l(mu);
@@ -121,6 +122,47 @@ TEST_F(PodControllerTest, CreatesThenWritesStatusFromTheBackendUntilSucceeded) {
   size_t calls = il_.status_calls.size();
   ASSERT_TRUE(pc_->SyncStatuses().ok());
   EXPECT_EQ(il_.status_calls.size(), calls);
+}
+
+TEST_F(PodControllerTest, BackendEventsArePostedOnTheirContainerOncePerNewOccurrence) {
+  std::string uid = AddPod("p1");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  auto running = Running("main");
+  running["ready"] = false;
+  il_.SetStatus(uid, {running});
+  auto ev = [](int count) {
+    return json::object{{"container", "main"},
+                        {"type", "Warning"},
+                        {"reason", "Unhealthy"},
+                        {"message", "Readiness probe failed: boom"},
+                        {"count", count}};
+  };
+  il_.SetEvents(uid, {ev(1)});
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  Drain();
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  auto count = [&] {
+    std::lock_guard l(events_.mu);
+    return std::count(events_.events.begin(), events_.events.end(),
+                      "p1/spec.containers{main} Warning Unhealthy: Readiness probe failed: boom");
+  };
+  EXPECT_EQ(count(), 1);
+  EXPECT_EQ(GetString(ApiPod("p1"), {"status", "phase"}), "Running");
+  auto pod = ApiPod("p1");
+  EXPECT_FALSE(
+      api::Find(pod, {"status", "containerStatuses"})->as_array()[0].at("ready").as_bool());
+  // The same count again posts nothing; a higher count posts once more.
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  Drain();
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_EQ(count(), 1);
+  il_.SetEvents(uid, {ev(2)});
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  Drain();
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_EQ(count(), 2);
 }
 
 TEST_F(PodControllerTest, StatusOfAllPodsIsOneBatchedCall) {

@@ -215,7 +215,7 @@ bool SameReport(const std::optional<api::PodStatus>& stored, const json::object&
   const auto* ip = entry.if_contains("podIP");
   return stored->containers == ArrayOr(entry, "containers") &&
          stored->init_containers == ArrayOr(entry, "initContainers") &&
-         stored->pod_ip == (ip ? *ip : kNull);
+         stored->pod_ip == (ip ? *ip : kNull) && stored->events == ArrayOr(entry, "events");
 }
 
 // A deep copy in the default resource: the reply lives in a per-call arena.
@@ -228,6 +228,7 @@ api::PodStatus Own(const api::PodStatus& rep) {
   copy.containers = json::array(rep.containers, json::storage_ptr());
   copy.init_containers = json::array(rep.init_containers, json::storage_ptr());
   copy.pod_ip = json::value(rep.pod_ip, json::storage_ptr());
+  copy.events = json::array(rep.events, json::storage_ptr());
   return copy;
 }
 

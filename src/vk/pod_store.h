@@ -51,6 +51,9 @@ struct PodRecord {
   bool lost = false;                                  // the backend stopped reporting it
   bool job_id_written = false;
   std::set<std::string> started;  // containers announced with a Started event
+  // Backend events already posted: "container|reason|message" -> the count seen (the
+  // PodStatus `events` extension).
+  std::map<std::string, int64_t> relayed_events;
   bool deletion_started = false;
   bool terminal = false;        // phase Succeeded or Failed in Kubernetes (from the view)
   size_t report_hash = 0;       // hash of the last report's text

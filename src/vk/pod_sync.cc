@@ -14,7 +14,7 @@ std::shared_ptr<spdlog::logger> Log() {
   static auto l = log::Logger("vk.pods");
   return l;
 }
-EventRef Ref(const PodRecord& r) { return {r.ns, r.name, r.uid}; }
+EventRef Ref(const PodRecord& r) { return {r.ns, r.name, r.uid, ""}; }
 std::string Key(const PodRecord& r) { return r.ns + "/" + r.name; }
 json::value ParseFull(const PodRecord& r) {
   auto v = api::ParseJson(r.full);
@@ -119,6 +119,7 @@ Status PodController::PatchStatus(const std::string& uid) {
   facts.config_error_reason = r->config_error_reason;
   facts.config_error_message = r->config_error_message;
   facts.now = std::chrono::system_clock::now();
+  RelayBackendEvents(*r);
   json::object desired = MapPodStatus(r->view, r->reported, facts);
   static const json::object kEmpty;
   const auto* cur = api::Find(r->view, {"status"});
@@ -172,6 +173,37 @@ void PodController::Announce(const PodRecord& r, const json::object& status) {
   store_.Update(r.uid, [&](PodRecord& x) { x.started.insert(started.begin(), started.end()); });
   for (const auto& name : started) {
     events_.Record(Ref(r), "Normal", "Started", "Started container " + name);
+  }
+}
+
+void PodController::RelayBackendEvents(const PodRecord& r) {
+  if (!r.reported || (r.reported->events.empty() && r.relayed_events.empty())) return;
+  std::map<std::string, int64_t> seen;  // only what the backend still lists is remembered
+  bool posted = false;
+  for (const auto& e : r.reported->events) {
+    std::string container = api::GetString(e, {"container"});
+    std::string reason = api::GetString(e, {"reason"});
+    std::string message = api::GetString(e, {"message"});
+    if (reason.empty()) continue;
+    int64_t count = std::max<int64_t>(1, api::GetInt(e, {"count"}, 1));
+    std::string key = container + "|" + reason + "|" + message;
+    auto it = r.relayed_events.find(key);
+    seen[key] = std::max(count, it == r.relayed_events.end() ? 0 : it->second);
+    if (it != r.relayed_events.end() && it->second >= count) continue;
+    EventRef ref = Ref(r);
+    if (!container.empty()) {
+      bool init = false;
+      for (const auto& c : api::InitContainers(r.view)) {
+        init = init || api::GetString(c, {"name"}) == container;
+      }
+      ref.field_path = (init ? "spec.initContainers{" : "spec.containers{") + container + "}";
+    }
+    events_.Record(ref, api::GetString(e, {"type"}) == "Normal" ? "Normal" : "Warning", reason,
+                   message);
+    posted = true;
+  }
+  if (posted || seen.size() != r.relayed_events.size()) {
+    store_.Update(r.uid, [&](PodRecord& x) { x.relayed_events = std::move(seen); });
   }
 }
 

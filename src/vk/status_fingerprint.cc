@@ -30,6 +30,11 @@ json::object StateFingerprint(const json::value& state) {
   return out;
 }
 
+bool Flag(const json::value& c, std::string_view key) {
+  const auto* f = api::Find(c, {key});
+  return f && f->is_bool() && f->as_bool();
+}
+
 json::array ContainersFingerprint(const json::value& status, std::string_view key) {
   json::array out;
   const auto* list = api::Find(status, {key});
@@ -38,8 +43,8 @@ json::array ContainersFingerprint(const json::value& status, std::string_view ke
     json::object f{{"name", GetString(c, {"name"})},
                    {"image", GetString(c, {"image"})},
                    {"restartCount", GetInt(c, {"restartCount"})},
-                   {"ready", api::Find(c, {"ready"}) && api::Find(c, {"ready"})->is_bool() &&
-                                 api::Find(c, {"ready"})->as_bool()}};
+                   {"ready", Flag(c, "ready")},
+                   {"started", Flag(c, "started")}};
     if (const auto* s = api::Find(c, {"state"})) f["state"] = StateFingerprint(*s);
     if (const auto* s = api::Find(c, {"lastState"})) f["lastState"] = StateFingerprint(*s);
     if (auto id = GetString(c, {"containerID"}); !id.empty()) f["containerID"] = id;

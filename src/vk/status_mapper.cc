@@ -52,7 +52,16 @@ struct Normalized {
   enum Kind { kWaiting, kRunning, kTerminated } kind = kWaiting;
   int64_t exit_code = 0;
   bool had_failure_before = false;  // lastState terminated non-zero (restarting after failure)
+  bool started = false;             // running, and the startup probe (if any) succeeded
+  bool ready = false;               // started, and the readiness probe (if any) succeeded
 };
+
+// The reported boolean `key` of a container status; true when absent or not a boolean.
+bool ReportedFlag(const json::value* reported, std::string_view key) {
+  const auto* f =
+      reported && reported->is_object() ? reported->as_object().if_contains(key) : nullptr;
+  return !f || !f->is_bool() || f->as_bool();
+}
 
 Normalized NormalizeContainer(const json::value& spec, const json::value* reported,
                               const json::value* previous, const std::string& waiting_reason,
@@ -106,8 +115,13 @@ Normalized NormalizeContainer(const json::value& spec, const json::value* report
     }
   }
   if (!o.contains("lastState")) o["lastState"] = json::object{};
-  o["ready"] = n.kind == Normalized::kRunning;
-  o["started"] = n.kind == Normalized::kRunning;
+  // A plugin that runs probes says whether the container has started (startup probe) and is
+  // ready (readiness probe); one that reports neither is taken as "running is ready".
+  const bool running = n.kind == Normalized::kRunning;
+  n.started = running && ReportedFlag(reported, "started");
+  n.ready = n.started && ReportedFlag(reported, "ready");
+  o["ready"] = n.ready;
+  o["started"] = n.started;
   return n;
 }
 
@@ -210,6 +224,9 @@ json::object MapPodStatus(const json::value& pod, const std::optional<api::PodSt
                          {"message", "The backend no longer reports this container"},
                          {"startedAt", now},
                          {"finishedAt", now}}}};
+    }
+    if (n.kind != Normalized::kRunning) {
+      n.ready = n.started = false;
       n.status["ready"] = false;
       n.status["started"] = false;
     }
@@ -228,7 +245,7 @@ json::object MapPodStatus(const json::value& pod, const std::optional<api::PodSt
           ++waiting;
         break;
     }
-    if (n.kind != Normalized::kRunning) unready.push_back(name);
+    if (!n.ready) unready.push_back(name);
     main_out.push_back(std::move(n.status));
   }
 

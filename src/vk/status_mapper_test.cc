@@ -92,6 +92,38 @@ TEST(StatusMapper, RunningAndReadyWhenAllContainersRun) {
   EXPECT_EQ(GetString(cs[0], {"state", "running", "startedAt"}), "2024-01-01T00:00:00Z");
 }
 
+TEST(StatusMapper, ProbeResultsReportedByThePluginDecideStartedAndReady) {
+  auto main = Running("main");
+  main["started"] = true;
+  main["ready"] = false;  // readiness probe not yet passed
+  auto side = Running("side");
+  side["started"] = false;  // startup probe not yet passed: cannot be ready either
+  side["ready"] = true;
+  auto st = MapPodStatus(Pod("Always"), Report({main, side}), Facts());
+  EXPECT_EQ(GetString(st, {"phase"}), "Running");
+  const auto& cs = st.at("containerStatuses").as_array();
+  EXPECT_TRUE(cs[0].at("started").as_bool());
+  EXPECT_FALSE(cs[0].at("ready").as_bool());
+  EXPECT_FALSE(cs[1].at("started").as_bool());
+  EXPECT_FALSE(cs[1].at("ready").as_bool());
+  EXPECT_EQ(Cond(st, "Ready"), "False");
+  EXPECT_EQ(Cond(st, "ContainersReady"), "False");
+  for (const auto& c : st.at("conditions").as_array()) {
+    if (GetString(c, {"type"}) == "Ready") {
+      EXPECT_EQ(GetString(c, {"message"}), "containers with unready status: [main side]");
+    }
+  }
+  main["ready"] = true;
+  side["started"] = true;
+  st = MapPodStatus(Pod("Always"), Report({main, side}), Facts());
+  EXPECT_EQ(Cond(st, "Ready"), "True");
+  // A reported ready=true never makes a terminated container ready.
+  auto done = Terminated("main", 0);
+  done["ready"] = true;
+  st = MapPodStatus(Pod("Always"), Report({done, side}), Facts());
+  EXPECT_FALSE(st.at("containerStatuses").as_array()[0].at("ready").as_bool());
+}
+
 TEST(StatusMapper, SucceededWhenAllExitZero) {
   auto st = MapPodStatus(Pod(), Report({Terminated("main", 0), Terminated("side", 0)}), Facts());
   EXPECT_EQ(PhaseOf(st), "Succeeded");
@@ -217,6 +249,10 @@ TEST(StatusMapper, FingerprintIgnoresTimesAndForeignConditions) {
   EXPECT_EQ(PodStatusFingerprint(st), PodStatusFingerprint(other));
   other["phase"] = "Failed";
   EXPECT_NE(PodStatusFingerprint(st), PodStatusFingerprint(other));
+  // started flips (a startup probe passing) are changes worth a patch.
+  json::object flipped = st;
+  flipped["containerStatuses"].as_array()[0].as_object()["started"] = false;
+  EXPECT_NE(PodStatusFingerprint(st), PodStatusFingerprint(flipped));
 }
 
 }  // namespace
