@@ -236,7 +236,21 @@ Result<PingResponse> ParsePingResponse(const json::value& v) {
     p.taints = t->as_array();
     p.has_taints = true;
   }
+  if (auto* e = o.if_contains("extensions"); e && e->is_object()) p.extensions = e->as_object();
   return p;
+}
+
+bool SupportsStreaming(const PingResponse& p, std::string_view op) {
+  auto* ext = p.extensions.if_contains("interlink-cpp.io/streaming");
+  if (!ext || !ext->is_object()) return false;
+  auto* v = ext->as_object().if_contains("version");
+  if (!v || !v->is_string() || v->as_string() != "v1") return false;
+  auto* ops = ext->as_object().if_contains("operations");
+  if (!ops || !ops->is_array()) return false;
+  for (const auto& o : ops->as_array()) {
+    if (o.is_string() && o.as_string() == op) return true;
+  }
+  return false;
 }
 
 json::value ToJson(const PingResponse& p) {
@@ -244,6 +258,7 @@ json::value ToJson(const PingResponse& p) {
   if (!p.status.empty()) o["status"] = p.status;
   if (!p.resources.empty()) o["resources"] = p.resources;
   if (p.has_taints) o["taints"] = p.taints;
+  if (!p.extensions.empty()) o["extensions"] = p.extensions;
   return o;
 }
 

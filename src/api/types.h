@@ -97,7 +97,14 @@ struct PingResponse {
   json::object resources;   // {"cpu","memory","pods","accelerators":[{"resourceType","available"}]}
   json::array taints;       // [{"key","value","effect"}]
   bool has_taints = false;  // "taints" present (even []) replaces the node's taints
+  // interlink-cpp extensions the plugin implements, by name (stream_backend.h), e.g.
+  // {"interlink-cpp.io/streaming":{"version":"v1","operations":["exec","attach",...]}}.
+  // Not an upstream field: upstream plugins never send it, upstream readers ignore it.
+  json::object extensions;
 };
+// Whether a ping reply advertises the streaming extension for `op` (exec, attach,
+// portforward).
+bool SupportsStreaming(const PingResponse& p, std::string_view op);
 
 Result<PodCreateRequests> ParsePodCreateRequests(const json::value& v);
 json::value ToJson(const PodCreateRequests& r);

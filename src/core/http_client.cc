@@ -8,8 +8,11 @@
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
 #include <mutex>
+#include <thread>
 #include <variant>
 #include <vector>
+
+#include "core/asio_byte_stream.h"
 
 namespace il::http {
 namespace net = boost::asio;
@@ -332,6 +335,76 @@ class HttpClient::Impl {
     }
     return Status(StatusCode::kUnavailable, "request to " + ep.ToString() + " failed twice");
   }
+
+  Result<HttpClient::Upgraded> Upgrade(const ClientRequest& r) {
+    auto timeout = r.timeout.value_or(opt.timeout);
+    auto deadline = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
+    auto req = Build(r);
+    IL_ASSIGN_OR_RETURN(auto conn, Connect());
+    bhttp::response_parser<bhttp::string_body> p;
+    p.body_limit(64 * 1024);
+    auto ec = SendAndReadHead(*conn, req, p, deadline, {});
+    if (ec) return ErrorStatus(ep, "upgrade request to", ec);
+    HttpClient::Upgraded out;
+    out.response.status = static_cast<int>(p.get().result_int());
+    for (const auto& f : p.get())
+      out.response.headers.Add(std::string(f.name_string()), std::string(f.value()));
+    if (out.response.status != 101) {
+      if (!p.is_done()) {
+        ec = WithSocket(*conn, [&](auto& s) {
+          return RunOp(*conn, deadline, {},
+                       [&](auto done) { bhttp::async_read(s, conn->buf, p, done); });
+        });
+      }
+      out.response.body = p.get().body();
+      return out;
+    }
+    out.stream = std::make_unique<UpgradedStream>(std::move(conn));
+    return out;
+  }
+
+  // The connection after a 101: its private io_context runs on a thread of its own.
+  class UpgradedStream : public ByteStream {
+   public:
+    explicit UpgradedStream(std::unique_ptr<Conn> conn)
+        : conn_(std::move(conn)), guard_(net::make_work_guard(conn_->ioc)) {
+      std::string prefix = beast::buffers_to_string(conn_->buf.data());
+      conn_->buf.consume(conn_->buf.size());
+      auto ex = conn_->ioc.get_executor();
+      std::visit(
+          [&](auto& s) {
+            using S = std::decay_t<decltype(s)>;
+            if constexpr (std::is_same_v<S, std::unique_ptr<TlsSock>>) {
+              inner_ = std::make_unique<internal::AsioByteStream<TlsSock>>(*s, ex, prefix);
+            } else if constexpr (!std::is_same_v<S, std::monostate>) {
+              inner_ = std::make_unique<internal::AsioByteStream<S>>(s, ex, prefix);
+            }
+          },
+          conn_->sock);
+      conn_->ioc.restart();
+      io_ = std::thread([this] { conn_->ioc.run(); });
+    }
+    ~UpgradedStream() override {
+      if (inner_) inner_->Close();
+      guard_.reset();
+      conn_->ioc.stop();
+      io_.join();
+    }
+    size_t Read(char* buf, size_t size) override { return inner_ ? inner_->Read(buf, size) : 0; }
+    bool Write(std::string_view data) override { return inner_ && inner_->Write(data); }
+    void ShutdownWrite() override {
+      if (inner_) inner_->ShutdownWrite();
+    }
+    void Close() override {
+      if (inner_) inner_->Close();
+    }
+
+   private:
+    std::unique_ptr<Conn> conn_;
+    net::executor_work_guard<net::io_context::executor_type> guard_;
+    std::unique_ptr<ByteStream> inner_;
+    std::thread io_;
+  };
 };
 
 Result<std::unique_ptr<HttpClient>> HttpClient::Create(ClientOptions options) {
@@ -349,6 +422,9 @@ Result<int> HttpClient::Stream(const ClientRequest& r,
                                const std::function<bool(std::string_view)>& on_data,
                                const std::function<bool()>& cancelled) {
   return impl_->Stream(r, on_head, on_data, cancelled);
+}
+Result<HttpClient::Upgraded> HttpClient::Upgrade(const ClientRequest& r) {
+  return impl_->Upgrade(r);
 }
 const Endpoint& HttpClient::endpoint() const { return impl_->ep; }
 

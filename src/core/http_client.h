@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "core/byte_stream.h"
 #include "core/http.h"
 #include "core/status.h"
 
@@ -56,6 +57,15 @@ class HttpClient {
                      const std::function<bool(int, const Headers&)>& on_head,
                      const std::function<bool(std::string_view)>& on_data,
                      const std::function<bool()>& cancelled = {});
+
+  // An upgrade (WebSocket, SPDY) on a new connection of its own: sends `request` and
+  // reads the reply head. On 101 `stream` carries the connection from then on; any other
+  // status comes back with its body (at most 64 KiB) and no stream.
+  struct Upgraded {
+    Response response;
+    std::unique_ptr<ByteStream> stream;
+  };
+  Result<Upgraded> Upgrade(const ClientRequest& request);
 
   const Endpoint& endpoint() const;
 

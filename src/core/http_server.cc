@@ -22,6 +22,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/asio_byte_stream.h"
 #include "core/http_status.h"
 #include "core/log.h"
 
@@ -61,8 +62,9 @@ template <class Stream>
 class Writer : public ResponseWriter {
  public:
   Writer(Stream& stream, net::any_io_executor ex, int fd, unsigned version, bool keep_alive,
-         const ServerOptions& opt)
-      : stream_(stream),
+         const ServerOptions& opt, beast::flat_buffer* read_ahead = nullptr)
+      : read_ahead_(read_ahead),
+        stream_(stream),
         ex_(std::move(ex)),
         fd_(fd),
         version_(version),
@@ -152,6 +154,32 @@ class Writer : public ResponseWriter {
   }
 
   bool replied() const override { return replied_; }
+
+  std::unique_ptr<ByteStream> Upgrade(int status) override {
+    if (replied_ || gone_) return nullptr;
+    replied_ = true;
+    upgraded_ = true;
+    status_ = status;
+    bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), version_};
+    Fill(res, "");
+    std::string prefix;
+    auto ec = RunOnIo(ex_, [&](auto done) {
+      Lowest(stream_).expires_after(opt_.write_timeout);
+      bhttp::async_write(stream_, res, [this, done](beast::error_code ec, size_t) {
+        Lowest(stream_).expires_never();
+        done(ec);
+      });
+    });
+    if (ec) {
+      gone_ = true;
+      return nullptr;
+    }
+    if (read_ahead_) {
+      prefix = beast::buffers_to_string(read_ahead_->data());
+      read_ahead_->consume(read_ahead_->size());
+    }
+    return std::make_unique<internal::AsioByteStream<Stream>>(stream_, ex_, std::move(prefix));
+  }
   // Whether the response keeps the connection open; false while the body is unread.
   void SetKeepAlive(bool on) { keep_alive_ = on; }
 
@@ -163,7 +191,7 @@ class Writer : public ResponseWriter {
       Finish();
     }
   }
-  bool usable() const { return !gone_ && (!streaming_ || finished_); }
+  bool usable() const { return !gone_ && !upgraded_ && (!streaming_ || finished_); }
   int status() const { return status_; }
   void MarkGone() { gone_ = true; }
 
@@ -175,6 +203,7 @@ class Writer : public ResponseWriter {
     for (const auto& [k, v] : headers_.items()) m.set(k, v);
   }
 
+  beast::flat_buffer* read_ahead_;
   Stream& stream_;
   net::any_io_executor ex_;
   int fd_;
@@ -186,6 +215,7 @@ class Writer : public ResponseWriter {
   bool replied_ = false;
   bool streaming_ = false;
   bool finished_ = false;
+  bool upgraded_ = false;
   int status_ = 0;
   std::unique_ptr<bhttp::response<bhttp::empty_body>> head_;
   std::unique_ptr<bhttp::response_serializer<bhttp::empty_body>> serializer_;
@@ -418,7 +448,7 @@ class HttpServer::Impl {
         co_return;
       }
       Lowest(stream).expires_never();
-      Writer<Stream> w(stream, ex, fd, head.version(), keep_alive, opt_);
+      Writer<Stream> w(stream, ex, fd, head.version(), keep_alive, opt_, &buf);
       auto start = std::chrono::steady_clock::now();
       auto observe = [&] {
         if (observer_) {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "core/byte_stream.h"
 #include "core/http.h"
 #include "core/status.h"
 
@@ -42,6 +43,14 @@ class ResponseWriter {
   // Whether the peer has closed its side; cheap, for follow loops that idle.
   virtual bool ClientGone() = 0;
   virtual bool replied() const = 0;
+  // Answers `status` (101 Switching Protocols) with the headers set so far and hands the
+  // connection over as a byte stream (WebSocket, SPDY). Null when a reply was already
+  // sent or the client is gone. The stream must not outlive the handler; the server
+  // closes the connection when the handler returns.
+  virtual std::unique_ptr<ByteStream> Upgrade(int status = 101) {
+    (void)status;
+    return nullptr;
+  }
 };
 
 using Handler = std::function<void(const Request&, ResponseWriter&)>;

@@ -12,6 +12,8 @@ Result<std::unique_ptr<InterlinkService>> InterlinkService::Create(InterlinkServ
   o.server.update_cache = [cache](const std::vector<std::string>& uids) {
     cache->Invalidate(uids);
   };
+  s->streams_ = std::make_unique<StreamGate>(*s->plugin_);
+  o.server.streams = s->streams_.get();
   s->server_ = std::make_unique<protocol::Server>(std::move(o.server), *s->cache_);
   return s;
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "interlink/status_cache.h"
+#include "interlink/stream_gate.h"
 #include "protocol/client.h"
 #include "protocol/server.h"
 
@@ -36,6 +37,7 @@ class InterlinkService {
   InterlinkService() = default;
   std::unique_ptr<protocol::Client> plugin_;
   std::unique_ptr<StatusCache> cache_;
+  std::unique_ptr<StreamGate> streams_;  // exec, attach, port-forward to the plugin
   std::unique_ptr<protocol::Server> server_;
 };
 

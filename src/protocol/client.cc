@@ -4,6 +4,7 @@
 #include "core/http_client.h"
 #include "core/http_status.h"
 #include "core/token_auth.h"
+#include "stream/hop_stream.h"
 
 namespace il::protocol {
 namespace json = boost::json;
@@ -188,6 +189,22 @@ Result<api::PingResponse> Client::Ping(const api::CallContext& ctx) {
   api::PingResponse p;
   p.status = r.body.substr(0, 256);
   return p;
+}
+
+Result<int> Client::Exec(const api::CallContext& ctx, const api::ExecRequest& request,
+                         api::Channels& io) {
+  IL_ASSIGN_OR_RETURN(auto req, NewRequest(ctx, request.attach ? "Attach" : "Exec", "GET",
+                                           stream::ExecTarget(request).c_str(), ""));
+  req.timeout = opt_.timeout;
+  return stream::RelayExec(*stream_client_, std::move(req), io);
+}
+
+Status Client::PortForward(const api::CallContext& ctx, const api::PortForwardRequest& request,
+                           api::Channels& io) {
+  IL_ASSIGN_OR_RETURN(auto req, NewRequest(ctx, "PortForward", "GET",
+                                           stream::PortForwardTarget(request).c_str(), ""));
+  req.timeout = opt_.timeout;
+  return stream::RelayPortForward(*stream_client_, std::move(req), io);
 }
 
 }  // namespace il::protocol

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "api/backend.h"
+#include "api/stream_backend.h"
 #include "core/http.h"
 #include "core/http_client.h"
 #include "protocol/hop.h"
@@ -48,7 +49,7 @@ struct PingReply {
   std::optional<api::PingResponse> response;  // when the body parses as one
 };
 
-class Client : public api::Backend {
+class Client : public api::Backend, public api::StreamBackend {
  public:
   static Result<std::unique_ptr<Client>> Create(ClientOptions options);
   ~Client() override;
@@ -63,6 +64,12 @@ class Client : public api::Backend {
   Status GetLogs(const api::CallContext& ctx, const api::LogRequest& request,
                  api::LogSink& sink) override;
   Result<api::PingResponse> Ping(const api::CallContext& ctx) override;
+
+  // api::StreamBackend: a WebSocket to the next hop (stream/hop_stream.h).
+  Result<int> Exec(const api::CallContext& ctx, const api::ExecRequest& request,
+                   api::Channels& io) override;
+  Status PortForward(const api::CallContext& ctx, const api::PortForwardRequest& request,
+                     api::Channels& io) override;
 
   Result<api::CreateResult> CreatePod(const api::CallContext& ctx,
                                       const api::PodCreateRequests& request);

@@ -11,6 +11,7 @@
 #include "core/http_status.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "stream/hop_stream.h"
 
 namespace il::protocol {
 namespace json = boost::json;
@@ -40,9 +41,9 @@ std::string SessionOf(const http::Request& r) {
 }
 
 const std::set<std::string>& KnownPaths() {
-  static const std::set<std::string> k = {"/create",  "/submit",  "/delete",   "/stop",
-                                          "/status",  "/getLogs", "/pinglink", "/updateCache",
-                                          "/healthz", "/metrics"};
+  static const std::set<std::string> k = {
+      "/create",      "/submit",  "/delete",  "/stop", "/status", "/getLogs",    "/pinglink",
+      "/updateCache", "/healthz", "/metrics", "/exec", "/attach", "/portforward"};
   return k;
 }
 
@@ -86,6 +87,17 @@ class Server::Impl {
       Route("/stop", &Impl::Delete);
     } else {
       Route("/updateCache", &Impl::UpdateCache);
+    }
+    if (opt_.streams) {
+      for (const char* p : {"/exec", "/attach", "/portforward"}) {
+        server_->Handle(p,
+                        [this](const http::Request& r, http::ResponseWriter& w) {
+                          stream::ServeHopStream(
+                              r, w, api::CallContext{SessionOf(r)}, *opt_.streams,
+                              [this](const std::string& line) { audit_->info("audit: {}", line); });
+                        },
+                        {kNoBodyLimit, true});
+      }
     }
     server_->Handle(
         "/healthz",
@@ -253,6 +265,12 @@ class Server::Impl {
   void Ping(const http::Request& r, http::ResponseWriter& w, const api::CallContext& ctx) {
     auto p = backend_.Ping(ctx);
     if (!p.ok()) return Fail(w, r, ctx, p.status());
+    if (opt_.streams && opt_.hop == Hop::kPlugin) {
+      json::array ops;
+      for (const auto& o : opt_.streaming_operations) ops.emplace_back(o);
+      p->extensions[api::kStreamingExtension] =
+          json::object{{"version", api::kStreamingVersion}, {"operations", std::move(ops)}};
+    }
     w.Reply(200, json::serialize(api::ToJson(*p)));
   }
 
@@ -287,6 +305,7 @@ class Server::Impl {
   api::Backend& backend_;
   Metrics metrics_;
   std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<spdlog::logger> audit_ = log::Logger("audit");
   log::RateLimiter limiter_{std::chrono::seconds(5)};
   std::unique_ptr<http::HttpServer> server_;
 };

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "api/backend.h"
+#include "api/stream_backend.h"
 #include "core/authenticator.h"
 #include "core/http.h"
 #include "core/status.h"
@@ -47,6 +48,11 @@ struct ServerOptions {
   size_t max_streams_per_peer = 512;
   // kInterlink: what /updateCache does with the UIDs it names (empty list = everything).
   std::function<void(const std::vector<std::string>& uids)> update_cache;
+  // The streaming extension (/exec, /attach, /portforward; docs/plugin-protocol.md).
+  // Null: those paths answer 404 and, on the plugin hop, the ping reply advertises
+  // nothing. `streaming_operations` lists what the plugin hop advertises.
+  api::StreamBackend* streams = nullptr;
+  std::vector<std::string> streaming_operations = {"exec", "attach", "portforward"};
 };
 
 class Server {

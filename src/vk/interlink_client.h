@@ -51,6 +51,8 @@ class InterlinkApi {
                          const std::function<bool(std::string_view)>& on_data,
                          const std::function<bool()>& cancelled) = 0;
   virtual PingResult Ping() = 0;
+  // exec, attach and port-forward (the streaming extension); null when not available.
+  virtual api::StreamBackend* streams() { return nullptr; }
 };
 
 struct InterlinkClientOptions {
@@ -85,6 +87,7 @@ class InterlinkClient : public InterlinkApi {
                  const std::function<bool(std::string_view)>& on_data,
                  const std::function<bool()>& cancelled) override;
   PingResult Ping() override;
+  api::StreamBackend* streams() override { return client_.get(); }
 
   const std::string& base_url() const { return client_->url(); }
 

@@ -189,6 +189,10 @@ Status KubeletServer::Start() {
   return st;
 }
 
+namespace {
+constexpr size_t kUpgradeBodyLimit = 4096;  // upgrades carry no body
+}  // namespace
+
 void KubeletServer::RegisterRoutes() {
   // Log reads (follow mode above all) are stream routes: they never hold a request
   // worker and are capped in total and per caller (429 beyond).
@@ -213,12 +217,26 @@ void KubeletServer::RegisterRoutes() {
     server_->Handle(
         p, [this](const http::Request& r, http::ResponseWriter& w) { ServeMetrics(r, w); });
   }
-  for (const char* p : {"/exec/", "/attach/", "/portForward/", "/run/"}) {
-    server_->HandlePrefix(p, [](const http::Request& r, http::ResponseWriter& w) {
-      w.ReplyError(Status(StatusCode::kUnimplemented,
-                          r.path + ": not implemented by the interLink virtual kubelet"));
-    });
+  // exec, attach, port-forward: long-lived upgraded connections on stream threads
+  // (kubelet_stream.h), authorized by the filter as nodes/proxy like the kubelet's.
+  streams_ = std::make_unique<KubeletStreams>(opt_.streaming, pods_, interlink_.streams());
+  for (const char* p : {"/exec/", "/attach/"}) {
+    const bool attach = std::string_view(p) == "/attach/";
+    server_->HandlePrefix(
+        p,
+        [this, attach](const http::Request& r, http::ResponseWriter& w) {
+          streams_->ServeExec(r, w, attach);
+        },
+        http::RouteOptions{kUpgradeBodyLimit, true});
   }
+  server_->HandlePrefix(
+      "/portForward/",
+      [this](const http::Request& r, http::ResponseWriter& w) { streams_->ServePortForward(r, w); },
+      http::RouteOptions{kUpgradeBodyLimit, true});
+  server_->HandlePrefix("/run/", [](const http::Request& r, http::ResponseWriter& w) {
+    w.ReplyError(Status(StatusCode::kUnimplemented,
+                        r.path + ": not implemented by the interLink virtual kubelet (use exec)"));
+  });
 }
 
 void KubeletServer::Stop() {

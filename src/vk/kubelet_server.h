@@ -32,6 +32,7 @@
 #include "kube/kube_api.h"
 #include "vk/interlink_client.h"
 #include "vk/kubelet_auth.h"
+#include "vk/kubelet_stream.h"
 #include "vk/node_builder.h"
 #include "vk/pod_store.h"
 
@@ -50,6 +51,7 @@ struct KubeletServerOptions {
   KubeletAuthOptions auth;
   std::string node_name;
   std::string internal_ip = "127.0.0.1";
+  StreamingOptions streaming;  // exec, attach, port-forward
 };
 
 // Parses the kubelet's log query parameters; kInvalidArgument like the kubelet.
@@ -74,6 +76,7 @@ class KubeletServer {
 
  private:
   void RegisterRoutes();
+  std::unique_ptr<KubeletStreams> streams_;
 
   KubeletServerOptions opt_;
   kube::KubeApi& kube_;

@@ -294,10 +294,17 @@ Status ApplyKey(const std::string& k, const YAML::Node& n, const std::string& or
     return Status::Ok();
   }
   if (k == "KubeletHTTP") {
-    IL_RETURN_IF_ERROR(OnlyKeys(
-        n, origin, k, {"Insecure", "insecure", "ClientCAFile", "Authentication", "Authorization"}));
+    IL_RETURN_IF_ERROR(
+        OnlyKeys(n, origin, k,
+                 {"Insecure", "insecure", "ClientCAFile", "Authentication", "Authorization",
+                  "StreamingConnectionIdleTimeout", "StreamCreationTimeout"}));
     IL_ASSIGN_OR_RETURN(c->kubelet_client_ca_file,
                         Str(n["ClientCAFile"], origin, "KubeletHTTP.ClientCAFile"));
+    IL_RETURN_IF_ERROR(Duration(n["StreamingConnectionIdleTimeout"], origin,
+                                "KubeletHTTP.StreamingConnectionIdleTimeout",
+                                &c->streaming_idle_timeout));
+    IL_RETURN_IF_ERROR(Duration(n["StreamCreationTimeout"], origin,
+                                "KubeletHTTP.StreamCreationTimeout", &c->stream_creation_timeout));
     return ApplyKubeletAuth(n, origin, &c->kubelet_auth);
   }
   if (k == "PodCIDR") {

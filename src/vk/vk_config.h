@@ -107,6 +107,10 @@ struct VkConfig {
   // KubeletHTTP.Authorization {Mode: Webhook|AlwaysAllow, Webhook: {CacheAuthorizedTTL,
   // CacheUnauthorizedTTL}}, as in the kubelet's config file.
   KubeletAuthOptions kubelet_auth;
+  // KubeletHTTP.StreamingConnectionIdleTimeout (kubelet default 4h) and
+  // KubeletHTTP.StreamCreationTimeout (30s): exec, attach and port-forward connections.
+  std::chrono::milliseconds streaming_idle_timeout{std::chrono::hours(4)};
+  std::chrono::milliseconds stream_creation_timeout{std::chrono::seconds(30)};
 
   // --- pods ---
   int status_sync_interval_ms = 500;       // StatusSyncIntervalMs

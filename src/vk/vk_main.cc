@@ -157,6 +157,10 @@ int Run(int argc, char** argv) {
   ko.auth = cfg->kubelet_auth;
   ko.node_name = cfg->node_name;
   ko.internal_ip = cfg->internal_ip;
+  ko.streaming.idle_timeout =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg->streaming_idle_timeout);
+  ko.streaming.creation_timeout =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg->stream_creation_timeout);
   // The kubelet API's TokenReviews and SubjectAccessReviews get a client (and a rate
   // limit) of their own: a flood of made-up tokens cannot slow the pod controllers down.
   kube::ClusterConfig review_cluster = *cluster;

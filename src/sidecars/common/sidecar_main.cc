@@ -98,6 +98,16 @@ int RunSidecar(int argc, char** argv, const SidecarSpec& spec) {
     return 1;
   }
   if (!warning.empty()) logger->warn("{}", warning);
+  std::unique_ptr<api::StreamBackend> streams;
+  if (spec.make_streams) {
+    auto s = spec.make_streams(*cfg, **backend);
+    if (!s.ok()) {
+      logger->critical("cannot start exec/attach/port-forward: {}", s.status().ToString());
+      return 1;
+    }
+    streams = std::move(*s);
+    so.streams = streams.get();
+  }
   protocol::Server server(so, **backend);
   if (auto s = server.Start(); !s.ok()) {
     logger->critical("{}", s.ToString());

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "api/backend.h"
+#include "api/stream_backend.h"
 #include "core/config.h"
 
 namespace il::sidecar {
@@ -25,6 +26,10 @@ struct SidecarSpec {
   std::string default_port;  // "4002"
   // Builds the backend from the loaded config; an error aborts start-up with its message.
   std::function<Result<std::unique_ptr<api::Backend>>(const InterLinkConfig&)> make_backend;
+  // Optional: exec, attach and port-forward (the streaming extension, advertised in the
+  // ping reply when set). Gets the backend built above.
+  std::function<Result<std::unique_ptr<api::StreamBackend>>(const InterLinkConfig&, api::Backend&)>
+      make_streams;
 };
 
 int RunSidecar(int argc, char** argv, const SidecarSpec& spec);

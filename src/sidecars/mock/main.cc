@@ -5,6 +5,7 @@
 #include "core/private_path.h"
 #include "sidecars/common/sidecar_main.h"
 #include "sidecars/mock/mock_backend.h"
+#include "sidecars/mock/mock_exec.h"
 
 namespace {
 
@@ -30,5 +31,9 @@ int main(int argc, char** argv) {
   spec.service = "mock";
   spec.default_port = "4002";
   spec.make_backend = MakeBackend;
+  spec.make_streams = [](const il::InterLinkConfig&, il::api::Backend&) {
+    return il::Result<std::unique_ptr<il::api::StreamBackend>>(
+        std::make_unique<il::mock::MockStreams>());
+  };
   return il::sidecar::RunSidecar(argc, argv, spec);
 }

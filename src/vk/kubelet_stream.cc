@@ -1,0 +1,590 @@
+#include "vk/kubelet_stream.h"
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "api/pod.h"
+#include "core/log.h"
+#include "core/websocket.h"
+#include "stream/exec_status.h"
+#include "stream/hop_stream.h"
+#include "stream/spdy_session.h"
+#include "stream/ws_channels.h"
+
+namespace il::vk {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::shared_ptr<spdlog::logger> Log() {
+  static auto l = log::Logger("vk.streams");
+  return l;
+}
+std::shared_ptr<spdlog::logger> Audit() {
+  static auto l = log::Logger("audit");
+  return l;
+}
+
+const std::vector<std::string>& SpdyExecProtocols() {
+  static const std::vector<std::string> p = {"v4.channel.k8s.io", "v3.channel.k8s.io",
+                                             "v2.channel.k8s.io", "channel.k8s.io"};
+  return p;
+}
+constexpr std::string_view kPortForwardProtocol = "portforward.k8s.io";
+constexpr std::string_view kTunnelProtocol = "SPDY/3.1+portforward.k8s.io";
+
+bool ContainsToken(std::string v, std::string_view token) {
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v.find(token) != std::string::npos;
+}
+
+bool IsSpdyUpgrade(const http::Headers& h) {
+  return ContainsToken(h.Get("Connection"), "upgrade") &&
+         ContainsToken(h.Get("Upgrade"), "spdy/3.1");
+}
+
+std::string Who(const http::Request& req) {
+  if (req.identity.user.empty()) return "system:anonymous";
+  return req.identity.user + " (" + req.identity.method + ")";
+}
+
+// Closes a connection that saw no traffic for the idle timeout.
+class IdleWatch {
+ public:
+  IdleWatch(std::chrono::seconds timeout, std::function<Clock::time_point()> last,
+            std::function<void()> expire)
+      : thread_([=, this] {
+          std::unique_lock lock(mu_);
+          while (!stop_) {
+            auto deadline = last() + timeout;
+            if (Clock::now() >= deadline) {
+              Log()->info("closing a stream connection idle for {} s", timeout.count());
+              expire();
+              return;
+            }
+            cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::seconds(5)));
+          }
+        }) {}
+  ~IdleWatch() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+      cv_.notify_all();
+    }
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// A queue of channel messages fed by pump threads; Read blocks until a message, the end
+// of the connection, or CancelRead.
+class MessageQueue {
+ public:
+  void Push(api::ChannelMessage m) {
+    std::lock_guard lock(mu_);
+    if (cancelled_) return;
+    q_.push_back(std::move(m));
+    cv_.notify_all();
+  }
+  void End() {
+    std::lock_guard lock(mu_);
+    ended_ = true;
+    cv_.notify_all();
+  }
+  std::optional<api::ChannelMessage> Pop() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !q_.empty() || ended_ || cancelled_; });
+    if (cancelled_ || q_.empty()) return std::nullopt;
+    auto m = std::move(q_.front());
+    q_.pop_front();
+    return m;
+  }
+  void Cancel() {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    q_.clear();
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<api::ChannelMessage> q_;
+  bool ended_ = false;
+  bool cancelled_ = false;
+};
+
+// The streams of one exec/attach over SPDY as api::Channels.
+class SpdyExecChannels : public api::Channels {
+ public:
+  std::shared_ptr<stream::SpdyStream> stdin_, stdout_, stderr_, resize_, error_;
+  MessageQueue queue;
+
+  void StartPumps() {
+    if (stdin_) {
+      pumps_.emplace_back([this] {
+        while (auto d = stdin_->Read()) queue.Push({api::kChanStdin, std::move(*d)});
+        queue.Push({api::kChanClose, std::string(1, '\0')});  // end of stdin
+      });
+    }
+    if (resize_) {
+      pumps_.emplace_back([this] {
+        std::string buf;
+        while (auto d = resize_->Read()) {
+          buf += *d;
+          for (size_t nl; (nl = buf.find('\n')) != std::string::npos;) {
+            queue.Push({api::kChanResize, buf.substr(0, nl)});
+            buf.erase(0, nl + 1);
+          }
+        }
+      });
+    }
+  }
+  std::optional<api::ChannelMessage> Read() override { return queue.Pop(); }
+  bool Write(uint8_t channel, std::string_view data) override {
+    if (channel == api::kChanStdout && stdout_) return stdout_->Write(data);
+    if (channel == api::kChanStderr && stderr_) return stderr_->Write(data);
+    return true;
+  }
+  void CancelRead() override {
+    queue.Cancel();
+    for (auto* s : {&stdin_, &resize_}) {
+      if (*s) (*s)->CancelRead();
+    }
+  }
+  void Join() {
+    for (auto& t : pumps_) t.join();
+    pumps_.clear();
+  }
+
+ private:
+  std::vector<std::thread> pumps_;
+};
+
+// One port-forward pair (data + error streams) as api::Channels.
+class SpdyPortChannels : public api::Channels {
+ public:
+  std::shared_ptr<stream::SpdyStream> data, error;
+  std::optional<api::ChannelMessage> Read() override {
+    if (!data_done_) {
+      if (auto d = data->Read()) return api::ChannelMessage{api::kChanData, std::move(*d)};
+      data_done_ = true;
+      std::lock_guard lock(mu_);
+      if (!cancelled_ && !gone_) return api::ChannelMessage{api::kChanClose, std::string(1, '\0')};
+    }
+    // After the client's FIN: wait until we are done or the connection goes.
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return cancelled_ || gone_; });
+    return std::nullopt;
+  }
+  bool Write(uint8_t channel, std::string_view d) override {
+    return channel == api::kChanData ? data->Write(d) : true;
+  }
+  void CancelRead() override {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    data->CancelRead();
+    cv_.notify_all();
+  }
+  void ConnectionGone() {
+    std::lock_guard lock(mu_);
+    gone_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  bool data_done_ = false;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool cancelled_ = false;
+  bool gone_ = false;
+};
+
+// SPDY tunnelled in WebSocket binary messages (kubectl >= 1.31 port-forward): message
+// boundaries carry no meaning.
+class WsByteStream : public http::ByteStream {
+ public:
+  explicit WsByteStream(http::WebSocket& ws) : ws_(ws) {}
+  size_t Read(char* buf, size_t size) override {
+    while (pos_ >= cur_.size()) {
+      auto m = ws_.Read();
+      if (!m || !m->binary) return 0;
+      cur_ = std::move(m->data);
+      pos_ = 0;
+    }
+    size_t n = std::min(size, cur_.size() - pos_);
+    std::memcpy(buf, cur_.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+  bool Write(std::string_view data) override { return ws_.Send(true, data); }
+  void ShutdownWrite() override {}
+  void Close() override {
+    ws_.SendClose(1000);
+    ws_.stream().Close();
+  }
+
+ private:
+  http::WebSocket& ws_;
+  std::string cur_;
+  size_t pos_ = 0;
+};
+
+bool Flag(const std::string& v) { return v == "1" || v == "true"; }
+
+}  // namespace
+
+Result<StreamTarget> ParseStreamPath(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    parts.emplace_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  if (!parts.empty() && parts.back().empty()) parts.pop_back();
+  for (const auto& p : parts) {
+    if (p.empty()) return NotFound("malformed path " + std::string(path));
+  }
+  StreamTarget t;
+  if (!parts.empty() && parts[0] == "portForward") {
+    if (parts.size() != 3 && parts.size() != 4) {
+      return NotFound("expected /portForward/{namespace}/{pod}[/{uid}]");
+    }
+    t.ns = parts[1];
+    t.pod = parts[2];
+    if (parts.size() == 4) t.uid = parts[3];
+    return t;
+  }
+  if (parts.size() != 4 && parts.size() != 5) {
+    return NotFound("expected /" + (parts.empty() ? std::string("exec") : parts[0]) +
+                    "/{namespace}/{pod}[/{uid}]/{container}");
+  }
+  t.ns = parts[1];
+  t.pod = parts[2];
+  if (parts.size() == 5) t.uid = parts[3];
+  t.container = parts.back();
+  return t;
+}
+
+Result<api::ExecRequest> ParseExecQuery(std::string_view target, bool attach) {
+  api::ExecRequest r;
+  r.attach = attach;
+  for (auto& [k, v] : stream::QueryPairs(target)) {
+    if (k == "command")
+      r.command.push_back(v);
+    else if (k == "input")
+      r.stdin = Flag(v);
+    else if (k == "output")
+      r.stdout = Flag(v);
+    else if (k == "error")
+      r.stderr = Flag(v);
+    else if (k == "tty")
+      r.tty = Flag(v);
+  }
+  if (r.tty) r.stderr = false;  // the kubelet drops stderr with a TTY
+  if (!r.stdin && !r.stdout && !r.stderr) {
+    return InvalidArgument("you must specify at least 1 of stdin, stdout, stderr");
+  }
+  if (!attach && r.command.empty()) return InvalidArgument("command is required");
+  return r;
+}
+
+std::string NegotiateProtocol(const http::Headers& headers,
+                              const std::vector<std::string>& supported) {
+  for (const auto& [k, v] : headers.items()) {
+    if (k != "x-stream-protocol-version") continue;
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = v.find(',', start);
+      if (comma == std::string::npos) comma = v.size();
+      std::string p = v.substr(start, comma - start);
+      while (!p.empty() && p.front() == ' ') p.erase(0, 1);
+      while (!p.empty() && p.back() == ' ') p.pop_back();
+      for (const auto& s : supported) {
+        if (p == s) return s;
+      }
+      start = comma + 1;
+    }
+  }
+  return "";
+}
+
+KubeletStreams::KubeletStreams(StreamingOptions options, PodStore& pods,
+                               api::StreamBackend* backend)
+    : opt_(options), pods_(pods), backend_(backend) {}
+
+Result<PodRecord> KubeletStreams::FindPod(const StreamTarget& t) {
+  auto rec = pods_.FindByName(t.ns, t.pod);
+  if (!rec || (!t.uid.empty() && rec->uid != t.uid)) {
+    return NotFound("pod " + t.ns + "/" + t.pod + " does not exist on this node");
+  }
+  if (!t.container.empty()) {
+    bool known = false;
+    for (const auto* list : {&api::Containers(rec->view), &api::InitContainers(rec->view)}) {
+      for (const auto& c : *list) known = known || api::GetString(c, {"name"}) == t.container;
+    }
+    if (!known) {
+      return NotFound("container " + t.container + " is not valid for pod " + t.pod);
+    }
+  }
+  if (rec->backend != BackendState::kCreated) {
+    return InvalidArgument("pod " + t.ns + "/" + t.pod + " is not running in the backend");
+  }
+  return *rec;
+}
+
+void KubeletStreams::ServeExec(const http::Request& req, http::ResponseWriter& w, bool attach) {
+  auto t = ParseStreamPath(req.path);
+  if (!t.ok()) return w.ReplyError(t.status());
+  auto er = ParseExecQuery(req.target, attach);
+  if (!er.ok()) return w.ReplyError(er.status());
+  auto pod = FindPod(*t);
+  if (!pod.ok()) return w.ReplyError(pod.status());
+  er->namespace_ = t->ns;
+  er->pod_name = t->pod;
+  er->pod_uid = pod->uid;
+  er->container = t->container;
+  er->user = req.identity.user;
+  if (!backend_) {
+    return w.ReplyError(Status(StatusCode::kUnimplemented, "exec is not available"));
+  }
+  const bool ws = http::IsWebSocketUpgrade(req.headers);
+  std::string protocol;
+  if (!ws) {
+    if (!IsSpdyUpgrade(req.headers)) {
+      return w.ReplyError(InvalidArgument("Upgrade request required"));
+    }
+    protocol = NegotiateProtocol(req.headers, SpdyExecProtocols());
+    if (protocol.empty()) {
+      for (const auto& p : SpdyExecProtocols())
+        w.SetHeader("X-Accepted-Stream-Protocol-Versions", p);
+      return w.Reply(403, "unable to upgrade: unable to negotiate protocol", "text/plain");
+    }
+  }
+  Audit()->info("audit: {} via {}", stream::AuditLine(Who(req), *er),
+                ws ? "websocket" : "spdy " + protocol);
+  if (ws) return ExecWebSocket(req, w, *er);
+  ExecSpdy(req, w, *er, protocol);
+}
+
+void KubeletStreams::ExecSpdy(const http::Request&, http::ResponseWriter& w,
+                              const api::ExecRequest& er, const std::string& protocol) {
+  w.SetHeader("Connection", "Upgrade");
+  w.SetHeader("Upgrade", "SPDY/3.1");
+  w.SetHeader("X-Stream-Protocol-Version", protocol);
+  auto conn = w.Upgrade(101);
+  if (!conn) return;
+  const bool v3plus = protocol != "channel.k8s.io" && protocol != "v2.channel.k8s.io";
+  const bool v4 = protocol == "v4.channel.k8s.io";
+  const size_t expected = 1 + er.stdin + er.stdout + er.stderr + (er.tty && v3plus ? 1 : 0);
+
+  stream::SpdySession session(*conn);
+  SpdyExecChannels io;
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t got = 0;
+  bool ended = false;
+  std::thread reader([&] {
+    session.Serve([&](std::shared_ptr<stream::SpdyStream> s) {
+      std::string type = s->header("streamtype");
+      std::lock_guard lock(mu);
+      std::shared_ptr<stream::SpdyStream>* slot = nullptr;
+      if (type == "error")
+        slot = &io.error_;
+      else if (type == "stdin")
+        slot = &io.stdin_;
+      else if (type == "stdout")
+        slot = &io.stdout_;
+      else if (type == "stderr")
+        slot = &io.stderr_;
+      else if (type == "resize")
+        slot = &io.resize_;
+      if (slot && !*slot) {
+        *slot = s;
+        ++got;
+        cv.notify_all();
+      }
+      return true;
+    });
+    io.queue.End();
+    std::lock_guard lock(mu);
+    ended = true;
+    cv.notify_all();
+  });
+  IdleWatch idle(
+      opt_.idle_timeout, [&] { return session.last_activity(); }, [&] { session.Close(); });
+  bool ready;
+  {
+    std::unique_lock lock(mu);
+    ready = cv.wait_for(lock, opt_.creation_timeout, [&] { return got >= expected || ended; }) &&
+            got >= expected;
+  }
+  if (!ready) {
+    Log()->info("exec {}/{}: the client did not create its streams in time", er.namespace_,
+                er.pod_name);
+    session.Close();
+    reader.join();
+    return;
+  }
+  io.StartPumps();
+  Result<int> result = backend_->Exec({}, er, io);
+  io.CancelRead();
+  io.Join();
+  if (io.error_) {
+    std::string status =
+        v4 ? stream::ExecStatusJson(result, er.attach) : stream::ExecStatusText(result);
+    if (!status.empty()) io.error_->Write(status);
+  }
+  for (auto* s : {&io.stdout_, &io.stderr_, &io.error_, &io.stdin_, &io.resize_}) {
+    if (*s) (*s)->Finish();
+  }
+  session.GoAwayAndClose();
+  reader.join();
+}
+
+void KubeletStreams::ExecWebSocket(const http::Request& req, http::ResponseWriter& w,
+                                   const api::ExecRequest& er) {
+  // The client's subprotocols in order; the first we know wins (no header: the v1 framing).
+  static const std::vector<std::string> known = {"v5.channel.k8s.io", "v4.channel.k8s.io",
+                                                 "v4.base64.channel.k8s.io", "channel.k8s.io",
+                                                 "base64.channel.k8s.io"};
+  std::string offered = req.headers.Get("Sec-WebSocket-Protocol");
+  std::string chosen;
+  bool any = false;
+  for (size_t start = 0; start <= offered.size() && chosen.empty();) {
+    size_t comma = offered.find(',', start);
+    if (comma == std::string::npos) comma = offered.size();
+    std::string p = offered.substr(start, comma - start);
+    while (!p.empty() && p.front() == ' ') p.erase(0, 1);
+    while (!p.empty() && p.back() == ' ') p.pop_back();
+    if (!p.empty()) any = true;
+    for (const auto& k : known) {
+      if (p == k) chosen = k;
+    }
+    start = comma + 1;
+  }
+  if (chosen.empty() && any) return w.Reply(403, "", "text/plain");
+  const bool base64 = chosen.find("base64") != std::string::npos;
+  const bool json_status = chosen.rfind("v4.", 0) == 0 || chosen.rfind("v5.", 0) == 0;
+  auto conn = stream::AcceptWebSocket(req, w, chosen);
+  if (!conn) return;
+  http::WebSocket ws(*conn, http::WebSocket::Role::kServer);
+  stream::WsChannels io(ws, base64);
+  IdleWatch idle(
+      opt_.idle_timeout, [&] { return ws.last_activity(); }, [&] { conn->Close(); });
+  // The kubelet's "connection established" message: empty, on the lowest output channel.
+  io.Write(er.stdout ? api::kChanStdout : er.stderr ? api::kChanStderr : api::kChanStatus, "");
+  Result<int> result = backend_->Exec({}, er, io);
+  io.CancelRead();
+  std::string status =
+      json_status ? stream::ExecStatusJson(result, er.attach) : stream::ExecStatusText(result);
+  if (!status.empty()) io.Write(api::kChanStatus, status);
+  io.Close();
+}
+
+void KubeletStreams::ServePortForward(const http::Request& req, http::ResponseWriter& w) {
+  auto t = ParseStreamPath(req.path);
+  if (!t.ok()) return w.ReplyError(t.status());
+  auto pod = FindPod(*t);
+  if (!pod.ok()) return w.ReplyError(pod.status());
+  if (!backend_) {
+    return w.ReplyError(Status(StatusCode::kUnimplemented, "port-forward is not available"));
+  }
+  api::PortForwardRequest base{t->ns, t->pod, pod->uid, 0, req.identity.user};
+  Audit()->info("audit: portforward user={} pod={}/{} uid={} (ports per connection follow)",
+                Who(req), t->ns, t->pod, pod->uid);
+  if (http::IsWebSocketUpgrade(req.headers)) {
+    // Only the SPDY tunnel of kubectl >= 1.31; anything else gets 400 so that kubectl
+    // falls back to SPDY.
+    std::string offered = req.headers.Get("Sec-WebSocket-Protocol");
+    if (offered.find(kTunnelProtocol) == std::string::npos) {
+      return w.ReplyError(InvalidArgument("port-forward over WebSocket needs subprotocol " +
+                                          std::string(kTunnelProtocol)));
+    }
+    auto conn = stream::AcceptWebSocket(req, w, kTunnelProtocol);
+    if (!conn) return;
+    http::WebSocket ws(*conn, http::WebSocket::Role::kServer);
+    WsByteStream tunnel(ws);
+    PortForwardSpdy(tunnel, base);
+    return;
+  }
+  if (!IsSpdyUpgrade(req.headers)) return w.ReplyError(InvalidArgument("Upgrade request required"));
+  if (NegotiateProtocol(req.headers, {std::string(kPortForwardProtocol)}).empty()) {
+    w.SetHeader("X-Accepted-Stream-Protocol-Versions", std::string(kPortForwardProtocol));
+    return w.Reply(403, "unable to upgrade: unable to negotiate protocol", "text/plain");
+  }
+  w.SetHeader("Connection", "Upgrade");
+  w.SetHeader("Upgrade", "SPDY/3.1");
+  w.SetHeader("X-Stream-Protocol-Version", std::string(kPortForwardProtocol));
+  auto conn = w.Upgrade(101);
+  if (!conn) return;
+  PortForwardSpdy(*conn, base);
+}
+
+void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForwardRequest& base) {
+  stream::SpdySession session(conn);
+  std::mutex mu;
+  struct Pair {
+    std::shared_ptr<SpdyPortChannels> io = std::make_shared<SpdyPortChannels>();
+    uint16_t port = 0;
+  };
+  std::map<std::string, Pair> pending;
+  std::vector<std::shared_ptr<SpdyPortChannels>> active;
+  std::vector<std::thread> workers;
+  IdleWatch idle(
+      opt_.idle_timeout, [&] { return session.last_activity(); }, [&] { session.Close(); });
+  session.Serve([&](std::shared_ptr<stream::SpdyStream> s) {
+    std::string type = s->header("streamtype");
+    std::string port_text = s->header("port");
+    long port = 0;
+    try {
+      port = std::stol(port_text);
+    } catch (const std::exception&) {
+    }
+    if ((type != "data" && type != "error") || port <= 0 || port > 65535) return false;
+    std::string id = s->header("requestid");
+    if (id.empty()) id = std::to_string(type == "error" ? s->id() : s->id() - 2);
+    std::lock_guard lock(mu);
+    Pair& p = pending[id];
+    p.port = static_cast<uint16_t>(port);
+    (type == "data" ? p.io->data : p.io->error) = s;
+    if (!p.io->data || !p.io->error) return true;
+    auto io = p.io;
+    api::PortForwardRequest r = base;
+    r.port = p.port;
+    pending.erase(id);
+    active.push_back(io);
+    workers.emplace_back([this, io, r] {
+      Log()->debug("port-forward {}/{} port {}", r.namespace_, r.pod_name, r.port);
+      Status st = backend_->PortForward({}, r, *io);
+      io->CancelRead();
+      io->data->Finish();
+      if (!st.ok()) {
+        io->error->Write("error forwarding port " + std::to_string(r.port) + " to pod " +
+                         r.namespace_ + "/" + r.pod_name + ": " + st.message());
+      }
+      io->error->Finish();
+    });
+    return true;
+  });
+  // The connection ended: every pair still running sees it.
+  {
+    std::lock_guard lock(mu);
+    for (auto& io : active) io->ConnectionGone();
+  }
+  for (auto& t : workers) t.join();
+  session.Close();
+}
+
+}  // namespace il::vk

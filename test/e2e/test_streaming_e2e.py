@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""End-to-end test of kubectl exec, attach and port-forward on the virtual node, through the
+local Kubernetes v1.20.2 API server, with both kubectl clients:
+  - ws:   /usr/bin/kubectl (1.32): WebSocket first (v5.channel.k8s.io, the SPDY tunnel for
+          port-forward), which the 1.20 API server passes through to the vk;
+  - spdy: the project's kubectl 1.20 (SPDY/3.1 only).
+Back-ends: mock-sd (scripted exec, port-forward to loopback) and docker-sd (docker exec,
+docker attach, port-forward in the pod's network namespace).
+
+Also: a user without RBAC for pods/exec is refused by the API server, and callers straight
+at the kubelet port without credentials (401) or without nodes/proxy (403) are refused.
+
+Usage: test_streaming_e2e.py BIN_DIR SOURCE_DIR [unittest args, e.g. Mock or Docker]
+Exits 77 when the control plane cannot be started (or every back-end was skipped).
+"""
+import hashlib
+import http.client
+import json
+import os
+import pty
+import select
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import fcntl
+import termios
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_backends_e2e as backends  # noqa: E402
+from vk_harness import SKIP, ControlPlane, Stack, free_port, wait_until  # noqa: E402
+
+CP = None
+BIN_DIR = SOURCE_DIR = None
+KUBECTL_WS = os.environ.get("IL_KUBECTL_WS", "/usr/bin/kubectl")
+BIG_MIB = 50
+
+
+def kubectls():
+    out = {"spdy": CP.env["KUBECTL"]}
+    if os.path.exists(KUBECTL_WS):
+        out["ws"] = KUBECTL_WS
+    return out
+
+
+def set_winsize(fd, rows, cols):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+class PtyKubectl:
+    """kubectl on a pseudo-terminal (for -t), reading what it prints."""
+
+    def __init__(self, argv, rows=33, cols=101):
+        self.master, slave = pty.openpty()
+        set_winsize(slave, rows, cols)
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                                     start_new_session=True, preexec_fn=self._ctty(slave))
+        os.close(slave)
+        self.out = b""
+
+    @staticmethod
+    def _ctty(slave):
+        def f():
+            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+        return f
+
+    def send(self, data):
+        os.write(self.master, data)
+
+    def expect(self, needle, timeout=30):
+        end = time.time() + timeout
+        while needle.encode() not in self.out:
+            left = end - time.time()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {needle!r}; got {self.out[-500:]!r}")
+            r, _, _ = select.select([self.master], [], [], left)
+            if r:
+                try:
+                    chunk = os.read(self.master, 4096)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"kubectl ended before {needle!r}; got {self.out[-500:]!r}")
+                self.out += chunk
+        return self.out
+
+    def resize(self, rows, cols):
+        set_winsize(self.master, rows, cols)
+        os.killpg(self.proc.pid, 28)  # SIGWINCH
+
+    def close(self):
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+        return self.proc.returncode
+
+
+class StreamChecks:
+    """The six kubectl commands, with both clients; subclasses start a stack and a pod
+    `self.pod_name` whose container `main` prints periodically and serves HTTP on
+    `self.http_port` with a file /big of BIG_MIB MiB whose sha256 is `self.big_sha`."""
+
+    stack = None
+    pod_name = "streams"
+    tty_cmd = ["sh"]
+
+    def kubectl(self, which, *args, input=None, timeout=120, check=True):
+        argv = [kubectls()[which], "--kubeconfig", CP.env["KUBECONFIG"], "-n", self.stack.namespace,
+                *args]
+        r = subprocess.run(argv, input=input, capture_output=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"{which}: {' '.join(args)} -> {r.returncode}: {r.stderr.decode()}"
+                                 f"\n{self.stack.logs()}")
+        return r
+
+    def test_exec_echo(self):
+        for which in kubectls():
+            with self.subTest(kubectl=which):
+                r = self.kubectl(which, "exec", self.pod_name, "--", "echo", "hi")
+                self.assertEqual(r.stdout, b"hi\n")
+
+    def test_exec_stdin_through_wc(self):
+        data = os.urandom(300_000)
+        for which in kubectls():
+            with self.subTest(kubectl=which):
+                r = self.kubectl(which, "exec", "-i", self.pod_name, "--", "wc", "-c", input=data)
+                self.assertEqual(r.stdout.decode().strip(), str(len(data)))
+
+    def test_exit_code_reaches_kubectl(self):
+        for which in kubectls():
+            with self.subTest(kubectl=which):
+                r = self.kubectl(which, "exec", self.pod_name, "--", "sh", "-c", "exit 7", check=False)
+                self.assertEqual(r.returncode, 7, r.stderr)
+
+    def test_exec_tty_with_resize(self):
+        for which in kubectls():
+            with self.subTest(kubectl=which):
+                k = PtyKubectl([kubectls()[which], "--kubeconfig", CP.env["KUBECONFIG"], "-n",
+                                self.stack.namespace, "exec", "-it", self.pod_name, "--",
+                                *self.tty_cmd])
+                try:
+                    time.sleep(2)
+                    k.send(b"stty size\r")
+                    k.expect("33 101")
+                    k.resize(44, 132)
+                    time.sleep(1)
+                    k.send(b"stty size\r")
+                    k.expect("44 132")
+                    k.send(b"exit 0\r")
+                finally:
+                    code = k.close()
+                self.assertEqual(code, 0, k.out[-500:])
+
+    def test_attach_sees_periodic_output(self):
+        for which in kubectls():
+            with self.subTest(kubectl=which):
+                p = subprocess.Popen([kubectls()[which], "--kubeconfig", CP.env["KUBECONFIG"], "-n",
+                                      self.stack.namespace, "attach", self.pod_name, "-c", "main"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                lines = []
+                try:
+                    deadline = time.time() + 30
+                    while len([ln for ln in lines if b"tick" in ln]) < 2 and time.time() < deadline:
+                        r, _, _ = select.select([p.stdout], [], [], 1)
+                        if r:
+                            ln = p.stdout.readline()
+                            if not ln:
+                                break
+                            lines.append(ln)
+                finally:
+                    p.terminate()
+                    p.wait(timeout=20)
+                self.assertGreaterEqual(len([ln for ln in lines if b"tick" in ln]), 2,
+                                        (lines, p.stderr.read()))
+
+    def test_port_forward_50mib_by_hash(self):
+        for which in kubectls():
+            with self.subTest(kubectl=which):
+                local = free_port()
+                p = subprocess.Popen([kubectls()[which], "--kubeconfig", CP.env["KUBECONFIG"], "-n",
+                                      self.stack.namespace, "port-forward", self.pod_name,
+                                      f"{local}:{self.http_port}"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                try:
+                    wait_until("port-forward listening", lambda: p.poll() is None and
+                               socket.create_connection(("127.0.0.1", local), 1).close() is None,
+                               timeout=30)
+                    for _ in range(2):  # two connections over the same port-forward
+                        r = subprocess.run(["curl", "-sS", "--max-time", "120", "-o", "-",
+                                            f"http://127.0.0.1:{local}/big"],
+                                           capture_output=True, timeout=150)
+                        self.assertEqual(r.returncode, 0, r.stderr)
+                        self.assertEqual(len(r.stdout), BIG_MIB << 20)
+                        self.assertEqual(hashlib.sha256(r.stdout).hexdigest(), self.big_sha)
+                finally:
+                    p.terminate()
+                    out, err = p.communicate(timeout=20)
+
+    def test_user_without_pods_exec_rbac_is_refused(self):
+        ns = self.stack.namespace
+        CP.kubectl("create", "serviceaccount", "no-exec", "-n", ns, check=False)
+        req = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+               "spec": {"expirationSeconds": 3600}}
+        token = json.loads(CP.kubectl("create", "--raw",
+                                      f"/api/v1/namespaces/{ns}/serviceaccounts/no-exec/token",
+                                      "-f", "-", input=json.dumps(req)).stdout)["status"]["token"]
+        for which in kubectls():
+            with self.subTest(kubectl=which):
+                r = subprocess.run([kubectls()[which], "--server", CP.env["IL_K8S_SERVER"],
+                                    "--certificate-authority", CP.env["IL_K8S_CA_CERT"],
+                                    "--token", token, "-n", ns, "exec", self.pod_name, "--",
+                                    "echo", "hi"], capture_output=True, timeout=60)
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn(b"forbidden", r.stderr.lower())
+        # The same token straight at the kubelet port: authenticated, not authorized.
+        status, _ = self.kubelet_post(token)
+        self.assertEqual(status, 403)
+
+    def test_anonymous_caller_at_the_kubelet_port_is_401(self):
+        status, body = self.kubelet_post(None)
+        self.assertEqual(status, 401, body)
+
+    def kubelet_post(self, token):
+        ctx = ssl.create_default_context(cafile=CP.env["IL_K8S_CA_CERT"])
+        ctx.check_hostname = False
+        conn = http.client.HTTPSConnection("127.0.0.1", self.stack.kubelet_port, context=ctx,
+                                           timeout=30)
+        try:
+            headers = {"Connection": "Upgrade", "Upgrade": "SPDY/3.1",
+                       "X-Stream-Protocol-Version": "v4.channel.k8s.io"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            conn.request("POST", f"/exec/{self.stack.namespace}/{self.pod_name}/main?"
+                         "command=echo&command=hi&output=1", headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode(errors="replace")
+        finally:
+            conn.close()
+
+
+class Mock(StreamChecks, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = Stack(CP, BIN_DIR, proxy=False).start()
+        s = cls.stack
+        # mock-sd forwards to loopback: the "pod's" HTTP server runs here.
+        cls.tmp = os.path.join(s.dir, "www")
+        os.makedirs(cls.tmp)
+        data = os.urandom(BIG_MIB << 20)
+        cls.big_sha = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(cls.tmp, "big"), "wb") as f:
+            f.write(data)
+        cls.http_port = free_port()
+        cls.httpd = subprocess.Popen([sys.executable, "-m", "http.server", str(cls.http_port),
+                                      "--bind", "127.0.0.1", "--directory", cls.tmp],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until("node Ready", lambda: any(
+                c["type"] == "Ready" and c["status"] == "True"
+                for c in (CP.get("node", s.node) or {}).get("status", {}).get("conditions", [])),
+                timeout=60)
+            CP.apply(s.pod_spec(cls.pod_name, {"mock.interlink.io/run-seconds": "3600"}))
+            wait_until("pod Running", lambda: (s.pod(cls.pod_name) or {}).get("status", {})
+                       .get("phase") == "Running", timeout=60)
+        except BaseException:
+            print(s.logs())
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.httpd.terminate()
+        cls.httpd.wait()
+        if cls.stack:
+            cls.stack.close()
+            cls.stack = None
+
+
+class Docker(StreamChecks, unittest.TestCase):
+    http_port = 8080
+
+    @classmethod
+    def setUpClass(cls):
+        env = backends.DOCKER.ensure()
+        if env is None:
+            raise unittest.SkipTest(f"docker cannot be started: {backends.DOCKER.error}")
+        cls.stack = backends.BackendStack(CP, BIN_DIR, "docker-sd", "docker",
+                                          f"DockerPath: {env.get('DOCKER', 'docker')}\n")
+        s = cls.stack
+        try:
+            s.proxy.close()
+            s.proxy = None
+            with open(s.config) as f:
+                text = f.read()
+            with open(s.config, "w") as f:
+                f.write("".join(ln for ln in text.splitlines(True) if not ln.startswith("SidecarPort:"))
+                        + f'SidecarPort: "{s.sidecar_port}"\n')
+            s.start()
+            wait_until("node Ready", lambda: any(
+                c["type"] == "Ready" and c["status"] == "True"
+                for c in (CP.get("node", s.node) or {}).get("status", {}).get("conditions", [])),
+                timeout=60)
+            script = (f"mkdir -p /www && dd if=/dev/urandom of=/www/big.tmp bs=1048576 count={BIG_MIB} "
+                      "2>/dev/null && mv /www/big.tmp /www/big; httpd -p 8080 -h /www; i=0; "
+                      "while true; do echo tick $i; i=$((i+1)); sleep 1; done")
+            CP.apply(s.pod_spec(cls.pod_name, containers=[{
+                "name": "main", "image": backends.IMAGE, "imagePullPolicy": "Never",
+                "command": ["sh", "-c", script]}]))
+            wait_until("pod Running", lambda: (s.pod(cls.pod_name) or {}).get("status", {})
+                       .get("phase") == "Running", timeout=90)
+            docker = env.get("DOCKER", "docker")
+            uid = s.pod(cls.pod_name)["metadata"]["uid"]
+
+            def sha():
+                ids = subprocess.run([docker, "ps", "-q", "--filter", f"label=io.kubernetes.pod.uid={uid}",
+                                      "--filter", "label=io.kubernetes.container.name=main"],
+                                     capture_output=True, text=True).stdout.split()
+                if not ids:
+                    return None
+                r = subprocess.run([docker, "exec", ids[0], "sha256sum", "/www/big"],
+                                   capture_output=True, text=True)
+                return r.stdout.split()[0] if r.returncode == 0 and r.stdout else None
+            cls.big_sha = wait_until("the 50 MiB file in the pod", sha, timeout=90)
+        except BaseException:
+            print(s.logs())
+            s.close()
+            cls.stack = None
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.stack:
+            cls.stack.close()
+            cls.stack = None
+
+
+def main():
+    global CP, BIN_DIR, SOURCE_DIR
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    BIN_DIR, SOURCE_DIR = sys.argv[1], sys.argv[2]
+    backends.BIN_DIR, backends.SOURCE_DIR = BIN_DIR, SOURCE_DIR
+    CP = ControlPlane(SOURCE_DIR)
+    if not CP.start():
+        return SKIP
+    backends.CP = CP
+    try:
+        prog = unittest.main(argv=[sys.argv[0]] + sys.argv[3:], exit=False, verbosity=2)
+        r = prog.result
+        if r.testsRun and len(r.skipped) == r.testsRun:
+            return SKIP
+        return 0 if r.wasSuccessful() else 1
+    finally:
+        backends.DOCKER.close()
+        CP.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
