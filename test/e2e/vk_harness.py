@@ -133,29 +133,36 @@ class RecordingProxy:
                            if k.lower() not in ("host", "content-length", "connection")}
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=600)
                 try:
-                    try:
-                        conn.request(self.command, self.path, body=body, headers=headers)
-                    except OSError:  # the sidecar is down: look like it to interlink
-                        self.close_connection = True
-                        return
+                    conn.request(self.command, self.path, body=body, headers=headers)
                     resp = conn.getresponse()
+                    # /create and /delete are recorded once the sidecar has answered, even
+                    # when the answer cannot be passed on (interlink went away): it acted.
+                    reply = resp.read() if self.path in ("/create", "/delete") else b""
+                except (OSError, http.client.HTTPException):  # the sidecar is down or died:
+                    self.close_connection = True              # look like it to interlink
+                    conn.close()
+                    return
+                try:
                     self.send_response(resp.status)
                     for k, v in resp.getheaders():
                         if k.lower() not in ("transfer-encoding", "content-length", "connection"):
                             self.send_header(k, v)
                     self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()
-                    reply = b""
+                    if reply:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(reply), reply))
                     while True:
                         chunk = resp.read1(65536)
                         if not chunk:
                             break
-                        if len(reply) < 65536:
-                            reply += chunk
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                         self.wfile.flush()
                     self.wfile.write(b"0\r\n\r\n")
                     self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+                finally:
+                    conn.close()
                     if self.path in ("/create", "/delete"):
                         try:
                             req = json.loads(body)
@@ -163,10 +170,6 @@ class RecordingProxy:
                             req = None
                         with proxy.lock:
                             proxy.records.append((self.path, req, resp.status, reply, received))
-                except (BrokenPipeError, ConnectionResetError):
-                    self.close_connection = True
-                finally:
-                    conn.close()
 
             do_GET = do_POST = do_DELETE = do_PUT = forward
 
@@ -235,12 +238,14 @@ class Stack:
     """mock-sd + proxy + interlink + vk for one virtual node, in a fresh namespace."""
 
     def __init__(self, cp, bin_dir, node=None, ping_interval=2, proxy=True, config=None,
-                 vk_args=(), vk_log_level="debug"):
+                 vk_args=(), vk_log_level="debug", vk_env=None):
         """proxy: put the RecordingProxy between interlink and mock-sd; config: top-level
         InterLinkConfig.yaml keys (YAML flow text) replacing the defaults; vk_args: more
-        vk flags."""
+        vk flags; vk_env: more environment for the vk only (e.g. INTERLINKPORT to reach
+        interlink through a proxy)."""
         self.cp, self.bin_dir = cp, bin_dir
         self.config_overrides, self.vk_args = dict(config or {}), list(vk_args)
+        self.vk_env = dict(vk_env or {})
         self.vk_log_level = vk_log_level
         self.node = node or "vk-e2e-" + uuid.uuid4().hex[:6]
         self.namespace = self.node
@@ -301,8 +306,8 @@ class Stack:
         self.cp.kubectl("create", "namespace", self.namespace)
         wait_until("the default service account", lambda: self.cp.get(
             "serviceaccount", "default", "-n", self.namespace), timeout=60)
-        self.daemons["vk"] = Daemon("vk", self.vk_argv(), {**env, "KUBECONFIG": self.cp.env["KUBECONFIG"]},
-                                    self.dir)
+        self.daemons["vk"] = Daemon("vk", self.vk_argv(), {**env, "KUBECONFIG": self.cp.env["KUBECONFIG"],
+                                                         **self.vk_env}, self.dir)
         self.start_vk()
         return self
 
