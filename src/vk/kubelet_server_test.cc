@@ -153,7 +153,11 @@ TEST_F(KubeletServerTest, RejectsUnknownPodsContainersAndBadOptions) {
   EXPECT_EQ(Get("/containerLogs/ns/p").status, 404);
   il_.logs_error = NotFound("container main not found");
   EXPECT_EQ(Get("/containerLogs/ns/p/main").status, 404);
-  EXPECT_EQ(Get("/exec/ns/p/main?command=ls").status, 501);
+  // exec checks its query and pod before any upgrade, as the kubelet does.
+  EXPECT_EQ(Get("/exec/ns/p/main?command=ls").status, 400);  // no stream asked for
+  EXPECT_EQ(Get("/exec/ns/nope/main?command=ls&output=1").status, 404);
+  EXPECT_EQ(Get("/portForward/ns/nope").status, 404);
+  EXPECT_EQ(Get("/run/ns/p/main?cmd=ls").status, 501);
 }
 
 TEST_F(KubeletServerTest, HealthzPodsStatsAndMetrics) {

@@ -120,11 +120,24 @@ class StreamChecks:
                                  f"\n{self.stack.logs()}")
         return r
 
+    def audit_lines(self, daemon):
+        with open(self.stack.daemons[daemon].log_path, "rb") as f:
+            return [ln for ln in f.read().decode(errors="replace").splitlines() if "audit: " in ln]
+
     def test_exec_echo(self):
         for which in kubectls():
             with self.subTest(kubectl=which):
-                r = self.kubectl(which, "exec", self.pod_name, "--", "echo", "hi")
-                self.assertEqual(r.stdout, b"hi\n")
+                marker = f"marker-{which}-{time.time_ns()}"
+                r = self.kubectl(which, "exec", self.pod_name, "--", "echo", "hi", marker)
+                self.assertEqual(r.stdout, f"hi {marker}\n".encode())
+                # kubectl 1.32 got its WebSocket (v5) through the 1.20 API server; 1.20 used SPDY.
+                lines = [ln for ln in self.audit_lines("vk") if marker in ln]
+                self.assertEqual(len(lines), 1, lines)
+                self.assertIn("via websocket" if which == "ws" else "via spdy v4.channel.k8s.io",
+                              lines[0])
+                self.assertIn(f"pod={self.stack.namespace}/{self.pod_name}", lines[0])
+                self.assertIn("container=main", lines[0])
+                self.assertTrue(any(marker in ln for ln in self.audit_lines("interlink")))
 
     def test_exec_stdin_through_wc(self):
         data = os.urandom(300_000)
@@ -176,9 +189,8 @@ class StreamChecks:
                             lines.append(ln)
                 finally:
                     p.terminate()
-                    p.wait(timeout=20)
-                self.assertGreaterEqual(len([ln for ln in lines if b"tick" in ln]), 2,
-                                        (lines, p.stderr.read()))
+                    _, err = p.communicate(timeout=20)
+                self.assertGreaterEqual(len([ln for ln in lines if b"tick" in ln]), 2, (lines, err))
 
     def test_port_forward_50mib_by_hash(self):
         for which in kubectls():
@@ -196,7 +208,10 @@ class StreamChecks:
                         r = subprocess.run(["curl", "-sS", "--max-time", "120", "-o", "-",
                                             f"http://127.0.0.1:{local}/big"],
                                            capture_output=True, timeout=150)
-                        self.assertEqual(r.returncode, 0, r.stderr)
+                        if r.returncode != 0:
+                            p.terminate()
+                            self.fail(f"curl: {r.stderr}; kubectl: {p.communicate(timeout=20)}"
+                                      f"\n{self.stack.logs()}")
                         self.assertEqual(len(r.stdout), BIG_MIB << 20)
                         self.assertEqual(hashlib.sha256(r.stdout).hexdigest(), self.big_sha)
                 finally:

@@ -18,10 +18,13 @@ namespace il::docker {
 
 std::vector<std::string> DockerFindArgv(const std::string& docker, const std::string& pod_uid,
                                         const std::string& container) {
-  return {docker,     "ps",
-          "-q",       "--no-trunc",
-          "--filter", "label=io.kubernetes.pod.uid=" + pod_uid,
-          "--filter", "label=io.kubernetes.container.name=" + container};
+  std::vector<std::string> argv = {
+      docker, "ps", "-q", "--no-trunc", "--filter", "label=io.kubernetes.pod.uid=" + pod_uid};
+  if (!container.empty()) {
+    argv.push_back("--filter");
+    argv.push_back("label=io.kubernetes.container.name=" + container);
+  }
+  return argv;
 }
 
 std::vector<std::string> DockerExecArgv(const std::string& docker, const std::string& container,
@@ -49,7 +52,8 @@ Result<std::string> DockerStreams::Find(const std::string& pod_uid, const std::s
   }
   std::string id = res.out.substr(0, res.out.find('\n'));
   if (id.empty()) {
-    return NotFound("container " + container + " of pod " + pod_uid + " is not running");
+    return NotFound((container.empty() ? "no container" : "container " + container) + " of pod " +
+                    pod_uid + " is running");
   }
   return id;
 }
@@ -107,8 +111,12 @@ Result<int> DialInNetns(int pid, uint16_t port) {
 
 Status DockerStreams::PortForward(const api::CallContext&, const api::PortForwardRequest& r,
                                   api::Channels& io) {
-  IL_ASSIGN_OR_RETURN(std::string id, Find(r.pod_uid, "POD"));
-  IL_ASSIGN_OR_RETURN(auto res, runner_.Run({docker_, "inspect", "-f", "{{.State.Pid}}", id}));
+  // The sandbox holds the pod's network namespace; a pod of one container has none and
+  // that container holds it (any running container of the pod shares it).
+  auto id = Find(r.pod_uid, "POD");
+  if (!id.ok() && id.status().code() == StatusCode::kNotFound) id = Find(r.pod_uid, "");
+  if (!id.ok()) return id.status();
+  IL_ASSIGN_OR_RETURN(auto res, runner_.Run({docker_, "inspect", "-f", "{{.State.Pid}}", *id}));
   int pid = 0;
   try {
     pid = std::stoi(res.out);

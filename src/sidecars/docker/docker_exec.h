@@ -8,7 +8,8 @@
 //                 namespace (the il-pause sandbox's, via setns), so it works for every
 //                 DockerNetwork, "none" included. Needs CAP_SYS_ADMIN (docker-sd runs as
 //                 root beside dockerd).
-// Containers are found by their labels (io.kubernetes.pod.uid, io.kubernetes.container.name).
+// Containers are found by their labels (io.kubernetes.pod.uid, io.kubernetes.container.name);
+// port-forward uses the sandbox ("POD"), or the pod's only container when it has none.
 //
 // Thread-safety: thread-safe.
 #pragma once
@@ -25,6 +26,7 @@ std::vector<std::string> DockerExecArgv(const std::string& docker, const std::st
                                         const api::ExecRequest& r);
 std::vector<std::string> DockerAttachArgv(const std::string& docker, const std::string& container,
                                           const api::ExecRequest& r);
+// `container` empty: any running container of the pod.
 std::vector<std::string> DockerFindArgv(const std::string& docker, const std::string& pod_uid,
                                         const std::string& container);
 
