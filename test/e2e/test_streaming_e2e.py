@@ -4,13 +4,14 @@ local Kubernetes v1.20.2 API server, with both kubectl clients:
   - ws:   /usr/bin/kubectl (1.32): WebSocket first (v5.channel.k8s.io, the SPDY tunnel for
           port-forward), which the 1.20 API server passes through to the vk;
   - spdy: the project's kubectl 1.20 (SPDY/3.1 only).
-Back-ends: mock-sd (scripted exec, port-forward to loopback) and docker-sd (docker exec,
-docker attach, port-forward in the pod's network namespace).
+Back-ends: mock-sd (scripted exec, port-forward to loopback), docker-sd (docker exec,
+docker attach, port-forward in the pod's network namespace) and slurm-sd with runtime `none`
+(srun --overlap into the job, attach by following the log, port-forward to the job's node).
 
 Also: a user without RBAC for pods/exec is refused by the API server, and callers straight
 at the kubelet port without credentials (401) or without nodes/proxy (403) are refused.
 
-Usage: test_streaming_e2e.py BIN_DIR SOURCE_DIR [unittest args, e.g. Mock or Docker]
+Usage: test_streaming_e2e.py BIN_DIR SOURCE_DIR [unittest args, e.g. Mock, Docker or Slurm]
 Exits 77 when the control plane cannot be started (or every back-end was skipped).
 """
 import hashlib
@@ -356,6 +357,59 @@ class Docker(StreamChecks, unittest.TestCase):
             cls.stack = None
 
 
+class Slurm(StreamChecks, unittest.TestCase):
+    """slurm-sd with ContainerRuntime none: exec is srun --overlap into the job's allocation,
+    port-forward connects to the job's node (here: this host)."""
+
+    @classmethod
+    def setUpClass(cls):
+        env = backends.SLURM.ensure()
+        if env is None:
+            raise unittest.SkipTest(f"slurm cannot be started: {backends.SLURM.error}")
+        cls.stack = backends.Slurm.make_stack(env)
+        s = cls.stack
+        try:
+            s.proxy.close()
+            s.proxy = None
+            with open(s.config) as f:
+                text = f.read()
+            with open(s.config, "w") as f:
+                f.write("".join(ln for ln in text.splitlines(True) if not ln.startswith("SidecarPort:"))
+                        + f'SidecarPort: "{s.sidecar_port}"\n')
+            www = os.path.join(s.dir, "www")
+            os.makedirs(www)
+            os.chmod(s.dir, 0o755)
+            data = os.urandom(BIG_MIB << 20)
+            cls.big_sha = hashlib.sha256(data).hexdigest()
+            with open(os.path.join(www, "big"), "wb") as f:
+                f.write(data)
+            cls.http_port = free_port()
+            s.start()
+            wait_until("node Ready", lambda: any(
+                c["type"] == "Ready" and c["status"] == "True"
+                for c in (CP.get("node", s.node) or {}).get("status", {}).get("conditions", [])),
+                timeout=60)
+            script = (f"cd {www} && {sys.executable} -m http.server {cls.http_port} --bind 0.0.0.0 "
+                      ">/dev/null 2>&1 & i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done")
+            CP.apply(s.pod_spec(cls.pod_name, containers=[{
+                "name": "main", "image": backends.IMAGE, "command": ["sh", "-c", script]}]))
+            wait_until("pod Running", lambda: (s.pod(cls.pod_name) or {}).get("status", {})
+                       .get("phase") == "Running", timeout=90)
+            wait_until("the pod's HTTP server", lambda: socket.create_connection(
+                ("127.0.0.1", cls.http_port), 1).close() is None, timeout=60)
+        except BaseException:
+            print(s.logs())
+            s.close()
+            cls.stack = None
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.stack:
+            cls.stack.close()
+            cls.stack = None
+
+
 def main():
     global CP, BIN_DIR, SOURCE_DIR
     if len(sys.argv) < 3:
@@ -375,6 +429,7 @@ def main():
         return 0 if r.wasSuccessful() else 1
     finally:
         backends.DOCKER.close()
+        backends.SLURM.close()
         CP.close()
 
 

@@ -4,6 +4,7 @@
 #include "core/private_path.h"
 #include "sidecars/common/sidecar_main.h"
 #include "sidecars/slurm/slurm_backend.h"
+#include "sidecars/slurm/slurm_exec.h"
 
 int main(int argc, char** argv) {
   il::sidecar::SidecarSpec spec;
@@ -26,6 +27,14 @@ int main(int argc, char** argv) {
     IL_ASSIGN_OR_RETURN(auto backend,
                         il::slurm::SlurmBackend::Open(std::move(cfg), runner, std::move(store)));
     return std::unique_ptr<il::api::Backend>(std::move(backend));
+  };
+  spec.make_streams =
+      [](const il::InterLinkConfig& c,
+         il::api::Backend& backend) -> il::Result<std::unique_ptr<il::api::StreamBackend>> {
+    static il::PosixCommandRunner runner;
+    IL_ASSIGN_OR_RETURN(auto cfg, il::slurm::SlurmConfigFrom(c));
+    return std::unique_ptr<il::api::StreamBackend>(
+        std::make_unique<il::slurm::SlurmStreams>(std::move(cfg), runner, backend));
   };
   return il::sidecar::RunSidecar(argc, argv, spec);
 }
