@@ -64,6 +64,10 @@ bool Observed::Finished() const {
   return status == "created" && !error.empty();
 }
 
+std::string Observed::Instance() const {
+  return id + "@" + (started ? api::Rfc3339Nano(*started) : std::string());
+}
+
 Result<ObservedMap> ParseInspect(std::string_view text) {
   ObservedMap out;
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return out;
@@ -84,6 +88,7 @@ Result<ObservedMap> ParseInspect(std::string_view text) {
     const auto* oom = api::Find(c, {"State", "OOMKilled"});
     o.oom_killed = oom && oom->is_bool() && oom->as_bool();
     o.restart_count = static_cast<int>(api::GetInt(c, {"RestartCount"}));
+    o.pid = static_cast<int>(api::GetInt(c, {"State", "Pid"}));
     o.started = DockerTime(api::GetString(c, {"State", "StartedAt"}));
     o.finished = DockerTime(api::GetString(c, {"State", "FinishedAt"}));
     o.restart_policy = api::GetString(c, {"HostConfig", "RestartPolicy", "Name"});

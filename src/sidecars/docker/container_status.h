@@ -34,6 +34,7 @@ struct Observed {
   int exit_code = 0;
   bool oom_killed = false;
   int restart_count = 0;
+  int pid = 0;  // State.Pid of a running container (its namespaces are /proc/<pid>/ns/*)
   std::optional<TimePoint> started, finished;  // nullopt for Docker's zero time
   std::string restart_policy;                  // HostConfig.RestartPolicy.Name
 
@@ -43,6 +44,8 @@ struct Observed {
   // Exited (or failed to start) and will not run again by itself.
   bool Finished() const;
   bool Succeeded() const { return Finished() && exit_code == 0 && error.empty(); }
+  // ID and startedAt: Docker keeps the ID across restarts, the start time changes.
+  std::string Instance() const;
 };
 
 using ObservedMap = std::map<std::string, Observed>;  // by container name (no leading '/')

@@ -48,13 +48,23 @@ DockerBackend::DockerBackend(DockerSettings settings, CommandRunner& runner, Str
       streams_(streams),
       store_(std::move(store)),
       options_(options),
-      log_(log::Logger("docker-sd")) {}
+      log_(log::Logger("docker-sd")) {
+  handlers_ = options_.handlers;
+  if (!handlers_) {
+    own_handlers_ = std::make_unique<DockerHandlerRunner>(cli_);
+    handlers_ = own_handlers_.get();
+  }
+  prober_ =
+      std::make_unique<Prober>(*handlers_, static_cast<ProberListener&>(*this), options_.prober);
+}
 
 DockerBackend::~DockerBackend() {
   stop_ = true;
   Wake();
   if (worker_.joinable()) worker_.join();
   if (events_.joinable()) events_.join();
+  prober_.reset();  // no more kills are queued after this
+  JoinTasks();
 }
 
 Status DockerBackend::LoadState() {
@@ -70,6 +80,8 @@ Status DockerBackend::LoadState() {
     }
     auto e = std::make_shared<PodEntry>(std::move(*plan));
     e->stage = ParseStage(r.stage);
+    e->runtime = RuntimeFromJson(r.runtime_json);
+    if (e->stage != Stage::kDeleting) WatchProbes(*e);
     pods_[r.uid] = e;
   }
   log_->info("state {}: {} pod(s), instance {}", settings_.state_file, pods_.size(),
@@ -136,6 +148,8 @@ Result<api::CreateResult> DockerBackend::Create(const api::CallContext&,
   // Environment files go beside the volumes, in the pod's private directory (0700).
   volumes.dirs.push_back({dir + "/env", 0700});
   volumes.files.insert(volumes.files.end(), e->plan.env_files.begin(), e->plan.env_files.end());
+  volumes.files.insert(volumes.files.end(), e->plan.termination_files.begin(),
+                       e->plan.termination_files.end());
   if (Status s = ApplyVolumePlan(volumes, settings_.host_path_allow_list); !s.ok()) {
     forget();
     return s.WithContext("pod " + PodRef(e->plan));
@@ -143,13 +157,16 @@ Result<api::CreateResult> DockerBackend::Create(const api::CallContext&,
   PodRecord rec{uid, json::serialize(ToJson(e->plan)), std::string(StageName(Stage::kPending)),
                 std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
-                    .count()};
+                    .count(),
+                ""};
   if (Status s = store_->Insert(rec); !s.ok()) {
     forget();
     return s;
   }
+  WatchProbes(*e);
   Status s = Step(*e, {});
   if (s.code() == StatusCode::kUnavailable) {
+    prober_->Forget(uid);
     // Docker is down: undo, so the caller's retry starts from scratch.
     (void)cli_.ForEach("rm", {"--force", "--volumes"}, e->plan.DockerNames(),
                        std::chrono::seconds(60));
@@ -173,6 +190,7 @@ Status DockerBackend::Delete(const api::CallContext&, const json::value& pod) {
     if (e->removed) return Status::Ok();
   }
   IL_RETURN_IF_ERROR(SetStage(*e, Stage::kDeleting));
+  prober_->Forget(uid);
   bool finished;
   {
     std::lock_guard l(e->mu);
@@ -181,6 +199,8 @@ Status DockerBackend::Delete(const api::CallContext&, const json::value& pod) {
   std::vector<std::string> names = e->plan.DockerNames();
   if (!finished) {
     int64_t grace = GraceSeconds(pod);
+    // preStop first, inside the grace period; the stop gets what is left (at least 2 s).
+    grace = RunPreStops(*e, grace);
     std::vector<std::string> order(names.rbegin(), names.rend());  // apps first, sandbox last
     IL_RETURN_IF_ERROR(cli_.ForEach("stop", {"--time=" + std::to_string(grace)}, order,
                                     std::chrono::seconds(grace + 60)));
@@ -223,9 +243,15 @@ Result<std::vector<api::PodStatus>> DockerBackend::GetStatus(const api::CallCont
   IL_ASSIGN_OR_RETURN(ObservedMap observed, cli_.Inspect(names));
   bool pending = false;
   for (const auto& e : entries) {
+    api::PodStatus ps;
+    {
+      std::lock_guard l(e->mu);
+      if (e->removed) continue;
+      ps = BuildPodStatus(e->plan, e->stage, observed, e->errors);
+    }
+    DecorateStatus(*e, ps, observed);
+    out.push_back(std::move(ps));
     std::lock_guard l(e->mu);
-    if (e->removed) continue;
-    out.push_back(BuildPodStatus(e->plan, e->stage, observed, e->errors));
     pending = pending || e->stage == Stage::kPending;
     bool finished = true;
     for (const auto& c : e->plan.containers) {

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,9 +31,12 @@
 #include "sidecars/docker/container_status.h"
 #include "sidecars/docker/docker_cli.h"
 #include "sidecars/docker/docker_settings.h"
+#include "sidecars/docker/handler_runner.h"
 #include "sidecars/docker/pod_plan.h"
+#include "sidecars/docker/prober.h"
 #include "sidecars/docker/state_store.h"
 #include "sidecars/docker/stream_runner.h"
+#include "sidecars/docker/supervision.h"
 
 namespace il::docker {
 
@@ -41,9 +45,12 @@ struct DockerBackendOptions {
   std::chrono::milliseconds poll_interval{1000};
   // First retry delay after a container could not be created; doubles up to 5 minutes.
   std::chrono::milliseconds retry_backoff{5000};
+  ProberOptions prober;  // probe threads (start_threads=false in unit tests)
+  // Runs probe and hook handlers; nullptr: DockerHandlerRunner (docker exec, netns dial).
+  HandlerRunner* handlers = nullptr;
 };
 
-class DockerBackend : public api::Backend {
+class DockerBackend : public api::Backend, private ProberListener {
  public:
   // Opens the state file and loads the stored pods. Docker need not be up yet.
   static Result<std::unique_ptr<DockerBackend>> Create(DockerSettings settings,
@@ -63,6 +70,9 @@ class DockerBackend : public api::Backend {
   // One round of background work (what the worker thread does every poll interval).
   void RunOnce();
   size_t pod_count() const;
+  Prober& prober() { return *prober_; }
+  // Waits for the kills and hooks running in the background (tests).
+  void JoinTasks();
 
  private:
   struct PodEntry {
@@ -78,6 +88,12 @@ class DockerBackend : public api::Backend {
     int attempts = 0;
     std::chrono::steady_clock::time_point next_attempt{};
     bool all_finished = false;  // last inspect: no init/app container can run again
+
+    // Probes, hooks and restarts docker-sd makes (docker_backend_supervise.cc).
+    RuntimeMap runtime;                               // persisted with the pod's row
+    api::json::array events;                          // api::PodStatus::events
+    std::map<std::string, std::string> hook_running;  // container -> instance in postStart
+    std::map<std::string, std::pair<std::string, std::string>> logs_message;  // fallback cache
   };
   using EntryPtr = std::shared_ptr<PodEntry>;
 
@@ -104,6 +120,34 @@ class DockerBackend : public api::Backend {
   void EventsLoop();
   Status LogsWaitingError(const PodEntry& e, const ContainerPlan& c) const;
 
+  // Supervision: probes, hooks, docker-sd's own restarts (docker_backend_supervise.cc).
+  void WatchProbes(const PodEntry& e);
+  bool Supervised(const PodEntry& e) const;  // caller holds e.mu
+  void Supervise(const EntryPtr& e, const ObservedMap& observed);
+  void Spawn(std::function<void()> task);
+  void AddEvent(PodEntry& e, const std::string& container, const std::string& type,
+                const std::string& reason, const std::string& message);
+  Status PersistRuntime(PodEntry& e);
+  HandlerTarget TargetOf(const PodEntry& e, const ContainerPlan& c,
+                         const ObservedMap& observed) const;
+  void RunPostStart(const EntryPtr& e, const ContainerPlan& c, std::string instance);
+  // Kills a container as the kubelet does (Killing event, preStop, stop) and schedules the
+  // restart restartPolicy asks for. Takes e.op_mu.
+  void Kill(const EntryPtr& e, const ContainerPlan& c, const std::string& instance,
+            const std::string& killing_message, int64_t grace, const std::string& waiting_reason,
+            const std::string& waiting_message);
+  Status RestartDue(PodEntry& e, const ContainerPlan& c, const Observed* o);
+  // preStop hooks of the pod's running app containers, in parallel, within `grace`;
+  // returns the seconds left for the stop (at least 2).
+  int64_t RunPreStops(PodEntry& e, int64_t grace);
+  void DecorateStatus(PodEntry& e, api::PodStatus& ps, const ObservedMap& observed);
+  std::optional<std::string> TerminationMessage(PodEntry& e, const ContainerPlan& c,
+                                                const Observed& o);
+  void OnProbeEvent(const std::string& uid, const std::string& container, const std::string& reason,
+                    const std::string& message) override;
+  void OnProbeKill(const std::string& uid, const std::string& container, const api::Probe& probe,
+                   const std::string& instance) override;
+
   const DockerSettings settings_;
   DockerCli cli_;
   StreamRunner& streams_;
@@ -124,6 +168,12 @@ class DockerBackend : public api::Backend {
   bool wake_ = false;
   std::atomic<bool> stop_{false};
   std::thread worker_, events_;
+
+  std::unique_ptr<HandlerRunner> own_handlers_;
+  HandlerRunner* handlers_ = nullptr;
+  std::unique_ptr<Prober> prober_;
+  std::mutex tasks_mu_;
+  std::vector<std::thread> tasks_;
 };
 
 }  // namespace il::docker

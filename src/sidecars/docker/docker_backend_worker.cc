@@ -206,7 +206,7 @@ bool DockerBackend::Reconcile() {
 void DockerBackend::RunOnce() {
   if (!reconciled_ && Reconcile()) reconciled_ = true;
   auto now = std::chrono::steady_clock::now();
-  std::vector<EntryPtr> pending, deleting;
+  std::vector<EntryPtr> pending, deleting, supervised;
   std::vector<std::string> names;
   for (auto& e : Snapshot()) {
     std::lock_guard l(e->mu);
@@ -216,6 +216,11 @@ void DockerBackend::RunOnce() {
     } else if (e->stage == Stage::kPending && e->next_attempt <= now) {
       for (const auto& c : e->plan.containers) names.push_back(c.docker_name);
       pending.push_back(e);
+    } else if (e->stage == Stage::kRunning && Supervised(*e)) {
+      // Probes, hooks and owed restarts need Docker's view every round: one more name
+      // list in the same `docker inspect`.
+      for (const auto& c : e->plan.containers) names.push_back(c.docker_name);
+      supervised.push_back(e);
     }
   }
   for (auto& e : deleting) {
@@ -225,7 +230,7 @@ void DockerBackend::RunOnce() {
       log_->warn("finishing delete of uid={}: {}", e->plan.uid, s.message());
     }
   }
-  if (pending.empty()) return;
+  if (pending.empty() && supervised.empty()) return;
   auto observed = cli_.Inspect(names);
   if (!observed.ok()) {
     if (worker_errors_.Allow()) log_->warn("advancing pods: {}", observed.status().message());
@@ -237,6 +242,15 @@ void DockerBackend::RunOnce() {
     if (Status s = Step(*e, *observed); !s.ok() && worker_errors_.Allow()) {
       log_->warn("advancing pod uid={}: {}", e->plan.uid, s.message());
     }
+  }
+  for (auto& e : supervised) Supervise(e, *observed);
+  for (auto& e : pending) {
+    bool supervise;
+    {
+      std::lock_guard l(e->mu);
+      supervise = e->stage == Stage::kRunning && Supervised(*e);
+    }
+    if (supervise) Supervise(e, *observed);
   }
 }
 

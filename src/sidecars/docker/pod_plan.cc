@@ -1,5 +1,6 @@
 #include "sidecars/docker/pod_plan.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "api/bounded_name.h"
@@ -180,6 +181,7 @@ struct Common {
   std::string instance, ns, pod_name, uid, restart_policy, sandbox, network;
   bool host_network = false, share_pid = false, host_pid = false, host_ipc = false;
   std::vector<PlannedFile>* env_files = nullptr;
+  std::vector<PlannedFile>* termination_files = nullptr;
 };
 
 std::vector<std::string> BaseArgs(const Common& k, Role role, const std::string& name,
@@ -311,14 +313,46 @@ Status AddEnv(const Common& k, const std::string& cname, const EnvList& env, Con
   return Status::Ok();
 }
 
+// The termination message file: ours (created by docker-sd in the pod's private directory,
+// never a path from the pod), so it needs no bind-source check.
+Status AddTermination(const Common& k, const json::value& c, ContainerPlan* p) {
+  std::string path = api::GetString(c, {"terminationMessagePath"});
+  if (path.empty()) path = "/dev/termination-log";
+  if (path.front() != '/' || path.find('\0') != std::string::npos) {
+    return InvalidArgument("container " + p->name + ": terminationMessagePath '" + path +
+                           "' is not an absolute path");
+  }
+  std::string policy = api::GetString(c, {"terminationMessagePolicy"});
+  if (!policy.empty() && policy != "File" && policy != "FallbackToLogsOnError") {
+    return InvalidArgument("container " + p->name + ": terminationMessagePolicy '" + policy +
+                           "' is not File or FallbackToLogsOnError");
+  }
+  p->fallback_to_logs = policy == "FallbackToLogsOnError";
+  p->termination_file = k.settings.PodDir(k.uid) + "/termination/" + p->name;
+  k.termination_files->push_back({p->termination_file, "", 0666});
+  p->run_args.push_back(MountArg(Mount{p->termination_file, path, false, std::nullopt}));
+  return Status::Ok();
+}
+
+json::value Supervision(const json::value& c) {
+  json::object o;
+  for (const char* key :
+       {"startupProbe", "livenessProbe", "readinessProbe", "lifecycle", "ports"}) {
+    if (const auto* v = api::Find(c, {key}); v && !v->is_null()) o[key] = *v;
+  }
+  if (o.empty() || (o.size() == 1 && o.contains("ports"))) return nullptr;
+  return o;
+}
+
 Result<ContainerPlan> PlanContainer(const Common& k, const json::value& c, Role role) {
   std::string cname = api::GetString(c, {"name"});
   std::string image = api::GetString(c, {"image"});
   IL_RETURN_IF_ERROR(ValidateImage(cname, image));
-  ContainerPlan p{
-      role,  cname, DockerName(k.settings.container_prefix, k.ns, k.pod_name, cname, k.uid),
-      image, {},    {},
-      {}};
+  ContainerPlan p;
+  p.role = role;
+  p.name = cname;
+  p.docker_name = DockerName(k.settings.container_prefix, k.ns, k.pod_name, cname, k.uid);
+  p.image = image;
   auto& a = p.run_args;
   a = BaseArgs(k, role, cname, p.docker_name);
   AddNamespaceArgs(k, &a);
@@ -345,6 +379,8 @@ Result<ContainerPlan> PlanContainer(const Common& k, const json::value& c, Role 
       if (m.check) p.bind_checks.push_back(*m.check);
     }
   }
+  IL_RETURN_IF_ERROR(AddTermination(k, c, &p));
+  p.supervision = Supervision(c);
   a.push_back("--");
   a.push_back(image);
   for (size_t i = 1; i < command.size(); ++i) a.push_back(command[i]);
@@ -354,7 +390,11 @@ Result<ContainerPlan> PlanContainer(const Common& k, const json::value& c, Role 
 }
 
 ContainerPlan PlanSandbox(const Common& k) {
-  ContainerPlan p{Role::kSandbox, kSandboxName, k.sandbox, k.settings.pause_image, {}, {}, {}};
+  ContainerPlan p;
+  p.role = Role::kSandbox;
+  p.name = kSandboxName;
+  p.docker_name = k.sandbox;
+  p.image = k.settings.pause_image;
   auto& a = p.run_args;
   a = BaseArgs(k, Role::kSandbox, kSandboxName, k.sandbox);
   a.push_back("--network=" + k.network);
@@ -437,6 +477,10 @@ Result<PodPlan> BuildPodPlan(const PodSources& src, const VolumePlan& volumes,
     return InvalidArgument("restartPolicy '" + rp + "' is not Always, OnFailure or Never");
   }
   if (!rp.empty()) plan.restart_policy = rp;
+  if (const auto* g = api::Find(pod, {"spec", "terminationGracePeriodSeconds"});
+      g && g->is_int64()) {
+    plan.grace_seconds = std::clamp<int64_t>(g->as_int64(), 0, 3600);
+  }
   const auto& inits = api::InitContainers(pod);
   const auto& apps = api::Containers(pod);
   if (apps.empty())
@@ -448,6 +492,7 @@ Result<PodPlan> BuildPodPlan(const PodSources& src, const VolumePlan& volumes,
   k.host_pid = Truthy(pod, {"spec", "hostPID"});
   k.host_ipc = Truthy(pod, {"spec", "hostIPC"});
   k.env_files = &plan.env_files;
+  k.termination_files = &plan.termination_files;
   if ((k.host_network || k.host_pid || k.host_ipc) && !settings.allow_host_namespaces) {
     return InvalidArgument(Cat("pod ", plan.ns, "/", plan.name, " asks for ",
                                k.host_network ? "hostNetwork " : "", k.host_pid ? "hostPID " : "",
@@ -480,6 +525,9 @@ json::value ToJson(const PodPlan& plan) {
                    {"image", c.image},
                    {"runArgs", std::move(args)}};
     if (!c.env_json_file.empty()) o["envJsonFile"] = c.env_json_file;
+    if (!c.supervision.is_null()) o["supervision"] = c.supervision;
+    if (!c.termination_file.empty()) o["terminationFile"] = c.termination_file;
+    if (c.fallback_to_logs) o["fallbackToLogs"] = true;
     if (!c.bind_checks.empty()) {
       json::array checks;
       for (const auto& b : c.bind_checks) {
@@ -495,6 +543,7 @@ json::value ToJson(const PodPlan& plan) {
                       {"namespace", plan.ns},
                       {"name", plan.name},
                       {"restartPolicy", plan.restart_policy},
+                      {"graceSeconds", plan.grace_seconds},
                       {"containers", std::move(cs)}};
 }
 
@@ -504,6 +553,9 @@ Result<PodPlan> PodPlanFromJson(const json::value& v) {
   p.ns = api::GetString(v, {"namespace"});
   p.name = api::GetString(v, {"name"});
   p.restart_policy = api::GetString(v, {"restartPolicy"});
+  if (const auto* g = api::Find(v, {"graceSeconds"}); g && g->is_int64()) {
+    p.grace_seconds = g->as_int64();
+  }
   const auto* cs = api::Find(v, {"containers"});
   if (p.uid.empty() || !cs || !cs->is_array())
     return InvalidArgument("stored pod plan is malformed");
@@ -522,6 +574,10 @@ Result<PodPlan> PodPlanFromJson(const json::value& v) {
       if (a.is_string()) cp.run_args.emplace_back(a.as_string());
     }
     cp.env_json_file = api::GetString(c, {"envJsonFile"});
+    if (const auto* sv = api::Find(c, {"supervision"}); sv && sv->is_object()) cp.supervision = *sv;
+    cp.termination_file = api::GetString(c, {"terminationFile"});
+    const auto* fb = api::Find(c, {"fallbackToLogs"});
+    cp.fallback_to_logs = fb && fb->is_bool() && fb->as_bool();
     if (const auto* checks = api::Find(c, {"bindChecks"}); checks && checks->is_array()) {
       for (const auto& b : checks->as_array()) {
         const auto* create = api::Find(b, {"create"});

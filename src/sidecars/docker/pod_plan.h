@@ -46,15 +46,26 @@ struct ContainerPlan {
   // JSON object of variables `docker run` takes from the CLI's own environment (values an
   // --env-file cannot carry); empty when there are none.
   std::string env_json_file;
+  // The kubelet-facing parts of the container spec docker-sd itself acts on, kept whole so
+  // api::ParseProbes/ParseLifecycle read them: startupProbe, livenessProbe, readinessProbe,
+  // lifecycle, ports, terminationMessagePolicy (null when none of them is set).
+  api::json::value supervision;
+  // Host file bind-mounted at terminationMessagePath (init and app containers; "" for the
+  // sandbox): <pod dir>/termination/<container>, mode 0666, read after the container exits.
+  std::string termination_file;
+  bool fallback_to_logs = false;  // terminationMessagePolicy: FallbackToLogsOnError
 };
 
 struct PodPlan {
   std::string uid, ns, name;
   std::string restart_policy = "Always";  // Always | OnFailure | Never
+  int64_t grace_seconds = 30;             // spec.terminationGracePeriodSeconds (probe kills)
   std::vector<ContainerPlan> containers;  // sandbox (if any), init containers in order, apps
   // The --env-file of each container that has an environment: written 0600 into the pod's
   // private directory by the backend, never stored in the state file nor put into argv.
   std::vector<PlannedFile> env_files;
+  // The empty termination message files (ContainerPlan::termination_file), mode 0666.
+  std::vector<PlannedFile> termination_files;
 
   const ContainerPlan* Sandbox() const;
   // Docker name of the container holding the pod's namespaces; also the pod's job id.

@@ -268,5 +268,35 @@ TEST(PodPlanJson, RoundTrips) {
   EXPECT_FALSE(PodPlanFromJson(json::parse(R"({"uid":"x"})")).ok());
 }
 
+TEST(BuildPodPlan, TerminationMessageFileAndSupervisionSurviveTheRoundTrip) {
+  auto plan = Plan(Pod(R"({"terminationGracePeriodSeconds":7,"containers":[
+      {"name":"c","image":"img","terminationMessagePath":"/tmp/why",
+       "terminationMessagePolicy":"FallbackToLogsOnError",
+       "ports":[{"name":"web","containerPort":80}],
+       "readinessProbe":{"httpGet":{"port":"web"}},
+       "lifecycle":{"preStop":{"exec":{"command":["true"]}}}},
+      {"name":"plain","image":"img","ports":[{"containerPort":1}]}]})"));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  const ContainerPlan& c = *plan->WithRole(Role::kApp)[0];
+  EXPECT_EQ(c.termination_file, "/data/docker-sd/pods/u1/termination/c");
+  EXPECT_TRUE(c.fallback_to_logs);
+  EXPECT_TRUE(Has(c.run_args,
+                  "--mount=type=bind,\"source=/data/docker-sd/pods/u1/termination/c\","
+                  "\"target=/tmp/why\""));
+  ASSERT_EQ(plan->termination_files.size(), 2u);
+  EXPECT_EQ(plan->termination_files[0].mode, 0666);
+  EXPECT_TRUE(c.supervision.as_object().contains("readinessProbe"));
+  EXPECT_TRUE(plan->WithRole(Role::kApp)[1]->supervision.is_null());  // ports alone: nothing
+  auto back = PodPlanFromJson(ToJson(*plan));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->grace_seconds, 7);
+  EXPECT_EQ(back->containers[1].supervision, c.supervision);
+  EXPECT_EQ(back->containers[1].termination_file, c.termination_file);
+  EXPECT_TRUE(back->containers[1].fallback_to_logs);
+  auto bad = Plan(Pod(R"({"containers":[{"name":"c","image":"img",
+      "terminationMessagePolicy":"Sometimes"}]})"));
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace il::docker

@@ -87,6 +87,10 @@ Status StateStore::Init() {
       Exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
            "CREATE TABLE IF NOT EXISTS pods (uid TEXT PRIMARY KEY, plan TEXT NOT NULL,"
            " stage TEXT NOT NULL, created INTEGER NOT NULL)"));
+  // Added for probes and hooks (issue 13); older files get the column here.
+  if (!Exec("SELECT runtime FROM pods LIMIT 0").ok()) {
+    IL_RETURN_IF_ERROR(Exec("ALTER TABLE pods ADD COLUMN runtime TEXT NOT NULL DEFAULT ''"));
+  }
   Stmt get(db_, "SELECT value FROM meta WHERE key='instance'");
   if (!get.ok()) return Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
   if (sqlite3_step(get.get()) == SQLITE_ROW) {
@@ -127,6 +131,17 @@ Status StateStore::SetStage(const std::string& uid, const std::string& stage) {
   return Status::Ok();
 }
 
+Status StateStore::SetRuntime(const std::string& uid, const std::string& runtime_json) {
+  std::lock_guard l(mu_);
+  Stmt s(db_, "UPDATE pods SET runtime=? WHERE uid=?");
+  s.Bind(1, runtime_json);
+  s.Bind(2, uid);
+  if (sqlite3_step(s.get()) != SQLITE_DONE) {
+    return Internal(std::string("sqlite update: ") + sqlite3_errmsg(db_));
+  }
+  return Status::Ok();
+}
+
 Status StateStore::Remove(const std::string& uid) {
   std::lock_guard l(mu_);
   Stmt s(db_, "DELETE FROM pods WHERE uid=?");
@@ -139,12 +154,12 @@ Status StateStore::Remove(const std::string& uid) {
 
 Result<std::vector<PodRecord>> StateStore::LoadAll() {
   std::lock_guard l(mu_);
-  Stmt s(db_, "SELECT uid, plan, stage, created FROM pods ORDER BY created, uid");
+  Stmt s(db_, "SELECT uid, plan, stage, created, runtime FROM pods ORDER BY created, uid");
   if (!s.ok()) return Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
   std::vector<PodRecord> out;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-    out.push_back({s.Text(0), s.Text(1), s.Text(2), sqlite3_column_int64(s.get(), 3)});
+    out.push_back({s.Text(0), s.Text(1), s.Text(2), sqlite3_column_int64(s.get(), 3), s.Text(4)});
   }
   if (rc != SQLITE_DONE) return Internal(std::string("sqlite read: ") + sqlite3_errmsg(db_));
   return out;

@@ -25,6 +25,10 @@ struct PodRecord {
   std::string plan_json;  // ToJson(PodPlan)
   std::string stage;      // StageName()
   int64_t created_unix = 0;
+  // What docker-sd did to the pod's containers that Docker does not remember (restarts it
+  // made after probe kills, their last terminated states, postStart hooks already run):
+  // JSON written by the backend (docker_backend_supervise.cc), "" when nothing happened.
+  std::string runtime_json;
 };
 
 class StateStore {
@@ -40,6 +44,7 @@ class StateStore {
   // Inserts; kAlreadyExists when the UID is already stored.
   Status Insert(const PodRecord& r);
   Status SetStage(const std::string& uid, const std::string& stage);
+  Status SetRuntime(const std::string& uid, const std::string& runtime_json);
   Status Remove(const std::string& uid);
   Result<std::vector<PodRecord>> LoadAll();
 

@@ -24,10 +24,11 @@ TEST(StateStore, PersistsPodsAndTheInstanceIdAcrossReopen) {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     id = (*s)->instance_id();
     EXPECT_EQ(id.size(), 16u);
-    ASSERT_TRUE((*s)->Insert({"u1", "{\"plan\":1}", "pending", 10}).ok());
-    ASSERT_TRUE((*s)->Insert({"u2", "{}", "pending", 11}).ok());
-    EXPECT_EQ((*s)->Insert({"u1", "{}", "pending", 12}).code(), StatusCode::kAlreadyExists);
+    ASSERT_TRUE((*s)->Insert({"u1", "{\"plan\":1}", "pending", 10, ""}).ok());
+    ASSERT_TRUE((*s)->Insert({"u2", "{}", "pending", 11, ""}).ok());
+    EXPECT_EQ((*s)->Insert({"u1", "{}", "pending", 12, ""}).code(), StatusCode::kAlreadyExists);
     ASSERT_TRUE((*s)->SetStage("u1", "running").ok());
+    ASSERT_TRUE((*s)->SetRuntime("u1", "{\"c\":{}}").ok());
     ASSERT_TRUE((*s)->Remove("u2").ok());
   }
   struct stat st;
@@ -42,6 +43,7 @@ TEST(StateStore, PersistsPodsAndTheInstanceIdAcrossReopen) {
   EXPECT_EQ((*rows)[0].uid, "u1");
   EXPECT_EQ((*rows)[0].plan_json, "{\"plan\":1}");
   EXPECT_EQ((*rows)[0].stage, "running");
+  EXPECT_EQ((*rows)[0].runtime_json, "{\"c\":{}}");
   std::filesystem::remove_all(std::filesystem::path(path).parent_path().parent_path());
 }
 

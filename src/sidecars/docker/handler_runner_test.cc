@@ -1,0 +1,158 @@
+#include "sidecars/docker/handler_runner.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "core/fake_command_runner.h"
+#include "sidecars/docker/netns_dial.h"
+
+namespace il::docker {
+namespace {
+
+// A loopback server (port 0) that answers each connection once with `reply`.
+class OneShotServer {
+ public:
+  explicit OneShotServer(std::string reply, int connections = 1) : reply_(std::move(reply)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::listen(fd_, 4);
+    thread_ = std::thread([this, connections] {
+      for (int i = 0; i < connections; ++i) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        char buf[4096];
+        ssize_t n = ::recv(c, buf, sizeof(buf), 0);
+        if (n > 0) request_.assign(buf, static_cast<size_t>(n));
+        (void)!::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+        ::close(c);
+      }
+    });
+  }
+  ~OneShotServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  const std::string& request() const { return request_; }
+
+ private:
+  std::string reply_, request_;
+  int fd_ = -1, port_ = 0;
+  std::thread thread_;
+};
+
+api::Handler Http(int port, const std::string& path = "/healthz") {
+  api::Handler h;
+  h.kind = api::HandlerKind::kHttpGet;
+  h.port = port;
+  h.path = path;
+  return h;
+}
+
+class HandlerRunnerTest : public ::testing::Test {
+ protected:
+  FakeCommandRunner runner_;
+  DockerCli cli_{runner_, "docker"};
+  DockerHandlerRunner handlers_{cli_};
+  HandlerTarget target_{"il-c", 0, "127.0.0.1"};
+};
+
+TEST(ProbeRequest, CarriesTheKubeletHeadersAndTheUsersOwn) {
+  api::Handler h = Http(8080, "/ready?x=1");
+  h.headers = {{"X-Custom", "a"}, {"Host", "example.org"}, {"Accept", ""}};
+  EXPECT_EQ(ProbeRequest(h, "10.0.0.5", HandlerMode::kProbe),
+            "GET /ready?x=1 HTTP/1.1\r\nHost: example.org\r\nUser-Agent: kube-probe/1.20\r\n"
+            "X-Custom: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(ProbeRequest(h, "10.0.0.5", HandlerMode::kHook),
+            "GET /ready?x=1 HTTP/1.1\r\nHost: 10.0.0.5:8080\r\nUser-Agent: kube-probe/1.20\r\n"
+            "Accept: */*\r\nConnection: close\r\n\r\n");
+}
+
+TEST(ResponseStatus, ReadsTheStatusLine) {
+  EXPECT_EQ(ResponseStatus("HTTP/1.1 204 No Content\r\n\r\n"), 204);
+  EXPECT_EQ(ResponseStatus("HTTP/1.0 500 x"), 500);
+  EXPECT_EQ(ResponseStatus("SSH-2.0"), -1);
+}
+
+TEST_F(HandlerRunnerTest, HttpSuccessAndFailureByStatusCode) {
+  {
+    OneShotServer s("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    auto r = handlers_.Run(Http(s.port()), target_, std::chrono::seconds(2), HandlerMode::kProbe);
+    EXPECT_EQ(r.outcome, Outcome::kSuccess) << r.output;
+    EXPECT_NE(s.request().find("GET /healthz HTTP/1.1\r\n"), std::string::npos);
+  }
+  {
+    OneShotServer s("HTTP/1.1 503 Unavailable\r\n\r\n");
+    auto r = handlers_.Run(Http(s.port()), target_, std::chrono::seconds(2), HandlerMode::kProbe);
+    EXPECT_EQ(r.outcome, Outcome::kFailure);
+    EXPECT_EQ(r.output, "HTTP probe failed with statuscode: 503");
+  }
+  {
+    OneShotServer s("HTTP/1.1 503 Unavailable\r\n\r\n");
+    auto r = handlers_.Run(Http(s.port()), target_, std::chrono::seconds(2), HandlerMode::kHook);
+    EXPECT_EQ(r.outcome, Outcome::kSuccess);  // hooks: any answer will do
+  }
+}
+
+TEST_F(HandlerRunnerTest, RefusedConnectionIsAFailureWithGoLikeText) {
+  int port;
+  {
+    OneShotServer s("", 0);
+    port = s.port();
+  }
+  api::Handler h = Http(port);
+  h.kind = api::HandlerKind::kTcpSocket;
+  auto r = handlers_.Run(h, target_, std::chrono::seconds(2), HandlerMode::kProbe);
+  EXPECT_EQ(r.outcome, Outcome::kFailure);
+  EXPECT_EQ(r.output,
+            "dial tcp 127.0.0.1:" + std::to_string(port) + ": connect: Connection refused");
+}
+
+TEST_F(HandlerRunnerTest, TcpInsideANetworkNamespace) {
+  if (::geteuid() != 0) GTEST_SKIP() << "setns needs root";
+  OneShotServer s("");
+  api::Handler h = Http(s.port());
+  h.kind = api::HandlerKind::kTcpSocket;
+  HandlerTarget t{"il-c", ::getpid(), ""};  // our own namespace, entered through /proc
+  auto r = handlers_.Run(h, t, std::chrono::seconds(2), HandlerMode::kProbe);
+  EXPECT_EQ(r.outcome, Outcome::kSuccess) << r.output;
+}
+
+TEST_F(HandlerRunnerTest, ExecIsDockerExecWithAnArgv) {
+  runner_.SetResponder([](const std::vector<std::string>& argv, const CommandOptions&) {
+    CommandResult r;
+    bool want =
+        argv == std::vector<std::string>{"docker", "exec", "il-c", "cat", "/tmp/ready file"};
+    r.exit_code = want ? 1 : 99;
+    r.err = "no such file\n";
+    return Result<CommandResult>(r);
+  });
+  api::Handler h;
+  h.command = {"cat", "/tmp/ready file"};
+  auto r = handlers_.Run(h, target_, std::chrono::seconds(1), HandlerMode::kProbe);
+  EXPECT_EQ(r.outcome, Outcome::kFailure);
+  EXPECT_EQ(r.output, "no such file\n");
+}
+
+TEST_F(HandlerRunnerTest, NamedPortThatDidNotResolveFails) {
+  api::Handler h = Http(0);
+  h.port_error = "unknown port name \"web\"";
+  auto r = handlers_.Run(h, target_, std::chrono::seconds(1), HandlerMode::kProbe);
+  EXPECT_EQ(r.outcome, Outcome::kFailure);
+  EXPECT_EQ(r.output, h.port_error);
+}
+
+}  // namespace
+}  // namespace il::docker

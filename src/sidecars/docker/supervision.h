@@ -1,0 +1,67 @@
+// What docker-sd adds to Docker's view of a pod's containers so that the status reads as a
+// kubelet's would once docker-sd runs probes and hooks itself:
+//
+// - ContainerRuntime: per container, what Docker does not remember and docker-sd persists
+//   (state_store.h, PodRecord::runtime_json): restarts docker-sd made after a probe kill or a
+//   failed postStart (a manual `docker start` resets Docker's RestartCount, and Docker never
+//   restarts a container that `docker stop` ended), the terminated state before such a
+//   restart (lastState), the restart due with its back-off, and the instance whose postStart
+//   hook already ran.
+// - Overlay: applies that, the prober's started/ready and the termination message to the
+//   container status ContainerStatusOf built from `docker inspect`.
+// - StatusEvents: the PodStatus `events` list (api/types.h).
+// - RestartDelay: the kubelet's back-off for the restarts docker-sd makes.
+//
+// Pure values and functions; thread-safety: none needed.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "api/types.h"
+
+namespace il::docker {
+
+struct ContainerRuntime {
+  int restart_base = 0;               // added to Docker's RestartCount
+  api::json::object last_terminated;  // lastState.terminated recorded at a kill; empty = none
+  std::string hooked;                 // instance whose postStart finished (or failed)
+  int64_t restart_at_ms = 0;          // unix ms of the restart docker-sd owes; 0 = none
+  std::string killed_instance;        // the instance docker-sd stopped for that restart
+  std::string waiting_reason;         // shown while the restart is due
+  std::string waiting_message;
+  int backoff_step = 0;  // restarts made in a row (back-off exponent)
+  int64_t last_restart_ms = 0;
+};
+
+using RuntimeMap = std::map<std::string, ContainerRuntime>;  // by container name
+std::string RuntimeToJson(const RuntimeMap& m);
+RuntimeMap RuntimeFromJson(const std::string& text);  // "" or malformed: empty
+
+// The kubelet's restart back-off: the first restart at once, then 10 s doubling up to 300 s;
+// back to the start when the previous restart is more than 10 minutes ago. Advances
+// rt.backoff_step and returns the delay.
+std::chrono::milliseconds RestartDelay(ContainerRuntime& rt, int64_t now_ms);
+
+struct Overlay {
+  std::optional<bool> started, ready;  // from the prober; nullopt: no probes
+  bool post_start_pending = false;     // postStart of the running instance has not returned
+  const ContainerRuntime* runtime = nullptr;
+  std::optional<std::string> termination_message;  // for state.terminated
+};
+void ApplyOverlay(api::json::object& status, const Overlay& o);
+
+// Adds (or counts again) the event (container, reason, message); keeps the newest
+// api::kMaxStatusEvents entries.
+void AddStatusEvent(api::json::array& events, const std::string& container, const std::string& type,
+                    const std::string& reason, const std::string& message,
+                    std::chrono::system_clock::time_point now);
+
+// The kubelet's termination message: the file's last 4096 bytes; with FallbackToLogsOnError
+// and an empty file and a non-zero exit, the logs' last 2048 bytes (of their last 80 lines).
+std::string TailBytes(const std::string& text, size_t n);
+Result<std::string> ReadTerminationFile(const std::string& path);  // last 4096 bytes
+
+}  // namespace il::docker

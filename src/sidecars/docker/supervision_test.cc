@@ -1,0 +1,124 @@
+#include "sidecars/docker/supervision.h"
+
+#include <gtest/gtest.h>
+
+#include "api/pod.h"
+
+namespace il::docker {
+namespace {
+namespace json = boost::json;
+using std::chrono::seconds;
+
+json::object RunningC() {
+  return api::RunningStatus("c", "img", std::chrono::system_clock::time_point{});
+}
+
+TEST(RestartDelay, FirstAtOnceThenTenSecondsDoublingToFiveMinutes) {
+  ContainerRuntime rt;
+  int64_t now = 1'000'000'000;
+  std::vector<int64_t> got;
+  for (int i = 0; i < 9; ++i) {
+    got.push_back(std::chrono::duration_cast<seconds>(RestartDelay(rt, now)).count());
+    rt.last_restart_ms = now;
+  }
+  EXPECT_EQ(got, (std::vector<int64_t>{0, 10, 20, 40, 80, 160, 300, 300, 300}));
+  EXPECT_EQ(RestartDelay(rt, now + 11 * 60 * 1000).count(), 0);  // quiet for 10 min: reset
+}
+
+TEST(RuntimeJson, RoundTrips) {
+  RuntimeMap m;
+  m["c"].restart_base = 3;
+  m["c"].hooked = "id@t";
+  m["c"].restart_at_ms = 42;
+  m["c"].last_terminated = json::object{{"exitCode", 137}};
+  RuntimeMap back = RuntimeFromJson(RuntimeToJson(m));
+  EXPECT_EQ(back["c"].restart_base, 3);
+  EXPECT_EQ(back["c"].hooked, "id@t");
+  EXPECT_EQ(back["c"].restart_at_ms, 42);
+  EXPECT_EQ(api::GetInt(back["c"].last_terminated, {"exitCode"}), 137);
+  EXPECT_TRUE(RuntimeFromJson("not json").empty());
+}
+
+TEST(ApplyOverlay, ProbeResultsSetStartedAndReady) {
+  json::object s = RunningC();
+  Overlay o;
+  o.started = true;
+  o.ready = false;
+  ApplyOverlay(s, o);
+  EXPECT_TRUE(s["started"].as_bool());
+  EXPECT_FALSE(s["ready"].as_bool());
+}
+
+TEST(ApplyOverlay, PendingPostStartShowsContainerCreating) {
+  json::object s = RunningC();
+  Overlay o;
+  o.post_start_pending = true;
+  ApplyOverlay(s, o);
+  EXPECT_EQ(api::GetString(s, {"state", "waiting", "reason"}), "ContainerCreating");
+  EXPECT_FALSE(s["ready"].as_bool());
+}
+
+TEST(ApplyOverlay, OwedRestartShowsWaitingWithLastStateAndCount) {
+  json::object s = api::TerminatedStatus("c", "img", 137, "", "", {}, {});
+  s["restartCount"] = 0;
+  ContainerRuntime rt;
+  rt.restart_base = 1;
+  rt.restart_at_ms = 5;
+  rt.waiting_reason = "CrashLoopBackOff";
+  rt.waiting_message = "back-off 10s restarting failed container=c pod=p_ns(u)";
+  Overlay o;
+  o.runtime = &rt;
+  ApplyOverlay(s, o);
+  EXPECT_EQ(api::GetString(s, {"state", "waiting", "reason"}), "CrashLoopBackOff");
+  EXPECT_EQ(api::GetInt(s, {"lastState", "terminated", "exitCode"}), 137);
+  EXPECT_EQ(api::GetInt(s, {"restartCount"}), 1);
+}
+
+TEST(ApplyOverlay, RecordedLastStateAfterARestart) {
+  json::object s = RunningC();
+  s["restartCount"] = 0;
+  ContainerRuntime rt;
+  rt.restart_base = 1;
+  rt.last_terminated = json::object{{"exitCode", 137}, {"reason", "Error"}};
+  Overlay o;
+  o.runtime = &rt;
+  ApplyOverlay(s, o);
+  EXPECT_EQ(api::GetInt(s, {"restartCount"}), 1);
+  EXPECT_EQ(api::GetString(s, {"lastState", "terminated", "reason"}), "Error");
+  EXPECT_TRUE(s["started"].as_bool());
+}
+
+TEST(ApplyOverlay, TerminationMessageFollowsDockersError) {
+  json::object s = api::TerminatedStatus("c", "img", 1, "", "", {}, {});
+  Overlay o;
+  o.termination_message = "bye";
+  ApplyOverlay(s, o);
+  EXPECT_EQ(api::GetString(s, {"state", "terminated", "message"}), "bye");
+  json::object e = api::TerminatedStatus("c", "img", 128, "StartError", "exec failed", {}, {});
+  ApplyOverlay(e, o);
+  EXPECT_EQ(api::GetString(e, {"state", "terminated", "message"}), "exec failed: bye");
+}
+
+TEST(AddStatusEvent, CountsRepeatsAndKeepsTheNewest) {
+  json::array ev;
+  auto t = std::chrono::system_clock::now();
+  AddStatusEvent(ev, "c", "Warning", "Unhealthy", "Liveness probe failed: x", t);
+  AddStatusEvent(ev, "c", "Normal", "Killing", "Container c failed liveness probe", t);
+  AddStatusEvent(ev, "c", "Warning", "Unhealthy", "Liveness probe failed: x", t);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(api::GetString(ev[1], {"reason"}), "Unhealthy");
+  EXPECT_EQ(api::GetInt(ev[1], {"count"}), 2);
+  for (int i = 0; i < 30; ++i) {
+    AddStatusEvent(ev, "c", "Warning", "Unhealthy", "m" + std::to_string(i), t);
+  }
+  EXPECT_EQ(ev.size(), api::kMaxStatusEvents);
+  EXPECT_EQ(api::GetString(ev.back(), {"message"}), "m29");
+}
+
+TEST(TailBytes, KeepsTheEnd) {
+  EXPECT_EQ(TailBytes("abcdef", 3), "def");
+  EXPECT_EQ(TailBytes("ab", 3), "ab");
+}
+
+}  // namespace
+}  // namespace il::docker
