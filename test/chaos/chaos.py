@@ -140,12 +140,15 @@ class PodPlan:
         self.codes = codes or {}      # app container -> exit code
         self.init_codes = init_codes or {}
         self.uid = None
+        self.obj = None               # the pod as created (metadata and spec)
         self.created_at = None        # when the API server accepted it
         self.deleted = False          # the test deleted it
         self.deleted_during = None    # fault kind that was active when it was deleted
 
 
-def make_plan(n, rng):
+def make_plan(n, rng, backend="mock"):
+    if backend != "mock":
+        return make_command_plan(n, rng)
     kinds = (["ok"] * 35 + ["fail"] * 15 + ["multi"] * 10 + ["initok"] * 8 + ["initfail"] * 5 +
              ["forever"] * 22 + ["reject"] * 5)
     plans = []
@@ -185,6 +188,43 @@ def make_plan(n, rng):
     return plans
 
 
+def make_command_plan(n, rng):
+    """The same mix for docker-sd and slurm-sd: real commands (sh -c "sleep; exit"), and no
+    rejected pods (they have no create-error knob)."""
+    kinds = ["ok"] * 35 + ["fail"] * 15 + ["multi"] * 10 + ["initok"] * 8 + ["initfail"] * 5 + ["forever"] * 22
+    image = "interlink-test/busybox:latest"
+
+    def c(name, secs, code=0):
+        return {"name": name, "image": image, "imagePullPolicy": "Never",
+                "command": ["sh", "-c", f"sleep {secs:.1f}; exit {code}"]}
+
+    plans = []
+    for i in range(n):
+        kind = rng.choice(kinds)
+        name = f"p{i:05d}-{kind}"
+        if kind == "ok":
+            plans.append(PodPlan(name, kind, {}, [c("main", rng.uniform(0.5, 4))], phase="Succeeded",
+                                 codes={"main": 0}))
+        elif kind == "fail":
+            code = rng.choice([1, 2, 3, 42, 127])
+            plans.append(PodPlan(name, kind, {}, [c("main", rng.uniform(0.5, 4), code)], phase="Failed",
+                                 codes={"main": code}))
+        elif kind == "multi":
+            code = rng.choice([0, 0, 5, 9])
+            plans.append(PodPlan(name, kind, {}, [c("a", rng.uniform(0.5, 2)), c("b", rng.uniform(0.5, 3), code)],
+                                 phase="Succeeded" if code == 0 else "Failed", codes={"a": 0, "b": code}))
+        elif kind in ("initok", "initfail"):
+            code = 0 if kind == "initok" else rng.choice([1, 4])
+            plans.append(PodPlan(name, kind, {}, [c("main", rng.uniform(0.5, 2))],
+                                 init=[c("setup", rng.uniform(0.2, 1), code)],
+                                 phase="Succeeded" if code == 0 else "Failed",
+                                 codes={"main": 0} if code == 0 else {}, init_codes={"setup": code}))
+        else:  # forever
+            plans.append(PodPlan(name, kind, {}, [{"name": "main", "image": image, "imagePullPolicy": "Never",
+                                                   "command": ["sleep", "3600"]}]))
+    return plans
+
+
 def terminal(pod):
     return pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
 
@@ -214,13 +254,19 @@ def check_pod(plan, pod):
 
 # --- the run ---------------------------------------------------------------------------------
 
+class Skip(Exception):
+    pass
+
+
 class Chaos:
     def __init__(self, cp, bin_dir, args):
         self.cp, self.args = cp, args
         self.rng = random.Random(args.seed)
         self.api = Api(cp.env)
         self.k8s_dir = cp.env["IL_K8S_DIR"]
-        self.plans = make_plan(args.pods, self.rng)
+        self.backend = args.backend
+        self.sidecar_name = "mock-sd" if self.backend == "mock" else "sidecar"
+        self.plans = make_plan(args.pods, self.rng, self.backend)
         self.by_name = {p.name: p for p in self.plans}
         self.lock = threading.Lock()
         self.failures = []
@@ -269,15 +315,82 @@ class Chaos:
             c.close()
 
     def mock_statuses(self, plans):
-        """mock-sd's own view (not interlink's cache): uid -> status for the pods it knows."""
-        body = [{"metadata": {"uid": p.uid, "name": p.name, "namespace": self.stack.namespace}}
-                for p in plans if p.uid]
+        """The sidecar's own view (not interlink's cache): uid -> status for the pods it knows."""
+        body = [p.obj for p in plans if p.uid]
         if not body:
             return {}
         status, out = self.sidecar("GET", "/status", body)
         if status != 200:
-            raise AssertionError(f"mock-sd /status: {status}")
+            raise AssertionError(f"{self.sidecar_name} /status: {status}")
         return {s.get("UID") or s.get("uid"): s for s in out or []}
+
+    # -- what the real back-ends hold --
+    def docker_containers(self):
+        """[(uid, role, container name)] of every container of the test namespace."""
+        r = subprocess.run([self.svc_env.get("DOCKER", "docker"), "ps", "-a", "--filter",
+                            f"label=io.kubernetes.pod.namespace={self.stack.namespace}", "--format",
+                            '{{.Label "io.kubernetes.pod.uid"}}|{{.Label "interlink.docker-sd.role"}}|'
+                            '{{.Label "io.kubernetes.container.name"}}'],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError("docker ps: " + r.stderr)
+        return [tuple(ln.split("|")) for ln in r.stdout.splitlines() if ln.strip()]
+
+    def slurm_jobs(self):
+        """{uid: [(job id, state)]} of the jobs Slurm still lists for the test's pods."""
+        r = subprocess.run([self.svc_env.get("SQUEUE", "squeue"), "--noheader", "--states=all",
+                            "--format=%j %i %T"], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError("squeue: " + r.stderr)
+        uids = {p.uid for p in self.plans if p.uid}
+        out = collections.defaultdict(list)
+        for ln in r.stdout.splitlines():
+            f = ln.split()
+            if len(f) == 3 and f[0].startswith("il-") and f[0][3:] in uids:
+                out[f[0][3:]].append((f[1], f[2]))
+        return out
+
+    def backend_leftovers(self, plans, final):
+        """What the real back-end still holds for `plans` ('' when nothing): containers;
+        queued or running Slurm jobs and job directories."""
+        uids = {p.uid for p in plans if p.uid}
+        if self.backend == "docker":
+            left = [c for c in self.docker_containers() if c[0] in uids or (final and c[0])]
+            return f"containers {left[:5]}" if left else ""
+        if self.backend == "slurm":
+            jobs = {u: j for u, j in self.slurm_jobs().items() if u in uids and
+                    any(st in ("RUNNING", "PENDING", "CONFIGURING", "COMPLETING") for _, st in j)}
+            root = os.path.join(self.stack.dir, "sd")
+            dirs = [d for d in (os.listdir(root) if os.path.isdir(root) else [])
+                    if any(d.endswith(u) for u in uids)]
+            if jobs or dirs:
+                return f"jobs {dict(list(jobs.items())[:5])}, job directories {dirs[:5]}"
+        return ""
+
+    def backend_sets(self):
+        """The real back-end ran one container set / job per pod ('' when so)."""
+        if self.backend == "docker":
+            seen = collections.Counter(self.docker_containers())
+            self.backend_seen = f"{sum(seen.values())} containers"
+            dup = [k for k, v in seen.items() if v > 1]
+            if dup:
+                return f"duplicate containers {dup[:5]}"
+            by_uid = collections.defaultdict(list)
+            for uid, role, name in seen:
+                if role == "app":
+                    by_uid[uid].append(name)
+            for p in self.plans:
+                if p.uid and not p.deleted and p.phase is not None and p.kind != "initfail":
+                    want = sorted(c["name"] for c in p.containers)
+                    if sorted(by_uid.get(p.uid, [])) != want:
+                        return f"{p.name}: app containers {sorted(by_uid.get(p.uid, []))}, want {want}"
+        if self.backend == "slurm":
+            jobs_by_uid = self.slurm_jobs()
+            self.backend_seen = f"{sum(map(len, jobs_by_uid.values()))} Slurm jobs of {len(jobs_by_uid)} pods"
+            for uid, jobs in jobs_by_uid.items():
+                if len(jobs) > 1:
+                    return f"pod uid {uid}: {len(jobs)} Slurm jobs {jobs}"
+        return ""
 
     def interlink_cache(self):
         """Every pod in interlink's cache (a /status with an empty list)."""
@@ -323,6 +436,7 @@ class Chaos:
             self.fail(f"create {plan.name}: {status} {obj}")
             return
         plan.uid = obj["metadata"]["uid"]
+        plan.obj = {"metadata": obj["metadata"], "spec": obj["spec"]}
         plan.created_at = time.time()
 
     def creator(self, waves, gap):
@@ -345,15 +459,17 @@ class Chaos:
         plan.deleted = True
 
     def delete_some(self, kind, n):
-        """Deletes n pods that run forever (now, while `kind` is down)."""
+        """Deletes n pods that run forever (around the moment `kind` fails). One in three is
+        force-deleted (grace 0: Kubernetes forgets it at once, only the vk remembers)."""
         with self.lock:
             pool = [p for p in self.plans if p.kind == "forever" and p.uid and not p.deleted]
             picked = self.rng.sample(pool, min(n, len(pool)))
+            force = [self.rng.random() < 0.33 for _ in picked]
             for p in picked:
                 p.deleted, p.deleted_during = True, kind
-        for i, p in enumerate(picked):
-            self.delete(p, force=(kind == "vk" and i == 0))
-        return [p.name for p in picked]
+        for p, f in zip(picked, force):
+            self.delete(p, force=f)
+        return [p.name + (" (force)" if f else "") for p, f in zip(picked, force)]
 
     # -- faults --
     def component_pid(self, comp):
@@ -376,9 +492,9 @@ class Chaos:
         log(f"fault: {kind} (~{down:.1f}s)")
         if kind == "stall":
             self.stall.stall(down)
-            if self.rng.random() < 0.5:
-                rec["deletes"] = self.delete_some(kind, 2)
-            time.sleep(down)
+            t = time.time()
+            rec["deletes"] = self.delete_some(kind, self.rng.randint(1, 2))
+            time.sleep(max(0.0, down - (time.time() - t)))
         elif kind in ("apiserver", "etcd"):
             comp = "kube-apiserver" if kind == "apiserver" else "etcd"
             os.kill(self.component_pid(comp), signal.SIGKILL)
@@ -387,10 +503,16 @@ class Chaos:
             self.restart_control_plane()
             rec["restart"] = time.time() - t
         else:
-            daemon = s.daemons["mock-sd" if kind == "sidecar" else kind]
-            daemon.stop(signal.SIGKILL)
-            time.sleep(0.5)
-            rec["deletes"] = self.delete_some(kind, self.rng.randint(1, 3))
+            daemon = s.daemons[self.sidecar_name if kind == "sidecar" else kind]
+            n = self.rng.randint(1, 3)
+            if self.rng.random() < 0.3:  # deletes in flight when it dies
+                rec["deletes"] = self.delete_some(kind, n)
+                time.sleep(self.rng.uniform(0, 0.3))
+                daemon.stop(signal.SIGKILL)
+            else:  # deletes issued while it is down
+                daemon.stop(signal.SIGKILL)
+                time.sleep(0.5)
+                rec["deletes"] = self.delete_some(kind, n)
             time.sleep(max(0.0, down - 0.5))
             t = time.time()
             if kind == "vk":
@@ -399,7 +521,7 @@ class Chaos:
                 s.start_interlink()
             else:
                 daemon.start()
-                wait_until("mock-sd to listen", lambda: s._port_open(s.sidecar_port), timeout=20)
+                wait_until("the sidecar to listen", lambda: s._port_open(s.sidecar_port), timeout=30)
             rec["restart"] = time.time() - t
         self.active_fault = None
         rec["down"] = time.time() - t_fault  # until restarted (control plane: healthy again)
@@ -433,7 +555,7 @@ class Chaos:
                 if pod is not None and pod["metadata"]["uid"] == p.uid:
                     return f"{p.name} deleted but still in Kubernetes"
                 if p.uid in mock:
-                    return f"{p.name} deleted but still in mock-sd"
+                    return f"{p.name} deleted but still in {self.sidecar_name}"
                 continue
             if pod is None:
                 return f"{p.name} vanished from Kubernetes"
@@ -443,12 +565,12 @@ class Chaos:
                 continue
             m = mock.get(p.uid)
             if m is None:
-                return f"{p.name} not in mock-sd"
+                return f"{p.name} not in {self.sidecar_name}"
             states = [c.get("state", {}) for c in (m.get("containers") or []) + (m.get("initContainers") or [])]
             init_failed = any((c.get("state", {}).get("terminated") or {}).get("exitCode", 0) != 0
                               for c in m.get("initContainers") or [])
             if (init_failed or all("terminated" in st for st in states)) and not terminal(pod):
-                return f"{p.name} finished in mock-sd, {pod['status'].get('phase')} in Kubernetes"
+                return f"{p.name} finished in {self.sidecar_name}, {pod['status'].get('phase')} in Kubernetes"
         return ""
 
     def wait_converged(self):
@@ -480,11 +602,19 @@ class Chaos:
         log(f"chaos: {a.pods} pods in {a.waves} waves, {a.faults} faults, seed {a.seed}")
         counts = collections.Counter(p.kind for p in self.plans)
         log("pods by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-        big = str(max(1000, 4 * a.pods))
-        self.stack = Stack(self.cp, self.bin_dir, node="chaos-" + format(a.seed & 0xffffff, "06x"),
-                           config={"Resources": f'{{CPU: "{big}", Memory: "4Ti", Pods: "{big}"}}',
-                                   "MockCapacityCPU": f'"{big}"', "MockCapacityPods": f'"{big}"'},
-                           vk_log_level="info", vk_env={})
+        node = "chaos-" + format(a.seed & 0xffffff, "06x")
+        if self.backend == "mock":
+            big = str(max(1000, 4 * a.pods))
+            self.stack = Stack(self.cp, self.bin_dir, node=node,
+                               config={"Resources": f'{{CPU: "{big}", Memory: "4Ti", Pods: "{big}"}}',
+                                       "MockCapacityCPU": f'"{big}"', "MockCapacityPods": f'"{big}"'},
+                               vk_log_level="info", vk_env={})
+        else:
+            try:
+                self.stack = self.backend_stack()
+            except Skip as e:
+                print(f"SKIP: {self.backend}: {e}")
+                return SKIP
         # interlink listens on the configured port; the vk dials it through the stall proxy.
         self.stall = StallProxy(self.stack.interlink_port)
         self.stack.vk_env["INTERLINKPORT"] = str(self.stall.port)
@@ -511,7 +641,22 @@ class Chaos:
             self.stall.close()
             if self.stack:
                 self.stack.close()
+            if getattr(self, "svc", None):
+                self.svc.close()
         return 1 if self.failures else 0
+
+    def backend_stack(self):
+        """docker-sd or slurm-sd (test/e2e/test_backends_e2e.py), its service started if needed."""
+        import test_backends_e2e as tb
+        tb.SOURCE_DIR, tb.BIN_DIR, tb.CP = self.cp.source_dir, self.bin_dir, self.cp
+        self.svc = tb.DOCKER if self.backend == "docker" else tb.SLURM
+        self.svc_env = self.svc.ensure()
+        if self.svc_env is None:
+            raise Skip(self.svc.error)
+        cls = tb.Docker if self.backend == "docker" else tb.Slurm
+        stack = cls.make_stack(self.svc_env)
+        stack.vk_env = {}
+        return stack
 
     def finish(self):
         # Every pod reaches its end; the rest (forever pods) are deleted, half of them while
@@ -519,9 +664,13 @@ class Chaos:
         log("all waves created; waiting for every pod to finish")
         if not self.wait_converged():
             self.fail(f"no convergence after the last wave: {self.last_lag}")
-        wait_until("every planned pod to end", lambda: all(
-            terminal(pod) for name, pod in self.list_pods().items()
-            if self.by_name[name].phase is not None), timeout=CONVERGE_TIMEOUT, interval=1)
+        def unfinished():
+            return sorted(f"{name} {pod['status'].get('phase')}" for name, pod in self.list_pods().items()
+                          if self.by_name[name].phase is not None and not terminal(pod))
+        try:
+            wait_until("every planned pod to end", lambda: not unfinished(), timeout=CONVERGE_TIMEOUT, interval=1)
+        except AssertionError:
+            self.fail(f"pods that never finished: {unfinished()[:10]}")
         pods = self.list_pods()
         for p in self.plans:
             if p.deleted:
@@ -532,7 +681,10 @@ class Chaos:
             if why:
                 self.fail(f"{p.name}: {why}")
         self.check_one_job_per_pod()
-        # Deleted pods: gone in Kubernetes, in mock-sd, and from interlink's cache.
+        why = self.backend_sets()
+        if why:
+            self.fail(f"{self.backend}: {why}")
+        # Deleted pods: gone in Kubernetes, in the sidecar, and from interlink's cache.
         gone = [p for p in self.plans if p.deleted]
         mock = self.mock_statuses(gone)
         cache = self.interlink_cache()
@@ -540,34 +692,48 @@ class Chaos:
             if p.name in pods and pods[p.name]["metadata"]["uid"] == p.uid:
                 self.fail(f"{p.name} (deleted during {p.deleted_during}) is still in Kubernetes")
             if p.uid in mock:
-                self.fail(f"{p.name} (deleted during {p.deleted_during}) is still in mock-sd")
+                self.fail(f"{p.name} (deleted during {p.deleted_during}) is still in {self.sidecar_name}")
             if p.uid in cache:
                 self.fail(f"{p.name} (deleted during {p.deleted_during}) is still in interlink's cache")
-            if self.stack.proxy.creates(p.uid) and not [r for r in self.stack.proxy.deletes(p.uid) if r[2] == 200]:
-                self.fail(f"{p.name} (deleted during {p.deleted_during}) had a job but no /delete reached mock-sd")
+            # A /delete answered by the sidecar (a 404 counts: a sidecar killed in the middle of
+            # a delete finishes it when it restarts, and the retried /delete finds nothing).
+            if self.stack.proxy.creates(p.uid) and not self.stack.proxy.deletes(p.uid):
+                self.fail(f"{p.name} (deleted during {p.deleted_during}) had a job but no /delete"
+                          f" reached {self.sidecar_name}")
+        left = self.backend_leftovers(gone, final=False)
+        if left:
+            self.fail(f"{self.backend} still holds pods deleted during faults: {left}")
         # Cleanup, as a user would: delete everything (forever pods too), with the sidecar
         # killed in the middle.
-        log("cleanup: deleting every pod, mock-sd killed meanwhile")
+        log(f"cleanup: deleting every pod, {self.sidecar_name} killed meanwhile")
         rest = [p for p in self.plans if not p.deleted and p.uid]
         half = len(rest) // 2
         t = time.time()
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             list(pool.map(self.delete, rest[:half]))
-            self.stack.daemons["mock-sd"].stop(signal.SIGKILL)
+            self.stack.daemons[self.sidecar_name].stop(signal.SIGKILL)
             list(pool.map(self.delete, rest[half:]))
         time.sleep(3)
-        self.stack.daemons["mock-sd"].start()
+        self.stack.daemons[self.sidecar_name].start()
         try:
             wait_until("the namespace to have no pods", lambda: not self.list_pods(), timeout=CONVERGE_TIMEOUT,
                        interval=1)
         except AssertionError:
             self.fail(f"pods left in the namespace: {sorted(self.list_pods())[:10]}")
-        try:
-            wait_until("mock-sd to hold no pod", lambda: self.mock_db()[0] == 0 and not self.mock_statuses(self.plans),
-                       timeout=CONVERGE_TIMEOUT, interval=1)
-        except AssertionError:
-            self.fail(f"mock-sd still holds {self.mock_db()[0]} pods: "
-                      f"{sorted(self.mock_statuses(self.plans))[:10]}")
+        if self.backend == "mock":
+            try:
+                wait_until("mock-sd to hold no pod", lambda: self.mock_db()[0] == 0 and
+                           not self.mock_statuses(self.plans), timeout=CONVERGE_TIMEOUT, interval=1)
+            except AssertionError:
+                self.fail(f"mock-sd still holds {self.mock_db()[0]} pods: "
+                          f"{sorted(self.mock_statuses(self.plans))[:10]}")
+        else:
+            try:
+                wait_until(f"{self.backend} to hold nothing of the test", lambda: not self.mock_statuses(self.plans)
+                           and not self.backend_leftovers(self.plans, final=True), timeout=CONVERGE_TIMEOUT, interval=1)
+            except AssertionError:
+                self.fail(f"{self.sidecar_name} still holds {sorted(self.mock_statuses(self.plans))[:5]}; "
+                          f"{self.backend_leftovers(self.plans, final=True)}")
         self.cleanup_time = time.time() - t
         cache = self.interlink_cache()
         if cache:
@@ -595,9 +761,13 @@ class Chaos:
             jids.update({j: p.name for j in got})
         issued = None
         try:
+            if self.backend != "mock":
+                raise LookupError
             _, meta = self.mock_db()
             if "next_seq" in meta:  # job ids are mock-1, mock-2, ...: next_seq - 1 were issued
                 issued = int(meta["next_seq"]) - 1
+        except LookupError:
+            pass
         except (sqlite3.Error, ValueError) as e:
             self.fail(f"reading mock-sd's state file: {e!r}")
         if issued is not None and issued != len(jids):
@@ -625,10 +795,12 @@ class Chaos:
                   f" converged {c} after the restart")
         if conv:
             print(f"convergence         median {statistics.median(conv):.1f}s, max {max(conv):.1f}s")
-        print(f"backend jobs        {getattr(self, 'jobs_issued', '?')} issued by mock-sd; repeated /create"
+        issued = f"; {self.jobs_issued} jobs issued by mock-sd" if getattr(self, "jobs_issued", None) else ""
+        seen = f" ({self.backend_seen} checked before cleanup)" if getattr(self, "backend_seen", None) else ""
+        print(f"backend             {self.backend}{seen}{issued}; repeated /create"
               f" calls for the same job: {getattr(self, 'repeated_creates', '?')}")
         if hasattr(self, "cleanup_time"):
-            print(f"cleanup             {self.cleanup_time:.1f}s (delete all, mock-sd killed meanwhile)")
+            print(f"cleanup             {self.cleanup_time:.1f}s (delete all, {self.sidecar_name} killed meanwhile)")
         print(f"total time          {total:.1f}s")
         print(f"result              {'FAILED (' + str(len(self.failures)) + ' failures)' if self.failures else 'ok'}")
         for msg in self.failures[:50]:
@@ -644,6 +816,8 @@ def main():
     ap.add_argument("--waves", type=int)
     ap.add_argument("--faults", type=int)
     ap.add_argument("--duration", type=float, help="seconds over which the waves are spread")
+    ap.add_argument("--backend", choices=["mock", "docker", "slurm"], default="mock",
+                    help="mock-sd (default), docker-sd or slurm-sd (their services started if needed)")
     ap.add_argument("--seed", type=int, default=int(os.environ.get("IL_CHAOS_SEED", 0)) or None)
     a = ap.parse_args()
     size = a.size or a.pods or 100
@@ -655,7 +829,8 @@ def main():
     if a.seed is None:
         a.seed = random.SystemRandom().randrange(1, 2**31)
     print(f"chaos seed {a.seed} (rerun with --seed {a.seed})", flush=True)
-    for b in ("vk", "interlink", "mock-sd"):
+    sidecar = {"mock": "mock-sd", "docker": "docker-sd", "slurm": "slurm-sd"}[a.backend]
+    for b in ("vk", "interlink", sidecar):
         if not os.access(os.path.join(a.bin_dir, b), os.X_OK):
             print(f"SKIP: {a.bin_dir}/{b} is not built")
             return SKIP

@@ -97,8 +97,8 @@ class BackendStack(Stack):
         self.cp.kubectl("create", "namespace", self.namespace)
         wait_until("the default service account", lambda: self.cp.get(
             "serviceaccount", "default", "-n", self.namespace), timeout=60)
-        self.daemons["vk"] = Daemon("vk", self.vk_argv(), {**env, "KUBECONFIG": self.cp.env["KUBECONFIG"]},
-                                    self.dir)
+        self.daemons["vk"] = Daemon("vk", self.vk_argv(), {**env, "KUBECONFIG": self.cp.env["KUBECONFIG"],
+                                                         **self.vk_env}, self.dir)
         self.start_vk()
         return self
 
