@@ -47,8 +47,8 @@ void FakeDockerEngine::Remove(const std::string& name) {
 void FakeDockerEngine::AddForeign(const std::string& name,
                                   std::map<std::string, std::string> labels) {
   std::lock_guard l(mu_);
-  containers_[name] =
-      Container{"f" + std::to_string(next_id_++), "running", "img", "no", "", 0, std::move(labels)};
+  containers_[name] = Container{
+      "f" + std::to_string(next_id_++), "running", "img", "no", "", 0, 1, std::move(labels)};
 }
 std::map<std::string, FakeDockerEngine::Container> FakeDockerEngine::containers() const {
   std::lock_guard l(mu_);
@@ -68,6 +68,7 @@ std::vector<std::vector<std::string>> FakeDockerEngine::calls_with(const std::st
 }
 
 void FakeDockerEngine::StartLocked(Container& c) {
+  ++c.starts;
   if (c.image.rfind("exit", 0) == 0) {
     c.status = "exited";
     c.exit_code = std::stoi(c.image.substr(4));
@@ -129,7 +130,9 @@ CommandResult FakeDockerEngine::Inspect(const std::vector<std::string>& a) {
           {"ExitCode", c.exit_code},
           {"OOMKilled", false},
           {"Error", c.error},
-          {"StartedAt", started ? "2024-05-01T10:00:00Z" : "0001-01-01T00:00:00Z"},
+          {"StartedAt", started ? "2024-05-01T10:00:" + std::string(c.starts < 10 ? "0" : "") +
+                                      std::to_string(c.starts % 60) + "Z"
+                                : "0001-01-01T00:00:00Z"},
           {"FinishedAt", c.status == "exited" ? "2024-05-01T10:00:01Z" : "0001-01-01T00:00:00Z"}}},
         {"RestartCount", 0},
         {"HostConfig", {{"RestartPolicy", {{"Name", c.restart}}}}}});

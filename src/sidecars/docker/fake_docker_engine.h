@@ -21,6 +21,7 @@ class FakeDockerEngine {
   struct Container {
     std::string id, status, image, restart, error;
     int exit_code = 0;
+    int starts = 0;  // StartedAt is 10:00:<starts>: each start is a new instance
     std::map<std::string, std::string> labels;
   };
 
