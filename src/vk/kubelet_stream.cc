@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <list>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -89,9 +90,12 @@ class IdleWatch {
 // of the connection, or CancelRead.
 class MessageQueue {
  public:
+  // Waits while 1 MiB is queued: back-pressure reaches the client through TCP.
   void Push(api::ChannelMessage m) {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return bytes_ < kMaxQueued || cancelled_; });
     if (cancelled_) return;
+    bytes_ += m.data.size();
     q_.push_back(std::move(m));
     cv_.notify_all();
   }
@@ -106,16 +110,21 @@ class MessageQueue {
     if (cancelled_ || q_.empty()) return std::nullopt;
     auto m = std::move(q_.front());
     q_.pop_front();
+    bytes_ -= m.data.size();
+    cv_.notify_all();
     return m;
   }
   void Cancel() {
     std::lock_guard lock(mu_);
     cancelled_ = true;
     q_.clear();
+    bytes_ = 0;
     cv_.notify_all();
   }
 
  private:
+  static constexpr size_t kMaxQueued = 1u << 20;
+  size_t bytes_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<api::ChannelMessage> q_;
@@ -535,13 +544,49 @@ void KubeletStreams::ServePortForward(const http::Request& req, http::ResponseWr
 void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForwardRequest& base) {
   stream::SpdySession session(conn);
   std::mutex mu;
+  std::condition_variable cv;
   struct Pair {
     std::shared_ptr<SpdyPortChannels> io = std::make_shared<SpdyPortChannels>();
     uint16_t port = 0;
+    Clock::time_point first_seen = Clock::now();
+  };
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
   };
   std::map<std::string, Pair> pending;
   std::vector<std::shared_ptr<SpdyPortChannels>> active;
-  std::vector<std::thread> workers;
+  std::list<Worker> workers;
+  bool ended = false;
+  // Drops pairs whose second stream never came (the kubelet's creation timeout) and joins
+  // finished workers, so a long port-forward does not pile up threads.
+  std::thread reaper([&] {
+    std::unique_lock lock(mu);
+    while (!ended) {
+      cv.wait_for(lock, std::chrono::seconds(1));
+      for (auto it = pending.begin(); it != pending.end();) {
+        if (Clock::now() - it->second.first_seen < opt_.creation_timeout) {
+          ++it;
+          continue;
+        }
+        auto& io = it->second.io;
+        if (io->error) {
+          io->error->Write("timed out waiting for streams");
+          io->error->Finish();
+        }
+        if (io->data) io->data->Reset();
+        it = pending.erase(it);
+      }
+      for (auto it = workers.begin(); it != workers.end();) {
+        if (*it->done) {
+          it->thread.join();
+          it = workers.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  });
   IdleWatch idle(
       opt_.idle_timeout, [&] { return session.last_activity(); }, [&] { session.Close(); });
   session.Serve([&](std::shared_ptr<stream::SpdyStream> s) {
@@ -558,14 +603,21 @@ void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForw
     std::lock_guard lock(mu);
     Pair& p = pending[id];
     p.port = static_cast<uint16_t>(port);
-    (type == "data" ? p.io->data : p.io->error) = s;
+    auto& slot = type == "data" ? p.io->data : p.io->error;
+    if (slot) {  // a second stream of one type for one request
+      if (p.io->error) p.io->error->Write("duplicate " + type + " stream for request " + id);
+      return false;
+    }
+    slot = s;
     if (!p.io->data || !p.io->error) return true;
     auto io = p.io;
     api::PortForwardRequest r = base;
     r.port = p.port;
     pending.erase(id);
     active.push_back(io);
-    workers.emplace_back([this, io, r] {
+    Worker& w = workers.emplace_back();
+    auto done = w.done;
+    w.thread = std::thread([this, io, r, done] {
       Log()->debug("port-forward {}/{} port {}", r.namespace_, r.pod_name, r.port);
       Status st = backend_->PortForward({}, r, *io);
       io->CancelRead();
@@ -575,6 +627,7 @@ void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForw
                          r.namespace_ + "/" + r.pod_name + ": " + st.message());
       }
       io->error->Finish();
+      *done = true;
     });
     return true;
   });
@@ -582,8 +635,11 @@ void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForw
   {
     std::lock_guard lock(mu);
     for (auto& io : active) io->ConnectionGone();
+    ended = true;
+    cv.notify_all();
   }
-  for (auto& t : workers) t.join();
+  reaper.join();
+  for (auto& w : workers) w.thread.join();
   session.Close();
 }
 

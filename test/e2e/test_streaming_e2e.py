@@ -42,10 +42,21 @@ BIG_MIB = 50
 
 
 def kubectls():
+    """name -> binary: 1.20 (SPDY), 1.32 (WebSocket first) and 1.32 told to use SPDY
+    (it then offers v5 over SPDY, and the vk picks v4 as the kubelet does)."""
     out = {"spdy": CP.env["KUBECTL"]}
     if os.path.exists(KUBECTL_WS):
         out["ws"] = KUBECTL_WS
+        out["spdy-1.32"] = KUBECTL_WS
     return out
+
+
+def kenv(which):
+    env = dict(os.environ)
+    if which == "spdy-1.32":
+        env.update({"KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false",
+                    "KUBECTL_PORT_FORWARD_WEBSOCKETS": "false"})
+    return env
 
 
 def set_winsize(fd, rows, cols):
@@ -55,10 +66,10 @@ def set_winsize(fd, rows, cols):
 class PtyKubectl:
     """kubectl on a pseudo-terminal (for -t), reading what it prints."""
 
-    def __init__(self, argv, rows=33, cols=101):
+    def __init__(self, argv, rows=33, cols=101, env=None):
         self.master, slave = pty.openpty()
         set_winsize(slave, rows, cols)
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
                                      start_new_session=True, preexec_fn=self._ctty(slave))
         os.close(slave)
         self.out = b""
@@ -115,7 +126,7 @@ class StreamChecks:
     def kubectl(self, which, *args, input=None, timeout=120, check=True):
         argv = [kubectls()[which], "--kubeconfig", CP.env["KUBECONFIG"], "-n", self.stack.namespace,
                 *args]
-        r = subprocess.run(argv, input=input, capture_output=True, timeout=timeout)
+        r = subprocess.run(argv, input=input, capture_output=True, timeout=timeout, env=kenv(which))
         if check and r.returncode != 0:
             raise AssertionError(f"{which}: {' '.join(args)} -> {r.returncode}: {r.stderr.decode()}"
                                  f"\n{self.stack.logs()}")
@@ -158,7 +169,7 @@ class StreamChecks:
             with self.subTest(kubectl=which):
                 k = PtyKubectl([kubectls()[which], "--kubeconfig", CP.env["KUBECONFIG"], "-n",
                                 self.stack.namespace, "exec", "-it", self.pod_name, "--",
-                                *self.tty_cmd])
+                                *self.tty_cmd], env=kenv(which))
                 try:
                     time.sleep(2)
                     k.send(b"stty size\r")
@@ -177,7 +188,7 @@ class StreamChecks:
             with self.subTest(kubectl=which):
                 p = subprocess.Popen([kubectls()[which], "--kubeconfig", CP.env["KUBECONFIG"], "-n",
                                       self.stack.namespace, "attach", self.pod_name, "-c", "main"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=kenv(which))
                 lines = []
                 try:
                     deadline = time.time() + 30
@@ -200,7 +211,7 @@ class StreamChecks:
                 p = subprocess.Popen([kubectls()[which], "--kubeconfig", CP.env["KUBECONFIG"], "-n",
                                       self.stack.namespace, "port-forward", self.pod_name,
                                       f"{local}:{self.http_port}"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=kenv(which))
                 try:
                     wait_until("port-forward listening", lambda: p.poll() is None and
                                socket.create_connection(("127.0.0.1", local), 1).close() is None,
@@ -232,7 +243,7 @@ class StreamChecks:
                 r = subprocess.run([kubectls()[which], "--server", CP.env["IL_K8S_SERVER"],
                                     "--certificate-authority", CP.env["IL_K8S_CA_CERT"],
                                     "--token", token, "-n", ns, "exec", self.pod_name, "--",
-                                    "echo", "hi"], capture_output=True, timeout=60)
+                                    "echo", "hi"], capture_output=True, timeout=60, env=kenv(which))
                 self.assertNotEqual(r.returncode, 0)
                 self.assertIn(b"forbidden", r.stderr.lower())
         # The same token straight at the kubelet port: authenticated, not authorized.
