@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include "api/bounded_name.h"
+#include "sidecars/slurm/job_script.h"
+#include "sidecars/slurm/shell.h"
 
 namespace il::slurm {
 namespace {
@@ -34,6 +36,8 @@ ContainerCommand Singularity(const JobSpec& job, const ContainerSpec& c) {
   Append(cc.argv, job.runtime_options);
   if (!c.working_dir.empty()) Append(cc.argv, {"--pwd", c.working_dir});
   for (const auto& m : c.mounts) Append(cc.argv, {"--bind", Bind(m, true)});
+  if (auto t = TerminationLogBind(job, c); !t.empty())
+    Append(cc.argv, {"--bind", t + ":" + c.termination_message_path});
   cc.argv.push_back(c.image);
   Append(cc.argv, c.command);
   Append(cc.argv, c.args);
@@ -49,6 +53,8 @@ ContainerCommand Podman(const JobSpec& job, const ContainerSpec& c) {
   if (c.pull_policy == "IfNotPresent") cc.argv.push_back("--pull=missing");
   for (const auto& [k, v] : c.env) Append(cc.argv, {"--env", KeyValue(k, v)});
   for (const auto& m : c.mounts) Append(cc.argv, {"-v", Bind(m, true)});
+  if (auto t = TerminationLogBind(job, c); !t.empty())
+    Append(cc.argv, {"-v", t + ":" + c.termination_message_path});
   if (!c.working_dir.empty()) Append(cc.argv, {"-w", c.working_dir});
   if (!c.command.empty()) {
     boost::json::array ep;
@@ -84,6 +90,32 @@ ContainerCommand Host(const ContainerSpec& c) {
 }
 
 }  // namespace
+
+std::string TerminationLogBind(const JobSpec& job, const ContainerSpec& c) {
+  if (c.termination_message_path.empty() ||
+      c.termination_message_path.find(':') != std::string::npos)
+    return "";
+  bool ok = job.runtime == Runtime::kPodman ||
+            ((job.runtime == Runtime::kSingularity || job.runtime == Runtime::kApptainer) &&
+             c.termination_message_path.rfind("/dev/", 0) != 0);
+  if (!ok) return "";
+  return job.dir + "/" + ContainerKind(c.init) + "-" + c.name + ".termination-log";
+}
+
+std::string RenderContainerCommand(const ContainerCommand& cc, bool resolve_ch_run) {
+  std::string line;
+  if (!cc.env.empty() || !cc.chdir.empty()) {
+    line += "env";
+    if (!cc.chdir.empty()) line += " -C " + ShellQuote(cc.chdir);
+    line += " --";
+    if (!cc.env.empty()) line += " " + ShellJoin(cc.env);
+  }
+  for (size_t i = 0; i < cc.argv.size(); ++i) {
+    if (!line.empty()) line += " ";
+    line += (i == 0 && resolve_ch_run) ? "\"$_il_ch_run\"" : ShellQuote(cc.argv[i]);
+  }
+  return line;
+}
 
 std::string PodmanName(const std::string& uid, const std::string& container) {
   return api::BoundedName("il-" + uid + "-" + container, 128);

@@ -30,6 +30,13 @@ struct ContainerCommand {
 };
 
 ContainerCommand BuildContainerCommand(const JobSpec& job, const ContainerSpec& c);
+// The command as shell words: "[env [-C DIR] -- K=V...] argv...", every word quoted;
+// `resolve_ch_run` writes "$_il_ch_run" (found before the pod's PATH applies) for argv[0].
+std::string RenderContainerCommand(const ContainerCommand& cc, bool resolve_ch_run);
+// Host file bound at terminationMessagePath: podman always, singularity/apptainer when
+// the path is outside /dev (--containall gives them a minimal /dev); ch-run cannot create
+// mount points and `none` has no mount namespace. Empty when the runtime gets none.
+std::string TerminationLogBind(const JobSpec& job, const ContainerSpec& c);
 // Podman container name of a pod container: "il-<uid>-<container>", at most 128 characters.
 std::string PodmanName(const std::string& uid, const std::string& container);
 

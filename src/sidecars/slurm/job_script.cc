@@ -4,6 +4,7 @@
 
 #include "core/base64.h"
 #include "sidecars/slurm/container_command.h"
+#include "sidecars/slurm/probe_script.h"
 #include "sidecars/slurm/shell.h"
 
 namespace il::slurm {
@@ -35,12 +36,26 @@ _il_run() {
   local base=$_il_dir/$1-$2 rc
   shift 2
   _il_now
+  : > "$base.termination-log" && chmod 0666 -- "$base.termination-log"
   printf '%s\n' "$_il_t" > "$base.started"
-  { trap : TERM; { exec "$@" 2>&3 3>&-; } | _il_stamp > "$base.out"; } 3>&1 | _il_stamp > "$base.err"
+  { trap : TERM; { printf '%s\n' "$BASHPID" > "$base.pid"; exec "$@" 2>&3 3>&-; } |
+    _il_stamp > "$base.out"; } 3>&1 | _il_stamp > "$base.err"
   rc=$?
+  _il_message "$base" "$rc"
   _il_now
   printf '%s %s\n' "$rc" "$_il_t" > "$base.status.tmp" && mv -f -- "$base.status.tmp" "$base.status"
   exit "$rc"
+}
+# _il_message BASE RC: the termination message (terminationMessagePath's file, its last
+# 4 KiB; with FallbackToLogsOnError, when it is empty and RC != 0, the last 80 log lines,
+# at most 2 KiB).
+_il_message() {
+  if [[ -s $1.termination-log ]]; then
+    tail -c 4096 -- "$1.termination-log" > "$1.message"
+  elif (( $2 != 0 && ${_il_fallback:-0} )); then
+    { tail -n 80 -- "$1.out"; tail -n 80 -- "$1.err"; } 2>/dev/null | LC_ALL=C sort -s -n -k1,1 |
+      tail -n 80 | cut -d' ' -f2- | tail -c 2048 > "$1.message"
+  fi
 }
 _il_end() {
   if [[ -n ${_il_ssh_pid:-} ]]; then kill -TERM "$_il_ssh_pid" 2>/dev/null; fi
@@ -127,22 +142,13 @@ void Tsocks(std::string& out, const JobSpec& job) {
 
 std::string ContainerLine(const JobSpec& job, const ContainerSpec& c, bool resolve_ch_run) {
   ContainerCommand cc = BuildContainerCommand(job, c);
-  std::string line = std::string("_il_run ") + ContainerKind(c.init) + " " + c.name;
+  std::string line = c.fallback_to_logs ? "_il_fallback=1 " : "";
+  line += std::string("_il_run ") + ContainerKind(c.init) + " " + c.name;
   if (job.mpi && !c.init) {
     line += " mpiexec -np \"${SLURM_NTASKS:-1}\"";
     if (!job.mpi_flags.empty()) line += " " + ShellJoin(job.mpi_flags);
   }
-  if (!cc.env.empty() || !cc.chdir.empty()) {
-    line += " env";
-    if (!cc.chdir.empty()) line += " -C " + ShellQuote(cc.chdir);
-    line += " --";
-    if (!cc.env.empty()) line += " " + ShellJoin(cc.env);
-  }
-  for (size_t i = 0; i < cc.argv.size(); ++i) {
-    line += " ";
-    line += (i == 0 && resolve_ch_run) ? "\"$_il_ch_run\"" : ShellQuote(cc.argv[i]);
-  }
-  return line;
+  return line + " " + RenderContainerCommand(cc, resolve_ch_run);
 }
 
 }  // namespace
@@ -168,6 +174,10 @@ std::string RenderJobScript(const JobSpec& job) {
     Section(out, "pod environment");
     for (const auto& [k, v] : job.exports) out += "export " + k + "=" + ShellQuote(v) + "\n";
   }
+  if (auto probes = RenderProbeFunctions(job); !probes.empty()) {
+    Section(out, "probes and lifecycle hooks");
+    out += probes;
+  }
   Tsocks(out, job);
   Raw(out, "CommandPrefix / PreExec (configuration)", job.admin_prefix);
   Raw(out, "interlink.eu/wstunnel-client-commands", job.wstunnel);
@@ -181,8 +191,10 @@ std::string RenderJobScript(const JobSpec& job) {
   Section(out, "containers, concurrently");
   for (const auto& c : job.containers) {
     if (c.init) continue;
+    out += RenderProbePrepare(c);
     out += ContainerLine(job, c, resolve_ch_run) + " &\n";
     out += "_il_pids+=(\"$!\")\n";
+    out += RenderProbeWatch(c);
   }
   out += "_il_wait_all";
   for (const auto& c : job.containers) {

@@ -11,7 +11,10 @@
 //   <kind>-<name>.started  "<epoch seconds>"             when it starts
 //   <kind>-<name>.out/.err "<epoch seconds> <line>" per line of stdout / stderr
 //   <kind>-<name>.status   "<exit code> <epoch seconds>" when it ends
+//   <kind>-<name>.pid      pid of the container's process
+//   <kind>-<name>.termination-log, .message  terminationMessagePath's file and the message
 // (kind = init | run), and the job writes job.status "<exit code> <epoch>" at its end.
+// Probes and lifecycle hooks add the files listed in probe_script.h.
 // Timestamps use bash's $EPOCHREALTIME (microseconds; whole seconds on bash < 5).
 //
 // Thread-safety: pure function.

@@ -166,7 +166,7 @@ Status RuntimeOptions(const json::value& pod, const SlurmConfig& cfg, JobSpec* j
 }
 
 Result<ContainerSpec> Container(const json::value& c, bool init, const std::string& prefix,
-                                const JobSpec& job, const VolumePlan& plan) {
+                                const JobSpec& job, const VolumePlan& plan, bool enable_probes) {
   ContainerSpec s;
   s.name = api::GetString(c, {"name"});
   s.init = init;
@@ -191,6 +191,17 @@ Result<ContainerSpec> Container(const json::value& c, bool init, const std::stri
   }
   IL_ASSIGN_OR_RETURN(s.env, Env(c, where));
   IL_ASSIGN_OR_RETURN(s.mounts, ContainerMounts(c, plan));
+  if (init) return s;
+  if (enable_probes) {
+    IL_ASSIGN_OR_RETURN(s.probes, api::ParseProbes(c));
+  }
+  IL_ASSIGN_OR_RETURN(s.lifecycle, api::ParseLifecycle(c));
+  if (auto p = api::GetString(c, {"terminationMessagePath"}); !p.empty()) {
+    IL_RETURN_IF_ERROR(CheckText(p, where + ".terminationMessagePath"));
+    if (p[0] != '/') return InvalidArgument(where + ".terminationMessagePath must be absolute");
+    s.termination_message_path = p;
+  }
+  s.fallback_to_logs = api::GetString(c, {"terminationMessagePolicy"}) == "FallbackToLogsOnError";
   return s;
 }
 
@@ -222,6 +233,13 @@ std::string ResolveImage(const std::string& image, const std::string& prefix, Ru
   if (p.empty() && (runtime == Runtime::kSingularity || runtime == Runtime::kApptainer))
     p = "docker://";
   return p + image;
+}
+
+bool HasPreStop(const JobSpec& job) {
+  for (const auto& c : job.containers) {
+    if (!c.init && c.lifecycle.pre_stop) return true;
+  }
+  return false;
 }
 
 Result<JobSpec> BuildJobSpec(const api::RetrievedPodData& data, const SlurmConfig& cfg) {
@@ -257,14 +275,18 @@ Result<JobSpec> BuildJobSpec(const api::RetrievedPodData& data, const SlurmConfi
   std::string prefix = AnnotationOr(pod, kImageRootAnnotation, kKnocImageRootAnnotation);
   if (prefix.empty()) prefix = cfg.image_prefix;
   for (const auto& c : api::InitContainers(pod)) {
-    IL_ASSIGN_OR_RETURN(auto s, Container(c, true, prefix, job, plan));
+    IL_ASSIGN_OR_RETURN(auto s, Container(c, true, prefix, job, plan, false));
     job.containers.push_back(std::move(s));
   }
   for (const auto& c : api::Containers(pod)) {
-    IL_ASSIGN_OR_RETURN(auto s, Container(c, false, prefix, job, plan));
+    IL_ASSIGN_OR_RETURN(auto s, Container(c, false, prefix, job, plan, cfg.enable_probes));
     job.containers.push_back(std::move(s));
   }
   if (api::Containers(pod).empty()) return InvalidArgument("pod has no containers");
+  if (const auto* g = api::Find(pod, {"spec", "terminationGracePeriodSeconds"});
+      g && g->is_int64() && g->as_int64() >= 0) {
+    job.grace_seconds = g->as_int64();
+  }
   if (auto ip = api::Annotation(pod, kPodIpAnnotation); ip && !ip->empty()) {
     IL_RETURN_IF_ERROR(CheckText(*ip, "annotation interlink.eu/pod-ip"));
     job.exports.emplace_back("POD_IP", *ip);

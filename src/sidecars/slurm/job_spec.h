@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/probe.h"
 #include "api/types.h"
 #include "sidecars/slurm/sbatch_flags.h"
 #include "sidecars/slurm/slurm_config.h"
@@ -40,6 +41,13 @@ struct ContainerSpec {
   std::string working_dir;
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<Mount> mounts;
+  // App containers only (the API server refuses probes and hooks on init containers).
+  api::ContainerProbes probes;  // empty unless EnableProbes
+  api::Lifecycle lifecycle;     // postStart / preStop, always honoured
+  // terminationMessagePath (bound into podman/singularity containers) and whether
+  // terminationMessagePolicy is FallbackToLogsOnError.
+  std::string termination_message_path = "/dev/termination-log";
+  bool fallback_to_logs = false;
 };
 
 struct JobSpec {
@@ -63,7 +71,14 @@ struct JobSpec {
   bool mpi = false;
   std::vector<std::string> mpi_flags;
   std::vector<std::string> warnings;  // for the log, e.g. a projected volume not sent
+  // spec.terminationGracePeriodSeconds (default 30): the preStop budget and the time
+  // between SIGTERM and SIGKILL when the job kills a container (at least 2 s after preStop).
+  int64_t grace_seconds = 30;
 };
+
+// True when the pod's app containers have a preStop hook (delete then signals the job
+// first, so the hooks run before the containers get SIGTERM).
+bool HasPreStop(const JobSpec& job);
 
 // Annotation names.
 inline constexpr const char* kFlagsAnnotation = "slurm-job.vk.io/flags";

@@ -29,7 +29,8 @@ std::optional<TimePoint> FromEpoch(double d) {
 std::string ContainersJson(const std::vector<ContainerRef>& cs) {
   json::array a;
   for (const auto& c : cs)
-    a.push_back(json::object{{"name", c.name}, {"image", c.image}, {"init", c.init}});
+    a.push_back(json::object{
+        {"name", c.name}, {"image", c.image}, {"init", c.init}, {"watched", c.watched}});
   return json::serialize(a);
 }
 
@@ -44,6 +45,7 @@ std::vector<ContainerRef> ParseContainers(const std::string& text) {
     if (auto* n = e.as_object().if_contains("name"); n && n->is_string()) c.name = n->as_string();
     if (auto* i = e.as_object().if_contains("image"); i && i->is_string()) c.image = i->as_string();
     if (auto* b = e.as_object().if_contains("init"); b && b->is_bool()) c.init = b->as_bool();
+    if (auto* w = e.as_object().if_contains("watched"); w && w->is_bool()) c.watched = w->as_bool();
     out.push_back(std::move(c));
   }
   return out;

@@ -1,5 +1,6 @@
 #include "sidecars/slurm/pod_state.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -123,8 +124,10 @@ ContainerFiles ReadContainerFiles(const std::string& dir, const ContainerRef& c)
     if (auto st = ParseStatusLine(*s)) {
       f.exit_code = st->first;
       f.finished = st->second;
+      f.message = ReadSmallJobFile(dir, base + ".message");
     }
   }
+  if (c.watched) f.probes = ReadProbeFiles(dir, c.name);
   return f;
 }
 
@@ -147,6 +150,8 @@ api::PodStatus BuildPodStatus(const std::string& uid, const std::string& ns,
   const bool started = job.state == JobState::kRunning || job.state == JobState::kCompleting;
   const Termination term = JobTermination(job);
   bool inits_done = true;
+  // The kubelet cuts each termination message to 12 KiB / number of containers.
+  const size_t message_cap = 12288 / std::max<size_t>(1, containers.size());
   for (size_t i = 0; i < containers.size(); ++i) {
     const ContainerRef& c = containers[i];
     const ContainerFiles& f = i < files.size() ? files[i] : ContainerFiles{};
@@ -160,15 +165,30 @@ api::PodStatus BuildPodStatus(const std::string& uid, const std::string& ns,
     if (f.exit_code && !settling) {
       TimePoint t_end = f.finished.value_or(job.end.value_or(now));
       std::string reason = ReasonFor(*f.exit_code, job, term);
-      cs = api::TerminatedStatus(c.name, c.image, *f.exit_code, reason,
-                                 reason == term.reason ? term.message : "", t_start, t_end);
+      std::string msg = reason == term.reason ? term.message : "";
+      if (f.probes.killed == "poststart" && *f.exit_code != 0) {
+        reason = "PostStartHookError";
+        msg = PostStartFailureMessage(c.name, f.probes);
+      } else if (f.message && !f.message->empty()) {
+        // The container's own words replace the job's generic "failed with exit code";
+        // a Slurm reason (time limit, cancel, ...) stays in front of them.
+        bool slurm_reason = reason != "Error" && reason != "Completed";
+        msg = slurm_reason && !msg.empty() ? msg + ": " + *f.message : *f.message;
+      }
+      if (msg.size() > message_cap) msg.resize(message_cap);
+      cs = api::TerminatedStatus(c.name, c.image, *f.exit_code, reason, msg, t_start, t_end);
     } else if (terminal) {
       TimePoint t_end = job.end.value_or(now);
       std::string msg = term.message;
       if (!f.started) msg += (msg.empty() ? "" : "; ") + std::string("container did not start");
       cs = api::TerminatedStatus(c.name, c.image, term.code, term.reason, msg, t_start, t_end);
+    } else if ((started || settling) && f.started && !PostStartDone(f.probes)) {
+      // The kubelet shows the container as still being created until postStart returns.
+      cs = api::WaitingStatus(c.name, c.image, "ContainerCreating", "");
     } else if ((started || settling) && f.started) {
       cs = api::RunningStatus(c.name, c.image, *f.started);
+      cs["started"] = ProbeStarted(f.probes);
+      cs["ready"] = ProbeReady(f.probes);
     } else if (started) {
       cs = api::WaitingStatus(c.name, c.image,
                               !c.init && !inits_done ? "PodInitializing" : "ContainerCreating", "");
@@ -178,6 +198,7 @@ api::PodStatus BuildPodStatus(const std::string& uid, const std::string& ns,
       if (!job.reason.empty() && job.reason != "None") msg += " (" + job.reason + ")";
       cs = api::WaitingStatus(c.name, c.image, WaitingReason(job.state), msg);
     }
+    if (c.watched) AppendProbeEvents(c.name, f.probes, st.events);
     if (c.init) {
       if (!f.exit_code || *f.exit_code != 0) inits_done = false;
       st.init_containers.push_back(std::move(cs));
@@ -185,6 +206,10 @@ api::PodStatus BuildPodStatus(const std::string& uid, const std::string& ns,
       st.containers.push_back(std::move(cs));
     }
   }
+  if (st.events.size() > api::kMaxStatusEvents)
+    st.events.erase(
+        st.events.begin(),
+        st.events.begin() + static_cast<std::ptrdiff_t>(st.events.size() - api::kMaxStatusEvents));
   return st;
 }
 

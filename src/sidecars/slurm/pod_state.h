@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "api/types.h"
+#include "sidecars/slurm/probe_state.h"
 #include "sidecars/slurm/slurm_parsers.h"
 
 namespace il::slurm {
@@ -33,6 +34,7 @@ struct ContainerRef {
   std::string name;
   std::string image;
   bool init = false;
+  bool watched = false;  // probes or hooks: the job writes the probe_state.h files
 };
 
 // What the job wrote for one container.
@@ -40,6 +42,8 @@ struct ContainerFiles {
   std::optional<TimePoint> started;
   std::optional<int> exit_code;
   std::optional<TimePoint> finished;
+  std::optional<std::string> message;  // the termination message (<kind>-<c>.message)
+  ProbeFiles probes;                   // only read for watched containers
 };
 
 // Slurm's (or the job.status file's) last word about the job.

@@ -8,9 +8,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "api/pod.h"
+#include "api/probe.h"
 #include "sidecars/slurm/job_script.h"
+#include "sidecars/slurm/probe_script.h"
 #include "sidecars/slurm/slurm_parsers.h"
 
 namespace il::slurm {
@@ -193,7 +196,8 @@ Result<api::CreateResult> SlurmBackend::Create(const api::CallContext&,
   rec.name = spec.name;
   rec.dir = spec.dir;
   rec.created = opt_.now();
-  for (const auto& c : spec.containers) rec.containers.push_back({c.name, c.image, c.init});
+  for (const auto& c : spec.containers)
+    rec.containers.push_back({c.name, c.image, c.init, HasProbeWork(c)});
   Status s = WriteJobDir(spec, RenderJobScript(spec));
   if (s.ok() && user) s = GiveToUser(spec.dir, *user);
   if (s.ok()) s = store_->Put(rec);  // job id "" = submitting: resolved at start-up if we crash
@@ -216,6 +220,56 @@ Result<api::CreateResult> SlurmBackend::Create(const api::CallContext&,
   return api::CreateResult{uid, *jid};
 }
 
+namespace {
+
+// The grace period of a pod whose app containers have a preStop hook (kubelet: the delete's
+// deletionGracePeriodSeconds, else terminationGracePeriodSeconds, else 30); nullopt when
+// there is no hook to run.
+std::optional<int64_t> PreStopGrace(const json::value& pod) {
+  bool any = false;
+  for (const auto& c : api::Containers(pod)) {
+    auto l = api::ParseLifecycle(c);
+    any = any || (l.ok() && l->pre_stop);
+  }
+  if (!any) return std::nullopt;
+  for (auto path :
+       {std::initializer_list<std::string_view>{"metadata", "deletionGracePeriodSeconds"},
+        std::initializer_list<std::string_view>{"spec", "terminationGracePeriodSeconds"}}) {
+    if (const auto* g = api::Find(pod, path); g && g->is_int64() && g->as_int64() >= 0)
+      return g->as_int64();
+  }
+  return 30;
+}
+
+}  // namespace
+
+// preStop hooks run inside the job: the batch shell alone gets USR1 (`scancel --batch`
+// leaves its children alone), its trap runs each container's preStop and stops the
+// container within the grace period, and the job ends. We wait for its job.status (the
+// grace period plus 10 s at most) before the ordinary scancel.
+void SlurmBackend::StopWithPreStop(const PodRecord& rec, const std::optional<std::string>& user,
+                                   int64_t grace) {
+  auto r = RunSlurm(AsUser(cfg_, user, cfg_.scancel), {"--batch", "--signal=USR1", rec.job.job_id},
+                    &counters_.scancel);
+  if (!r.ok() || r->exit_code != 0) {
+    log_->warn("job {}: cannot signal the job for its preStop hooks: {}", rec.job.job_id,
+               r.ok() ? Trim(r->err) : r.status().message());
+    return;
+  }
+  // Capped below interlink's SidecarTimeoutSeconds (120 s by default).
+  const int64_t wait = std::min<int64_t>(std::max<int64_t>(grace, 2) + 10, 100);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ReadJobStatusFile(rec.dir)) {
+      log_->info("job {}: containers stopped after their preStop hooks", rec.job.job_id);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  log_->warn("job {}: still running {} s after the preStop signal; cancelling", rec.job.job_id,
+             wait);
+}
+
 Status SlurmBackend::Delete(const api::CallContext&, const json::value& pod) {
   const std::string uid = api::PodUid(pod);
   PodRecord rec;
@@ -230,6 +284,9 @@ Status SlurmBackend::Delete(const api::CallContext&, const json::value& pod) {
   }
   if (!rec.job.job_id.empty() && !IsTerminal(rec.job.state)) {
     IL_ASSIGN_OR_RETURN(auto user, JobUser(cfg_, rec.ns));
+    if (rec.job.state == JobState::kRunning) {
+      if (auto grace = PreStopGrace(pod)) StopWithPreStop(rec, user, *grace);
+    }
     IL_ASSIGN_OR_RETURN(CommandResult r, RunSlurm(AsUser(cfg_, user, cfg_.scancel),
                                                   {rec.job.job_id}, &counters_.scancel));
     std::string err = Trim(r.err);

@@ -82,6 +82,7 @@ class SlurmBackend : public api::Backend {
   Result<CommandResult> RunSlurm(const std::vector<std::string>& base,
                                  const std::vector<std::string>& args, int64_t* counter,
                                  const std::string& working_dir = "");
+  void StopWithPreStop(const PodRecord& rec, const std::optional<std::string>& user, int64_t grace);
   void PersistLocked(const PodRecord& rec);
 
   SlurmConfig cfg_;

@@ -246,6 +246,29 @@ TEST_F(SlurmBackendTest, DeleteCancelsUnfinishedJobsAndRemovesTheDirectory) {
   EXPECT_EQ(slurm_.Count("scancel"), 1u);  // finished: nothing to cancel
 }
 
+TEST_F(SlurmBackendTest, DeleteOfARunningPodWithPreStopSignalsTheBatchShellFirst) {
+  const std::string hook = R"("containers":[{"name":"a","image":"x","command":["sleep","9"],)"
+                           R"("lifecycle":{"preStop":{"exec":{"command":["echo","bye"]}}}}],)";
+  api::RetrievedPodData d;
+  d.pod = *api::ParseJson(R"({"metadata":{"name":"p","namespace":"default","uid":"ps"},)"
+                          R"("spec":{"terminationGracePeriodSeconds":0,)" +
+                          hook.substr(0, hook.size() - 1) + "}}");
+  ASSERT_TRUE(backend_->Create({}, d).ok());
+  slurm_.queue["100"] = "100|RUNNING|None|0:0|2026-01-01T00:00:00|N/A|il-ps";
+  Status({"ps"});
+  // The job's USR1 trap ran the hooks and ended the job.
+  std::ofstream(Dir("ps") + "/job.status") << "143 1800000000\n";
+  ASSERT_TRUE(backend_->Delete({}, d.pod).ok());
+  std::vector<std::vector<std::string>> cancels;
+  for (const auto& c : slurm_.runner->calls()) {
+    if (c[0] == "scancel") cancels.push_back(c);
+  }
+  ASSERT_EQ(cancels.size(), 2u);
+  EXPECT_EQ(cancels[0], (std::vector<std::string>{"scancel", "--batch", "--signal=USR1", "100"}));
+  EXPECT_EQ(cancels[1], (std::vector<std::string>{"scancel", "100"}));
+  EXPECT_FALSE(fs::exists(Dir("ps")));
+}
+
 TEST_F(SlurmBackendTest, RestartKeepsJobsAndResolvesInterruptedSubmissions) {
   ASSERT_TRUE(Create("keep").ok());
   // Simulate crashes during sbatch: rows without a job id.

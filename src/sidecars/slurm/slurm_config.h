@@ -84,6 +84,10 @@ struct SlurmConfig {
   bool tsocks = false;
   std::string tsocks_path, tsocks_login_node;
 
+  // EnableProbes (upstream's key and default): run startup/readiness/liveness probes
+  // inside the job. Off: probes are ignored, containers are ready while running.
+  bool enable_probes = false;
+
   // Status results younger than this are reused (0: always ask Slurm).
   double status_cache_seconds = 1.0;
 
