@@ -55,6 +55,7 @@ SIZES = {  # pods -> (waves, faults)
 }
 FAULT_KINDS = ["vk", "interlink", "sidecar", "apiserver", "etcd", "stall"]
 CONVERGE_TIMEOUT = 180.0
+SLOW = 10.0  # a convergence slower than this prints what lagged and keeps the logs
 
 
 def log(msg):
@@ -435,9 +436,9 @@ class Chaos:
         if status not in (200, 201):
             self.fail(f"create {plan.name}: {status} {obj}")
             return
-        plan.uid = obj["metadata"]["uid"]
         plan.obj = {"metadata": obj["metadata"], "spec": obj["spec"]}
         plan.created_at = time.time()
+        plan.uid = obj["metadata"]["uid"]  # last: a set uid means the plan is complete
 
     def creator(self, waves, gap):
         chunks = [self.plans[i::waves] for i in range(waves)]
@@ -528,6 +529,7 @@ class Chaos:
         t = time.time()
         ok = self.wait_converged()
         rec["converge"] = time.time() - t if ok else None
+        rec["lag"] = self.last_lag
         if not ok:
             self.fail(f"no convergence within {CONVERGE_TIMEOUT:.0f}s after the {kind} fault: {self.last_lag}")
         log(f"  converged after {rec['converge'] if ok else float('nan'):.1f}s"
@@ -540,8 +542,9 @@ class Chaos:
             return False
         return any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"].get("conditions", []))
 
-    def lag(self):
-        """What still differs from a converged system ('' when nothing)."""
+    def lag(self, since):
+        """What still differs from a converged system ('' when nothing). Pods created after
+        `since` (by the concurrent waves) get 3 s to reach the backend."""
         if not self.node_ready():
             return "node not Ready"
         with self.lock:
@@ -559,8 +562,9 @@ class Chaos:
                 continue
             if pod is None:
                 return f"{p.name} vanished from Kubernetes"
-            if p.kind == "reject" or now - p.created_at < 3:
-                if p.kind == "reject" and now - p.created_at >= 3 and not terminal(pod):
+            young = p.created_at > since and now - p.created_at < 3
+            if p.kind == "reject" or young:
+                if p.kind == "reject" and not young and not terminal(pod):
                     return f"{p.name} not yet ProviderFailed"
                 continue
             m = mock.get(p.uid)
@@ -574,16 +578,20 @@ class Chaos:
         return ""
 
     def wait_converged(self):
-        deadline = time.time() + CONVERGE_TIMEOUT
-        self.last_lag = "?"
+        """True once lag() is empty; self.last_lag: what was still lagging just before (or
+        at the timeout)."""
+        since = time.time()
+        deadline = since + CONVERGE_TIMEOUT
+        self.last_lag = ""
         while time.time() < deadline:
             try:
-                self.last_lag = self.lag()
-                if not self.last_lag:
+                lag = self.lag(since)
+                if not lag:
                     return True
+                self.last_lag = lag
             except (AssertionError, OSError, http.client.HTTPException, ValueError) as e:
                 self.last_lag = repr(e)
-            time.sleep(0.3)
+            time.sleep(max(0.3, len(self.plans) / 5000))  # a poll lists every pod
         return False
 
     def injector(self, count):
@@ -631,8 +639,10 @@ class Chaos:
         except BaseException as e:
             self.fail(f"aborted: {e!r}")
         finally:
-            if self.failures and self.stack:
-                print(self.stack.logs())
+            slow = [f for f in self.faults if (f.get("converge") or 0) > SLOW]
+            if (self.failures or slow) and self.stack:
+                if self.failures:
+                    print(self.stack.logs())
                 keep = f"/tmp/chaos-logs-{self.args.seed}"
                 shutil.rmtree(keep, ignore_errors=True)
                 shutil.copytree(self.stack.dir, keep, ignore=shutil.ignore_patterns("certs", "token"))
@@ -662,6 +672,9 @@ class Chaos:
         # Every pod reaches its end; the rest (forever pods) are deleted, half of them while
         # mock-sd is down, which is the upstream #540 case.
         log("all waves created; waiting for every pod to finish")
+        missing = [p.name for p in self.plans if not p.uid]
+        if missing:
+            self.fail(f"{len(missing)} pods were never created: {missing[:10]}")
         if not self.wait_converged():
             self.fail(f"no convergence after the last wave: {self.last_lag}")
         def unfinished():
@@ -793,6 +806,8 @@ class Chaos:
             r = f", restart {f['restart']:.1f}s" if "restart" in f else ""
             print(f"  t={f['at']:6.1f}s {f['kind']:9s} out {f['down']:4.1f}s{r}, deletes {len(f['deletes'])},"
                   f" converged {c} after the restart")
+            if f.get("converge") is None or f["converge"] > SLOW:
+                print(f"      last lagging: {f['lag']}")
         if conv:
             print(f"convergence         median {statistics.median(conv):.1f}s, max {max(conv):.1f}s")
         issued = f"; {self.jobs_issued} jobs issued by mock-sd" if getattr(self, "jobs_issued", None) else ""
