@@ -24,6 +24,11 @@ def container(name, script, **extra):
     return c
 
 
+# A main process that ends on SIGTERM (a plain `sleep` as PID 1 ignores it and waits for the
+# SIGKILL at the end of the grace period, as on a real kubelet).
+TERM_EXITS = "trap 'exit 0' TERM; while true; do sleep 0.2; done"
+
+
 def exec_probe(cmd, period=1, **extra):
     p = {"exec": {"command": ["sh", "-c", cmd]}, "periodSeconds": period, "timeoutSeconds": 5}
     p.update(extra)
@@ -112,23 +117,27 @@ class Semantics:
 
     def test_failing_post_start_hook_kills_the_container(self):
         s = self.stack
-        be.CP.apply(s.pod_spec("badhook", restart="Never", containers=[container(
-            "main", "sleep 3600", lifecycle={"postStart": {"exec": {"command": ["sh", "-c", "exit 3"]}}})]))
+        # `sleep` ignores SIGTERM as PID 1: killed at the end of the 2 s grace period (137).
+        be.CP.apply(s.pod_spec("badhook", restart="Never", terminationGracePeriodSeconds=2,
+                               containers=[container("main", "sleep 3600", lifecycle={
+                                   "postStart": {"exec": {"command": ["sh", "-c", "exit 3"]}}})]))
         self.wait_phase("badhook", "Failed", timeout=120)
+        st = self.status_of("badhook")
+        self.assertEqual(st["state"]["terminated"]["exitCode"], 137, st)
         wait_until("a FailedPostStartHook event", lambda: [
             e for e in self.events("badhook") if e["reason"] == "FailedPostStartHook"], timeout=60)
 
     def test_pre_stop_hook_runs_within_the_grace_period_on_delete(self):
         s = self.stack
         be.CP.apply(s.pod_spec("prestop", restart="Always", terminationGracePeriodSeconds=30,
-                               containers=[container("main", "sleep 3600", lifecycle={
+                               containers=[container("main", TERM_EXITS, lifecycle={
                                    "preStop": {"exec": {"command": ["sh", "-c", "sleep 4"]}}})]))
         self.wait_phase("prestop", "Running", timeout=120)
         t0 = time.monotonic()
         be.CP.kubectl("delete", "pod", "prestop", "-n", s.namespace, "--wait=true", timeout=120)
         took = time.monotonic() - t0
         self.assertGreaterEqual(took, 4.0, "the preStop hook's sleep 4 did not delay the stop")
-        self.assertLess(took, 30.0)
+        self.assertLess(took, 20.0, "the container should stop on SIGTERM right after the hook")
 
     def test_termination_message_file_and_fallback_to_logs(self):
         s = self.stack
