@@ -50,7 +50,7 @@ Result<http::HttpClient::Upgraded> Open(http::HttpClient& client, http::ClientRe
 // Relays io -> remote on a thread of its own and remote -> io on the caller's; channel
 // `result_channel` of the remote is handed to `on_result` instead of io.
 void Relay(WsChannels& remote, api::Channels& io, uint8_t result_channel,
-           const std::function<void(std::string)>& on_result) {
+           const std::function<void(const std::string&)>& on_result) {
   std::atomic<bool> done{false};
   std::thread up([&] {
     while (auto m = io.Read()) {
@@ -61,7 +61,7 @@ void Relay(WsChannels& remote, api::Channels& io, uint8_t result_channel,
   });
   while (auto m = remote.Read()) {
     if (m->channel == result_channel) {
-      on_result(std::move(m->data));
+      on_result(m->data);
       continue;
     }
     if (!io.Write(m->channel, m->data)) break;
@@ -197,7 +197,7 @@ Result<int> RelayExec(http::HttpClient& client, http::ClientRequest request, api
   http::WebSocket ws(*up.stream, http::WebSocket::Role::kClient);
   WsChannels remote(ws);
   std::optional<Result<int>> result;
-  Relay(remote, io, api::kChanStatus, [&](std::string s) { result = ParseExecStatus(s); });
+  Relay(remote, io, api::kChanStatus, [&](const std::string& s) { result = ParseExecStatus(s); });
   if (!result) return Unavailable("the exec stream ended without a result");
   return *result;
 }
@@ -207,7 +207,7 @@ Status RelayPortForward(http::HttpClient& client, http::ClientRequest request, a
   http::WebSocket ws(*up.stream, http::WebSocket::Role::kClient);
   WsChannels remote(ws);
   std::string error;
-  Relay(remote, io, 1, [&](std::string s) { error += s; });
+  Relay(remote, io, 1, [&](const std::string& s) { error += s; });
   if (!error.empty()) return Unavailable(error);
   return Status::Ok();
 }

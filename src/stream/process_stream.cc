@@ -29,7 +29,7 @@ bool WriteAll(int fd, std::string_view d) {
 
 // Copies fd to channel `ch` until EOF (or EIO on a pty master).
 void Pump(int fd, uint8_t ch, api::Channels& io) {
-  std::vector<char> buf(32 * 1024);
+  std::vector<char> buf(size_t{32} * 1024);
   for (;;) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
@@ -46,6 +46,7 @@ int ExitCode(int status) {
 
 [[noreturn]] void Exec(const std::vector<std::string>& argv) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   ::execvp(args[0], args.data());

@@ -8,7 +8,7 @@ namespace {
 
 constexpr size_t kMaxFrame = 16u << 20;
 constexpr size_t kMaxQueued = 1u << 20;  // per stream, before the reader waits
-constexpr size_t kMaxDataFrame = 32 * 1024;
+constexpr size_t kMaxDataFrame = size_t{32} * 1024;
 
 std::shared_ptr<spdlog::logger> Log() {
   static auto l = log::Logger("stream.spdy");

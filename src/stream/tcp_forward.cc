@@ -77,7 +77,7 @@ Status ForwardSocket(int fd, api::Channels& io) {
     }
     ::shutdown(fd, SHUT_RDWR);  // caller gone (or we are done): end the pod side too
   });
-  std::vector<char> buf(64 * 1024);
+  std::vector<char> buf(size_t{64} * 1024);
   for (;;) {
     ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
     if (n < 0 && errno == EINTR) continue;

@@ -56,8 +56,8 @@ std::string Who(const http::Request& req) {
 // Closes a connection that saw no traffic for the idle timeout.
 class IdleWatch {
  public:
-  IdleWatch(std::chrono::seconds timeout, std::function<Clock::time_point()> last,
-            std::function<void()> expire)
+  IdleWatch(std::chrono::seconds timeout, const std::function<Clock::time_point()>& last,
+            const std::function<void()>& expire)
       : thread_([=, this] {
           std::unique_lock lock(mu_);
           while (!stop_) {
@@ -405,7 +405,7 @@ void KubeletStreams::ExecSpdy(const http::Request&, http::ResponseWriter& w,
   size_t got = 0;
   bool ended = false;
   std::thread reader([&] {
-    session.Serve([&](std::shared_ptr<stream::SpdyStream> s) {
+    session.Serve([&](const std::shared_ptr<stream::SpdyStream>& s) {
       std::string type = s->header("streamtype");
       std::lock_guard lock(mu);
       std::shared_ptr<stream::SpdyStream>* slot = nullptr;
@@ -589,7 +589,7 @@ void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForw
   });
   IdleWatch idle(
       opt_.idle_timeout, [&] { return session.last_activity(); }, [&] { session.Close(); });
-  session.Serve([&](std::shared_ptr<stream::SpdyStream> s) {
+  session.Serve([&](const std::shared_ptr<stream::SpdyStream>& s) {
     std::string type = s->header("streamtype");
     std::string port_text = s->header("port");
     long port = 0;
@@ -618,7 +618,8 @@ void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForw
     Worker& w = workers.emplace_back();
     auto done = w.done;
     w.thread = std::thread([this, io, r, done] {
-      Log()->debug("port-forward {}/{} port {}", r.namespace_, r.pod_name, r.port);
+      Audit()->info("audit: {}",
+                    stream::AuditLine(r.user.empty() ? "system:anonymous" : r.user, r));
       Status st = backend_->PortForward({}, r, *io);
       io->CancelRead();
       io->data->Finish();
