@@ -242,7 +242,10 @@ def check_pod(plan, pod):
     """'' when the pod is as planned, else what is wrong."""
     st = pod.get("status", {})
     if st.get("phase") != plan.phase:
-        return f"phase {st.get('phase')!r}, want {plan.phase!r} (reason {st.get('reason')!r})"
+        states = {cs["name"]: cs.get("state") for cs in (st.get("initContainerStatuses") or []) +
+                  (st.get("containerStatuses") or [])}
+        return (f"phase {st.get('phase')!r}, want {plan.phase!r} (reason {st.get('reason')!r},"
+                f" message {st.get('message')!r}, containers {json.dumps(states)})")
     if plan.kind == "reject":
         return "" if st.get("reason") == "ProviderFailed" else f"reason {st.get('reason')!r}, want ProviderFailed"
     got = {k: v for k, v in exit_codes(pod, "containerStatuses").items() if v is not None}
