@@ -163,6 +163,17 @@ class ProbesTest(unittest.TestCase):
         self.assertIn("terminated", c0(SD.status([p])[p["metadata"]["uid"]])["state"])
         self.delete(p)
 
+    def test_crash_restarted_by_docker_keeps_the_last_state(self):
+        script = "if [ -f /tmp/once ]; then exec sleep 600; fi; touch /tmp/once; sleep 1; exit 3"
+        p = pod("crash", {"containers": [sh("c", script)]})
+        self.create(p)
+        st = self.wait(p, lambda s: c0(s)["restartCount"] == 1 and "running" in c0(s)["state"]
+                       and "lastState" in c0(s), timeout=30, what="restart by Docker")
+        last = c0(st)["lastState"]["terminated"]
+        self.assertEqual((last["exitCode"], last["reason"]), (3, "Error"))
+        self.assertLessEqual(last["finishedAt"], c0(st)["state"]["running"]["startedAt"])
+        self.delete(p)
+
     def test_startup_probe_gates_readiness_and_liveness(self):
         p = pod("startup", {"containers": [sh(
             "c", "exec sleep 600",

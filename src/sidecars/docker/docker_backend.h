@@ -143,6 +143,10 @@ class DockerBackend : public api::Backend, private ProberListener {
   void DecorateStatus(PodEntry& e, api::PodStatus& ps, const ObservedMap& observed);
   std::optional<std::string> TerminationMessage(PodEntry& e, const ContainerPlan& c,
                                                 const Observed& o);
+  // A `die` event of one of our containers: its exit is kept for lastState.
+  void OnDieLine(const std::string& line);
+  void OnDie(const std::string& docker_name, int exit_code,
+             std::chrono::system_clock::time_point at);
   void OnProbeEvent(const std::string& uid, const std::string& container, const std::string& reason,
                     const std::string& message) override;
   void OnProbeKill(const std::string& uid, const std::string& container, const api::Probe& probe,
@@ -172,8 +176,12 @@ class DockerBackend : public api::Backend, private ProberListener {
   std::unique_ptr<HandlerRunner> own_handlers_;
   HandlerRunner* handlers_ = nullptr;
   std::unique_ptr<Prober> prober_;
+  struct Task {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
   std::mutex tasks_mu_;
-  std::vector<std::thread> tasks_;
+  std::vector<Task> tasks_;  // kills and hooks in flight; finished ones are joined by Spawn
 };
 
 }  // namespace il::docker

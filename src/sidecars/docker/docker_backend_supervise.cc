@@ -83,18 +83,31 @@ bool DockerBackend::Supervised(const PodEntry& e) const {
 
 void DockerBackend::Spawn(std::function<void()> task) {
   std::lock_guard l(tasks_mu_);
-  tasks_.emplace_back(std::move(task));
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    if (it->done->load()) {
+      it->thread.join();  // already returned: does not block
+      it = tasks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  tasks_.push_back({std::thread([task = std::move(task), done] {
+                      task();
+                      *done = true;
+                    }),
+                    done});
 }
 
 void DockerBackend::JoinTasks() {
   while (true) {
-    std::vector<std::thread> tasks;
+    std::vector<Task> tasks;
     {
       std::lock_guard l(tasks_mu_);
       tasks.swap(tasks_);
     }
     if (tasks.empty()) return;
-    for (auto& t : tasks) t.join();
+    for (auto& t : tasks) t.thread.join();
   }
 }
 
@@ -255,7 +268,7 @@ void DockerBackend::Kill(const EntryPtr& e, const ContainerPlan& c, const std::s
   if (after.ok() && after->count(c.docker_name)) {
     json::value st = ContainerStatusOf(c, after->at(c.docker_name));
     if (const auto* t = api::Find(st, {"state", "terminated"}); t && t->is_object()) {
-      rt.last_terminated = t->as_object();
+      RecordDeath(rt, t->as_object());
     }
   }
   if (e->plan.restart_policy != "Never") {
@@ -270,6 +283,25 @@ void DockerBackend::Kill(const EntryPtr& e, const ContainerPlan& c, const std::s
     }
   }
   (void)store_->SetRuntime(e->plan.uid, RuntimeToJson(e->runtime));
+}
+
+void DockerBackend::OnDie(const std::string& docker_name, int exit_code,
+                          std::chrono::system_clock::time_point at) {
+  for (const auto& e : Snapshot()) {
+    for (const auto& c : e->plan.containers) {
+      if (c.docker_name != docker_name || c.role == Role::kSandbox) continue;
+      {
+        std::lock_guard l(e->mu);
+        if (e->removed) return;
+        RecordDeath(e->runtime[c.name],
+                    json::object{{"exitCode", exit_code},
+                                 {"reason", exit_code == 0 ? "Completed" : "Error"},
+                                 {"finishedAt", api::Rfc3339Nano(at)}});
+      }
+      (void)PersistRuntime(*e);
+      return;
+    }
+  }
 }
 
 void DockerBackend::OnProbeEvent(const std::string& uid, const std::string& container,
@@ -366,6 +398,9 @@ void DockerBackend::DecorateStatus(PodEntry& e, api::PodStatus& ps, const Observ
       }
     }
     ov.runtime = &rt;
+    if (it != observed.end() && it->second.started) {
+      ov.last_state = LastState(rt, *it->second.started);
+    }
     if (c.role == Role::kApp) {
       if (auto res = prober_->Results(e.plan.uid, c.name)) {
         ov.started = res->started;

@@ -276,6 +276,23 @@ void DockerBackend::WorkerLoop() {
   }
 }
 
+void DockerBackend::OnDieLine(const std::string& line) {
+  // name \t exitCode \t TimeNano
+  auto t1 = line.find('\t');
+  auto t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
+  if (t2 == std::string::npos) return;
+  try {
+    int code = std::stoi(line.substr(t1 + 1, t2 - t1 - 1));
+    int64_t nanos = std::stoll(line.substr(t2 + 1));
+    OnDie(line.substr(0, t1), code,
+          std::chrono::system_clock::time_point(
+              std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                  std::chrono::nanoseconds(nanos))));
+  } catch (const std::exception&) {
+    // Not what the format asked for (an old CLI?): the event still woke the worker.
+  }
+}
+
 void DockerBackend::EventsLoop() {
   // A container of ours died: an init container may have finished. Wake the worker at once
   // instead of waiting for the next poll. Each `docker events` runs for a bounded window
@@ -296,15 +313,23 @@ void DockerBackend::EventsLoop() {
         "--filter=type=container",
         "--filter=event=die",
         "--filter=label=" + std::string(kLabelInstance) + "=" + store_->instance_id(),
-        "--format={{.ID}}",
+        "--format={{.Actor.Attributes.name}}\t{{index .Actor.Attributes \"exitCode\"}}\t"
+        "{{.TimeNano}}",
         "--since=" + std::to_string(since),
         "--until=" + std::to_string(until)};
     auto started = std::chrono::steady_clock::now();
+    std::string partial;
     auto r = streams_.Stream(
         argv,
-        [this](int stream, std::string_view) {
-          if (stream == 1) Wake();
-          return !stop_;
+        [this, &partial](int stream, std::string_view chunk) {
+          if (stream != 1) return !stop_.load();
+          partial.append(chunk);
+          for (size_t nl; (nl = partial.find('\n')) != std::string::npos;) {
+            OnDieLine(partial.substr(0, nl));
+            partial.erase(0, nl + 1);
+          }
+          Wake();
+          return !stop_.load();
         },
         [this] { return stop_.load(); }, std::chrono::milliseconds(250));
     if (r.ok() && *r == 0) {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -19,7 +20,7 @@ std::string RuntimeToJson(const RuntimeMap& m) {
                    {"restartAtMs", r.restart_at_ms},    {"killedInstance", r.killed_instance},
                    {"waitingReason", r.waiting_reason}, {"waitingMessage", r.waiting_message},
                    {"backoffStep", r.backoff_step},     {"lastRestartMs", r.last_restart_ms}};
-    if (!r.last_terminated.empty()) o["lastTerminated"] = r.last_terminated;
+    if (!r.deaths.empty()) o["deaths"] = r.deaths;
     out[name] = std::move(o);
   }
   return json::serialize(out);
@@ -40,12 +41,49 @@ RuntimeMap RuntimeFromJson(const std::string& text) {
     r.waiting_message = api::GetString(o, {"waitingMessage"});
     r.backoff_step = static_cast<int>(api::GetInt(o, {"backoffStep"}));
     r.last_restart_ms = api::GetInt(o, {"lastRestartMs"});
-    if (const auto* t = api::Find(o, {"lastTerminated"}); t && t->is_object()) {
-      r.last_terminated = t->as_object();
+    if (const auto* d = api::Find(o, {"deaths"}); d && d->is_array()) {
+      for (const auto& x : d->as_array()) {
+        if (x.is_object()) r.deaths.push_back(x);
+      }
     }
     m[std::string(name)] = std::move(r);
   }
   return m;
+}
+
+namespace {
+
+std::optional<std::chrono::system_clock::time_point> FinishedAt(const json::value& t) {
+  return api::ParseRfc3339(api::GetString(t, {"finishedAt"}));
+}
+
+}  // namespace
+
+void RecordDeath(ContainerRuntime& rt, json::object terminated) {
+  auto at = FinishedAt(terminated);
+  if (!at) return;
+  for (auto& d : rt.deaths) {
+    auto other = FinishedAt(d);
+    if (other && (*other - *at < std::chrono::seconds(1)) &&
+        (*at - *other < std::chrono::seconds(1))) {
+      if (terminated.size() > d.as_object().size()) d = std::move(terminated);
+      return;
+    }
+  }
+  rt.deaths.push_back(std::move(terminated));
+  std::sort(rt.deaths.begin(), rt.deaths.end(), [](const json::value& a, const json::value& b) {
+    return FinishedAt(a) < FinishedAt(b);
+  });
+  while (rt.deaths.size() > kMaxDeaths) rt.deaths.erase(rt.deaths.begin());
+}
+
+std::optional<json::object> LastState(const ContainerRuntime& rt,
+                                      std::chrono::system_clock::time_point started) {
+  for (auto it = rt.deaths.rbegin(); it != rt.deaths.rend(); ++it) {
+    auto at = FinishedAt(*it);
+    if (at && *at <= started) return it->as_object();
+  }
+  return std::nullopt;
 }
 
 std::chrono::milliseconds RestartDelay(ContainerRuntime& rt, int64_t now_ms) {
@@ -62,8 +100,8 @@ void ApplyOverlay(json::object& status, const Overlay& o) {
   if (rt && rt->restart_base > 0) {
     status["restartCount"] = api::GetInt(status, {"restartCount"}) + rt->restart_base;
   }
-  if (rt && !rt->last_terminated.empty() && !status.contains("lastState")) {
-    status["lastState"] = json::object{{"terminated", rt->last_terminated}};
+  if (o.last_state && !status.contains("lastState")) {
+    status["lastState"] = json::object{{"terminated", *o.last_state}};
   }
   json::object& state = status["state"].as_object();
   if (state.contains("terminated") && o.termination_message) {

@@ -25,16 +25,28 @@
 namespace il::docker {
 
 struct ContainerRuntime {
-  int restart_base = 0;               // added to Docker's RestartCount
-  api::json::object last_terminated;  // lastState.terminated recorded at a kill; empty = none
-  std::string hooked;                 // instance whose postStart finished (or failed)
-  int64_t restart_at_ms = 0;          // unix ms of the restart docker-sd owes; 0 = none
-  std::string killed_instance;        // the instance docker-sd stopped for that restart
-  std::string waiting_reason;         // shown while the restart is due
+  int restart_base = 0;  // added to Docker's RestartCount
+  // Ended instances, oldest first (at most kMaxDeaths): Terminated states recorded at a kill
+  // and from Docker's `die` events, since Docker keeps only the current state.
+  api::json::array deaths;
+  std::string hooked;           // instance whose postStart finished (or failed)
+  int64_t restart_at_ms = 0;    // unix ms of the restart docker-sd owes; 0 = none
+  std::string killed_instance;  // the instance docker-sd stopped for that restart
+  std::string waiting_reason;   // shown while the restart is due
   std::string waiting_message;
   int backoff_step = 0;  // restarts made in a row (back-off exponent)
   int64_t last_restart_ms = 0;
 };
+
+inline constexpr size_t kMaxDeaths = 3;
+
+// Adds one ended instance (a Terminated state with at least exitCode and finishedAt). An entry
+// that finished within a second of it is the same death: the one with more fields is kept.
+void RecordDeath(ContainerRuntime& rt, api::json::object terminated);
+// lastState.terminated: the newest recorded death that finished before `started`, the start
+// of the instance the status shows.
+std::optional<api::json::object> LastState(const ContainerRuntime& rt,
+                                           std::chrono::system_clock::time_point started);
 
 using RuntimeMap = std::map<std::string, ContainerRuntime>;  // by container name
 std::string RuntimeToJson(const RuntimeMap& m);
@@ -49,6 +61,7 @@ struct Overlay {
   std::optional<bool> started, ready;  // from the prober; nullopt: no probes
   bool post_start_pending = false;     // postStart of the running instance has not returned
   const ContainerRuntime* runtime = nullptr;
+  std::optional<api::json::object> last_state;     // LastState(); used when Docker has none
   std::optional<std::string> termination_message;  // for state.terminated
 };
 void ApplyOverlay(api::json::object& status, const Overlay& o);

@@ -30,12 +30,13 @@ TEST(RuntimeJson, RoundTrips) {
   m["c"].restart_base = 3;
   m["c"].hooked = "id@t";
   m["c"].restart_at_ms = 42;
-  m["c"].last_terminated = json::object{{"exitCode", 137}};
+  RecordDeath(m["c"], json::object{{"exitCode", 137}, {"finishedAt", "2024-05-01T10:00:00Z"}});
   RuntimeMap back = RuntimeFromJson(RuntimeToJson(m));
   EXPECT_EQ(back["c"].restart_base, 3);
   EXPECT_EQ(back["c"].hooked, "id@t");
   EXPECT_EQ(back["c"].restart_at_ms, 42);
-  EXPECT_EQ(api::GetInt(back["c"].last_terminated, {"exitCode"}), 137);
+  ASSERT_EQ(back["c"].deaths.size(), 1u);
+  EXPECT_EQ(api::GetInt(back["c"].deaths[0], {"exitCode"}), 137);
   EXPECT_TRUE(RuntimeFromJson("not json").empty());
 }
 
@@ -79,9 +80,9 @@ TEST(ApplyOverlay, RecordedLastStateAfterARestart) {
   s["restartCount"] = 0;
   ContainerRuntime rt;
   rt.restart_base = 1;
-  rt.last_terminated = json::object{{"exitCode", 137}, {"reason", "Error"}};
   Overlay o;
   o.runtime = &rt;
+  o.last_state = json::object{{"exitCode", 137}, {"reason", "Error"}};
   ApplyOverlay(s, o);
   EXPECT_EQ(api::GetInt(s, {"restartCount"}), 1);
   EXPECT_EQ(api::GetString(s, {"lastState", "terminated", "reason"}), "Error");
@@ -113,6 +114,26 @@ TEST(AddStatusEvent, CountsRepeatsAndKeepsTheNewest) {
   }
   EXPECT_EQ(ev.size(), api::kMaxStatusEvents);
   EXPECT_EQ(api::GetString(ev.back(), {"message"}), "m29");
+}
+
+TEST(RecordDeath, KeepsTheRicherOfOneDeathAndTheNewestFew) {
+  ContainerRuntime rt;
+  RecordDeath(rt, json::object{{"exitCode", 143}, {"finishedAt", "2024-05-01T10:00:05.300Z"}});
+  RecordDeath(rt, json::object{{"exitCode", 143},
+                               {"reason", "Error"},
+                               {"startedAt", "2024-05-01T10:00:01Z"},
+                               {"finishedAt", "2024-05-01T10:00:05Z"}});
+  ASSERT_EQ(rt.deaths.size(), 1u);  // the die event and the kill's record are one death
+  EXPECT_EQ(api::GetString(rt.deaths[0], {"startedAt"}), "2024-05-01T10:00:01Z");
+  for (int i = 10; i < 15; ++i) {
+    RecordDeath(rt, json::object{{"exitCode", i},
+                                 {"finishedAt", "2024-05-01T10:00:" + std::to_string(i) + "Z"}});
+  }
+  EXPECT_EQ(rt.deaths.size(), kMaxDeaths);
+  auto at = [](const char* t) { return *api::ParseRfc3339(t); };
+  EXPECT_EQ(api::GetInt(*LastState(rt, at("2024-05-01T10:00:13.5Z")), {"exitCode"}), 13);
+  EXPECT_EQ(api::GetInt(*LastState(rt, at("2024-05-01T10:01:00Z")), {"exitCode"}), 14);
+  EXPECT_FALSE(LastState(rt, at("2024-05-01T10:00:11Z")).has_value());
 }
 
 TEST(TailBytes, KeepsTheEnd) {
