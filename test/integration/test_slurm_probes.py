@@ -7,8 +7,10 @@ Usage: test_slurm_probes.py PATH/TO/slurm-sd
 With EnableProbes: true, runtime none (processes on the node) unless said otherwise:
   - readiness (httpGet on a Python server): ready false, an Unhealthy event, then ready true;
   - startup gating (exec): started/ready false until the startup probe passes, then both true;
-  - liveness failure (tcpSocket, nobody listening) under restartPolicy Always: preStop runs,
-    the container is killed (Terminated 143, no restart), Unhealthy and Killing events;
+  - liveness failure (tcpSocket, nobody listening): preStop runs and the container is
+    killed; under Never it stays Terminated 143; under Always and OnFailure it is restarted
+    (restartCount, lastState, CrashLoopBackOff with the 10 s back-off); Unhealthy and Killing
+    events;
   - postStart (exec) writes a marker the main process reads; a failing postStart kills the
     container with reason PostStartHookError and a FailedPostStartHook event;
   - preStop on delete: the hook runs before the container's SIGTERM;
@@ -60,7 +62,11 @@ def events(st, reason=None):
     return [e for e in st.get("events", []) if reason is None or e["reason"] == reason]
 
 
+CREATED = []
+
+
 def create(sd, pod):
+    CREATED.append(pod)
     code, body = sd.create(pod)
     assert code == 200, (code, body)
     return pod
@@ -103,8 +109,10 @@ def check_readiness(sd):
     running = s.wait_for("srv running", lambda: (lambda st: st if st and s.state_of(
         container(st, "srv"))[0] == "running" else None)(status_of(sd, pod)), 90)
     assert container(running, "srv")["ready"] is False, running
-    unready = s.wait_for("an Unhealthy event", lambda: (lambda st: st if events(
-        st, "Unhealthy") else None)(status_of(sd, pod)), 20)
+    # (the first runs may find nothing listening yet: wait for the 503 ones)
+    unready = s.wait_for("an Unhealthy event", lambda: (lambda st: st if any(
+        "statuscode: 503" in e["message"] for e in events(st, "Unhealthy")) else None)(
+        status_of(sd, pod)), 20)
     ev = events(unready, "Unhealthy")[0]
     assert ev["message"].startswith("Readiness probe failed: HTTP probe failed with statuscode: 503"), ev
     assert ev["type"] == "Warning" and ev["container"] == "srv" and ev["count"] >= 1, ev
@@ -134,26 +142,69 @@ def check_startup_gating(sd):
     return pod
 
 
-def check_liveness_kill(sd, marker_dir):
-    marker = os.path.join(marker_dir, "liveness-prestop")
-    pod = s.slurm_pod("liveness", [host(
+def liveness_pod(name, marker, policy):
+    pod = s.slurm_pod(name, [host(
         "app", ["sh", "-c", "trap 'echo got TERM; exit 143' TERM; while :; do sleep 1; done"],
         livenessProbe={"tcpSocket": {"port": free_port()}, "periodSeconds": 1,
                        "failureThreshold": 2, "initialDelaySeconds": 1},
-        lifecycle={"preStop": {"exec": {"command": ["sh", "-c", f"echo prestop > {marker}"]}}})])
-    pod["spec"]["restartPolicy"] = "Always"
+        lifecycle={"preStop": {"exec": {"command": ["sh", "-c", f"echo prestop >> {marker}"]}}})])
+    pod["spec"]["restartPolicy"] = policy
     pod["spec"]["terminationGracePeriodSeconds"] = 5
-    create(sd, pod)
+    return pod
+
+
+def check_liveness_never(sd, marker_dir):
+    marker = os.path.join(marker_dir, "liveness-never")
+    pod = create(sd, liveness_pod("liveness-never", marker, "Never"))
     st = s.finished(sd, pod)
     kind, term = s.state_of(container(st, "app"))
     assert term["exitCode"] in (143, 137), term
+    assert container(st, "app")["restartCount"] == 0, st
     assert os.path.exists(marker), "preStop did not run before the liveness kill"
     reasons = {e["reason"]: e for e in events(st)}
     assert "Unhealthy" in reasons and reasons["Unhealthy"]["message"].startswith(
         "Liveness probe failed: dial tcp"), st.get("events")
     assert reasons["Killing"]["message"] == "Container app failed liveness probe", reasons
-    s.log(f"liveness failure: preStop, then killed (exit {term['exitCode']}), events "
-          f"{sorted(reasons)}; not restarted (documented)")
+    s.log(f"liveness failure, restartPolicy Never: preStop, killed (exit {term['exitCode']}), "
+          f"events {sorted(reasons)}, not restarted")
+    return pod
+
+
+def check_liveness_restart(sd, marker_dir, policy):
+    marker = os.path.join(marker_dir, "liveness-" + policy)
+    pod = create(sd, liveness_pod("liveness-" + policy.lower(), marker, policy))
+    seen = {}
+
+    def backoff():
+        st = status_of(sd, pod)
+        if not st or not st["containers"]:
+            return None
+        c = container(st, "app")
+        kind, state = s.state_of(c)
+        seen.setdefault(kind, c)
+        if kind == "waiting" and state.get("reason") == "CrashLoopBackOff":
+            return st
+        return None
+    st = s.wait_for("CrashLoopBackOff", backoff, 90)
+    c = container(st, "app")
+    assert c["restartCount"] >= 1, c
+    assert c["lastState"]["terminated"]["exitCode"] in (143, 137), c
+    assert "back-off 10s restarting failed container=app" in s.state_of(c)[1]["message"], c
+    # After the 10 s back-off it runs again, with a higher count.
+    st = s.wait_for("restarted again", lambda: (lambda st: st if container(st, "app")[
+        "restartCount"] >= 2 and s.state_of(container(st, "app"))[0] == "running" else None)(
+        status_of(sd, pod)), 30)
+    kill = [e for e in events(st, "Killing")][0]
+    assert kill["message"] == "Container app failed liveness probe, will be restarted", kill
+    assert kill["count"] >= 2, kill
+    assert "running" in seen, seen
+    with open(marker) as f:
+        assert f.read().count("prestop") >= 2
+    out = sd.logs(pod, "app")
+    assert out.count("got TERM") >= 2, out
+    s.log(f"liveness failure, restartPolicy {policy}: restarted (count {c['restartCount']}+), "
+          "lastState 143, CrashLoopBackOff 10 s, Killing '..., will be restarted'")
+    done_with(sd, pod)
     return pod
 
 
@@ -162,9 +213,11 @@ def check_post_start(sd):
         "app", ["sh", "-c", "for i in $(seq 50); do [ -e ps-marker ] && break; sleep 0.2; done; "
                             "echo saw $(cat ps-marker)"],
         lifecycle={"postStart": {"exec": {"command": ["sh", "-c", "echo hello > ps-marker"]}}})]))
-    bad = create(sd, s.slurm_pod("poststart-fail", [host(
+    bad = s.slurm_pod("poststart-fail", [host(
         "app", ["sleep", "300"],
-        lifecycle={"postStart": {"exec": {"command": ["sh", "-c", "echo nope; exit 3"]}}})]))
+        lifecycle={"postStart": {"exec": {"command": ["sh", "-c", "echo nope; exit 3"]}}})])
+    bad["spec"]["restartPolicy"] = "Never"  # (Always would restart it, as the kubelet does)
+    create(sd, bad)
     st = s.finished(sd, good)
     assert s.state_of(container(st, "app"))[1]["exitCode"] == 0, st
     out = sd.logs(good, "app")
@@ -305,7 +358,9 @@ def main():
         sd.start()
         pods.append(check_readiness(sd))
         pods.append(check_startup_gating(sd))
-        pods.append(check_liveness_kill(sd, markers))
+        pods.append(check_liveness_never(sd, markers))
+        pods.append(check_liveness_restart(sd, markers, "Always"))
+        pods.append(check_liveness_restart(sd, markers, "OnFailure"))
         pods.extend(check_post_start(sd))
         check_pre_stop_on_delete(sd, markers)
         pods.extend(check_termination_messages(sd, env))
@@ -321,7 +376,7 @@ def main():
         left, containers = [], []
         try:
             if sd and sd.proc and sd.proc.poll() is None:
-                left, containers = s.cleanup(sd, env, pods)
+                left, containers = s.cleanup(sd, env, CREATED)
         finally:
             if sd:
                 sd.stop()

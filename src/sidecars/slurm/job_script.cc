@@ -33,17 +33,21 @@ _il_stamp() {
 _il_run() {
   set -o pipefail
   trap : TERM
-  local base=$_il_dir/$1-$2 rc
+  local base=$_il_dir/$1-$2 name=$2 rc
   shift 2
-  _il_now
-  : > "$base.termination-log" && chmod 0666 -- "$base.termination-log"
-  printf '%s\n' "$_il_t" > "$base.started"
-  { trap : TERM; { printf '%s\n' "$BASHPID" > "$base.pid"; exec "$@" 2>&3 3>&-; } |
-    _il_stamp > "$base.out"; } 3>&1 | _il_stamp > "$base.err"
-  rc=$?
-  _il_message "$base" "$rc"
-  _il_now
-  printf '%s %s\n' "$rc" "$_il_t" > "$base.status.tmp" && mv -f -- "$base.status.tmp" "$base.status"
+  while :; do
+    _il_now
+    : > "$base.termination-log" && chmod 0666 -- "$base.termination-log"
+    printf '%s\n' "$_il_t" > "$base.started"
+    { trap : TERM; { printf '%s\n' "$BASHPID" > "$base.pid"; exec "$@" 2>&3 3>&-; } |
+      _il_stamp >> "$base.out"; } 3>&1 | _il_stamp >> "$base.err"
+    rc=$?
+    _il_message "$base" "$rc"
+    _il_now
+    printf '%s %s\n' "$rc" "$_il_t" > "$base.status.tmp" && mv -f -- "$base.status.tmp" "$base.status"
+    # Only a container the job killed itself is started again (probe_script.h).
+    [[ -n ${_il_restart:-} ]] && _il_again "$base" "$name" || break
+  done
   exit "$rc"
 }
 # _il_message BASE RC: the termination message (terminationMessagePath's file, its last

@@ -287,6 +287,8 @@ Result<JobSpec> BuildJobSpec(const api::RetrievedPodData& data, const SlurmConfi
       g && g->is_int64() && g->as_int64() >= 0) {
     job.grace_seconds = g->as_int64();
   }
+  if (auto rp = api::GetString(pod, {"spec", "restartPolicy"}); !rp.empty())
+    job.restart_policy = rp;
   if (auto ip = api::Annotation(pod, kPodIpAnnotation); ip && !ip->empty()) {
     IL_RETURN_IF_ERROR(CheckText(*ip, "annotation interlink.eu/pod-ip"));
     job.exports.emplace_back("POD_IP", *ip);

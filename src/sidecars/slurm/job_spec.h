@@ -74,6 +74,9 @@ struct JobSpec {
   // spec.terminationGracePeriodSeconds (default 30): the preStop budget and the time
   // between SIGTERM and SIGKILL when the job kills a container (at least 2 s after preStop).
   int64_t grace_seconds = 30;
+  // spec.restartPolicy (Always by default): the job restarts a container it killed itself
+  // (liveness/startup probe, postStart) unless this is Never.
+  std::string restart_policy = "Always";
 };
 
 // True when the pod's app containers have a preStop hook (delete then signals the job

@@ -80,6 +80,18 @@ std::string ReasonFor(int code, const JobView& j, const Termination& t) {
   return "Error";
 }
 
+// restartCount and lastState of a container the job restarted.
+void AddRestarts(json::object& cs, const ProbeFiles& p, size_t message_cap, TimePoint fallback) {
+  cs["restartCount"] = p.restarts;
+  if (!p.last_exit_code) return;
+  std::string msg = p.last_message;
+  if (msg.size() > message_cap) msg.resize(message_cap);
+  json::object last = api::TerminatedStatus(
+      "", "", *p.last_exit_code, p.last_exit_code == 0 ? "Completed" : "Error", msg,
+      p.last_started.value_or(fallback), p.last_finished.value_or(fallback));
+  cs["lastState"] = last["state"];
+}
+
 }  // namespace
 
 std::optional<TimePoint> ParseEpoch(std::string_view s) {
@@ -166,7 +178,7 @@ api::PodStatus BuildPodStatus(const std::string& uid, const std::string& ns,
       TimePoint t_end = f.finished.value_or(job.end.value_or(now));
       std::string reason = ReasonFor(*f.exit_code, job, term);
       std::string msg = reason == term.reason ? term.message : "";
-      if (f.probes.killed == "poststart" && *f.exit_code != 0) {
+      if (f.probes.post_start == "failed") {
         reason = "PostStartHookError";
         msg = PostStartFailureMessage(c.name, f.probes);
       } else if (f.message && !f.message->empty()) {
@@ -182,6 +194,11 @@ api::PodStatus BuildPodStatus(const std::string& uid, const std::string& ns,
       std::string msg = term.message;
       if (!f.started) msg += (msg.empty() ? "" : "; ") + std::string("container did not start");
       cs = api::TerminatedStatus(c.name, c.image, term.code, term.reason, msg, t_start, t_end);
+    } else if (started && f.probes.backoff_until) {
+      cs = api::WaitingStatus(c.name, c.image, "CrashLoopBackOff",
+                              "back-off " + std::to_string(f.probes.backoff_seconds) +
+                                  "s restarting failed container=" + c.name + " pod=" + name + "_" +
+                                  ns + "(" + uid + ")");
     } else if ((started || settling) && f.started && !PostStartDone(f.probes)) {
       // The kubelet shows the container as still being created until postStart returns.
       cs = api::WaitingStatus(c.name, c.image, "ContainerCreating", "");
@@ -198,7 +215,10 @@ api::PodStatus BuildPodStatus(const std::string& uid, const std::string& ns,
       if (!job.reason.empty() && job.reason != "None") msg += " (" + job.reason + ")";
       cs = api::WaitingStatus(c.name, c.image, WaitingReason(job.state), msg);
     }
-    if (c.watched) AppendProbeEvents(c.name, f.probes, st.events);
+    if (c.watched) {
+      AppendProbeEvents(c.name, f.probes, st.events);
+      AddRestarts(cs, f.probes, message_cap, t_start);
+    }
     if (c.init) {
       if (!f.exit_code || *f.exit_code != 0) inits_done = false;
       st.init_containers.push_back(std::move(cs));

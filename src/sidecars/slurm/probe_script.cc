@@ -90,6 +90,8 @@ _il_probe() {
   local res=unknown ok=0 bad=0 total=0 when=0 msg='' out rc word su last='unknown 0' started
   case $t in startup) word=Startup ;; readiness) word=Readiness ;; *) word=Liveness ;; esac
   [[ $t != startup && -e $_il_dir/run-$n.probe.startup ]] && gated=1
+  { read -r _ total when && IFS= read -r msg; } < "$f" 2>/dev/null
+  last="unknown $total"
   read -r started < "$_il_dir/run-$n.started"
   started=${started%%[.,]*}
   _il_epoch
@@ -133,7 +135,12 @@ _il_kill() {
   read -r p < "$_il_dir/run-$n.pid" 2>/dev/null || return 0
   _il_epoch
   t0=$_il_s
-  [[ $2 != delete ]] && _il_put "$_il_dir/run-$n.killed" "$2 $t0"
+  if [[ $2 != delete ]]; then
+    local k=0
+    read -r _ _ k _ < "$_il_dir/run-$n.killed" 2>/dev/null
+    _il_put "$_il_dir/run-$n.killed" "$2 $t0 $(( ${k:-0} + 1 )) $_il_restart"
+    : > "$_il_dir/run-$n.kill"
+  fi
   if (( _il_grace > 0 )) && _il_has "$n preStop"; then
     out=$(_il_action "$n preStop" "$_il_grace") ||
       _il_put "$_il_dir/run-$n.prestop" "failed $t0"$'\n'"${out//[$'\n\r']/ }"
@@ -182,12 +189,52 @@ _il_watch() {
   done
   wait
 }
+# _il_fresh FILE: a probe result back to "unknown" for a new container instance; the
+# failure count and message stay (the events' counts only grow).
+_il_fresh() {
+  local t=0 w=0 m=''
+  { read -r _ t w && IFS= read -r m; } < "$1" 2>/dev/null
+  _il_put "$1" "unknown ${t:-0} ${w:-0}"$'\n'"$m"
+}
+# _il_again BASE NAME (from _il_run): after the job killed the container (liveness or
+# startup probe, postStart) and restartPolicy is not Never: keeps its last state, waits
+# the kubelet's back-off (none before the first restart, then 10 s doubling to 300 s,
+# back to the start after 10 minutes of running) and has it started again.
+_il_again() {
+  local b=$1 n=$2 r=0 delay s0
+  [[ ${_il_restart:-0} == 1 && -e $b.kill && ! -e $_il_dir/stopping ]] || return 1
+  rm -f -- "$b.kill" "$b.pid"
+  read -r r < "$b.restarts" 2>/dev/null
+  read -r s0 < "$b.started"
+  mv -f -- "$b.started" "$b.last-started"
+  mv -f -- "$b.status" "$b.last-status"
+  if [[ -e $b.message ]]; then mv -f -- "$b.message" "$b.last-message"; else rm -f -- "$b.last-message"; fi
+  _il_epoch
+  (( _il_s - ${s0%%[.,]*} > 600 )) && _il_backoff=0
+  delay=$(( _il_backoff ))
+  _il_backoff=$(( _il_backoff ? _il_backoff * 2 : 10 ))
+  (( _il_backoff > 300 )) && _il_backoff=300
+  if (( delay > 0 )); then
+    _il_put "$b.backoff" "$(( _il_s + delay )) $delay"
+    sleep "$delay"
+    rm -f -- "$b.backoff"
+  fi
+  if [[ -e $_il_dir/stopping ]]; then
+    mv -f -- "$b.last-started" "$b.started"
+    mv -f -- "$b.last-status" "$b.status"
+    return 1
+  fi
+  _il_put "$b.restarts" "$(( ${r:-0} + 1 ))"
+  _il_prep "$n"
+  _il_spawn "$n"
+}
 )SH";
 
 // Delete: slurm-sd signals the batch shell alone (scancel --batch --signal=USR1); the
 // containers stop in parallel, each after its preStop hook.
 constexpr const char* kStopFunction = R"SH(_il_stop() {
   local n ps=()
+  : > "$_il_dir/stopping"
   for n in "${_il_apps[@]}"; do
     _il_kill "$n" delete &
     ps+=("$!")
@@ -272,6 +319,32 @@ const std::optional<api::Probe>* ProbeOf(const api::ContainerProbes& p, int i) {
 }
 const char* const kProbeWords[] = {"startup", "readiness", "liveness"};
 
+std::string PrepareBody(const ContainerSpec& c, bool again) {
+  std::string out;
+  const std::string base = "\"$_il_dir\"/" + ShellQuote("run-" + c.name);
+  if (c.lifecycle.post_start) out += "_il_put " + base + ".poststart pending; ";
+  for (int i = 0; i < 3; ++i) {
+    if (!*ProbeOf(c.probes, i)) continue;
+    out += again ? "_il_fresh " + base + ".probe." + kProbeWords[i] + "; "
+                 : "_il_put " + base + ".probe." + kProbeWords[i] + " 'unknown 0 0'; ";
+  }
+  return out;
+}
+
+std::string WatchCall(const ContainerSpec& c) {
+  std::string out = "_il_watch " + ShellQuote(c.name) + (c.lifecycle.post_start ? " 1" : " 0");
+  for (int i = 0; i < 3; ++i) {
+    const auto& p = *ProbeOf(c.probes, i);
+    if (!p) continue;
+    out += std::string(" ") + kProbeWords[i];
+    for (int64_t v : {p->initial_delay_seconds, p->period_seconds, p->timeout_seconds,
+                      p->success_threshold, p->failure_threshold}) {
+      out += " " + std::to_string(v);
+    }
+  }
+  return out + " &";
+}
+
 }  // namespace
 
 bool HasProbeWork(const ContainerSpec& c) {
@@ -282,7 +355,9 @@ std::string RenderProbeFunctions(const JobSpec& job) {
   bool any = false;
   for (const auto& c : job.containers) any = any || HasProbeWork(c);
   if (!any) return "";
-  std::string out = "_il_grace=" + std::to_string(job.grace_seconds) + "\n";
+  std::string out = "_il_grace=" + std::to_string(job.grace_seconds) +
+                    " _il_restart=" + (job.restart_policy == "Never" ? "0" : "1") +
+                    " _il_backoff=0\n";
   out += kProbeFunctions;
   std::string actions;
   std::vector<std::string> has;
@@ -310,6 +385,19 @@ std::string RenderProbeFunctions(const JobSpec& job) {
     }
   }
   out += "_il_action() {\n  case $1 in\n" + actions + "  esac\n}\n";
+  // The state files of a restarted instance, and its watcher.
+  out += "_il_prep() {\n  case $1 in\n";
+  for (const auto& c : job.containers) {
+    if (!HasProbeWork(c)) continue;
+    std::string body = PrepareBody(c, true);
+    out += "    " + ShellQuote(c.name) + ") " +
+           (body.empty() ? ":" : body.substr(0, body.size() - 2)) + " ;;\n";
+  }
+  out += "  esac\n}\n_il_spawn() {\n  case $1 in\n";
+  for (const auto& c : job.containers) {
+    if (HasProbeWork(c)) out += "    " + ShellQuote(c.name) + ") " + WatchCall(c) + " ;;\n";
+  }
+  out += "  esac\n}\n";
   out += "_il_has() {\n  case $1 in\n";
   for (const auto& h : has) out += "    " + ShellQuote(h) + ") return 0 ;;\n";
   out += "  esac\n  return 1\n}\n";
@@ -329,29 +417,13 @@ std::string RenderProbeFunctions(const JobSpec& job) {
 
 std::string RenderProbePrepare(const ContainerSpec& c) {
   if (!HasProbeWork(c)) return "";
-  std::string out;
-  const std::string base = "\"$_il_dir\"/" + ShellQuote("run-" + c.name);
-  if (c.lifecycle.post_start) out += "_il_put " + base + ".poststart pending\n";
-  for (int i = 0; i < 3; ++i) {
-    if (*ProbeOf(c.probes, i))
-      out += "_il_put " + base + ".probe." + kProbeWords[i] + " 'unknown 0 0'\n";
-  }
-  return out;
+  std::string body = PrepareBody(c, false);
+  return body.empty() ? "" : body.substr(0, body.size() - 2) + "\n";
 }
 
 std::string RenderProbeWatch(const ContainerSpec& c) {
   if (!HasProbeWork(c)) return "";
-  std::string out = "_il_watch " + ShellQuote(c.name) + (c.lifecycle.post_start ? " 1" : " 0");
-  for (int i = 0; i < 3; ++i) {
-    const auto& p = *ProbeOf(c.probes, i);
-    if (!p) continue;
-    out += std::string(" ") + kProbeWords[i];
-    for (int64_t v : {p->initial_delay_seconds, p->period_seconds, p->timeout_seconds,
-                      p->success_threshold, p->failure_threshold}) {
-      out += " " + std::to_string(v);
-    }
-  }
-  return out + " &\n";
+  return "_il_spawn " + ShellQuote(c.name) + "\n";
 }
 
 }  // namespace il::slurm

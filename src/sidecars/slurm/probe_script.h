@@ -9,7 +9,8 @@
 //                            per probe (type startup|readiness|liveness; result
 //                            unknown|success|failure); written before the container
 //                            starts and whenever it changes
-//   run-<c>.killed           "<liveness|startup|poststart> <epoch>" when the job killed it
+//   run-<c>.killed           "<liveness|startup|poststart> <epoch> <kills so far> <restart 0|1>"
+//                            when the job killed it (and run-<c>.kill, consumed by a restart)
 //   run-<c>.prestop          "failed <epoch>\n<message>" when a preStop hook failed
 // slurm-sd reads them in its status pass (probe_state.h).
 //
@@ -18,7 +19,12 @@
 // successThreshold/failureThreshold, readiness and liveness held back until the startup
 // probe succeeded. A liveness or startup failure kills the container the kubelet's way
 // (_il_kill: preStop within terminationGracePeriodSeconds, SIGTERM, SIGKILL after the rest
-// of the grace period, at least 2 s). The job never restarts a container.
+// of the grace period, at least 2 s). Under restartPolicy Always/OnFailure such a container
+// (and only such a one: a container that exits by itself ends as before) is started again
+// by _il_run after the kubelet's back-off, with
+//   run-<c>.restarts          the restart count
+//   run-<c>.backoff           "<epoch until> <seconds>" while waiting (CrashLoopBackOff)
+//   run-<c>.last-status, .last-started, .last-message   the previous instance (lastState)
 //
 // Thread-safety: pure functions.
 #pragma once

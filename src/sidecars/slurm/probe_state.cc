@@ -78,9 +78,32 @@ ProbeFiles ReadProbeFiles(const std::string& dir, const std::string& container) 
   if (auto s = ReadSmallJobFile(dir, base + ".killed")) {
     std::istringstream in(*s);
     std::string why, when;
+    int64_t count = 1;
+    int restart = 0;
     if (in >> why) {
       f.killed = why;
       if (in >> when) f.killed_when = ParseEpoch(when);
+      if (in >> count) f.kills = count;
+      if (in >> restart) f.will_restart = restart == 1;
+      if (f.kills < 1) f.kills = 1;
+    }
+  }
+  if (auto s = ReadSmallJobFile(dir, base + ".restarts")) {
+    std::istringstream in(*s);
+    in >> f.restarts;
+    if (f.restarts < 0) f.restarts = 0;
+  }
+  if (auto s = ReadSmallJobFile(dir, base + ".backoff")) {
+    std::istringstream in(*s);
+    std::string until;
+    if (in >> until >> f.backoff_seconds) f.backoff_until = ParseEpoch(until);
+  }
+  if (auto s = ReadSmallJobFile(dir, base + ".last-status")) {
+    if (auto st = ParseStatusLine(*s)) {
+      f.last_exit_code = st->first;
+      f.last_finished = st->second;
+      if (auto t = ReadSmallJobFile(dir, base + ".last-started")) f.last_started = ParseEpoch(*t);
+      if (auto m = ReadSmallJobFile(dir, base + ".last-message")) f.last_message = *m;
     }
   }
   return f;
@@ -108,17 +131,20 @@ void AppendProbeEvents(const std::string& container, const ProbeFiles& f, json::
   if (f.post_start_failure)
     events.push_back(Event(container, "Warning", "FailedPostStartHook",
                            PostStartFailureMessage(container, f), 1, f.post_start_failure->when));
+  if (f.backoff_until)
+    events.push_back(Event(container, "Warning", "BackOff", "Back-off restarting failed container",
+                           f.restarts + 1, f.backoff_until));
   if (f.pre_stop_failure)
     events.push_back(Event(
         container, "Warning", "FailedPreStopHook",
         "PreStop hook for Container \"" + container + "\" failed: " + f.pre_stop_failure->message,
         1, f.pre_stop_failure->when));
   if (f.killed) {
-    // The job never restarts a container, so no ", will be restarted".
     std::string msg = *f.killed == "poststart"
                           ? "FailedPostStartHook"
                           : "Container " + container + " failed " + *f.killed + " probe";
-    events.push_back(Event(container, "Normal", "Killing", msg, 1, f.killed_when));
+    if (*f.killed != "poststart" && f.will_restart) msg += ", will be restarted";
+    events.push_back(Event(container, "Normal", "Killing", msg, f.kills, f.killed_when));
   }
 }
 

@@ -31,8 +31,18 @@ struct ProbeFiles {
   std::optional<ProbeResult> startup, readiness, liveness;
   std::optional<std::string> post_start;  // pending | ok | failed (absent: no hook)
   std::optional<HookFailure> post_start_failure, pre_stop_failure;
-  std::optional<std::string> killed;  // liveness | startup | poststart
+  std::optional<std::string> killed;  // liveness | startup | poststart (the last kill)
   std::optional<TimePoint> killed_when;
+  int64_t kills = 0;          // how many times the job killed the container
+  bool will_restart = false;  // restartPolicy is not Never
+  // Restarts (only of containers the job killed itself).
+  int64_t restarts = 0;
+  std::optional<TimePoint> backoff_until;  // waiting to restart (CrashLoopBackOff)
+  int64_t backoff_seconds = 0;
+  // The previous instance: exit code, start and end, termination message.
+  std::optional<int> last_exit_code;
+  std::optional<TimePoint> last_started, last_finished;
+  std::string last_message;
 };
 
 // "<result> <failures> <epoch>\n<message>" -> ProbeResult; nullopt when malformed.

@@ -111,7 +111,37 @@ TEST(ProbeState, LivenessKillGivesAKillingEvent) {
   AppendProbeEvents("web", f, ev);
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[1].at("message"), "Container web failed liveness probe");
+  f.will_restart = true;
+  f.kills = 2;
+  ev.clear();
+  AppendProbeEvents("web", f, ev);
+  EXPECT_EQ(ev[1].at("message"), "Container web failed liveness probe, will be restarted");
+  EXPECT_EQ(ev[1].at("count"), 2);
   EXPECT_EQ(ev[1].at("type"), "Normal");
+}
+
+TEST(ProbeState, RestartedContainerShowsBackOffCountAndLastState) {
+  std::vector<ContainerRef> refs = {{"a", "img", false, true}};
+  std::vector<ContainerFiles> files(1);
+  files[0].probes.restarts = 2;
+  files[0].probes.backoff_until = kT0 + seconds(20);
+  files[0].probes.backoff_seconds = 20;
+  files[0].probes.last_exit_code = 143;
+  files[0].probes.last_started = kT0;
+  files[0].probes.last_finished = kT0 + seconds(3);
+  auto st = BuildPodStatus("u", "ns", "p", Running(), refs, files, kT0 + seconds(5));
+  const auto& cs = st.containers.at(0);
+  EXPECT_EQ(api::GetString(cs, {"state", "waiting", "reason"}), "CrashLoopBackOff");
+  EXPECT_EQ(api::GetString(cs, {"state", "waiting", "message"}),
+            "back-off 20s restarting failed container=a pod=p_ns(u)");
+  EXPECT_EQ(cs.at("restartCount"), 2);
+  EXPECT_EQ(api::GetInt(cs, {"lastState", "terminated", "exitCode"}), 143);
+  EXPECT_EQ(api::GetString(cs, {"lastState", "terminated", "reason"}), "Error");
+  files[0].probes.backoff_until.reset();
+  files[0].started = kT0 + seconds(25);
+  st = BuildPodStatus("u", "ns", "p", Running(), refs, files, kT0 + seconds(30));
+  EXPECT_TRUE(st.containers.at(0).at("state").as_object().contains("running"));
+  EXPECT_EQ(st.containers.at(0).at("restartCount"), 2);
 }
 
 TEST(ProbeState, TerminationMessageIsCutPerContainer) {
