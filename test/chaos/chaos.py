@@ -371,6 +371,20 @@ class Chaos:
                 return f"jobs {dict(list(jobs.items())[:5])}, job directories {dirs[:5]}"
         return ""
 
+    def backend_evidence(self, p):
+        """For a failure message: what the real back-end itself says about the pod."""
+        try:
+            if self.backend == "docker":
+                r = subprocess.run([self.svc_env.get("DOCKER", "docker"), "ps", "-a", "--filter",
+                                    f"label=io.kubernetes.pod.uid={p.uid}", "--format",
+                                    "{{.Names}}: {{.Status}}"], capture_output=True, text=True, timeout=30)
+                return f"; docker: {r.stdout.strip()!r} {r.stderr.strip()!r}"
+            if self.backend == "slurm":
+                return f"; slurm: {self.slurm_jobs().get(p.uid)}"
+        except (OSError, subprocess.SubprocessError, AssertionError) as e:
+            return f"; back-end not readable: {e!r}"
+        return ""
+
     def backend_sets(self):
         """The real back-end ran one container set / job per pod ('' when so)."""
         if self.backend == "docker":
@@ -695,7 +709,7 @@ class Chaos:
                 continue
             why = check_pod(p, pods[p.name]) if p.name in pods else "missing"
             if why:
-                self.fail(f"{p.name}: {why}")
+                self.fail(f"{p.name}: {why}{self.backend_evidence(p)}")
         self.check_one_job_per_pod()
         why = self.backend_sets()
         if why:
