@@ -53,7 +53,7 @@ SIZES = {  # pods -> (waves, faults)
     500: (10, 14),
     5000: (20, 30),
 }
-FAULT_KINDS = ["vk", "interlink", "sidecar", "apiserver", "etcd", "stall"]
+FAULT_KINDS = ["vk", "interlink", "sidecar", "apiserver", "etcd", "stall", "vk+interlink"]
 CONVERGE_TIMEOUT = 180.0
 SLOW = 10.0  # a convergence slower than this prints what lagged and keeps the logs
 
@@ -482,7 +482,7 @@ class Chaos:
         with self.lock:
             pool = [p for p in self.plans if p.kind == "forever" and p.uid and not p.deleted]
             picked = self.rng.sample(pool, min(n, len(pool)))
-            force = [self.rng.random() < 0.33 for _ in picked]
+            force = [kind == "vk+interlink" or self.rng.random() < 0.33 for _ in picked]
             for p in picked:
                 p.deleted, p.deleted_during = True, kind
         for p, f in zip(picked, force):
@@ -513,6 +513,18 @@ class Chaos:
             t = time.time()
             rec["deletes"] = self.delete_some(kind, self.rng.randint(1, 2))
             time.sleep(max(0.0, down - (time.time() - t)))
+        elif kind == "vk+interlink":
+            # Both die; pods are force-deleted meanwhile. interlink comes back with an empty
+            # cache, so only the vk's StateFile journal knows these pods still have jobs.
+            s.daemons["vk"].stop(signal.SIGKILL)
+            s.daemons["interlink"].stop(signal.SIGKILL)
+            time.sleep(0.5)
+            rec["deletes"] = self.delete_some(kind, self.rng.randint(1, 3))
+            time.sleep(max(0.0, down - 0.5))
+            t = time.time()
+            s.start_interlink()
+            s.start_vk()
+            rec["restart"] = time.time() - t
         elif kind in ("apiserver", "etcd"):
             comp = "kube-apiserver" if kind == "apiserver" else "etcd"
             os.kill(self.component_pid(comp), signal.SIGKILL)
@@ -821,7 +833,7 @@ class Chaos:
         for f in self.faults:
             c = f"{f['converge']:.1f}s" if f.get("converge") is not None else "NOT CONVERGED"
             r = f", restart {f['restart']:.1f}s" if "restart" in f else ""
-            print(f"  t={f['at']:6.1f}s {f['kind']:9s} out {f['down']:4.1f}s{r}, deletes {len(f['deletes'])},"
+            print(f"  t={f['at']:6.1f}s {f['kind']:12s} out {f['down']:4.1f}s{r}, deletes {len(f['deletes'])},"
                   f" converged {c} after the restart")
             if f.get("converge") is None or f["converge"] > SLOW:
                 print(f"      last lagging: {f['lag']}")
