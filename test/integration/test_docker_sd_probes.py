@@ -16,6 +16,7 @@ import argparse
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -116,6 +117,27 @@ class ProbesTest(unittest.TestCase):
                             for m in msgs), msgs)
         self.assertEqual(c0(st)["restartCount"], 0)  # the TCP liveness probe kept passing
         self.delete(p)
+
+    def test_https_probe_does_not_verify_the_certificate(self):
+        d = tempfile.mkdtemp(prefix="il-tls-", dir=WORK)
+        key, crt = os.path.join(d, "k.pem"), os.path.join(d, "c.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", crt, "-days", "1", "-subj", "/CN=self-signed"],
+                       check=True, capture_output=True)
+        port = h.free_port()
+        server = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port,
+                                   "-key", key, "-cert", crt, "-www", "-quiet"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            p = pod("https", {"containers": [sh("c", "exec sleep 600", readinessProbe={
+                "httpGet": {"scheme": "HTTPS", "host": "127.0.0.1", "port": port, "path": "/"},
+                "periodSeconds": 1})]})
+            self.create(p)
+            self.wait(p, lambda s: c0(s).get("ready") is True, what="https ready")
+            self.delete(p)
+        finally:
+            server.kill()
+            server.wait()
 
     def liveness_pod(self, name, policy):
         return pod(name, {"restartPolicy": policy, "terminationGracePeriodSeconds": 1,

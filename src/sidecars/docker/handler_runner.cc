@@ -1,7 +1,12 @@
 #include "sidecars/docker/handler_runner.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <thread>
 
 #include "sidecars/docker/netns_dial.h"
@@ -38,6 +43,63 @@ Result<Where> Destination(const api::Handler& h, const HandlerTarget& t) {
 }
 
 HandlerResult Fail(std::string text) { return {Outcome::kFailure, Cap(std::move(text))}; }
+
+// One request and its response over TLS on a connected non-blocking socket. Certificates are
+// not verified, as the kubelet's HTTPS probes do not verify them.
+Result<std::string> TlsExchange(int fd, const std::string& host, std::string_view request,
+                                size_t max, std::chrono::steady_clock::time_point deadline) {
+  static SSL_CTX* ctx = [] {
+    SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+    if (c) SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+    return c;
+  }();
+  if (!ctx) return Internal("cannot create a TLS context");
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx), SSL_free);
+  if (!ssl || SSL_set_fd(ssl.get(), fd) != 1) return Internal("cannot create a TLS session");
+  if (host.find_first_not_of("0123456789.:") != std::string::npos) {
+    SSL_set_tlsext_host_name(ssl.get(), host.c_str());
+  }
+  auto wait = [&](int rc) -> Status {
+    int err = SSL_get_error(ssl.get(), rc);
+    short events = err == SSL_ERROR_WANT_READ ? POLLIN : err == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+    if (events == 0) {
+      char buf[256] = "connection closed";
+      if (unsigned long e = ERR_get_error()) ERR_error_string_n(e, buf, sizeof(buf));
+      ERR_clear_error();
+      return Unavailable(std::string("tls: ") + buf);
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, events, 0};
+    if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count()))) == 0) {
+      return Status(StatusCode::kDeadlineExceeded, "context deadline exceeded");
+    }
+    return Status::Ok();
+  };
+  for (int rc; (rc = SSL_connect(ssl.get())) != 1;) IL_RETURN_IF_ERROR(wait(rc));
+  for (size_t done = 0; done < request.size();) {
+    int n = SSL_write(ssl.get(), request.data() + done, static_cast<int>(request.size() - done));
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+    } else {
+      IL_RETURN_IF_ERROR(wait(n));
+    }
+  }
+  std::string out;
+  char buf[4096];
+  while (out.size() < max) {
+    int n = SSL_read(ssl.get(), buf, sizeof(buf));
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    int err = SSL_get_error(ssl.get(), n);
+    if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && !out.empty())) break;
+    IL_RETURN_IF_ERROR(wait(n));
+  }
+  ERR_clear_error();
+  return out;
+}
 
 }  // namespace
 
@@ -116,10 +178,9 @@ HandlerResult DockerHandlerRunner::Run(const api::Handler& h, const HandlerTarge
       break;
   }
   if (!h.port_error.empty()) return Fail(h.port_error);
-  if (h.kind == api::HandlerKind::kHttpGet && mode == HandlerMode::kProbe &&
-      Lower(h.scheme) == "https") {
-    return {Outcome::kError, "HTTPS probes are not supported by docker-sd"};
-  }
+  // Hooks ignore the scheme (kubelet 1.20: always plain HTTP).
+  bool tls = h.kind == api::HandlerKind::kHttpGet && mode == HandlerMode::kProbe &&
+             Lower(h.scheme) == "https";
   auto where = Destination(h, t);
   if (!where.ok()) return {Outcome::kError, where.status().message()};
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -131,11 +192,18 @@ HandlerResult DockerHandlerRunner::Run(const api::Handler& h, const HandlerTarge
     return Fail(fd.status().message());
   }
   if (h.kind == api::HandlerKind::kTcpSocket) return {Outcome::kSuccess, ""};
-  std::string url = "http://" + where->host + ":" + std::to_string(h.port) + h.path;
-  if (Status s = WriteAll(fd->get(), ProbeRequest(h, where->host, mode), deadline); !s.ok()) {
+  std::string url =
+      (tls ? "https://" : "http://") + where->host + ":" + std::to_string(h.port) + h.path;
+  Result<std::string> resp = std::string();
+  if (tls) {
+    resp = TlsExchange(fd->get(), where->host, ProbeRequest(h, where->host, mode), 64 * 1024,
+                       deadline);
+  } else if (Status s = WriteAll(fd->get(), ProbeRequest(h, where->host, mode), deadline);
+             !s.ok()) {
     return Fail("Get \"" + url + "\": " + s.message());
+  } else {
+    resp = ReadUpTo(fd->get(), 64 * 1024, deadline);
   }
-  auto resp = ReadUpTo(fd->get(), 64 * 1024, deadline);
   if (!resp.ok()) return Fail("Get \"" + url + "\": " + resp.status().message());
   int code = ResponseStatus(*resp);
   if (code < 0) return Fail("Get \"" + url + "\": malformed HTTP response");

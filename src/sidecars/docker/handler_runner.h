@@ -6,7 +6,8 @@
 // with the timeout; `httpGet` and `tcpSocket` connect from inside the pod's network
 // namespace (netns_dial.h) to the pod's IP, or to 127.0.0.1 when the pod has none
 // (DockerNetwork "none"); an explicit `host` is dialled from docker-sd's own namespace, as
-// the kubelet dials from the node. `grpc` and HTTPS are reported as errors (not supported).
+// the kubelet dials from the node. HTTPS does not verify certificates (as the kubelet).
+// `grpc` is reported as an error (not supported).
 // `sleep` (hooks) waits.
 //
 // Thread-safety: Run is thread-safe; each call blocks its caller until done or timed out.
