@@ -303,8 +303,8 @@ class ProbesTest(unittest.TestCase):
                 sh("b", "echo b; sleep 2; exit 1"),
                 sh("c", "echo c; sleep 3; exit 0")]}))
         hog = pod("hog", {"restartPolicy": "Never", "containers": [
-            sh("m", "head -c 50000000 /dev/zero | tail -c 1 >/dev/null; sleep 3",
-               resources={"limits": {"memory": "64Mi"}})]})
+            sh("m", "x=$(head -c 60000000 /dev/zero | tr '\\0' a); sleep 3",
+               resources={"limits": {"memory": "32Mi"}})]})
         threads = [threading.Thread(target=self.create, args=(p,)) for p in pods + [hog]]
         for t in threads:
             t.start()
@@ -318,6 +318,8 @@ class ProbesTest(unittest.TestCase):
             self.assertEqual(h.phase(st), "Failed")
             for name in "abc":
                 self.assertEqual(SD.logs(p, name)[1], name + "\n")
+        st = self.wait(hog, lambda s: "terminated" in c0(s)["state"], what="neighbour ended")
+        self.assertEqual(c0(st)["state"]["terminated"]["reason"], "OOMKilled")
         for p in pods + [hog]:
             self.delete(p)
 
