@@ -704,6 +704,12 @@ class Chaos:
         missing = [p.name for p in self.plans if not p.uid]
         if missing:
             self.fail(f"{len(missing)} pods were never created: {missing[:10]}")
+        if self.backend == "slurm":
+            # Each job holds a CPU of the small test cluster (OverSubscribe=NO): the pods that
+            # run forever go now, or the others could wait for a CPU forever.
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                list(pool.map(self.delete, [p for p in self.plans if p.kind == "forever" and p.uid
+                                            and not p.deleted]))
         if not self.wait_converged():
             self.fail(f"no convergence after the last wave: {self.last_lag}")
         def unfinished():
