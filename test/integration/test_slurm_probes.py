@@ -213,8 +213,10 @@ def check_post_start(sd):
         "app", ["sh", "-c", "for i in $(seq 50); do [ -e ps-marker ] && break; sleep 0.2; done; "
                             "echo saw $(cat ps-marker)"],
         lifecycle={"postStart": {"exec": {"command": ["sh", "-c", "echo hello > ps-marker"]}}})]))
+    # A shell with a child: the kill must take the whole tree, or the child keeps the
+    # container's log pipes (and the job) alive.
     bad = s.slurm_pod("poststart-fail", [host(
-        "app", ["sleep", "300"],
+        "app", ["sh", "-c", "sleep 300; echo never"],
         lifecycle={"postStart": {"exec": {"command": ["sh", "-c", "echo nope; exit 3"]}}})])
     bad["spec"]["restartPolicy"] = "Never"  # (Always would restart it, as the kubelet does)
     create(sd, bad)
@@ -307,6 +309,10 @@ def check_three_container_pods(sd):
             host("a", ["sh", "-c", "echo a; sleep 1; exit 0"]),
             host("b", ["sh", "-c", "echo b; sleep 3; exit 1"]),
             host("c", ["sh", "-c", "echo c; sleep 5; exit 0"])])))
+    # A memory-hungry neighbour: 400 MiB held for 6 s beside them.
+    hog = create(sd, s.slurm_pod("memory-hog", [host(
+        "hog", ["python3", "-c", "import time; b = bytearray(400 << 20); b[::4096] = b'x' * len(b[::4096]); "
+                                 "time.sleep(6)"])]))
     for p in pods:
         st = s.finished(sd, p)
         codes = {c["name"]: s.state_of(c)[1]["exitCode"] for c in st["containers"]}
@@ -315,8 +321,10 @@ def check_three_container_pods(sd):
         assert ends["a"] <= ends["b"] <= ends["c"], ends
         for n in "abc":
             assert sd.logs(p, n).strip() == n, (n, sd.logs(p, n))
-    s.log("3 pods x 3 containers: exits 0/1/0 at different times, every log readable")
-    return pods
+    s.finished(sd, hog)
+    s.log("3 pods x 3 containers beside a 400 MiB neighbour: exits 0/1/0 at different times, "
+          "every log readable")
+    return pods + [hog]
 
 
 def check_probes_disabled(binary, env, workdir):

@@ -15,7 +15,7 @@ _il_put() { printf '%s\n' "$2" > "$1.tmp" && mv -f -- "$1.tmp" "$1"; }
 _il_alive() {
   local p
   [[ -e $_il_dir/run-$1.status ]] && return 1
-  read -r p < "$_il_dir/run-$1.pid" 2>/dev/null && kill -0 "$p" 2>/dev/null
+  read -r p 2>/dev/null < "$_il_dir/run-$1.pid" && kill -0 "$p" 2>/dev/null
 }
 # _il_handle TIMEOUT KIND ARGS...: one probe or hook action (TIMEOUT 0: none). Prints
 # what went wrong.
@@ -90,7 +90,7 @@ _il_probe() {
   local res=unknown ok=0 bad=0 total=0 when=0 msg='' out rc word su last='unknown 0' started
   case $t in startup) word=Startup ;; readiness) word=Readiness ;; *) word=Liveness ;; esac
   [[ $t != startup && -e $_il_dir/run-$n.probe.startup ]] && gated=1
-  { read -r _ total when && IFS= read -r msg; } < "$f" 2>/dev/null
+  { read -r _ total when && IFS= read -r msg; } 2>/dev/null < "$f"
   last="unknown $total"
   read -r started < "$_il_dir/run-$n.started"
   started=${started%%[.,]*}
@@ -132,12 +132,12 @@ _il_probe() {
 _il_kill() {
   local n=$1 p t0 left out
   _il_alive "$n" || return 0
-  read -r p < "$_il_dir/run-$n.pid" 2>/dev/null || return 0
+  read -r p 2>/dev/null < "$_il_dir/run-$n.pid" || return 0
   _il_epoch
   t0=$_il_s
   if [[ $2 != delete ]]; then
     local k=0
-    read -r _ _ k _ < "$_il_dir/run-$n.killed" 2>/dev/null
+    read -r _ _ k _ 2>/dev/null < "$_il_dir/run-$n.killed"
     _il_put "$_il_dir/run-$n.killed" "$2 $t0 $(( ${k:-0} + 1 )) $_il_restart"
     : > "$_il_dir/run-$n.kill"
   fi
@@ -148,15 +148,31 @@ _il_kill() {
   _il_epoch
   left=$(( _il_grace - (_il_s - t0) ))
   (( left < 2 )) && left=2
-  kill -TERM "$p" 2>/dev/null
-  while kill -0 "$p" 2>/dev/null; do
+  # The whole process tree, as a runtime stops every process of a container (a shell's
+  # children would otherwise outlive it and keep its log pipes open).
+  local tree=()
+  _il_tree "$p"
+  kill -TERM "${tree[@]}" 2>/dev/null
+  while kill -0 "$p" 2>/dev/null || _il_any "${tree[@]}"; do
     if (( left-- <= 0 )); then
       _il_has "$n hardkill" && _il_action "$n hardkill" 0 > /dev/null 2>&1
-      kill -KILL "$p" 2>/dev/null
+      kill -KILL "${tree[@]}" 2>/dev/null
       break
     fi
     sleep 1
   done
+}
+# _il_tree PID: PID and its descendants (into the caller's `tree`).
+_il_tree() {
+  local c
+  tree+=("$1")
+  command -v pgrep > /dev/null || return 0
+  for c in $(pgrep -P "$1"); do _il_tree "$c"; done
+}
+_il_any() {
+  local x
+  for x; do kill -0 "$x" 2>/dev/null && return 0; done
+  return 1
 }
 # _il_watch NAME POSTSTART [TYPE DELAY PERIOD TIMEOUT SUCCESS FAILURE]...: beside one
 # container: waits for its process, runs postStart, then its probes.
@@ -193,7 +209,7 @@ _il_watch() {
 # failure count and message stay (the events' counts only grow).
 _il_fresh() {
   local t=0 w=0 m=''
-  { read -r _ t w && IFS= read -r m; } < "$1" 2>/dev/null
+  { read -r _ t w && IFS= read -r m; } 2>/dev/null < "$1"
   _il_put "$1" "unknown ${t:-0} ${w:-0}"$'\n'"$m"
 }
 # _il_again BASE NAME (from _il_run): after the job killed the container (liveness or
@@ -204,7 +220,7 @@ _il_again() {
   local b=$1 n=$2 r=0 delay s0
   [[ ${_il_restart:-0} == 1 && -e $b.kill && ! -e $_il_dir/stopping ]] || return 1
   rm -f -- "$b.kill" "$b.pid"
-  read -r r < "$b.restarts" 2>/dev/null
+  read -r r 2>/dev/null < "$b.restarts"
   read -r s0 < "$b.started"
   mv -f -- "$b.started" "$b.last-started"
   mv -f -- "$b.status" "$b.last-status"
