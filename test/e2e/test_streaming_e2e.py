@@ -404,8 +404,9 @@ class Slurm(StreamChecks, unittest.TestCase):
                       ">/dev/null 2>&1 & i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done")
             CP.apply(s.pod_spec(cls.pod_name, containers=[{
                 "name": "main", "image": backends.IMAGE, "command": ["sh", "-c", script]}]))
+            # The one-node test cluster may be busy with other jobs: the pod can pend a while.
             wait_until("pod Running", lambda: (s.pod(cls.pod_name) or {}).get("status", {})
-                       .get("phase") == "Running", timeout=90)
+                       .get("phase") == "Running", timeout=600)
             wait_until("the pod's HTTP server", lambda: socket.create_connection(
                 ("127.0.0.1", cls.http_port), 1).close() is None, timeout=60)
         except BaseException:
