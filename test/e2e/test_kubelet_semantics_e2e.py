@@ -38,6 +38,11 @@ def exec_probe(cmd, period=1, **extra):
 class Semantics:
     """Tests shared by the back-ends; mixed into be.BackendTest subclasses below."""
 
+    def tearDown(self):
+        # Every test's pods go, so a failed one does not hold the one-node Slurm's CPUs.
+        be.CP.kubectl("delete", "pods", "--all", "-n", self.stack.namespace, "--wait=true",
+                      "--timeout=90s", check=False, timeout=120)
+
     def status_of(self, name, container_name="main"):
         p = self.stack.pod(name) or {}
         for c in p.get("status", {}).get("containerStatuses", []):
