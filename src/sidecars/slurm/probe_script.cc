@@ -232,7 +232,8 @@ _il_again() {
   (( _il_backoff > 300 )) && _il_backoff=300
   if (( delay > 0 )); then
     _il_put "$b.backoff" "$(( _il_s + delay )) $delay"
-    sleep "$delay"
+    # A signal cutting the wait short (scancel, time limit) means the job is ending.
+    sleep "$delay" || : > "$_il_dir/stopping"
     rm -f -- "$b.backoff"
   fi
   if [[ -e $_il_dir/stopping ]]; then
