@@ -93,7 +93,7 @@ class StreamsOnLoopback : public ::testing::Test {
       "spec":{"nodeName":"vk","containers":[{"name":"main","image":"i"}]}})");
     store_.Upsert(pod);
     store_.Update("u1", [](PodRecord& r) { r.backend = BackendState::kCreated; });
-    streams_ = std::make_unique<KubeletStreams>(StreamingOptions{}, store_, &backend_);
+    streams_ = std::make_unique<KubeletStreams>(options_, store_, &backend_);
     server_.HandlePrefix("/exec/",
                          [this](const http::Request& r, http::ResponseWriter& w) {
                            streams_->ServeExec(r, w, false);
@@ -103,6 +103,7 @@ class StreamsOnLoopback : public ::testing::Test {
   }
   void TearDown() override { server_.Stop(); }
 
+  StreamingOptions options_;
   PodStore store_;
   CatBackend backend_;
   std::unique_ptr<KubeletStreams> streams_;
@@ -210,6 +211,64 @@ TEST_F(StreamsOnLoopback, NoMatchingSpdyProtocolIs403) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->response.status, 403);
   EXPECT_FALSE(r->response.headers.Get("X-Accepted-Stream-Protocol-Versions").empty());
+}
+
+// Timeouts of one second: a client that never opens its streams, and one that goes quiet.
+class StreamsWithShortTimeouts : public StreamsOnLoopback {
+ protected:
+  StreamsWithShortTimeouts() {
+    options_.idle_timeout = std::chrono::seconds(1);
+    options_.creation_timeout = std::chrono::seconds(1);
+  }
+  // Reads until the server closes the connection; how long that took.
+  static std::chrono::milliseconds UntilClosed(http::ByteStream& conn) {
+    auto start = std::chrono::steady_clock::now();
+    char buf[4096];
+    while (conn.Read(buf, sizeof(buf)) > 0) {
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
+  }
+};
+
+TEST_F(StreamsWithShortTimeouts, SpdyClientThatNeverOpensItsStreamsIsDropped) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(server_.port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  stream::FdStream conn(fd);
+  ASSERT_TRUE(conn.Write(
+      "POST /exec/ns/p/main?command=cat&input=1&output=1 HTTP/1.1\r\nHost: x\r\n"
+      "Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n"
+      "Content-Length: 0\r\n\r\n"));
+  stream::HeaderCompressor comp;
+  auto z = comp.Compress(stream::EncodeHeaderBlock({{"streamtype", "error"}}));
+  ASSERT_TRUE(z.ok());
+  ASSERT_TRUE(conn.Write(stream::SpdySynStream(1, *z, false)));  // 1 of 3 streams
+  EXPECT_LT(UntilClosed(conn), std::chrono::seconds(10));
+  EXPECT_TRUE(backend_.command.empty());  // nothing ran
+}
+
+TEST_F(StreamsWithShortTimeouts, QuietWebSocketIsClosedAfterTheIdleTimeout) {
+  http::ClientOptions co;
+  co.base_url = server_.url();
+  auto client = http::HttpClient::Create(co);
+  ASSERT_TRUE(client.ok());
+  http::ClientRequest req;
+  req.target = "/exec/ns/p/main?command=cat&input=1&output=1";
+  req.headers.Set("Connection", "Upgrade");
+  req.headers.Set("Upgrade", "websocket");
+  req.headers.Set("Sec-WebSocket-Version", "13");
+  req.headers.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+  req.headers.Set("Sec-WebSocket-Protocol", "v4.channel.k8s.io");
+  auto up = (*client)->Upgrade(req);
+  ASSERT_TRUE(up.ok());
+  ASSERT_EQ(up->response.status, 101);
+  auto took = UntilClosed(*up->stream);
+  EXPECT_GE(took, std::chrono::milliseconds(500));
+  EXPECT_LT(took, std::chrono::seconds(10));
 }
 
 }  // namespace
