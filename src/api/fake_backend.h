@@ -40,7 +40,7 @@ class FakeBackend : public Backend {
     for (const auto& p : pods) {
       std::string uid = PodUid(p);
       if (!created.count(uid)) continue;
-      PodStatus s{PodName(p), uid, PodNamespace(p), "job-" + uid, {}, {}, nullptr};
+      PodStatus s{PodName(p), uid, PodNamespace(p), "job-" + uid, {}, {}, nullptr, {}};
       auto it = states.find(uid);
       auto now = std::chrono::system_clock::now();
       if (it != states.end() && it->second >= 0) {
