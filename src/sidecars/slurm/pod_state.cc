@@ -185,7 +185,12 @@ api::PodStatus BuildPodStatus(const std::string& uid, const std::string& ns,
         // The container's own words replace the job's generic "failed with exit code";
         // a Slurm reason (time limit, cancel, ...) stays in front of them.
         bool slurm_reason = reason != "Error" && reason != "Completed";
-        msg = slurm_reason && !msg.empty() ? msg + ": " + *f.message : *f.message;
+        if (slurm_reason && !msg.empty()) {
+          msg += ": ";
+          msg += *f.message;
+        } else {
+          msg = *f.message;
+        }
       }
       if (msg.size() > message_cap) msg.resize(message_cap);
       cs = api::TerminatedStatus(c.name, c.image, *f.exit_code, reason, msg, t_start, t_end);
@@ -195,10 +200,17 @@ api::PodStatus BuildPodStatus(const std::string& uid, const std::string& ns,
       if (!f.started) msg += (msg.empty() ? "" : "; ") + std::string("container did not start");
       cs = api::TerminatedStatus(c.name, c.image, term.code, term.reason, msg, t_start, t_end);
     } else if (started && f.probes.backoff_until) {
-      cs = api::WaitingStatus(c.name, c.image, "CrashLoopBackOff",
-                              "back-off " + std::to_string(f.probes.backoff_seconds) +
-                                  "s restarting failed container=" + c.name + " pod=" + name + "_" +
-                                  ns + "(" + uid + ")");
+      std::string msg = "back-off " + std::to_string(f.probes.backoff_seconds);
+      msg += "s restarting failed container=";
+      msg += c.name;
+      msg += " pod=";
+      msg += name;
+      msg += "_";
+      msg += ns;
+      msg += "(";
+      msg += uid;
+      msg += ")";
+      cs = api::WaitingStatus(c.name, c.image, "CrashLoopBackOff", msg);
     } else if ((started || settling) && f.started && !PostStartDone(f.probes)) {
       // The kubelet shows the container as still being created until postStart returns.
       cs = api::WaitingStatus(c.name, c.image, "ContainerCreating", "");

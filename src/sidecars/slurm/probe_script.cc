@@ -310,7 +310,10 @@ std::string HandlerCall(const JobSpec& job, const ContainerSpec& c, const api::H
         if (!HasHeader(h, "Accept")) words.push_back("Accept: */*");
         for (const auto& [k, v] : h.headers) {
           if (HasLineBreak(k) || HasLineBreak(v)) continue;
-          words.push_back(k + ": " + v);
+          std::string line = k;
+          line += ": ";
+          line += v;
+          words.push_back(std::move(line));
         }
       }
       return call + (hook ? "hookhttp " : "http ") + ShellJoin(words);
@@ -393,10 +396,15 @@ std::string RenderProbeFunctions(const JobSpec& job) {
     if (job.runtime == Runtime::kPodman) {
       const std::string name = ShellQuote(PodmanName(job.uid, c.name));
       const std::string bin = ShellQuote(job.runtime_binary);
-      Case(actions, c.name, "running",
-           "[[ $(" + bin + " container inspect --format '{{.State.Running}}' " + name +
-               " 2>/dev/null) == true ]]");
-      Case(actions, c.name, "hardkill", bin + " kill --signal KILL " + name);
+      std::string running = "[[ $(" + bin;
+      running += " container inspect --format '{{.State.Running}}' ";
+      running += name;
+      running += " 2>/dev/null) == true ]]";
+      Case(actions, c.name, "running", running);
+      std::string hardkill = bin;
+      hardkill += " kill --signal KILL ";
+      hardkill += name;
+      Case(actions, c.name, "hardkill", hardkill);
       has.push_back(c.name + " running");
       has.push_back(c.name + " hardkill");
     }
