@@ -15,6 +15,10 @@ namespace il::vk {
 namespace json = boost::json;
 
 namespace {
+// Grace sent for a pod deleted from the backend after it left Kubernetes (the kubelet's
+// minimumGracePeriodInSeconds).
+constexpr int kOrphanGraceSeconds = 2;
+
 std::shared_ptr<spdlog::logger> Log() {
   static auto l = log::Logger("vk.pods");
   return l;
@@ -189,7 +193,13 @@ Status PodController::DeleteOrphan(const std::string& uid, const std::string& ns
   json::object pod{{"apiVersion", "v1"},
                    {"kind", "Pod"},
                    {"metadata", {{"name", name}, {"namespace", ns}, {"uid", uid}}},
-                   {"spec", {{"nodeName", opt_.node_name}, {"containers", json::array{}}}}};
+                   // Gone from Kubernetes (force-deleted, or deleted while the vk was
+                   // down): nobody waits for a graceful stop any more. The kubelet's
+                   // minimum grace, not the 30 s default a pod without a spec would get.
+                   {"spec",
+                    {{"nodeName", opt_.node_name},
+                     {"terminationGracePeriodSeconds", kOrphanGraceSeconds},
+                     {"containers", json::array{}}}}};
   Status st = interlink_.Delete(pod);
   if (st.ok() || st.code() == StatusCode::kNotFound) {
     Log()->info("deleted {}/{} ({}) from the backend: it no longer exists in Kubernetes", ns, name,
@@ -199,6 +209,20 @@ Status PodController::DeleteOrphan(const std::string& uid, const std::string& ns
     return Status::Ok();
   }
   return st;
+}
+
+Status PodController::ReconcileOrphan(const std::string& uid) {
+  OrphanRef ref;
+  {
+    std::lock_guard l(orphans_mu_);
+    auto it = orphans_.find(uid);
+    if (it == orphans_.end()) return Status::Ok();
+    ref = it->second;
+  }
+  IL_RETURN_IF_ERROR(DeleteOrphan(uid, ref.ns, ref.name));
+  std::lock_guard l(orphans_mu_);
+  orphans_.erase(uid);
+  return Status::Ok();
 }
 
 Status PodController::Adopt() {
@@ -234,24 +258,27 @@ Status PodController::Adopt() {
   for (const auto& uid : store_.Uids()) {
     if (auto r = store_.Get(uid); r && !r->api_deleted) in_api.insert(uid);
   }
+  // They are deleted by the work queue once adoption is done, concurrently and with
+  // retries, so a slow backend delete never holds up the node's other pods.
+  std::map<std::string, OrphanRef> orphans;
   if (auto all = interlink_.GetStatus({}); all.ok()) {
     for (const auto& rep : *all) {
-      if (!rep.uid.empty() && !in_api.count(rep.uid)) {
-        Status st = DeleteOrphan(rep.uid, rep.ns, rep.name);
-        if (!st.ok()) return st;
-      }
+      if (!rep.uid.empty() && !in_api.count(rep.uid)) orphans[rep.uid] = {rep.ns, rep.name};
     }
   } else {
     Log()->debug("interLink cannot list its pods: {}", all.status().ToString());
   }
   for (const auto& [uid, ref] : state_.Entries()) {
-    if (in_api.count(uid)) continue;
-    Status st = DeleteOrphan(uid, ref.ns, ref.name);
-    if (!st.ok()) return st;
+    if (!in_api.count(uid)) orphans.emplace(uid, OrphanRef{ref.ns, ref.name});
+  }
+  {
+    std::lock_guard l(orphans_mu_);
+    orphans_.insert(orphans.begin(), orphans.end());
   }
   adopted_ = true;
-  Log()->info("adoption done: {} pods already in the backend, {} orphans deleted",
-              stats_.adopted.load(), stats_.orphans_deleted.load());
+  for (const auto& [uid, ref] : orphans) queue_.Add(uid);
+  Log()->info("adoption done: {} pods already in the backend, {} orphans to delete",
+              stats_.adopted.load(), orphans.size());
   return Status::Ok();
 }
 

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stop_token>
@@ -92,6 +93,9 @@ class PodController {
   // Posts the backend's new events (the PodStatus `events` extension) on their containers.
   void RelayBackendEvents(const PodRecord& r);
   Status DeleteOrphan(const std::string& uid, const std::string& ns, const std::string& name);
+  // A backend pod that Kubernetes no longer has (found by Adopt) is deleted by the work
+  // queue like any pod work, retried with back-off until the plugin confirms it.
+  Status ReconcileOrphan(const std::string& uid);
   void WorkerLoop(const std::stop_token& stop);
   void StatusLoop(const std::stop_token& stop);
   void WatchLoopThread(std::stop_token stop);
@@ -108,6 +112,11 @@ class PodController {
   std::atomic<uint64_t> status_round_{0};
   std::atomic<bool> synced_{false};
   std::atomic<bool> adopted_{false};
+  struct OrphanRef {
+    std::string ns, name;
+  };
+  std::mutex orphans_mu_;
+  std::map<std::string, OrphanRef> orphans_;  // by uid; guarded by orphans_mu_
   std::function<void()> on_interlink_error_;
   std::mutex mu_;
   std::condition_variable_any cv_;

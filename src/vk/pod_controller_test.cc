@@ -266,10 +266,19 @@ TEST_F(PodControllerTest, AdoptionDeletesBackendPodsThatKubernetesNoLongerHas) {
   il_.Seed(json::parse(R"({"metadata":{"name":"gone","namespace":"default","uid":"old-uid"}})"),
            "job-1");
   Sync();
-  ASSERT_TRUE(pc_->Adopt().ok());
-  ASSERT_EQ(il_.deletes.size(), 1u);
-  EXPECT_EQ(api::PodUid(il_.deletes[0]), "old-uid");
+  il_.delete_error = Unavailable("interlink is down");
+  ASSERT_TRUE(pc_->Adopt().ok());  // adoption is not held up by the orphan's delete
+  Drain();                         // the failed delete is queued for a retry
+  EXPECT_EQ(il_.backend.size(), 1u);
+  il_.delete_error = Status::Ok();
+  ASSERT_TRUE(pc_->Reconcile("old-uid").ok());
+  ASSERT_FALSE(il_.deletes.empty());
+  EXPECT_EQ(api::PodUid(il_.deletes.back()), "old-uid");
+  // The pod is gone from Kubernetes: the kubelet's minimum grace, not the 30 s default.
+  EXPECT_EQ(api::GracePeriodSeconds(il_.deletes.back()), 2);
   EXPECT_TRUE(il_.backend.empty());
+  ASSERT_TRUE(pc_->Reconcile("old-uid").ok());  // done: nothing more is sent
+  EXPECT_EQ(il_.deletes.size(), 2u);
 }
 
 TEST_F(PodControllerTest, MissingConfigMapGivesAnEventAndWaits) {

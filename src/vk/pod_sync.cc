@@ -24,7 +24,7 @@ json::value ParseFull(const PodRecord& r) {
 
 Status PodController::Reconcile(const std::string& uid) {
   auto rec = store_.Get(uid);
-  if (!rec) return Status::Ok();
+  if (!rec) return ReconcileOrphan(uid);
   if (rec->api_deleted) return HandleGone(*rec);
   if (api::Find(rec->view, {"metadata", "deletionTimestamp"})) return HandleDeletion(*rec);
   std::string phase = api::GetString(rec->view, {"status", "phase"});
