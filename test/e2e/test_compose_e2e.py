@@ -168,9 +168,10 @@ class ComposeStack(Stack):
 def build_images(source_dir):
     """scripts/images/build: base and images (cached); it prints sizes and fails over budget."""
     t = time.time()
-    r = subprocess.run([os.path.join(source_dir, "scripts/images/build")], capture_output=True,
-                       text=True, timeout=3600)
-    sys.stdout.write(r.stderr)
+    sys.stdout.flush()
+    # Its progress (a cold build compiles for about 15 minutes) goes straight to our output.
+    r = subprocess.run([os.path.join(source_dir, "scripts/images/build")], stdout=subprocess.DEVNULL,
+                       stderr=sys.stdout, timeout=3600)
     if r.returncode != 0:
         print("FAIL: scripts/images/build failed")
         return False
