@@ -88,7 +88,13 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_vi
   if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &Y, &M, &D, &h, &m, &sec) != 6) {
     return std::nullopt;
   }
-  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return std::nullopt;
+  if (M < 1 || M > 12 || D < 1 || D > 31 || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 ||
+      sec > 60) {
+    return std::nullopt;
+  }
+  // system_clock counts int64 nanoseconds: 1677-09-21 to 2262-04-11 (UBSan found the
+  // overflow of a year-9999 stamp through the fuzz corpus).
+  if (Y < 1678 || Y > 2261) return std::nullopt;
   size_t i = 19;
   long long nanos = 0;
   if (i < str.size() && str[i] == '.') {

@@ -18,6 +18,13 @@ TEST(Rfc3339, FormatsAndParsesBackIncludingFractionsAndOffsets) {
   EXPECT_FALSE(ParseRfc3339("2026-11-24 10:20:30"));
   EXPECT_FALSE(ParseRfc3339("2026-13-24T10:20:30Z"));
   EXPECT_FALSE(ParseRfc3339("2026-11-24T10:20:30Zjunk"));
+  // Outside what system_clock's int64 nanoseconds hold: rejected, not overflowed.
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:59:59Z"));
+  EXPECT_FALSE(ParseRfc3339("0001-01-01T00:00:00Z"));
+  EXPECT_FALSE(ParseRfc3339("2026-11-24T-1:20:30Z"));
+  auto late = ParseRfc3339("2261-12-31T23:59:59Z");
+  ASSERT_TRUE(late);
+  EXPECT_EQ(Rfc3339(*late), "2261-12-31T23:59:59Z");
 }
 
 TEST(PodView, ReadsFieldsWithDefaults) {
