@@ -571,10 +571,13 @@ class HttpServer::Impl {
     ++connections_;
     ++mine;
     uint64_t id = next_session_++;
+    // Stop() only shuts the socket down: that wakes a worker blocked in recv/send on it
+    // (stream routes, upgraded connections) without closing the descriptor under it (TSan
+    // saw close racing recv, and a closed fd number can be reused at once). The session
+    // closes the socket when it ends.
     closers_[id] = [stream] {
       beast::error_code ec;
       Lowest(*stream).socket().shutdown(net::socket_base::shutdown_both, ec);
-      Lowest(*stream).close();
     };
     net::co_spawn(ioc_, RunSession(stream, std::move(peer), fd, tls),
                   [this, id, addr](std::exception_ptr e) {
