@@ -14,6 +14,8 @@ json::array TrimContainers(const json::array& list, bool keep_resources) {
   json::array out;
   for (const auto& c : list) {
     json::object o{{"name", api::GetString(c, {"name"})}, {"image", api::GetString(c, {"image"})}};
+    // The backend runs preStop hooks on /delete, which may carry only this compact form.
+    if (const auto* l = api::Find(c, {"lifecycle"}); l && l->is_object()) o["lifecycle"] = *l;
     if (keep_resources) {
       if (const auto* r = api::Find(c, {"resources"})) o["resources"] = *r;
     }

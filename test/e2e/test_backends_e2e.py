@@ -219,12 +219,12 @@ class Slurm(BackendTest):
     service = SLURM
 
     @classmethod
-    def make_stack(cls, env):
+    def make_stack(cls, env, extra_yaml=""):
         keys = {"SbatchPath": "SBATCH", "ScancelPath": "SCANCEL", "SqueuePath": "SQUEUE",
                 "SacctPath": "SACCT", "SinfoPath": "SINFO", "ScontrolPath": "SCONTROL"}
         yaml = "".join(f"{k}: {env[v]}\n" for k, v in keys.items() if env.get(v))
         yaml += (f"Partition: {env.get('IL_SLURM_PARTITION') or 'debug'}\nContainerRuntime: none\n"
-                 "StatusCacheSeconds: 0.5\n")
+                 "StatusCacheSeconds: 0.5\n" + extra_yaml)
         return BackendStack(CP, BIN_DIR, "slurm-sd", "slurm", yaml,
                             {"USER": os.environ.get("USER", "root")})
 
