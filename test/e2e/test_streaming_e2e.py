@@ -240,10 +240,15 @@ class StreamChecks:
                                       "-f", "-", input=json.dumps(req)).stdout)["status"]["token"]
         for which in kubectls():
             with self.subTest(kubectl=which):
-                r = subprocess.run([kubectls()[which], "--server", CP.env["IL_K8S_SERVER"],
+                # No kubeconfig at all: an admin one (KUBECONFIG, as scripts/test exports it)
+                # would add its client certificate, and the API server would take that first.
+                env = kenv(which)
+                env.pop("KUBECONFIG", None)
+                r = subprocess.run([kubectls()[which], "--kubeconfig", os.devnull,
+                                    "--server", CP.env["IL_K8S_SERVER"],
                                     "--certificate-authority", CP.env["IL_K8S_CA_CERT"],
                                     "--token", token, "-n", ns, "exec", self.pod_name, "--",
-                                    "echo", "hi"], capture_output=True, timeout=60, env=kenv(which))
+                                    "echo", "hi"], capture_output=True, timeout=60, env=env)
                 self.assertNotEqual(r.returncode, 0)
                 self.assertIn(b"forbidden", r.stderr.lower())
         # The same token straight at the kubelet port: authenticated, not authorized.
