@@ -110,6 +110,18 @@ Result<Handler> ParseHandler(const json::value& container, const json::object& o
     h.sleep_seconds = GetInt(*s, {"seconds"}, 0);
     if (h.sleep_seconds < 0) return InvalidArgument(what + ".sleep.seconds must be >= 0");
   }
+  // Control characters in what becomes a request line or a header (CR/LF would smuggle
+  // headers into the probe request): every run fails, as Go's HTTP client refuses such a URL
+  // at run time; the pod itself is accepted as the API server accepts it.
+  auto has_control = [](const std::string& v) {
+    for (unsigned char ch : v) {
+      if (ch < 0x20 || ch == 0x7f) return true;
+    }
+    return false;
+  };
+  bool bad = has_control(h.path) || has_control(h.host) || has_control(h.grpc_service);
+  for (const auto& [k, v] : h.headers) bad = bad || has_control(k) || has_control(v);
+  if (bad && h.port_error.empty()) h.port_error = "invalid control character in URL or header";
   if (count == 0) return InvalidArgument(what + " must specify a handler type");
   if (count > 1) return InvalidArgument(what + " may not specify more than 1 handler type");
   if (!hook && h.kind == HandlerKind::kSleep) {

@@ -36,7 +36,8 @@ struct Handler {
   std::string host;             // empty = the pod's IP
   std::string path = "/";       // httpGet
   int port = 0;                 // resolved number; 0 when port_error is set
-  std::string port_error;       // why the port could not be resolved
+  std::string port_error;       // why every run fails: the port could not be resolved, or a
+                                // control character in the path, host, service or a header
   std::vector<std::pair<std::string, std::string>> headers;  // httpGet.httpHeaders, in order
   std::string grpc_service;                                  // grpc.service, may be empty
   int64_t sleep_seconds = 0;                                 // sleep (hooks only)

@@ -59,6 +59,23 @@ TEST(ParseProbes, UnknownNamedPortFailsAtRunTimeNotParseTime) {
   EXPECT_FALSE(big->startup->handler.port_error.empty());
 }
 
+TEST(ParseProbes, ControlCharactersFailEveryRunInsteadOfReachingARequest) {
+  const char* bad[] = {
+      R"({"readinessProbe":{"httpGet":{"port":80,"path":"/x\r\nX-Evil: 1"}}})",
+      R"({"readinessProbe":{"httpGet":{"port":80,"host":"a\nb"}}})",
+      R"({"readinessProbe":{"httpGet":{"port":80,"httpHeaders":[{"name":"A","value":"1\r\nB"}]}}})",
+      R"({"lifecycle":{"preStop":{"httpGet":{"path":"/\u0000"}}}})",
+  };
+  for (const char* text : bad) {
+    auto v = C(text);
+    auto p = ParseProbes(v);
+    auto l = ParseLifecycle(v);
+    ASSERT_TRUE(p.ok() && l.ok()) << text;
+    const Handler& h = p->readiness ? p->readiness->handler : *l->pre_stop;
+    EXPECT_EQ(h.port_error, "invalid control character in URL or header") << text;
+  }
+}
+
 TEST(ParseProbes, Grpc) {
   auto r = ParseProbes(C(R"({"name":"c","livenessProbe":{"grpc":{"port":9000,"service":"s"}}})"));
   ASSERT_TRUE(r.ok());
