@@ -231,10 +231,12 @@ Status DockerBackend::DeleteUnknown(const std::string& uid) {
 Result<std::vector<api::PodStatus>> DockerBackend::GetStatus(const api::CallContext&,
                                                              const std::vector<json::value>& pods) {
   std::vector<EntryPtr> entries;
+  std::vector<Stage> stages;  // as they were before `docker inspect` ran
   std::vector<std::string> names;
   for (const auto& p : pods) {
     if (EntryPtr e = Find(api::PodUid(p))) {
       for (const auto& c : e->plan.containers) names.push_back(c.docker_name);
+      stages.push_back(StageOf(*e));
       entries.push_back(std::move(e));
     }
   }
@@ -242,12 +244,17 @@ Result<std::vector<api::PodStatus>> DockerBackend::GetStatus(const api::CallCont
   if (entries.empty()) return out;
   IL_ASSIGN_OR_RETURN(ObservedMap observed, cli_.Inspect(names));
   bool pending = false;
-  for (const auto& e : entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const EntryPtr& e = entries[i];
     api::PodStatus ps;
     {
       std::lock_guard l(e->mu);
       if (e->removed) continue;
-      ps = BuildPodStatus(e->plan, e->stage, observed, e->errors);
+      // A pod that was still pending when Docker was asked may have had its containers
+      // created since: judged by the newer stage, a container the snapshot missed would
+      // read as lost (ContainerStatusUnknown), a terminal state the vk keeps for good.
+      Stage stage = stages[i] == Stage::kPending ? Stage::kPending : e->stage;
+      ps = BuildPodStatus(e->plan, stage, observed, e->errors);
     }
     DecorateStatus(*e, ps, observed);
     out.push_back(std::move(ps));

@@ -314,6 +314,23 @@ TEST_F(DockerBackendTest, ContainerRemovedBehindOurBackIsUnknown) {
             "ContainerStatusUnknown");
 }
 
+TEST_F(DockerBackendTest, ContainersCreatedWhileStatusIsTakenAreNotReportedLost) {
+  // The status pass asks Docker, then reads the pod's stage: if the worker starts the app
+  // containers in between, they must read as creating, not as ContainerStatusUnknown (a
+  // terminal state the vk would keep, failing a pod that then runs fine).
+  auto d = Pod("u19", R"({"restartPolicy":"Never","initContainers":[{"name":"i","image":"img"}],
+      "containers":[{"name":"a","image":"img"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  engine_->AfterNextInspect([&] {
+    engine_->Exit("il-ns_p-u19_i_u19", 0);
+    backend_->RunOnce();  // init done -> the app container is created, the pod is running
+  });
+  auto s = Status1(d);
+  ASSERT_EQ(s.containers.size(), 1u);
+  EXPECT_EQ(StateOf(s.containers[0]), "waiting") << json::serialize(s.containers[0]);
+  EXPECT_EQ(StateOf(Status1(d).containers[0]), "running");
+}
+
 TEST_F(DockerBackendTest, DaemonDownIsUnavailableEverywhereAndCreateLeavesNothing) {
   engine_->SetDown(true);
   auto d = Pod("u12", R"({"containers":[{"name":"a","image":"img"}]})");

@@ -164,7 +164,26 @@ CommandResult FakeDockerEngine::Ps(const std::vector<std::string>& a) {
   return Out(0, out);
 }
 
+void FakeDockerEngine::AfterNextInspect(std::function<void()> hook) {
+  std::lock_guard l(mu_);
+  after_inspect_ = std::move(hook);
+}
+
 Result<CommandResult> FakeDockerEngine::Handle(const std::vector<std::string>& a) {
+  if (a.size() > 1 && a[1] == "inspect") {
+    std::function<void()> hook;
+    Result<CommandResult> r = HandleLocked(a);
+    {
+      std::lock_guard l(mu_);
+      hook.swap(after_inspect_);
+    }
+    if (hook) hook();
+    return r;
+  }
+  return HandleLocked(a);
+}
+
+Result<CommandResult> FakeDockerEngine::HandleLocked(const std::vector<std::string>& a) {
   std::lock_guard l(mu_);
   if (down_) {
     return Out(

@@ -6,6 +6,7 @@
 // Thread-safety: Handle may be called concurrently.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -36,6 +37,9 @@ class FakeDockerEngine {
   // argv[1] of every call, e.g. {"run", "inspect", ...}
   std::vector<std::string> verbs() const;
   std::vector<std::vector<std::string>> calls_with(const std::string& verb) const;
+  // Runs once, right after the next `docker inspect` has answered and outside the engine's
+  // lock: lets a test change the world between a caller's snapshot and its use of it.
+  void AfterNextInspect(std::function<void()> hook);
 
  private:
   Result<CommandResult> Handle(const std::vector<std::string>& argv);
@@ -50,6 +54,7 @@ class FakeDockerEngine {
   int next_id_ = 1;
   std::set<std::string> images_;
   std::map<std::string, Container> containers_;
+  std::function<void()> after_inspect_;
 };
 
 }  // namespace il::docker
