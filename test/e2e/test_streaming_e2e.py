@@ -6,7 +6,8 @@ local Kubernetes v1.20.2 API server, with both kubectl clients:
   - spdy: the project's kubectl 1.20 (SPDY/3.1 only).
 Back-ends: mock-sd (scripted exec, port-forward to loopback), docker-sd (docker exec,
 docker attach, port-forward in the pod's network namespace) and slurm-sd with runtime `none`
-(srun --overlap into the job, attach by following the log, port-forward to the job's node).
+(srun --overlap into the job, attach by following the log, port-forward to the job's node),
+plus an exec into a ch-run pod (the same image, the container's env and working directory).
 
 Also: a user without RBAC for pods/exec is refused by the API server, and callers straight
 at the kubelet port without credentials (401) or without nodes/proxy (403) are refused.
@@ -389,9 +390,16 @@ class Slurm(StreamChecks, unittest.TestCase):
             s.proxy = None
             with open(s.config) as f:
                 text = f.read()
+            cls.ch_image = env.get("IL_CH_IMAGE_DIR", "") if "ch-run" in env.get(
+                "IL_SLURM_CONTAINER_RUNTIMES", "") else ""
+            extra = ""
+            if cls.ch_image:  # a second pod runs under ch-run (image by name below ImagePrefix)
+                extra = (f'AllowedRuntimes: [none, ch-run]\n'
+                         f'ImagePrefix: "{os.path.dirname(cls.ch_image)}/"\n')
             with open(s.config, "w") as f:
-                f.write("".join(ln for ln in text.splitlines(True) if not ln.startswith("SidecarPort:"))
-                        + f'SidecarPort: "{s.sidecar_port}"\n')
+                f.write("".join(ln for ln in text.splitlines(True)
+                                if not ln.startswith(("SidecarPort:", "AllowedRuntimes:", "ImagePrefix:")))
+                        + f'SidecarPort: "{s.sidecar_port}"\n' + extra)
             www = os.path.join(s.dir, "www")
             os.makedirs(www)
             os.chmod(s.dir, 0o755)
@@ -414,14 +422,44 @@ class Slurm(StreamChecks, unittest.TestCase):
                        .get("phase") == "Running", timeout=600)
             wait_until("the pod's HTTP server", lambda: socket.create_connection(
                 ("127.0.0.1", cls.http_port), 1).close() is None, timeout=60)
+            if cls.ch_image:
+                # A file only the image has: exec must run inside the image, not on the node.
+                cls.marker = f"il-e2e-marker-{os.getpid()}"
+                with open(os.path.join(cls.ch_image, cls.marker), "w") as f:
+                    f.write("inside the ch-run image\n")
+                pod = s.pod_spec("streams-chrun", containers=[{
+                    "name": "main", "image": os.path.basename(cls.ch_image), "workingDir": "/etc",
+                    "env": [{"name": "GREETING", "value": "it's \"$HOME\" ; `x`"}],
+                    "command": ["sh", "-c", "while true; do sleep 1; done"]}])
+                pod["metadata"].setdefault("annotations", {})[
+                    "slurm-job.vk.io/container-runtime"] = "ch-run"
+                CP.apply(pod)
+                wait_until("ch-run pod Running", lambda: (s.pod("streams-chrun") or {}).get(
+                    "status", {}).get("phase") == "Running", timeout=600)
         except BaseException:
             print(s.logs())
             s.close()
             cls.stack = None
             raise
 
+    def test_exec_under_ch_run_runs_in_the_same_image_with_the_containers_env(self):
+        if not self.ch_image:
+            self.skipTest("ch-run does not run inside Slurm jobs here (scripts/slurm/up)")
+        for which in kubectls():
+            r = self.kubectl(which, "exec", "streams-chrun", "--", "sh", "-c",
+                             f'cat /{self.marker}; printf "%s|" "$GREETING"; pwd')
+            self.assertEqual(r.stdout.decode(), "inside the ch-run image\nit's \"$HOME\" ; `x`|/etc\n",
+                             which)
+            r = self.kubectl(which, "exec", "streams-chrun", "--", "sh", "-c", "exit 5", check=False)
+            self.assertEqual(r.returncode, 5, (which, r.stderr))
+
     @classmethod
     def tearDownClass(cls):
+        if getattr(cls, "marker", None) and cls.ch_image:
+            try:
+                os.unlink(os.path.join(cls.ch_image, cls.marker))
+            except OSError:
+                pass
         if cls.stack:
             cls.stack.close()
             cls.stack = None

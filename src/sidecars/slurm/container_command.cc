@@ -103,18 +103,41 @@ std::string TerminationLogBind(const JobSpec& job, const ContainerSpec& c) {
 }
 
 std::string RenderContainerCommand(const ContainerCommand& cc, bool resolve_ch_run) {
+  std::vector<std::string> words = ContainerArgv(cc);
+  const size_t program = words.size() - cc.argv.size();
   std::string line;
-  if (!cc.env.empty() || !cc.chdir.empty()) {
-    line += "env";
-    if (!cc.chdir.empty()) line += " -C " + ShellQuote(cc.chdir);
-    line += " --";
-    if (!cc.env.empty()) line += " " + ShellJoin(cc.env);
-  }
-  for (size_t i = 0; i < cc.argv.size(); ++i) {
-    if (!line.empty()) line += " ";
-    line += (i == 0 && resolve_ch_run) ? "\"$_il_ch_run\"" : ShellQuote(cc.argv[i]);
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) line += " ";
+    line += (i == program && resolve_ch_run) ? "\"$_il_ch_run\"" : ShellQuote(words[i]);
   }
   return line;
+}
+
+ContainerCommand ExecCommand(const JobSpec& job, const ContainerSpec& c,
+                             const std::vector<std::string>& cmd) {
+  if (job.runtime == Runtime::kPodman) {
+    ContainerCommand cc;
+    cc.argv = {job.runtime_binary, "exec", PodmanName(job.uid, c.name)};
+    cc.flags_at = 2;
+    Append(cc.argv, cmd);
+    return cc;
+  }
+  ContainerSpec beside = c;
+  beside.command = cmd;
+  beside.args.clear();
+  return BuildContainerCommand(job, beside);
+}
+
+std::vector<std::string> ContainerArgv(const ContainerCommand& cc) {
+  std::vector<std::string> argv;
+  if (!cc.env.empty() || !cc.chdir.empty()) {
+    argv.push_back("env");
+    if (!cc.chdir.empty()) Append(argv, {"-C", cc.chdir});
+    argv.push_back("--");
+    Append(argv, cc.env);
+  }
+  Append(argv, cc.argv);
+  return argv;
 }
 
 std::string PodmanName(const std::string& uid, const std::string& container) {

@@ -273,21 +273,11 @@ bool HasHeader(const api::Handler& h, const std::string& name) {
   return false;
 }
 
-// "exec" words: the command inside the running container where the runtime can (podman
-// exec), else in a new container of the same image with the same mounts and env
-// (singularity/apptainer/ch-run), or on the node with the container's env (none).
+// "exec" words: ExecCommand (one implementation with kubectl exec) as shell words.
 std::string ExecWords(const JobSpec& job, const ContainerSpec& c,
                       const std::vector<std::string>& cmd) {
-  if (job.runtime == Runtime::kPodman) {
-    std::vector<std::string> argv = {job.runtime_binary, "exec", PodmanName(job.uid, c.name)};
-    argv.insert(argv.end(), cmd.begin(), cmd.end());
-    return ShellJoin(argv);
-  }
-  ContainerSpec probe = c;
-  probe.command = cmd;
-  probe.args.clear();
   return RenderContainerCommand(
-      BuildContainerCommand(job, probe),
+      ExecCommand(job, c, cmd),
       job.runtime == Runtime::kCharliecloud && job.runtime_binary.find('/') == std::string::npos);
 }
 

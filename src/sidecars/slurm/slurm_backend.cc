@@ -14,6 +14,7 @@
 #include "api/probe.h"
 #include "sidecars/slurm/job_script.h"
 #include "sidecars/slurm/probe_script.h"
+#include "sidecars/slurm/slurm_exec.h"
 #include "sidecars/slurm/slurm_parsers.h"
 
 namespace il::slurm {
@@ -129,6 +130,9 @@ Status SlurmBackend::WriteJobDir(const JobSpec& spec, const std::string& script)
       if (d.rfind(spec.dir + "/", 0) == 0) fs::create_directories(d, ec);  // not hostPaths
     }
     for (const auto& f : spec.files) IL_RETURN_IF_ERROR(WriteFile(f.path, f.content, f.mode));
+  }
+  for (const auto& c : spec.containers) {  // how kubectl exec runs beside it (slurm_exec.h)
+    IL_RETURN_IF_ERROR(WriteFile(spec.dir + "/" + ExecFileName(c.name), RenderExecFile(spec, c), 0600));
   }
   return WriteFile(spec.dir + "/job.slurm", script, 0755);
 }

@@ -1,9 +1,13 @@
 // SlurmStreams: slurm-sd's exec, attach and port-forward (the streaming extension).
 //
-//   exec:         srun --jobid=<job> --overlap -N1 -n1 [--pty] then, by ContainerRuntime:
-//                 none -> the command itself on the job's node; podman -> podman exec -i
-//                 [-t] <the container> <command>. singularity/apptainer/charliecloud run
-//                 no instance to join: refused with a clear error.
+//   exec:         [RunAsCommand] srun --jobid=<job> --overlap --quiet -N1 -n1 [--pty] then
+//                 the container's ExecCommand (container_command.h) and the command:
+//                 podman -> podman exec [-i] [-t] <the container>; singularity/apptainer/
+//                 ch-run -> a new process of the same image with the container's mounts, env
+//                 and working directory (they run no instance to join); none -> on the job's
+//                 node with the container's env and working directory. The pod's runtime
+//                 (its annotation or the default) is fixed at create time in the job
+//                 directory's exec-<container>.json, so exec needs no pod spec later.
 //   attach:       the container's log followed (AttachByLogs); no stdin.
 //   port-forward: a TCP connection from the sidecar's host to <job's node>:<port>; the
 //                 site's network must let the sidecar reach compute nodes on that port.
@@ -18,6 +22,7 @@
 #include "api/backend.h"
 #include "api/stream_backend.h"
 #include "core/process.h"
+#include "sidecars/slurm/container_command.h"
 #include "sidecars/slurm/slurm_config.h"
 
 namespace il::slurm {
@@ -28,9 +33,15 @@ struct RunningJob {
 };
 // Parses `squeue --noheader --format="%i %N"`: the first line; nullopt when empty.
 std::optional<RunningJob> ParseRunningJob(std::string_view squeue_out);
-// srun's argv for an exec into `job`.
-Result<std::vector<std::string>> SlurmExecArgv(const SlurmConfig& cfg, const RunningJob& job,
-                                               const api::ExecRequest& r);
+// The exec file of container `c`: its ExecCommand without a command, as JSON.
+std::string ExecFileName(const std::string& container);
+std::string RenderExecFile(const JobSpec& job, const ContainerSpec& c);
+Result<ContainerCommand> ParseExecFile(std::string_view text);
+// srun's argv for `r` into `job`, run as `user`: `beside` (an exec file's command) gets -i/-t
+// where it takes them and the request's command appended.
+std::vector<std::string> SlurmExecArgv(const SlurmConfig& cfg, const RunningJob& job,
+                                       const std::optional<std::string>& user,
+                                       ContainerCommand beside, const api::ExecRequest& r);
 
 class SlurmStreams : public api::StreamBackend {
  public:
@@ -43,6 +54,7 @@ class SlurmStreams : public api::StreamBackend {
 
  private:
   Result<RunningJob> Find(const std::string& pod_uid);
+  Result<ContainerCommand> Beside(const api::ExecRequest& r);
 
   SlurmConfig cfg_;
   CommandRunner& runner_;
