@@ -6,16 +6,25 @@ bin/docker-sd (Docker engine) or bin/slurm-sd (one-node Slurm, runtime `none`).
 Usage: test_kubelet_semantics_e2e.py BIN_DIR SOURCE_DIR [unittest args, e.g. Docker or Slurm]
 Exits 77 when the control plane cannot be started or every selected back-end was skipped.
 """
+import glob
 import os
 import sys
 import time
 import unittest
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_backends_e2e as be  # noqa: E402
 from vk_harness import SKIP, ControlPlane, wait_until  # noqa: E402
 
 IMAGE = be.IMAGE
+# Marker files get names of their own per run and pod: under slurm-sd's runtime `none` the
+# containers share the node's /tmp, where an earlier run's /tmp/ready would pass a probe at once.
+RUN = uuid.uuid4().hex[:12]
+
+
+def marker(pod, what):
+    return f"/tmp/il-sem-{RUN}-{pod}-{what}"
 
 
 def container(name, script, **extra):
@@ -69,8 +78,8 @@ class Semantics:
     def test_readiness_probe_gates_ready_and_posts_unhealthy_events(self):
         s = self.stack
         be.CP.apply(s.pod_spec("ready", restart="Always", containers=[container(
-            "main", "sleep 8; touch /tmp/ready; sleep 3600",
-            readinessProbe=exec_probe("cat /tmp/ready"))]))
+            "main", f"sleep 8; touch {marker('ready', 'ok')}; sleep 3600",
+            readinessProbe=exec_probe(f"cat {marker('ready', 'ok')}"))]))
         self.wait_phase("ready", "Running", timeout=120)
         # Running and started (no startup probe; docker-sd may report started one status pass
         # after running), but not ready until the probe passes.
@@ -91,9 +100,9 @@ class Semantics:
         # The startup probe passes after ~5 s; liveness then fails on a file that never exists:
         # the container is killed and restarted (Always), restartCount and lastState show it.
         be.CP.apply(s.pod_spec("live", restart="Always", containers=[container(
-            "main", "sleep 5; touch /tmp/started; sleep 3600",
-            startupProbe=exec_probe("cat /tmp/started", failureThreshold=60),
-            livenessProbe=exec_probe("cat /tmp/never", failureThreshold=2))]))
+            "main", f"sleep 5; touch {marker('live', 'started')}; sleep 3600",
+            startupProbe=exec_probe(f"cat {marker('live', 'started')}", failureThreshold=60),
+            livenessProbe=exec_probe(f"cat {marker('live', 'never')}", failureThreshold=2))]))
         self.wait_phase("live", "Running", timeout=120)
         self.assertFalse(self.status_of("live").get("started"), self.status_of("live"))
         wait_until("started after the startup probe", lambda: self.status_of("live").get("started"),
@@ -118,10 +127,11 @@ class Semantics:
 
     def test_post_start_hook_runs_before_the_container_counts_as_running(self):
         s = self.stack
-        script = ('for i in $(seq 40); do [ -f /tmp/hook ] && { cat /tmp/hook; exit 0; }; sleep 0.25; done; '
+        f = marker("hook", "hooked")
+        script = (f'for i in $(seq 40); do [ -f {f} ] && {{ cat {f}; exit 0; }}; sleep 0.25; done; '
                   'echo no hook; exit 1')
         be.CP.apply(s.pod_spec("hook", containers=[container(
-            "main", script, lifecycle={"postStart": {"exec": {"command": ["sh", "-c", "echo hooked > /tmp/hook"]}}})]))
+            "main", script, lifecycle={"postStart": {"exec": {"command": ["sh", "-c", f"echo hooked > {f}"]}}})]))
         self.wait_phase("hook", "Succeeded", timeout=120)
         self.assertEqual(be.CP.kubectl("logs", "hook", "-n", s.namespace).stdout, "hooked\n")
 
@@ -225,6 +235,8 @@ def main():
         ran = r.testsRun - sum(1 for t, _ in r.skipped if isinstance(t, unittest.TestCase))
         return SKIP if ran <= 0 else 0
     finally:
+        for f in glob.glob(f"/tmp/il-sem-{RUN}-*"):  # left on the node by runtime `none`
+            os.unlink(f)
         be.SLURM.close()
         be.DOCKER.close()
         be.CP.close()
