@@ -3,8 +3,10 @@
 
 Runs the real docker-sd against the real Docker engine (scripts/docker/up; exit 77 = skip only
 when no engine can be started), as test_docker_sd.py does, and checks what the kubelet would
-show: readiness flapping, HTTP/TCP/exec handlers (HTTP and TCP reach the pod through its own
-network namespace: the engine runs with --bridge=none, so pods have no address), a liveness
+show: readiness flapping, HTTP/TCP/exec/gRPC handlers (they reach the pod through its own
+network namespace: the engine runs with --bridge=none, so pods have no address; the gRPC
+health server is grpc_health_server.py run by the host's /usr/bin/python3 inside the pod's
+namespace with nsenter), httpGet following a same-host redirect, a liveness
 failure with each restart policy (restartCount, lastState, events), startup gating, postStart
 seen by the main process and failing, preStop on delete, termination messages (File and
 FallbackToLogsOnError), pods whose containers end at different times with different codes,
@@ -13,6 +15,7 @@ and a kill -9 of docker-sd in the middle.
 Usage: test_docker_sd_probes.py --bin-dir BUILD/bin --source-dir REPO [-k name-substring]
 """
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -23,7 +26,8 @@ import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import docker_harness as h  # noqa: E402
 
 SD = None
@@ -58,6 +62,19 @@ def c0(st):
 
 def events(st, reason=None):
     return [e for e in st.get("events", []) if reason is None or e["reason"] == reason]
+
+
+GRPC_PYTHON = "/usr/bin/python3"  # Debian's interpreter, which sees python3-grpcio
+
+
+def grpcio_available():
+    return subprocess.run([GRPC_PYTHON, "-c", "import grpc"], capture_output=True).returncode == 0
+
+
+def write_state(path, state):
+    with open(path + ".tmp", "w") as f:
+        json.dump(state, f)
+    os.replace(path + ".tmp", path)
 
 
 def dexec(p, container, *cmd):
@@ -117,6 +134,91 @@ class ProbesTest(unittest.TestCase):
                             for m in msgs), msgs)
         self.assertEqual(c0(st)["restartCount"], 0)  # the TCP liveness probe kept passing
         self.delete(p)
+
+    def test_http_probe_follows_a_same_host_redirect(self):
+        # busybox httpd answers /sub with 302 Location: /sub/; /sub/ is 404 until index.html
+        # exists. A probe that did not follow the redirect would be ready at once.
+        server = "mkdir -p /www/sub; exec httpd -f -p 8080 -h /www"
+        p = pod("http-redirect", {"terminationGracePeriodSeconds": 1, "containers": [sh(
+            "web", server, readinessProbe={
+                "httpGet": {"path": "/sub", "port": 8080}, "periodSeconds": 1,
+                "failureThreshold": 1})]})
+        self.create(p)
+        st = self.wait(p, lambda s: any("statuscode: 404" in e["message"]
+                                        for e in events(s, "Unhealthy")), what="404 after redirect")
+        self.assertFalse(c0(st)["ready"])
+        dexec(p, "web", "sh", "-c", "echo ok > /www/sub/index.html")
+        self.wait(p, lambda s: c0(s).get("ready") is True, what="ready after redirect")
+        self.delete(p)
+
+    def test_grpc_probes_reach_a_health_server_in_the_pods_namespace(self):
+        if not grpcio_available():
+            if os.environ.get("IL_REQUIRE_SERVICES") == "1":
+                self.fail("python3-grpcio is missing (scripts/setup build)")
+            self.skipTest("SKIPPED LOUDLY: %s cannot import grpc (python3-grpcio missing)"
+                          % GRPC_PYTHON)
+        port = 9090  # inside the pod's own namespace: any port is free
+        state = os.path.join(WORK, "grpc-state.json")
+        write_state(state, {"": "SERVING", "live": "SERVING"})
+        grpc_probe = {"grpc": {"port": port}, "periodSeconds": 1, "failureThreshold": 1}
+        live_probe = {"grpc": {"port": port, "service": "live"}, "periodSeconds": 1,
+                      "failureThreshold": 2, "initialDelaySeconds": 4}
+        # Two containers: the sandbox holds the namespace, so it outlives a restart of "app".
+        p = pod("grpc", {"terminationGracePeriodSeconds": 1, "containers": [
+            sh("app", "exec sleep 600", readinessProbe=grpc_probe, livenessProbe=live_probe),
+            sh("side", "exec sleep 600", readinessProbe={
+                "grpc": {"port": port, "service": "nope"}, "periodSeconds": 1})]})
+        self.create(p)
+        uid = p["metadata"]["uid"]
+        deadline, pid = time.time() + 30, 0
+        while time.time() < deadline and pid <= 0:
+            sandbox = [n for n in h.containers_of(CLI, uid) if "_POD_" in n]
+            if sandbox:
+                pid = int(h.docker(CLI, "inspect", "-f", "{{.State.Pid}}", sandbox[0]).strip() or 0)
+            if pid <= 0:
+                time.sleep(0.2)
+        self.assertGreater(pid, 0, "no running sandbox")
+        server = subprocess.Popen(
+            ["nsenter", "--net=/proc/%d/ns/net" % pid, GRPC_PYTHON,
+             os.path.join(HERE, "grpc_health_server.py"), "--host", "0.0.0.0",
+             "--port", str(port), "--state-file", state],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = server.stdout.readline()
+            self.assertEqual(line.strip(), "PORT %d" % port, server.stderr.read()
+                             if server.poll() is not None else line)
+            rpc_error = "Readiness probe failed: error: health rpc probe failed: rpc error: "
+            st = self.wait(p, lambda s: c0(s).get("ready") is True and any(
+                e["message"].startswith(rpc_error) for e in events(s, "Unhealthy")),
+                what="grpc ready, and the unknown service failing")
+            self.assertFalse(st["containers"][1]["ready"])  # unknown service
+
+            write_state(state, {"": "NOT_SERVING", "live": "SERVING"})
+            st = self.wait(p, lambda s: c0(s).get("ready") is False, what="grpc unready")
+            self.assertIn('Readiness probe failed: service unhealthy (responded with '
+                          '"NOT_SERVING")', [e["message"] for e in events(st, "Unhealthy")])
+            self.assertEqual(c0(st)["restartCount"], 0)  # readiness never kills
+            write_state(state, {"": "SERVING", "live": "SERVING"})
+            self.wait(p, lambda s: c0(s).get("ready") is True, what="grpc ready again")
+
+            write_state(state, {"": "SERVING", "live": "NOT_SERVING"})
+            st = self.wait(p, lambda s: c0(s)["restartCount"] >= 1, timeout=30,
+                           what="liveness restart")
+            write_state(state, {"": "SERVING", "live": "SERVING"})
+            self.assertIn("Container app failed liveness probe, will be restarted",
+                          [e["message"] for e in events(st, "Killing")])
+            self.assertIn('Liveness probe failed: service unhealthy (responded with '
+                          '"NOT_SERVING")', [e["message"] for e in events(st, "Unhealthy")])
+            st = self.wait(p, lambda s: "running" in c0(s)["state"] and c0(s).get("ready"),
+                           timeout=30, what="ready after the restart")
+            self.delete(p)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
     def test_https_probe_does_not_verify_the_certificate(self):
         d = tempfile.mkdtemp(prefix="il-tls-", dir=WORK)

@@ -9,7 +9,9 @@
 #include <memory>
 #include <thread>
 
+#include "sidecars/docker/grpc_health.h"
 #include "sidecars/docker/netns_dial.h"
+#include "sidecars/docker/probe_url.h"
 
 namespace il::docker {
 
@@ -43,6 +45,19 @@ Result<Where> Destination(const api::Handler& h, const HandlerTarget& t) {
 }
 
 HandlerResult Fail(std::string text) { return {Outcome::kFailure, Cap(std::move(text))}; }
+
+// A connection that could not be made: a failure, except when docker-sd itself lacks the
+// privilege to enter the namespace (an error: the check never ran).
+HandlerResult DialFailure(const Status& s) {
+  if (s.code() == StatusCode::kPermissionDenied) return {Outcome::kError, s.message()};
+  return Fail(s.message());
+}
+
+std::chrono::milliseconds Left(std::chrono::steady_clock::time_point deadline) {
+  return std::max(std::chrono::milliseconds(0),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now()));
+}
 
 // One request and its response over TLS on a connected non-blocking socket. Certificates are
 // not verified, as the kubelet's HTTPS probes do not verify them.
@@ -99,6 +114,77 @@ Result<std::string> TlsExchange(int fd, const std::string& host, std::string_vie
   }
   ERR_clear_error();
   return out;
+}
+
+// One GET of `url`, dialled from the namespace of `pid`: the raw response (at most 64 KiB).
+// Errors carry the text the kubelet reports (dial errors as they are; others "Get "url": ...").
+Result<std::string> Fetch(int pid, const ProbeUrl& url, const api::Handler& h, HandlerMode mode,
+                          std::chrono::steady_clock::time_point deadline) {
+  IL_ASSIGN_OR_RETURN(Fd fd, DialTcp(pid, url.host, url.port, Left(deadline)));
+  api::Handler req = h;
+  req.path = url.target;
+  req.port = url.port;
+  std::string request = ProbeRequest(req, url.host, mode);
+  auto get = [&](const Status& s) {
+    return Status(s.code(), "Get \"" + url.String() + "\": " + s.message());
+  };
+  Result<std::string> resp = std::string();
+  if (url.scheme == "https") {
+    resp = TlsExchange(fd.get(), url.host, request, 64 * 1024, deadline);
+  } else if (Status s = WriteAll(fd.get(), request, deadline); !s.ok()) {
+    return get(s);
+  } else {
+    resp = ReadUpTo(fd.get(), 64 * 1024, deadline);
+  }
+  if (!resp.ok()) return get(resp.status());
+  return resp;
+}
+
+bool IsRedirect(int code) {
+  return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+}
+
+// httpGet, following redirects as the kubelet's client does (probes only): to the same host
+// name, at most 10 requests; a redirect elsewhere (or a 3xx that is not followed) ends with that
+// response, which counts as success with a ProbeWarning carrying its body.
+HandlerResult HttpGet(const api::Handler& h, const Where& where,
+                      std::chrono::steady_clock::time_point deadline, HandlerMode mode) {
+  // Hooks ignore the scheme (kubelet 1.20: always plain HTTP).
+  bool tls = mode == HandlerMode::kProbe && Lower(h.scheme) == "https";
+  std::string path = h.path.empty() || h.path.front() != '/' ? "/" + h.path : h.path;
+  ProbeUrl url{tls ? "https" : "http", where.host, h.port, path};
+  api::Handler req = h;
+  for (int requests = 1;; ++requests) {
+    auto resp = Fetch(where.pid, url, req, mode, deadline);
+    if (!resp.ok()) return DialFailure(resp.status());
+    int code = ResponseStatus(*resp);
+    if (code < 0) return Fail("Get \"" + url.String() + "\": malformed HTTP response");
+    if (mode == HandlerMode::kHook) return {Outcome::kSuccess, ""};
+    std::string location = IsRedirect(code) ? ResponseHeader(*resp, "Location") : "";
+    if (location.empty() && code >= 301 && code <= 303) {
+      return Fail("Get \"" + url.String() + "\": " + std::to_string(code) +
+                  " response missing Location header");
+    }
+    if (!location.empty()) {
+      auto next = ResolveLocation(url, location);
+      if (!next.ok()) return Fail("Get \"" + location + "\": " + next.status().message());
+      if (next->host == where.host) {
+        if (requests >= 10) return Fail("Get \"" + location + "\": stopped after 10 redirects");
+        if (location.find("//") != std::string::npos) {  // absolute: Host from the new URL
+          std::erase_if(req.headers, [](const auto& kv) { return Lower(kv.first) == "host"; });
+        }
+        url = std::move(*next);
+        continue;
+      }
+    }
+    if (code >= 200 && code < 300) return {Outcome::kSuccess, ""};
+    if (code >= 300 && code < 400) {
+      HandlerResult r{Outcome::kSuccess, ResponseBody(*resp, kMaxOutput)};
+      r.warning = true;
+      return r;
+    }
+    return Fail("HTTP probe failed with statuscode: " + std::to_string(code));
+  }
 }
 
 }  // namespace
@@ -172,45 +258,24 @@ HandlerResult DockerHandlerRunner::Run(const api::Handler& h, const HandlerTarge
           std::min<std::chrono::milliseconds>(std::chrono::seconds(h.sleep_seconds), timeout));
       return {Outcome::kSuccess, ""};
     case api::HandlerKind::kGrpc:
-      return {Outcome::kError, "gRPC probes are not supported by docker-sd"};
     case api::HandlerKind::kTcpSocket:
     case api::HandlerKind::kHttpGet:
       break;
   }
   if (!h.port_error.empty()) return Fail(h.port_error);
-  // Hooks ignore the scheme (kubelet 1.20: always plain HTTP).
-  bool tls = h.kind == api::HandlerKind::kHttpGet && mode == HandlerMode::kProbe &&
-             Lower(h.scheme) == "https";
   auto where = Destination(h, t);
   if (!where.ok()) return {Outcome::kError, where.status().message()};
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (h.kind == api::HandlerKind::kHttpGet) return HttpGet(h, *where, deadline, mode);
   auto fd = DialTcp(where->pid, where->host, h.port, timeout);
-  if (!fd.ok()) {
-    if (fd.status().code() == StatusCode::kPermissionDenied) {
-      return {Outcome::kError, fd.status().message()};
-    }
-    return Fail(fd.status().message());
-  }
+  if (!fd.ok()) return DialFailure(fd.status());
   if (h.kind == api::HandlerKind::kTcpSocket) return {Outcome::kSuccess, ""};
-  std::string url =
-      (tls ? "https://" : "http://") + where->host + ":" + std::to_string(h.port) + h.path;
-  Result<std::string> resp = std::string();
-  if (tls) {
-    resp = TlsExchange(fd->get(), where->host, ProbeRequest(h, where->host, mode), 64 * 1024,
-                       deadline);
-  } else if (Status s = WriteAll(fd->get(), ProbeRequest(h, where->host, mode), deadline);
-             !s.ok()) {
-    return Fail("Get \"" + url + "\": " + s.message());
-  } else {
-    resp = ReadUpTo(fd->get(), 64 * 1024, deadline);
-  }
-  if (!resp.ok()) return Fail("Get \"" + url + "\": " + resp.status().message());
-  int code = ResponseStatus(*resp);
-  if (code < 0) return Fail("Get \"" + url + "\": malformed HTTP response");
-  if (mode == HandlerMode::kHook || (code >= 200 && code < 400)) {
-    return {Outcome::kSuccess, ""};
-  }
-  return Fail("HTTP probe failed with statuscode: " + std::to_string(code));
+  std::string authority =
+      where->host.find(':') != std::string::npos ? "[" + where->host + "]" : where->host;
+  authority += ":" + std::to_string(h.port);  // grpc-go's :authority for a host:port target
+  Status s = GrpcHealthCheck(fd->get(), authority, h.grpc_service, deadline, timeout);
+  if (s.ok()) return {Outcome::kSuccess, ""};
+  return Fail(s.message());
 }
 
 }  // namespace il::docker

@@ -3,12 +3,13 @@
 // docker-api.md §2.2, §3.3).
 //
 // DockerHandlerRunner: `exec` is `docker exec <container> argv...` (argv vector, no shell)
-// with the timeout; `httpGet` and `tcpSocket` connect from inside the pod's network
+// with the timeout; `httpGet`, `tcpSocket` and `grpc` connect from inside the pod's network
 // namespace (netns_dial.h) to the pod's IP, or to 127.0.0.1 when the pod has none
 // (DockerNetwork "none"); an explicit `host` is dialled from docker-sd's own namespace, as
 // the kubelet dials from the node. HTTPS does not verify certificates (as the kubelet).
-// `grpc` is reported as an error (not supported).
-// `sleep` (hooks) waits.
+// Probe `httpGet` follows redirects to the same host name (at most 10 requests); a redirect
+// elsewhere is a success with `warning` set (the kubelet's ProbeWarning); hooks never follow.
+// `grpc` is one grpc.health.v1.Health/Check over h2c (grpc_health.h). `sleep` (hooks) waits.
 //
 // Thread-safety: Run is thread-safe; each call blocks its caller until done or timed out.
 #pragma once
@@ -36,6 +37,9 @@ enum class Outcome {
 struct HandlerResult {
   Outcome outcome = Outcome::kError;
   std::string output;  // exec: stdout+stderr; http: the failure text; at most 10 KiB
+  // kSuccess that the kubelet reports as a warning (event ProbeWarning, message `output`):
+  // an httpGet probe whose redirect was not followed; `output` is the response body.
+  bool warning = false;
 };
 
 enum class HandlerMode {

@@ -6,7 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <functional>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "core/fake_command_runner.h"
 #include "sidecars/docker/netns_dial.h"
@@ -52,6 +55,67 @@ class OneShotServer {
   int fd_ = -1, port_ = 0;
   std::thread thread_;
 };
+
+// A loopback server (port 0) that answers each connection with `route(request)` and records
+// the requests, until it is destroyed.
+class RoutingServer {
+ public:
+  explicit RoutingServer(std::function<std::string(const std::string&)> route)
+      : route_(std::move(route)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::listen(fd_, 16);
+    thread_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        char buf[4096];
+        ssize_t n = ::recv(c, buf, sizeof(buf), 0);
+        std::string req = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+        {
+          std::lock_guard l(mu_);
+          requests_.push_back(req);
+        }
+        std::string reply = route_(req);
+        (void)!::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+        ::close(c);
+      }
+    });
+  }
+  ~RoutingServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<std::string> requests() const {
+    std::lock_guard l(mu_);
+    return requests_;
+  }
+
+ private:
+  std::function<std::string(const std::string&)> route_;
+  mutable std::mutex mu_;
+  std::vector<std::string> requests_;
+  int fd_ = -1, port_ = 0;
+  std::thread thread_;
+};
+
+std::string Redirect(int code, const std::string& location, const std::string& body = "") {
+  return "HTTP/1.1 " + std::to_string(code) + " Redirect\r\n" +
+         (location.empty() ? "" : "Location: " + location + "\r\n") +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+bool Asks(const std::string& request, const std::string& path) {
+  return request.rfind("GET " + path + " HTTP/1.1\r\n", 0) == 0;
+}
 
 api::Handler Http(int port, const std::string& path = "/healthz") {
   api::Handler h;
@@ -104,6 +168,79 @@ TEST_F(HandlerRunnerTest, HttpSuccessAndFailureByStatusCode) {
     auto r = handlers_.Run(Http(s.port()), target_, std::chrono::seconds(2), HandlerMode::kHook);
     EXPECT_EQ(r.outcome, Outcome::kSuccess);  // hooks: any answer will do
   }
+}
+
+TEST_F(HandlerRunnerTest, SameHostRedirectsAreFollowedAcrossPorts) {
+  RoutingServer target([](const std::string& r) {
+    return Asks(r, "/final") ? "HTTP/1.1 200 OK\r\n\r\n" : "HTTP/1.1 404 No\r\n\r\n";
+  });
+  std::string next = "http://127.0.0.1:" + std::to_string(target.port()) + "/final";
+  RoutingServer s([&](const std::string& r) {
+    if (Asks(r, "/healthz")) return Redirect(302, "sub/../moved?x=1");
+    if (Asks(r, "/moved?x=1")) return Redirect(301, next);
+    return std::string("HTTP/1.1 500 No\r\n\r\n");
+  });
+  auto r = handlers_.Run(Http(s.port()), target_, std::chrono::seconds(2), HandlerMode::kProbe);
+  EXPECT_EQ(r.outcome, Outcome::kSuccess) << r.output;
+  EXPECT_FALSE(r.warning);
+  EXPECT_EQ(s.requests().size(), 2u);
+  ASSERT_EQ(target.requests().size(), 1u);
+  EXPECT_NE(target.requests()[0].find("Host: 127.0.0.1:" + std::to_string(target.port())),
+            std::string::npos);
+  EXPECT_NE(target.requests()[0].find("User-Agent: kube-probe/1.20"), std::string::npos);
+}
+
+TEST_F(HandlerRunnerTest, RedirectToAFailingPageFails) {
+  RoutingServer s([](const std::string& r) {
+    return Asks(r, "/healthz") ? Redirect(307, "/broken") : "HTTP/1.1 500 No\r\n\r\n";
+  });
+  auto r = handlers_.Run(Http(s.port()), target_, std::chrono::seconds(2), HandlerMode::kProbe);
+  EXPECT_EQ(r.outcome, Outcome::kFailure);
+  EXPECT_EQ(r.output, "HTTP probe failed with statuscode: 500");
+}
+
+TEST_F(HandlerRunnerTest, RedirectToAnotherHostIsASuccessWithAWarning) {
+  RoutingServer s([](const std::string&) {
+    return Redirect(302, "http://elsewhere.invalid/login", "<a>Found</a>");
+  });
+  auto r = handlers_.Run(Http(s.port()), target_, std::chrono::seconds(2), HandlerMode::kProbe);
+  EXPECT_EQ(r.outcome, Outcome::kSuccess);
+  EXPECT_TRUE(r.warning);
+  EXPECT_EQ(r.output, "<a>Found</a>");
+  EXPECT_EQ(s.requests().size(), 1u);
+}
+
+TEST_F(HandlerRunnerTest, TenRequestsAtMostThenAFailure) {
+  RoutingServer s([](const std::string&) { return Redirect(302, "/loop"); });
+  auto r = handlers_.Run(Http(s.port()), target_, std::chrono::seconds(5), HandlerMode::kProbe);
+  EXPECT_EQ(r.outcome, Outcome::kFailure);
+  EXPECT_EQ(r.output, "Get \"/loop\": stopped after 10 redirects");
+  EXPECT_EQ(s.requests().size(), 10u);
+}
+
+TEST_F(HandlerRunnerTest, RedirectWithoutLocation) {
+  {
+    RoutingServer s([](const std::string&) { return Redirect(302, ""); });
+    auto r = handlers_.Run(Http(s.port()), target_, std::chrono::seconds(2), HandlerMode::kProbe);
+    EXPECT_EQ(r.outcome, Outcome::kFailure);
+    EXPECT_EQ(r.output, "Get \"http://127.0.0.1:" + std::to_string(s.port()) +
+                            "/healthz\": 302 response missing Location header");
+  }
+  {
+    // Go stops at a 307/308 without Location: the 3xx is the answer (a warning).
+    RoutingServer s([](const std::string&) { return Redirect(308, "", "x"); });
+    auto r = handlers_.Run(Http(s.port()), target_, std::chrono::seconds(2), HandlerMode::kProbe);
+    EXPECT_EQ(r.outcome, Outcome::kSuccess);
+    EXPECT_TRUE(r.warning);
+  }
+}
+
+TEST_F(HandlerRunnerTest, HooksDoNotFollowRedirects) {
+  RoutingServer s([](const std::string&) { return Redirect(302, "/elsewhere"); });
+  auto r = handlers_.Run(Http(s.port()), target_, std::chrono::seconds(2), HandlerMode::kHook);
+  EXPECT_EQ(r.outcome, Outcome::kSuccess);
+  EXPECT_FALSE(r.warning);
+  EXPECT_EQ(s.requests().size(), 1u);
 }
 
 TEST_F(HandlerRunnerTest, RefusedConnectionIsAFailureWithGoLikeText) {

@@ -144,6 +144,7 @@ void Prober::Execute(const Job& j) {
   }
   const std::string name = api::ProbeTypeName(j.type);
   std::optional<std::string> event;
+  std::string reason = "Unhealthy";
   bool kill = false;
   {
     std::lock_guard l(mu_);
@@ -156,6 +157,10 @@ void Prober::Execute(const Job& j) {
       event = name + " probe errored: " + r.output;
     } else {
       if (r.outcome == Outcome::kFailure) event = name + " probe failed: " + r.output;
+      if (r.outcome == Outcome::kSuccess && r.warning) {
+        reason = "ProbeWarning";
+        event = name + " probe warning: " + r.output;
+      }
       auto v = w.tracker.Record(r.outcome == Outcome::kSuccess);
       if (v == api::ProbeTracker::Verdict::kNowFailure && j.type != api::ProbeType::kReadiness) {
         w.on_hold = true;
@@ -164,7 +169,7 @@ void Prober::Execute(const Job& j) {
     }
   }
   auto [uid, container] = SplitKey(j.key);
-  if (event) listener_.OnProbeEvent(uid, container, "Unhealthy", *event);
+  if (event) listener_.OnProbeEvent(uid, container, reason, *event);
   if (kill) listener_.OnProbeKill(uid, container, j.probe, j.instance);
 }
 

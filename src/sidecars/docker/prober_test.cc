@@ -14,10 +14,16 @@ class FakeHandlers : public HandlerRunner {
  public:
   std::map<std::string, Outcome> answer;
   std::map<std::string, int> runs;
+  std::map<std::string, std::string> warning;  // a success with this warning text
   HandlerResult Run(const api::Handler& h, const HandlerTarget&, std::chrono::milliseconds,
                     HandlerMode) override {
     std::string k = h.command.empty() ? "" : h.command[0];
     ++runs[k];
+    if (auto w = warning.find(k); w != warning.end()) {
+      HandlerResult r{Outcome::kSuccess, w->second};
+      r.warning = true;
+      return r;
+    }
     auto it = answer.find(k);
     Outcome o = it == answer.end() ? Outcome::kSuccess : it->second;
     return {o, o == Outcome::kSuccess ? "" : k + " said no"};
@@ -72,6 +78,19 @@ class ProberTest : public ::testing::Test {
   Recorder listener_;
   std::unique_ptr<Prober> prober_;
 };
+
+TEST_F(ProberTest, WarningCountsAsSuccessAndPostsAProbeWarning) {
+  api::ContainerProbes ps;
+  ps.readiness = ExecProbe(api::ProbeType::kReadiness, "ready");
+  prober_->Watch("u", "c", ps);
+  Running("id@1");
+  handlers_.warning["ready"] = "<a href=\"http://elsewhere/\">Found</a>";
+  Tick();
+  EXPECT_TRUE(Results().ready);
+  ASSERT_EQ(listener_.events.size(), 1u);
+  EXPECT_EQ(listener_.events[0],
+            "c ProbeWarning Readiness probe warning: <a href=\"http://elsewhere/\">Found</a>");
+}
 
 TEST_F(ProberTest, ContainerWithoutProbesIsNotWatched) {
   prober_->Watch("u", "c", {});
