@@ -20,10 +20,15 @@ class FakeCommandRunner : public CommandRunner {
   }
   Result<CommandResult> Run(const std::vector<std::string>& argv,
                             const CommandOptions& options = {}) override {
-    std::lock_guard l(mu_);
-    calls_.push_back(argv);
-    stdins_.push_back(options.stdin_data);
-    if (responder_) return responder_(argv, options);
+    Responder responder;
+    {
+      std::lock_guard l(mu_);
+      calls_.push_back(argv);
+      stdins_.push_back(options.stdin_data);
+      responder = responder_;
+    }
+    // Outside the lock: a responder may run commands itself (a test's hook).
+    if (responder) return responder(argv, options);
     CommandResult r;
     r.exit_code = 0;
     return r;

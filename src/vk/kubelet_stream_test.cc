@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "core/base64.h"
 #include "core/http_client.h"
 #include "core/http_server.h"
 #include "core/websocket.h"
@@ -75,6 +76,7 @@ class CatBackend : public api::StreamBackend {
     command = r.command;
     while (auto m = io.Read()) {
       if (m->channel == api::kChanClose) break;
+      if (m->channel == api::kChanStdin && m->data == "quit") break;
       if (m->channel == api::kChanStdin) io.Write(api::kChanStdout, m->data);
     }
     return 3;
@@ -194,6 +196,41 @@ TEST_F(StreamsOnLoopback, WebSocketV5ExecWithTheCloseSignal) {
   }
   EXPECT_EQ(out, "hi there");
   EXPECT_NE(status.find(R"("message":"3")"), std::string::npos) << status;
+}
+
+TEST_F(StreamsOnLoopback, WebSocketBase64ExecSpeaksTextFrames) {
+  // base64.channel.k8s.io (what non-kubectl clients such as browsers' terminals ask for):
+  // text frames, the channel as an ASCII digit, the payload in base64, both ways.
+  http::ClientOptions co;
+  co.base_url = server_.url();
+  auto client = http::HttpClient::Create(co);
+  ASSERT_TRUE(client.ok());
+  http::ClientRequest req;
+  req.target = "/exec/ns/p/main?command=cat&input=1&output=1";
+  req.headers.Set("Connection", "Upgrade");
+  req.headers.Set("Upgrade", "websocket");
+  req.headers.Set("Sec-WebSocket-Version", "13");
+  req.headers.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+  req.headers.Set("Sec-WebSocket-Protocol", "base64.channel.k8s.io");
+  auto up = (*client)->Upgrade(req);
+  ASSERT_TRUE(up.ok());
+  ASSERT_EQ(up->response.status, 101);
+  EXPECT_EQ(up->response.headers.Get("Sec-WebSocket-Protocol"), "base64.channel.k8s.io");
+  http::WebSocket ws(*up->stream, http::WebSocket::Role::kClient);
+  ASSERT_TRUE(ws.Send(false, "0" + Base64Encode(std::string("hi\0there\xff", 9))));
+  ASSERT_TRUE(ws.Send(false, "0" + Base64Encode("quit")));
+  std::string out, status;
+  while (auto m = ws.Read()) {
+    if (m->data.empty()) continue;
+    EXPECT_FALSE(m->binary);
+    auto payload = Base64Decode(std::string_view(m->data).substr(1));
+    ASSERT_TRUE(payload.ok()) << m->data;
+    if (m->data[0] == '1') out += *payload;
+    if (m->data[0] == '3') status += *payload;
+  }
+  EXPECT_EQ(out, std::string("hi\0there\xff", 9));
+  // Version 1 of the protocol: the error channel carries text, not a Status object.
+  EXPECT_EQ(status, "command terminated with non-zero exit code: exit status 3");
 }
 
 TEST_F(StreamsOnLoopback, NoMatchingSpdyProtocolIs403) {

@@ -125,7 +125,13 @@ ContainerCommand ExecCommand(const JobSpec& job, const ContainerSpec& c,
   ContainerSpec beside = c;
   beside.command = cmd;
   beside.args.clear();
-  return BuildContainerCommand(job, beside);
+  ContainerCommand cc = BuildContainerCommand(job, beside);
+  // `exec` even for an exec file's empty command (`run` would start the image's runscript).
+  if ((job.runtime == Runtime::kSingularity || job.runtime == Runtime::kApptainer) &&
+      cc.argv.size() > 1) {
+    cc.argv[1] = "exec";
+  }
+  return cc;
 }
 
 std::vector<std::string> ContainerArgv(const ContainerCommand& cc) {
