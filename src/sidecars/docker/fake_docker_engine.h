@@ -43,6 +43,7 @@ class FakeDockerEngine {
 
  private:
   Result<CommandResult> Handle(const std::vector<std::string>& argv);
+  Result<CommandResult> HandleLocked(const std::vector<std::string>& argv);
   CommandResult Run(const std::vector<std::string>& a);
   CommandResult Inspect(const std::vector<std::string>& a);
   CommandResult Ps(const std::vector<std::string>& a);
