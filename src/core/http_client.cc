@@ -7,12 +7,12 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
-#include <mutex>
 #include <thread>
 #include <variant>
 #include <vector>
 
 #include "core/asio_byte_stream.h"
+#include "core/mutex.h"
 
 namespace il::http {
 namespace net = boost::asio;
@@ -111,8 +111,8 @@ class HttpClient::Impl {
   ClientOptions opt;
   Endpoint ep;
   std::unique_ptr<ssl::context> ssl_ctx;
-  std::mutex mu;
-  std::vector<std::unique_ptr<Conn>> idle;
+  Mutex mu;
+  std::vector<std::unique_ptr<Conn>> idle IL_GUARDED_BY(mu);
 
   Status Init() {
     auto parsed = ParseEndpoint(opt.base_url);
@@ -149,7 +149,7 @@ class HttpClient::Impl {
   }
 
   std::unique_ptr<Conn> Acquire() {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     if (idle.empty()) return nullptr;
     auto c = std::move(idle.back());
     idle.pop_back();
@@ -158,7 +158,7 @@ class HttpClient::Impl {
   }
 
   void Release(std::unique_ptr<Conn> c) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     if (idle.size() < opt.max_idle_connections) idle.push_back(std::move(c));
   }
 

@@ -12,11 +12,9 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
-#include <condition_variable>
 #include <filesystem>
 #include <future>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <system_error>
 #include <thread>
@@ -25,6 +23,7 @@
 #include "core/asio_byte_stream.h"
 #include "core/http_status.h"
 #include "core/log.h"
+#include "core/mutex.h"
 
 namespace il::http {
 namespace net = boost::asio;
@@ -267,9 +266,9 @@ class HttpServer::Impl {
   // Stream threads outlive nothing: Stop() waits for them. The counter lives in a shared
   // block so that a finishing thread never touches a destroyed Impl.
   struct StreamThreads {
-    std::mutex mu;
-    std::condition_variable cv;
-    size_t running = 0;
+    Mutex mu;
+    CondVar cv;
+    size_t running IL_GUARDED_BY(mu) = 0;
   };
 
   ServerOptions opt_;
@@ -349,21 +348,21 @@ class HttpServer::Impl {
     if (own_thread) {
       auto st = stream_threads_;
       {
-        std::lock_guard lock(st->mu);
+        MutexLock lock(st->mu);
         ++st->running;
       }
       try {
         std::thread([st, task] {
           task();
-          std::lock_guard lock(st->mu);
+          MutexLock lock(st->mu);
           --st->running;
-          st->cv.notify_all();
+          st->cv.NotifyAll();
         }).detach();
       } catch (const std::system_error& e) {
         // Out of threads: the stream runs on a worker rather than not at all.
         log_->warn("cannot start a stream thread ({}); using a request worker", e.what());
         {
-          std::lock_guard lock(st->mu);
+          MutexLock lock(st->mu);
           --st->running;
         }
         net::post(*pool_, task);
@@ -750,8 +749,8 @@ class HttpServer::Impl {
     closed.get_future().wait();
     pool_->join();
     {
-      std::unique_lock lock(stream_threads_->mu);
-      stream_threads_->cv.wait(lock, [&] { return stream_threads_->running == 0; });
+      MutexLock lock(stream_threads_->mu);
+      while (stream_threads_->running != 0) stream_threads_->cv.Wait(stream_threads_->mu);
     }
     ioc_.stop();
     io_thread_.join();

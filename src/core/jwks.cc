@@ -10,6 +10,7 @@
 #include "core/base64.h"
 #include "core/http_client.h"
 #include "core/log.h"
+#include "core/mutex.h"
 
 namespace il {
 namespace {
@@ -64,7 +65,7 @@ class FileSource : public JwksSource {
     if (!in) return Unavailable("cannot read JWKS file " + path_);
     std::stringstream ss;
     ss << in.rdbuf();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     seen_ = Stamp(st);
     return ss.str();
   }
@@ -72,7 +73,7 @@ class FileSource : public JwksSource {
   bool Changed() override {
     struct stat st {};
     if (::stat(path_.c_str(), &st) != 0) return false;  // keep the keys we have
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return Stamp(st) != seen_;
   }
 
@@ -84,8 +85,8 @@ class FileSource : public JwksSource {
     return {st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
   }
   const std::string path_;
-  std::mutex mu_;  // Changed() runs while a Fetch() is in flight
-  StampT seen_{};
+  Mutex mu_;  // Changed() runs while a Fetch() is in flight
+  StampT seen_ IL_GUARDED_BY(mu_){};
 };
 
 class UrlSource : public JwksSource {
@@ -181,7 +182,7 @@ JwksKeySet::JwksKeySet(std::unique_ptr<JwksSource> source, JwksOptions options,
     : source_(std::move(source)), options_(options), clock_(std::move(clock)) {}
 
 int JwksKeySet::fetches() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return fetches_;
 }
 
@@ -190,21 +191,20 @@ bool JwksKeySet::MayFetchLocked(std::chrono::system_clock::time_point now) const
          now < *last_attempt_;  // the clock went back: do not wait forever
 }
 
-void JwksKeySet::Load(std::unique_lock<std::mutex>& lock,
-                      std::chrono::system_clock::time_point now) {
+void JwksKeySet::Load(std::chrono::system_clock::time_point now) {
   static log::RateLimiter limiter(std::chrono::seconds(30));
   fetching_ = true;
   last_attempt_ = now;
   ++fetches_;
   // The fetch runs without the lock: lookups of known kids go on with the keys we have.
-  lock.unlock();
+  mu_.unlock();
   auto doc = source_->Fetch();
   std::vector<std::string> skipped;
   Result<std::vector<Jwk>> keys =
       doc.ok() ? ParseJwks(*doc, &skipped) : Result<std::vector<Jwk>>(doc.status());
-  lock.lock();
+  mu_.lock();
   fetching_ = false;
-  fetched_.notify_all();
+  fetched_.NotifyAll();
   if (!keys.ok()) {
     // Source errors name the source already; parse errors do not.
     last_error_ =
@@ -231,31 +231,31 @@ std::vector<jwt::PublicKey> JwksKeySet::MatchLocked(std::string_view kid,
   return out;
 }
 
+void JwksKeySet::RefreshLocked(std::chrono::system_clock::time_point now) {
+  if (fetching_) {
+    while (fetching_) fetched_.Wait(mu_);
+  } else if (MayFetchLocked(now)) {
+    Load(now);
+  }
+}
+
 Result<std::vector<jwt::PublicKey>> JwksKeySet::Find(std::string_view kid, std::string_view alg) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   const auto now = clock_();
-  // Refreshes one caller needs: it waits for the fetch (its own or one in flight).
-  auto refresh = [&] {
-    if (fetching_) {
-      fetched_.wait(lock, [this] { return !fetching_; });
-    } else if (MayFetchLocked(now)) {
-      Load(lock, now);
-    }
-  };
   if (!loaded_) {
-    refresh();
+    RefreshLocked(now);
     if (!loaded_) {
       return last_error_.ok() ? Unavailable(Describe() + " is not loaded yet") : last_error_;
     }
   } else if (!fetching_ && (source_->Changed() ||
                             (options_.max_age.count() > 0 && now - loaded_at_ >= options_.max_age &&
                              MayFetchLocked(now)))) {
-    Load(lock, now);  // on failure the keys we have stay in use
+    Load(now);  // on failure the keys we have stay in use
   }
   auto keys = MatchLocked(kid, alg);
   if (keys.empty()) {
     // Perhaps the IdP rotated its keys since we last looked.
-    refresh();
+    RefreshLocked(now);
     keys = MatchLocked(kid, alg);
   }
   if (!keys.empty()) return keys;

@@ -19,15 +19,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/jwt.h"
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace il {
@@ -78,31 +77,35 @@ class JwksKeySet {
   // when the token names no kid, every key of that algorithm. Refreshes as described
   // above. No such key -> kNotFound; keys never loaded (or the refresh a lookup needed
   // failed) -> kUnavailable.
-  Result<std::vector<jwt::PublicKey>> Find(std::string_view kid, std::string_view alg);
+  Result<std::vector<jwt::PublicKey>> Find(std::string_view kid, std::string_view alg)
+      IL_EXCLUDES(mu_);
 
   std::string Describe() const { return source_->Describe(); }
   // Number of fetches attempted so far (for tests and metrics).
-  int fetches() const;
+  int fetches() const IL_EXCLUDES(mu_);
 
  private:
-  // Fetches and installs the document; releases `lock` during the fetch.
-  void Load(std::unique_lock<std::mutex>& lock, std::chrono::system_clock::time_point now);
-  bool MayFetchLocked(std::chrono::system_clock::time_point now) const;
-  std::vector<jwt::PublicKey> MatchLocked(std::string_view kid, std::string_view alg) const;
+  // Fetches and installs the document; releases mu_ during the fetch.
+  void Load(std::chrono::system_clock::time_point now) IL_REQUIRES(mu_);
+  // A refresh one caller needs: waits for the fetch in flight, or runs one if allowed.
+  void RefreshLocked(std::chrono::system_clock::time_point now) IL_REQUIRES(mu_);
+  bool MayFetchLocked(std::chrono::system_clock::time_point now) const IL_REQUIRES(mu_);
+  std::vector<jwt::PublicKey> MatchLocked(std::string_view kid, std::string_view alg) const
+      IL_REQUIRES(mu_);
 
   const std::unique_ptr<JwksSource> source_;
   const JwksOptions options_;
   const jwt::WallClock clock_;
 
-  mutable std::mutex mu_;
-  std::condition_variable fetched_;  // signalled when a fetch ends
-  bool fetching_ = false;            // one fetch at a time
-  std::vector<Jwk> keys_;
-  bool loaded_ = false;
-  Status last_error_;
-  std::optional<std::chrono::system_clock::time_point> last_attempt_;
-  std::chrono::system_clock::time_point loaded_at_{};
-  int fetches_ = 0;
+  mutable Mutex mu_;
+  CondVar fetched_;                           // signalled when a fetch ends
+  bool fetching_ IL_GUARDED_BY(mu_) = false;  // one fetch at a time
+  std::vector<Jwk> keys_ IL_GUARDED_BY(mu_);
+  bool loaded_ IL_GUARDED_BY(mu_) = false;
+  Status last_error_ IL_GUARDED_BY(mu_);
+  std::optional<std::chrono::system_clock::time_point> last_attempt_ IL_GUARDED_BY(mu_);
+  std::chrono::system_clock::time_point loaded_at_ IL_GUARDED_BY(mu_){};
+  int fetches_ IL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace il

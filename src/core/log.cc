@@ -7,9 +7,9 @@
 namespace il::log {
 namespace {
 
-std::mutex g_mu;
-spdlog::sink_ptr g_sink;
-spdlog::level::level_enum g_level = spdlog::level::info;
+Mutex g_mu;
+spdlog::sink_ptr g_sink IL_GUARDED_BY(g_mu);
+spdlog::level::level_enum g_level IL_GUARDED_BY(g_mu) = spdlog::level::info;
 
 // Formats a record as one JSON object per line.
 class JsonFormatter : public spdlog::formatter {
@@ -31,7 +31,7 @@ class JsonFormatter : public spdlog::formatter {
   }
 };
 
-spdlog::sink_ptr Sink() {
+spdlog::sink_ptr Sink() IL_REQUIRES(g_mu) {
   if (!g_sink) {
     g_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     g_sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
@@ -52,7 +52,7 @@ Status Init(const Options& options) {
   if (level == spdlog::level::off && options.level != "off") {
     return InvalidArgument("unknown log level '" + options.level + "'");
   }
-  std::lock_guard lock(g_mu);
+  MutexLock lock(g_mu);
   auto sink = Sink();
   if (options.format == Format::kJson) {
     sink->set_formatter(std::make_unique<JsonFormatter>());
@@ -65,7 +65,7 @@ Status Init(const Options& options) {
 }
 
 std::shared_ptr<spdlog::logger> Logger(const std::string& name) {
-  std::lock_guard lock(g_mu);
+  MutexLock lock(g_mu);
   if (auto existing = spdlog::get(name)) return existing;
   auto logger = std::make_shared<spdlog::logger>(name, Sink());
   logger->set_level(g_level);
@@ -79,7 +79,7 @@ std::string Redact(std::string_view secret) {
 }
 
 bool RateLimiter::Allow(int* suppressed) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto now = std::chrono::steady_clock::now();
   if (last_.time_since_epoch().count() != 0 && now - last_ < interval_) {
     ++suppressed_;

@@ -12,10 +12,10 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace il::log {
@@ -42,13 +42,13 @@ class RateLimiter {
  public:
   explicit RateLimiter(std::chrono::milliseconds interval) : interval_(interval) {}
   // True when the caller may log; `suppressed` receives the count since the last one.
-  bool Allow(int* suppressed = nullptr);
+  bool Allow(int* suppressed = nullptr) IL_EXCLUDES(mu_);
 
  private:
-  std::mutex mu_;
-  std::chrono::milliseconds interval_;
-  std::chrono::steady_clock::time_point last_{};
-  int suppressed_ = 0;
+  Mutex mu_;
+  const std::chrono::milliseconds interval_;
+  std::chrono::steady_clock::time_point last_ IL_GUARDED_BY(mu_){};
+  int suppressed_ IL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace il::log

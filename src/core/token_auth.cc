@@ -45,7 +45,7 @@ Status TokenAuth::Check(const http::Headers& headers) {
     return Status(StatusCode::kUnauthenticated, "missing bearer token");
   }
   std::string given = auth.substr(kBearer.size());
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (auto s = Reload(); !s.ok()) {
     // Fail closed: without a readable token nobody gets in.
     return Status(StatusCode::kPermissionDenied, "server token unavailable: " + s.message());

@@ -9,11 +9,11 @@
 #pragma once
 
 #include <ctime>
-#include <mutex>
 #include <string>
 
 #include "core/authenticator.h"
 #include "core/http.h"
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace il {
@@ -23,7 +23,7 @@ class TokenAuth : public Authenticator {
   // Empty path disables authentication.
   explicit TokenAuth(std::string token_file) : path_(std::move(token_file)) {}
   bool enabled() const { return !path_.empty(); }
-  Status Check(const http::Headers& headers);
+  Status Check(const http::Headers& headers) IL_EXCLUDES(mu_);
   // Authenticator: the caller is "token:<file name>" when its token matches.
   Result<http::Identity> Authenticate(const http::Request& head) override;
   std::string Describe() const override { return "bearer token file " + path_; }
@@ -31,12 +31,12 @@ class TokenAuth : public Authenticator {
   static Result<std::string> ReadTokenFile(const std::string& path);
 
  private:
-  Status Reload();
-  std::string path_;
-  std::mutex mu_;
-  std::string token_;
-  timespec mtime_{};
-  off_t size_ = -1;
+  Status Reload() IL_REQUIRES(mu_);
+  const std::string path_;
+  Mutex mu_;
+  std::string token_ IL_GUARDED_BY(mu_);
+  timespec mtime_ IL_GUARDED_BY(mu_){};
+  off_t size_ IL_GUARDED_BY(mu_) = -1;
 };
 
 }  // namespace il

@@ -117,7 +117,7 @@ std::chrono::steady_clock::time_point WebSocket::last_activity() const {
 }
 
 bool WebSocket::WriteFrame(WsOpcode op, std::string_view payload) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   if (close_sent_) return false;
   if (op == WsOpcode::kClose) close_sent_ = true;
   seed_ = seed_ * 1664525u + 1013904223u;

@@ -12,13 +12,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/byte_stream.h"
 #include "core/http.h"
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace il::http {
@@ -73,16 +73,16 @@ class WebSocket {
   ByteStream& stream() { return stream_; }
 
  private:
-  bool WriteFrame(WsOpcode op, std::string_view payload);
+  bool WriteFrame(WsOpcode op, std::string_view payload) IL_EXCLUDES(write_mu_);
   void Touch();
 
   ByteStream& stream_;
   const Role role_;
   const size_t max_message_;
   std::string inbuf_;
-  std::mutex write_mu_;
-  bool close_sent_ = false;
-  uint32_t seed_ = 0x2545f491;
+  Mutex write_mu_;  // also serialises writes to stream_
+  bool close_sent_ IL_GUARDED_BY(write_mu_) = false;
+  uint32_t seed_ IL_GUARDED_BY(write_mu_) = 0x2545f491;
   std::atomic<int64_t> last_activity_;
 };
 

@@ -24,7 +24,7 @@ Result<api::CreateResult> StatusCache::Create(const api::CallContext& ctx,
                                               const api::RetrievedPodData& data) {
   std::string uid = api::PodUid(data.pod);
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     entries_.erase(uid);
     deleted_.erase(uid);
   }
@@ -43,7 +43,7 @@ void StatusCache::Tombstone(const std::string& uid) {
 Status StatusCache::Delete(const api::CallContext& ctx, const boost::json::value& pod) {
   std::string uid = api::PodUid(pod);
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     entries_.erase(uid);
     Tombstone(uid);
   }
@@ -54,7 +54,7 @@ Result<std::vector<api::PodStatus>> StatusCache::GetStatus(
     const api::CallContext& ctx, const std::vector<boost::json::value>& pods) {
   std::vector<boost::json::value> ask;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     if (pods.empty()) {
       std::vector<api::PodStatus> all;
       for (const auto& [uid, s] : entries_) all.push_back(s);
@@ -68,7 +68,7 @@ Result<std::vector<api::PodStatus>> StatusCache::GetStatus(
   std::map<std::string, api::PodStatus> live;  // answered now, not cached (tombstoned)
   if (!ask.empty()) {
     IL_ASSIGN_OR_RETURN(auto fresh, next_.GetStatus(ctx, ask));
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     // A pod the sidecar no longer reports must not be answered from a stale entry.
     for (const auto& p : ask) entries_.erase(api::PodUid(p));
     for (auto& s : fresh) {
@@ -82,7 +82,7 @@ Result<std::vector<api::PodStatus>> StatusCache::GetStatus(
   }
   std::vector<api::PodStatus> out;
   out.reserve(pods.size());
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (const auto& p : pods) {
     std::string uid = api::PodUid(p);
     if (auto it = entries_.find(uid); it != entries_.end()) {
@@ -95,7 +95,7 @@ Result<std::vector<api::PodStatus>> StatusCache::GetStatus(
 }
 
 void StatusCache::Invalidate(const std::vector<std::string>& uids) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (uids.empty()) {
     entries_.clear();
     return;
@@ -104,7 +104,7 @@ void StatusCache::Invalidate(const std::vector<std::string>& uids) {
 }
 
 size_t StatusCache::size() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return entries_.size();
 }
 

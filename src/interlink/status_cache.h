@@ -15,11 +15,11 @@
 
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "api/backend.h"
+#include "core/mutex.h"
 
 namespace il::interlink {
 
@@ -39,19 +39,19 @@ class StatusCache : public api::Backend {
   Result<api::PingResponse> Ping(const api::CallContext& ctx) override { return next_.Ping(ctx); }
 
   // /updateCache: drops the named entries (all of them for an empty list).
-  void Invalidate(const std::vector<std::string>& uids);
-  size_t size() const;
+  void Invalidate(const std::vector<std::string>& uids) IL_EXCLUDES(mu_);
+  size_t size() const IL_EXCLUDES(mu_);
 
   // True when every container and init container of `s` has terminated.
   static bool IsFinal(const api::PodStatus& s);
 
  private:
-  void Tombstone(const std::string& uid);  // mu_ held
+  void Tombstone(const std::string& uid) IL_REQUIRES(mu_);
 
   api::Backend& next_;
-  mutable std::mutex mu_;
-  std::map<std::string, api::PodStatus> entries_;
-  std::map<std::string, std::chrono::steady_clock::time_point> deleted_;
+  mutable Mutex mu_;
+  std::map<std::string, api::PodStatus> entries_ IL_GUARDED_BY(mu_);
+  std::map<std::string, std::chrono::steady_clock::time_point> deleted_ IL_GUARDED_BY(mu_);
 };
 
 }  // namespace il::interlink

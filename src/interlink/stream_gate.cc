@@ -6,7 +6,7 @@ Status StreamGate::Check(const api::CallContext& ctx, std::string_view op) {
   auto now = std::chrono::steady_clock::now();
   std::optional<api::PingResponse> ping;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (ping_ && now < expires_) ping = ping_;
   }
   if (!ping) {
@@ -16,7 +16,7 @@ Status StreamGate::Check(const api::CallContext& ctx, std::string_view op) {
                     "cannot reach the plugin to check for exec support: " + p.status().message());
     }
     ping = *p;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ping_ = ping;
     expires_ = now + (api::SupportsStreaming(*ping, op) ? std::chrono::seconds(30)
                                                         : std::chrono::seconds(5));

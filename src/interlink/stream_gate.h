@@ -10,10 +10,10 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 
 #include "api/stream_backend.h"
+#include "core/mutex.h"
 #include "protocol/client.h"
 
 namespace il::interlink {
@@ -29,9 +29,9 @@ class StreamGate : public api::StreamBackend {
 
  private:
   protocol::Client& plugin_;
-  std::mutex mu_;
-  std::optional<api::PingResponse> ping_;
-  std::chrono::steady_clock::time_point expires_{};
+  Mutex mu_;
+  std::optional<api::PingResponse> ping_ IL_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point expires_ IL_GUARDED_BY(mu_){};
 };
 
 }  // namespace il::interlink

@@ -11,12 +11,12 @@ Result<std::unique_ptr<BearerToken>> BearerToken::New(std::string token, std::st
                                                       std::chrono::milliseconds reload_interval,
                                                       std::shared_ptr<Clock> clock) {
   std::unique_ptr<BearerToken> t(new BearerToken());
-  t->token_ = std::move(token);
   t->file_ = std::move(file);
   t->interval_ = reload_interval;
   t->clock_ = clock ? std::move(clock) : RealClock();
+  MutexLock lock(t->mu_);  // not shared yet; taken for the analysis
+  t->token_ = std::move(token);
   if (!t->file_.empty()) {
-    std::lock_guard lock(t->mu_);
     if (!t->ReadLocked()) return InvalidArgument("cannot read token file " + t->file_);
     t->next_check_ = t->clock_->Now() + t->interval_;
   }
@@ -39,7 +39,7 @@ bool BearerToken::ReadLocked() {
 }
 
 std::string BearerToken::Get() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (file_.empty()) return token_;
   auto now = clock_->Now();
   if (now >= next_check_) {
@@ -55,7 +55,7 @@ std::string BearerToken::Get() {
 }
 
 bool BearerToken::ForceReload() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (file_.empty()) return false;
   std::string old = token_;
   if (!ReadLocked()) return false;

@@ -10,9 +10,9 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "kube/clock.h"
 
@@ -25,22 +25,24 @@ class BearerToken {
                                                   std::chrono::milliseconds reload_interval,
                                                   std::shared_ptr<Clock> clock);
   // The current token ("" = none).
-  std::string Get();
+  std::string Get() IL_EXCLUDES(mu_);
   // Re-reads the file now; true when the token changed (false without a file).
-  bool ForceReload();
+  bool ForceReload() IL_EXCLUDES(mu_);
 
  private:
   BearerToken() = default;
   // Reads the file; false (token kept) on failure.
-  bool ReadLocked();
+  bool ReadLocked() IL_REQUIRES(mu_);
 
+  // Set by New() before the object is shared.
   std::string file_;
   std::chrono::milliseconds interval_{0};
   std::shared_ptr<Clock> clock_;
-  std::mutex mu_;
-  std::string token_;
-  Clock::TimePoint next_check_{};
-  std::filesystem::file_time_type mtime_{};
+
+  Mutex mu_;
+  std::string token_ IL_GUARDED_BY(mu_);
+  Clock::TimePoint next_check_ IL_GUARDED_BY(mu_){};
+  std::filesystem::file_time_type mtime_ IL_GUARDED_BY(mu_){};
 };
 
 }  // namespace il::kube

@@ -12,6 +12,7 @@ class SteadyClock : public Clock {
   bool SleepFor(Duration d, const std::stop_token& stop) override {
     if (stop.stop_requested()) return false;
     if (d <= Duration::zero()) return true;
+    // Only an interruptible sleep: guards nothing, and il::CondVar has no stop_token wait.
     std::mutex mu;
     std::condition_variable_any cv;
     std::unique_lock lock(mu);

@@ -20,7 +20,7 @@ void RateLimiter::RefillLocked(Clock::TimePoint now) {
 }
 
 Clock::Duration RateLimiter::Reserve() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RefillLocked(clock_->Now());
   // Tokens may go negative: each waiter owns the slot it will use once refilled.
   tokens_ -= 1;
@@ -30,7 +30,7 @@ Clock::Duration RateLimiter::Reserve() {
 }
 
 void RateLimiter::Refund() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   tokens_ = std::min<double>(burst_, tokens_ + 1);
 }
 
@@ -47,7 +47,7 @@ bool RateLimiter::Acquire(const std::stop_token& stop) {
 
 bool RateLimiter::TryAcquire() {
   if (qps_ <= 0) return true;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   RefillLocked(clock_->Now());
   if (tokens_ < 1) return false;
   tokens_ -= 1;

@@ -9,9 +9,9 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <stop_token>
 
+#include "core/mutex.h"
 #include "kube/clock.h"
 
 namespace il::kube {
@@ -26,23 +26,23 @@ class RateLimiter {
   // Same, but gives up when `stop` is requested; returns false then (no token taken).
   bool Acquire(const std::stop_token& stop);
   // Takes a token if one is available now.
-  bool TryAcquire();
+  bool TryAcquire() IL_EXCLUDES(mu_);
 
   double qps() const { return qps_; }
   int burst() const { return burst_; }
 
  private:
   // Reserves one token; returns how long the caller must wait before using it.
-  Clock::Duration Reserve();
-  void Refund();
-  void RefillLocked(Clock::TimePoint now);
+  Clock::Duration Reserve() IL_EXCLUDES(mu_);
+  void Refund() IL_EXCLUDES(mu_);
+  void RefillLocked(Clock::TimePoint now) IL_REQUIRES(mu_);
 
   const double qps_;
   const int burst_;
-  std::shared_ptr<Clock> clock_;
-  std::mutex mu_;
-  double tokens_;
-  Clock::TimePoint last_;
+  const std::shared_ptr<Clock> clock_;
+  Mutex mu_;
+  double tokens_ IL_GUARDED_BY(mu_);
+  Clock::TimePoint last_ IL_GUARDED_BY(mu_);
 };
 
 }  // namespace il::kube

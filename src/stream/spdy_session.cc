@@ -23,42 +23,42 @@ SpdyStream::SpdyStream(SpdySession& session, uint32_t id, SpdyHeaders headers)
     : session_(session), id_(id), headers_(std::move(headers)) {}
 
 std::optional<std::string> SpdyStream::Read() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !queue_.empty() || input_done_; });
+  MutexLock lock(mu_);
+  while (queue_.empty() && !input_done_) cv_.Wait(mu_);
   if (queue_.empty()) return std::nullopt;
   std::string out = std::move(queue_.front());
   queue_.pop_front();
   queued_ -= out.size();
-  cv_.notify_all();
+  cv_.NotifyAll();
   return out;
 }
 
 void SpdyStream::Deliver(std::string data) {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return queued_ < kMaxQueued || input_done_; });
+  MutexLock lock(mu_);
+  while (queued_ >= kMaxQueued && !input_done_) cv_.Wait(mu_);
   if (input_done_) return;  // nobody reads any more
   queued_ += data.size();
   queue_.push_back(std::move(data));
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void SpdyStream::EndInput() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   input_done_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void SpdyStream::CancelRead() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   input_done_ = true;
   queue_.clear();
   queued_ = 0;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 bool SpdyStream::Write(std::string_view data) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (finished_) return false;
   }
   while (!data.empty()) {
@@ -71,7 +71,7 @@ bool SpdyStream::Write(std::string_view data) {
 
 void SpdyStream::Finish() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (finished_) return;
     finished_ = true;
   }
@@ -80,7 +80,7 @@ void SpdyStream::Finish() {
 
 void SpdyStream::Reset() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (finished_) return;
     finished_ = true;
   }
@@ -97,14 +97,14 @@ std::chrono::steady_clock::time_point SpdySession::last_activity() const {
 }
 
 bool SpdySession::WriteRaw(const std::string& frame) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   if (goaway_sent_ || closed_) return false;
   Touch();
   return conn_.Write(frame);
 }
 
 std::shared_ptr<SpdyStream> SpdySession::Find(uint32_t id) {
-  std::lock_guard lock(streams_mu_);
+  MutexLock lock(streams_mu_);
   auto it = streams_.find(id);
   return it == streams_.end() ? nullptr : it->second;
 }
@@ -136,7 +136,7 @@ void SpdySession::Serve(const std::function<bool(std::shared_ptr<SpdyStream>)>& 
     HandleControl(f, on_stream);
     if (closed_) break;
   }
-  std::lock_guard lock(streams_mu_);
+  MutexLock lock(streams_mu_);
   for (auto& [id, s] : streams_) s->EndInput();
 }
 
@@ -156,19 +156,24 @@ void SpdySession::HandleControl(const SpdyFrame& f,
         return;
       }
       auto headers = DecodeHeaderBlock(*block);
-      if (!headers.ok() || syn->stream_id <= last_stream_) {
+      bool refused;
+      {
+        MutexLock lock(write_mu_);
+        refused = !headers.ok() || syn->stream_id <= last_stream_;
+        if (!refused) last_stream_ = syn->stream_id;
+      }
+      if (refused) {
         WriteRaw(SpdyRstStream(syn->stream_id, kSpdyRstProtocolError));
         return;
       }
-      last_stream_ = syn->stream_id;
       auto s = std::make_shared<SpdyStream>(*this, syn->stream_id, std::move(*headers));
       {
-        std::lock_guard lock(streams_mu_);
+        MutexLock lock(streams_mu_);
         streams_[s->id()] = s;
       }
       if (f.flags & kSpdyFlagFin) s->EndInput();
       {
-        std::lock_guard lock(write_mu_);
+        MutexLock lock(write_mu_);
         if (goaway_sent_ || closed_) return;
         auto empty = compressor_.Compress(EncodeHeaderBlock({}));
         if (!empty.ok() || !conn_.Write(SpdySynReply(s->id(), *empty, false))) return;
@@ -181,7 +186,7 @@ void SpdySession::HandleControl(const SpdyFrame& f,
       if (f.payload.size() >= 4) {
         if (auto s = Find(ReadU32(f.payload, 0) & 0x7fffffff)) {
           s->EndInput();
-          std::lock_guard lock(s->mu_);
+          MutexLock lock(s->mu_);
           s->finished_ = true;  // nothing more may be sent on it
         }
       }
@@ -190,7 +195,7 @@ void SpdySession::HandleControl(const SpdyFrame& f,
       if (f.payload.size() == 4) WriteRaw(SpdyPing(ReadU32(f.payload, 0)));
       return;
     case SpdyType::kGoAway: {
-      std::lock_guard lock(streams_mu_);
+      MutexLock lock(streams_mu_);
       for (auto& [id, s] : streams_) s->EndInput();
       return;
     }
@@ -201,7 +206,7 @@ void SpdySession::HandleControl(const SpdyFrame& f,
 
 void SpdySession::GoAwayAndClose() {
   {
-    std::lock_guard lock(write_mu_);
+    MutexLock lock(write_mu_);
     if (!goaway_sent_ && !closed_) {
       goaway_sent_ = true;
       conn_.Write(SpdyGoAway(last_stream_, 0));

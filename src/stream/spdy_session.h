@@ -12,16 +12,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "core/byte_stream.h"
+#include "core/mutex.h"
 #include "stream/spdy_frame.h"
 
 namespace il::stream {
@@ -37,7 +36,7 @@ class SpdyStream {
 
   // The next DATA payload; nullopt once the client finished (FIN), reset the stream, the
   // connection ended, or CancelRead was called.
-  std::optional<std::string> Read();
+  std::optional<std::string> Read() IL_EXCLUDES(mu_);
   // DATA frames of at most 32 KiB; false when the connection is gone.
   bool Write(std::string_view data);
   // DATA+FIN, once.
@@ -48,18 +47,18 @@ class SpdyStream {
 
  private:
   friend class SpdySession;
-  void Deliver(std::string data);  // reader thread; may wait for room
-  void EndInput();
+  void Deliver(std::string data) IL_EXCLUDES(mu_);  // reader thread; may wait for room
+  void EndInput() IL_EXCLUDES(mu_);
 
   SpdySession& session_;
   const uint32_t id_;
   const SpdyHeaders headers_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::string> queue_;
-  size_t queued_ = 0;
-  bool input_done_ = false;
-  bool finished_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::string> queue_ IL_GUARDED_BY(mu_);
+  size_t queued_ IL_GUARDED_BY(mu_) = 0;
+  bool input_done_ IL_GUARDED_BY(mu_) = false;
+  bool finished_ IL_GUARDED_BY(mu_) = false;
 };
 
 class SpdySession {
@@ -77,20 +76,21 @@ class SpdySession {
 
  private:
   friend class SpdyStream;
-  bool WriteRaw(const std::string& frame);
+  bool WriteRaw(const std::string& frame) IL_EXCLUDES(write_mu_);
   void HandleControl(const SpdyFrame& f,
                      const std::function<bool(std::shared_ptr<SpdyStream>)>& on_stream);
-  std::shared_ptr<SpdyStream> Find(uint32_t id);
+  std::shared_ptr<SpdyStream> Find(uint32_t id) IL_EXCLUDES(streams_mu_);
   void Touch();
 
   http::ByteStream& conn_;
-  std::mutex write_mu_;
-  HeaderCompressor compressor_;  // under write_mu_
-  HeaderDecompressor decompressor_;
-  std::mutex streams_mu_;
-  std::map<uint32_t, std::shared_ptr<SpdyStream>> streams_;
-  uint32_t last_stream_ = 0;
-  bool goaway_sent_ = false;
+  Mutex write_mu_;  // also serialises writes to conn_
+  HeaderCompressor compressor_ IL_GUARDED_BY(write_mu_);
+  HeaderDecompressor decompressor_;  // reader thread (Serve) only
+  Mutex streams_mu_;
+  std::map<uint32_t, std::shared_ptr<SpdyStream>> streams_ IL_GUARDED_BY(streams_mu_);
+  // Written by the reader thread, read by GoAwayAndClose from another.
+  uint32_t last_stream_ IL_GUARDED_BY(write_mu_) = 0;
+  bool goaway_sent_ IL_GUARDED_BY(write_mu_) = false;
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> last_activity_;
 };

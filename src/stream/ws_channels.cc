@@ -30,26 +30,26 @@ void WsChannels::ReadLoop() {
       if (!d.ok()) continue;
       m.data = std::move(*d);
     }
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return queued_ < kMaxQueued || cancelled_ || closed_; });
+    MutexLock lock(mu_);
+    while (queued_ >= kMaxQueued && !cancelled_ && !closed_) cv_.Wait(mu_);
     if (cancelled_ || closed_) continue;  // keep answering pings until the end
     queued_ += m.data.size();
     queue_.push_back(std::move(m));
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   eof_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 std::optional<api::ChannelMessage> WsChannels::Read() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !queue_.empty() || eof_ || cancelled_; });
+  MutexLock lock(mu_);
+  while (queue_.empty() && !eof_ && !cancelled_) cv_.Wait(mu_);
   if (cancelled_ || queue_.empty()) return std::nullopt;
   auto m = std::move(queue_.front());
   queue_.pop_front();
   queued_ -= m.data.size();
-  cv_.notify_all();
+  cv_.NotifyAll();
   return m;
 }
 
@@ -65,30 +65,33 @@ bool WsChannels::Write(uint8_t channel, std::string_view data) {
 }
 
 void WsChannels::CancelRead() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   cancelled_ = true;
   queue_.clear();
   queued_ = 0;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 bool WsChannels::PeerGone() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return eof_;
 }
 
 void WsChannels::Close() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (closed_) return;
     closed_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   ws_.SendClose(1000);
   // Give the peer a moment to answer the close, then drop the connection.
   {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(2), [&] { return eof_; });
+    MutexLock lock(mu_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!eof_) {
+      if (!cv_.WaitUntil(mu_, deadline)) break;
+    }
   }
   ws_.stream().Close();
   if (reader_.joinable()) reader_.join();

@@ -9,12 +9,11 @@
 // Thread-safety: Read from one thread; Write/CancelRead/Close from any.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <thread>
 
 #include "api/stream_backend.h"
+#include "core/mutex.h"
 #include "core/websocket.h"
 
 namespace il::stream {
@@ -25,26 +24,26 @@ class WsChannels : public api::Channels {
   explicit WsChannels(http::WebSocket& ws, bool base64 = false);
   ~WsChannels() override;  // Close()
 
-  std::optional<api::ChannelMessage> Read() override;
+  std::optional<api::ChannelMessage> Read() IL_EXCLUDES(mu_) override;
   bool Write(uint8_t channel, std::string_view data) override;
-  void CancelRead() override;
+  void CancelRead() IL_EXCLUDES(mu_) override;
   // Sends close 1000 and closes the connection; joins the reader.
-  void Close();
+  void Close() IL_EXCLUDES(mu_);
   // True once the peer closed or the connection dropped.
-  bool PeerGone();
+  bool PeerGone() IL_EXCLUDES(mu_);
 
  private:
-  void ReadLoop();
+  void ReadLoop() IL_EXCLUDES(mu_);
 
   http::WebSocket& ws_;
   const bool base64_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<api::ChannelMessage> queue_;
-  size_t queued_ = 0;
-  bool eof_ = false;
-  bool cancelled_ = false;
-  bool closed_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<api::ChannelMessage> queue_ IL_GUARDED_BY(mu_);
+  size_t queued_ IL_GUARDED_BY(mu_) = 0;
+  bool eof_ IL_GUARDED_BY(mu_) = false;
+  bool cancelled_ IL_GUARDED_BY(mu_) = false;
+  bool closed_ IL_GUARDED_BY(mu_) = false;
   std::thread reader_;
 };
 

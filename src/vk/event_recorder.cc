@@ -61,7 +61,7 @@ void EventRecorder::Start() {
 void EventRecorder::Stop() {
   if (thread_.joinable()) {
     thread_.request_stop();
-    cv_.notify_all();
+    cv_.NotifyAll();
     thread_.join();
   }
 }
@@ -69,7 +69,7 @@ void EventRecorder::Stop() {
 void EventRecorder::Record(const EventRef& pod, const std::string& type, const std::string& reason,
                            const std::string& message) {
   auto now = std::chrono::steady_clock::now();
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::string key = pod.uid + "|" + pod.field_path + "|" + reason + "|" + message;
   if (auto it = recent_.find(key);
       it != recent_.end() && now - it->second < std::chrono::minutes(1)) {
@@ -87,7 +87,7 @@ void EventRecorder::Record(const EventRef& pod, const std::string& type, const s
   }
   queue_.push_back(
       EventObject(pod, type, reason, message, node_, std::chrono::system_clock::now()));
-  cv_.notify_one();
+  cv_.NotifyOne();
 }
 
 void EventRecorder::Run(const std::stop_token& stop) {
@@ -96,8 +96,10 @@ void EventRecorder::Run(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     json::object ev;
     {
-      std::unique_lock l(mu_);
-      cv_.wait(l, stop, [&] { return !queue_.empty(); });
+      MutexLock l(mu_);
+      while (queue_.empty()) {
+        if (!cv_.Wait(mu_, stop)) break;
+      }
       if (queue_.empty()) continue;
       ev = std::move(queue_.front());
       queue_.pop_front();

@@ -10,12 +10,12 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
+
+#include "core/mutex.h"
 
 namespace il::kube {
 class KubeApi;
@@ -48,19 +48,19 @@ class EventRecorder : public EventSink {
   void Start();
   void Stop();
   void Record(const EventRef& pod, const std::string& type, const std::string& reason,
-              const std::string& message) override;
+              const std::string& message) IL_EXCLUDES(mu_) override;
   uint64_t dropped() const { return dropped_; }
 
  private:
-  void Run(const std::stop_token& stop);
+  void Run(const std::stop_token& stop) IL_EXCLUDES(mu_);
 
   kube::KubeApi& api_;
-  std::string node_;
-  size_t max_queue_;
-  std::mutex mu_;
-  std::condition_variable_any cv_;
-  std::deque<boost::json::object> queue_;
-  std::map<std::string, std::chrono::steady_clock::time_point> recent_;
+  const std::string node_;
+  const size_t max_queue_;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<boost::json::object> queue_ IL_GUARDED_BY(mu_);
+  std::map<std::string, std::chrono::steady_clock::time_point> recent_ IL_GUARDED_BY(mu_);
   std::atomic<uint64_t> dropped_{0};
   std::jthread thread_;
 };

@@ -1,14 +1,13 @@
 #include "vk/kubelet_stream.h"
 
-#include <condition_variable>
 #include <deque>
 #include <list>
 #include <map>
-#include <mutex>
 #include <thread>
 
 #include "api/pod.h"
 #include "core/log.h"
+#include "core/mutex.h"
 #include "core/websocket.h"
 #include "stream/exec_status.h"
 #include "stream/hop_stream.h"
@@ -59,7 +58,7 @@ class IdleWatch {
   IdleWatch(std::chrono::seconds timeout, const std::function<Clock::time_point()>& last,
             const std::function<void()>& expire)
       : thread_([=, this] {
-          std::unique_lock lock(mu_);
+          MutexLock lock(mu_);
           while (!stop_) {
             auto deadline = last() + timeout;
             if (Clock::now() >= deadline) {
@@ -67,22 +66,22 @@ class IdleWatch {
               expire();
               return;
             }
-            cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::seconds(5)));
+            cv_.WaitUntil(mu_, std::min(deadline, Clock::now() + std::chrono::seconds(5)));
           }
         }) {}
   ~IdleWatch() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       stop_ = true;
-      cv_.notify_all();
+      cv_.NotifyAll();
     }
     thread_.join();
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  bool stop_ IL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 
@@ -92,44 +91,44 @@ class MessageQueue {
  public:
   // Waits while 1 MiB is queued: back-pressure reaches the client through TCP.
   void Push(api::ChannelMessage m) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return bytes_ < kMaxQueued || cancelled_; });
+    MutexLock lock(mu_);
+    while (bytes_ >= kMaxQueued && !cancelled_) cv_.Wait(mu_);
     if (cancelled_) return;
     bytes_ += m.data.size();
     q_.push_back(std::move(m));
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   void End() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ended_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   std::optional<api::ChannelMessage> Pop() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !q_.empty() || ended_ || cancelled_; });
+    MutexLock lock(mu_);
+    while (q_.empty() && !ended_ && !cancelled_) cv_.Wait(mu_);
     if (cancelled_ || q_.empty()) return std::nullopt;
     auto m = std::move(q_.front());
     q_.pop_front();
     bytes_ -= m.data.size();
-    cv_.notify_all();
+    cv_.NotifyAll();
     return m;
   }
   void Cancel() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     cancelled_ = true;
     q_.clear();
     bytes_ = 0;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
 
  private:
   static constexpr size_t kMaxQueued = 1u << 20;
-  size_t bytes_ = 0;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<api::ChannelMessage> q_;
-  bool ended_ = false;
-  bool cancelled_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  size_t bytes_ IL_GUARDED_BY(mu_) = 0;
+  std::deque<api::ChannelMessage> q_ IL_GUARDED_BY(mu_);
+  bool ended_ IL_GUARDED_BY(mu_) = false;
+  bool cancelled_ IL_GUARDED_BY(mu_) = false;
 };
 
 // The streams of one exec/attach over SPDY as api::Channels.
@@ -187,35 +186,35 @@ class SpdyPortChannels : public api::Channels {
     if (!data_done_) {
       if (auto d = data->Read()) return api::ChannelMessage{api::kChanData, std::move(*d)};
       data_done_ = true;
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (!cancelled_ && !gone_) return api::ChannelMessage{api::kChanClose, std::string(1, '\0')};
     }
     // After the client's FIN: wait until we are done or the connection goes.
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return cancelled_ || gone_; });
+    MutexLock lock(mu_);
+    while (!cancelled_ && !gone_) cv_.Wait(mu_);
     return std::nullopt;
   }
   bool Write(uint8_t channel, std::string_view d) override {
     return channel == api::kChanData ? data->Write(d) : true;
   }
   void CancelRead() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     cancelled_ = true;
     data->CancelRead();
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   void ConnectionGone() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     gone_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
 
  private:
-  bool data_done_ = false;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool cancelled_ = false;
-  bool gone_ = false;
+  bool data_done_ = false;  // Read's thread only
+  Mutex mu_;
+  CondVar cv_;
+  bool cancelled_ IL_GUARDED_BY(mu_) = false;
+  bool gone_ IL_GUARDED_BY(mu_) = false;
 };
 
 // SPDY tunnelled in WebSocket binary messages (kubectl >= 1.31 port-forward): message
@@ -400,14 +399,18 @@ void KubeletStreams::ExecSpdy(const http::Request&, http::ResponseWriter& w,
 
   stream::SpdySession session(*conn);
   SpdyExecChannels io;
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t got = 0;
-  bool ended = false;
+  // The reader thread fills io's stream slots under sync.mu; this thread reads them once
+  // `ready` (or after reader.join()).
+  struct Sync {
+    Mutex mu;
+    CondVar cv;
+    size_t got IL_GUARDED_BY(mu) = 0;
+    bool ended IL_GUARDED_BY(mu) = false;
+  } sync;
   std::thread reader([&] {
     session.Serve([&](const std::shared_ptr<stream::SpdyStream>& s) {
       std::string type = s->header("streamtype");
-      std::lock_guard lock(mu);
+      MutexLock lock(sync.mu);
       std::shared_ptr<stream::SpdyStream>* slot = nullptr;
       if (type == "error")
         slot = &io.error_;
@@ -421,23 +424,26 @@ void KubeletStreams::ExecSpdy(const http::Request&, http::ResponseWriter& w,
         slot = &io.resize_;
       if (slot && !*slot) {
         *slot = s;
-        ++got;
-        cv.notify_all();
+        ++sync.got;
+        sync.cv.NotifyAll();
       }
       return true;
     });
     io.queue.End();
-    std::lock_guard lock(mu);
-    ended = true;
-    cv.notify_all();
+    MutexLock lock(sync.mu);
+    sync.ended = true;
+    sync.cv.NotifyAll();
   });
   IdleWatch idle(
       opt_.idle_timeout, [&] { return session.last_activity(); }, [&] { session.Close(); });
   bool ready;
   {
-    std::unique_lock lock(mu);
-    ready = cv.wait_for(lock, opt_.creation_timeout, [&] { return got >= expected || ended; }) &&
-            got >= expected;
+    MutexLock lock(sync.mu);
+    const auto deadline = Clock::now() + opt_.creation_timeout;
+    while (sync.got < expected && !sync.ended) {
+      if (!sync.cv.WaitUntil(sync.mu, deadline)) break;
+    }
+    ready = sync.got >= expected;
   }
   if (!ready) {
     Log()->info("exec {}/{}: the client did not create its streams in time", er.namespace_,
@@ -543,8 +549,6 @@ void KubeletStreams::ServePortForward(const http::Request& req, http::ResponseWr
 
 void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForwardRequest& base) {
   stream::SpdySession session(conn);
-  std::mutex mu;
-  std::condition_variable cv;
   struct Pair {
     std::shared_ptr<SpdyPortChannels> io = std::make_shared<SpdyPortChannels>();
     uint16_t port = 0;
@@ -554,17 +558,21 @@ void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForw
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
   };
-  std::map<std::string, Pair> pending;
-  std::vector<std::shared_ptr<SpdyPortChannels>> active;
-  std::list<Worker> workers;
-  bool ended = false;
+  struct Shared {
+    Mutex mu;
+    CondVar cv;
+    std::map<std::string, Pair> pending IL_GUARDED_BY(mu);
+    std::vector<std::shared_ptr<SpdyPortChannels>> active IL_GUARDED_BY(mu);
+    std::list<Worker> workers IL_GUARDED_BY(mu);
+    bool ended IL_GUARDED_BY(mu) = false;
+  } sh;
   // Drops pairs whose second stream never came (the kubelet's creation timeout) and joins
   // finished workers, so a long port-forward does not pile up threads.
   std::thread reaper([&] {
-    std::unique_lock lock(mu);
-    while (!ended) {
-      cv.wait_for(lock, std::chrono::seconds(1));
-      for (auto it = pending.begin(); it != pending.end();) {
+    MutexLock lock(sh.mu);
+    while (!sh.ended) {
+      sh.cv.WaitFor(sh.mu, std::chrono::seconds(1));
+      for (auto it = sh.pending.begin(); it != sh.pending.end();) {
         if (Clock::now() - it->second.first_seen < opt_.creation_timeout) {
           ++it;
           continue;
@@ -575,12 +583,12 @@ void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForw
           io->error->Finish();
         }
         if (io->data) io->data->Reset();
-        it = pending.erase(it);
+        it = sh.pending.erase(it);
       }
-      for (auto it = workers.begin(); it != workers.end();) {
+      for (auto it = sh.workers.begin(); it != sh.workers.end();) {
         if (*it->done) {
           it->thread.join();
-          it = workers.erase(it);
+          it = sh.workers.erase(it);
         } else {
           ++it;
         }
@@ -600,8 +608,8 @@ void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForw
     if ((type != "data" && type != "error") || port <= 0 || port > 65535) return false;
     std::string id = s->header("requestid");
     if (id.empty()) id = std::to_string(type == "error" ? s->id() : s->id() - 2);
-    std::lock_guard lock(mu);
-    Pair& p = pending[id];
+    MutexLock lock(sh.mu);
+    Pair& p = sh.pending[id];
     p.port = static_cast<uint16_t>(port);
     auto& slot = type == "data" ? p.io->data : p.io->error;
     if (slot) {  // a second stream of one type for one request
@@ -613,9 +621,9 @@ void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForw
     auto io = p.io;
     api::PortForwardRequest r = base;
     r.port = p.port;
-    pending.erase(id);
-    active.push_back(io);
-    Worker& w = workers.emplace_back();
+    sh.pending.erase(id);
+    sh.active.push_back(io);
+    Worker& w = sh.workers.emplace_back();
     auto done = w.done;
     w.thread = std::thread([this, io, r, done] {
       Audit()->info("audit: {}",
@@ -634,13 +642,18 @@ void KubeletStreams::PortForwardSpdy(http::ByteStream& conn, const api::PortForw
   });
   // The connection ended: every pair still running sees it.
   {
-    std::lock_guard lock(mu);
-    for (auto& io : active) io->ConnectionGone();
-    ended = true;
-    cv.notify_all();
+    MutexLock lock(sh.mu);
+    for (auto& io : sh.active) io->ConnectionGone();
+    sh.ended = true;
+    sh.cv.NotifyAll();
   }
   reaper.join();
-  for (auto& w : workers) w.thread.join();
+  std::list<Worker> left;
+  {
+    MutexLock lock(sh.mu);
+    left.swap(sh.workers);
+  }
+  for (auto& w : left) w.thread.join();
   session.Close();
 }
 

@@ -36,15 +36,15 @@ NodeController::NodeController(kube::KubeApi& kube, InterlinkApi& interlink, VkC
 NodeController::~NodeController() { Stop(); }
 
 NodeHealth NodeController::health() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return state_.health;
 }
 ResourceMap NodeController::capacity() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return state_.capacity;
 }
 std::string NodeController::node_uid() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return node_uid_;
 }
 
@@ -58,15 +58,20 @@ Status NodeController::Register(std::chrono::seconds timeout, const std::stop_to
       return st.WithContext("registering node " + config_.node_name);
     }
     Log()->warn("registering node {}: {} (retrying)", config_.node_name, st.ToString());
-    std::unique_lock l(wait_mu_);
-    cv_.wait_for(l, stop, backoff, [] { return false; });
+    {
+      MutexLock l(wait_mu_);
+      const auto until = std::chrono::steady_clock::now() + backoff;
+      while (!stop.stop_requested()) {
+        if (!cv_.WaitUntil(wait_mu_, stop, until)) break;
+      }
+    }
     if (stop.stop_requested()) return Unavailable("stopped");
     backoff = std::min(backoff * 2, std::chrono::milliseconds(7000));
   }
 }
 
 Status NodeController::RegisterOnce() {
-  std::unique_lock l(mu_);
+  MutexLock l(mu_);
   auto got = kube_.Get(kube::NodePath(config_.node_name));
   if (!got.ok() && !kube::IsNotFound(got.status())) return got.status();
   if (!got.ok()) {
@@ -77,19 +82,18 @@ Status NodeController::RegisterOnce() {
     node_uid_ = api::GetString(node_, {"metadata", "uid"});
     for (const auto& t : DesiredTaints(config_, state_)) managed_taint_keys_.push_back(t.key);
     Log()->info("created node {} (uid {})", config_.node_name, node_uid_);
-    l.unlock();
+    l.Unlock();
     return UpdateStatus(true);
   }
   node_ = std::move(*got);
   node_uid_ = api::GetString(node_, {"metadata", "uid"});
   IL_RETURN_IF_ERROR(UpdateMetadata(DesiredTaints(config_, state_), ""));
   Log()->info("node {} exists (uid {}); taking it over", config_.node_name, node_uid_);
-  l.unlock();
+  l.Unlock();
   return UpdateStatus(true);
 }
 
 Status NodeController::UpdateMetadata(const std::vector<Taint>& taints, const std::string& body) {
-  // Called with mu_ held.
   for (int attempt = 0; attempt < 5; ++attempt) {
     const auto* cur = api::Find(node_, {"spec", "taints"});
     static const json::array kNone;
@@ -118,7 +122,7 @@ Status NodeController::UpdateMetadata(const std::vector<Taint>& taints, const st
 }
 
 Status NodeController::UpdateStatus(bool force) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (node_uid_.empty()) return FailedPrecondition("node not registered yet");
   auto now = std::chrono::system_clock::now();
   static const json::array kNone;
@@ -159,7 +163,7 @@ void NodeController::PingOnce() {
   std::vector<Taint> taints;
   std::string body;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     if (h.ok != state_.health.ok || h.reason != state_.health.reason || !state_.health.pinged) {
       if (h.ok) {
         Log()->info("interLink ping ok: node {} Ready", config_.node_name);
@@ -209,7 +213,7 @@ json::object NodeController::LeaseObject(std::chrono::system_clock::time_point n
 }
 
 Status NodeController::RenewLease() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (node_uid_.empty()) return FailedPrecondition("node not registered yet");
   const std::string path = kube::LeasePath(kLeaseNamespace, config_.node_name);
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -245,9 +249,9 @@ Status NodeController::RenewLease() {
 }
 
 void NodeController::PingSoon() {
-  std::lock_guard l(wait_mu_);
+  MutexLock l(wait_mu_);
   ping_now_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void NodeController::Start() {
@@ -258,8 +262,8 @@ void NodeController::Start() {
 void NodeController::Stop() {
   for (auto& t : threads_) t.request_stop();
   {
-    std::lock_guard l(wait_mu_);
-    cv_.notify_all();
+    MutexLock l(wait_mu_);
+    cv_.NotifyAll();
   }
   threads_.clear();
 }
@@ -270,9 +274,16 @@ void NodeController::PingLoop(const std::stop_token& stop) {
     PingOnce();
     auto next =
         std::chrono::steady_clock::now() + std::chrono::seconds(config_.ping_interval_seconds);
-    std::unique_lock l(wait_mu_);
-    cv_.wait_until(l, stop, next, [&] { return ping_now_.load(); });
-    if (ping_now_.exchange(false)) cv_.wait_for(l, stop, min_gap, [] { return false; });
+    MutexLock l(wait_mu_);
+    while (!ping_now_) {
+      if (!cv_.WaitUntil(wait_mu_, stop, next)) break;
+    }
+    if (ping_now_.exchange(false)) {
+      const auto until = std::chrono::steady_clock::now() + min_gap;
+      while (!stop.stop_requested()) {
+        if (!cv_.WaitUntil(wait_mu_, stop, until)) break;
+      }
+    }
   }
 }
 
@@ -288,9 +299,12 @@ void NodeController::HeartbeatLoop(const std::stop_token& stop) {
     if (!st.ok() && limiter.Allow()) Log()->warn("lease renewal: {}", st.ToString());
     st = UpdateStatus(false);
     if (!st.ok() && limiter.Allow()) Log()->warn("{}", st.ToString());
-    std::unique_lock l(wait_mu_);
-    cv_.wait_for(l, stop, std::min(interval, std::chrono::milliseconds(10000)),
-                 [] { return false; });
+    MutexLock l(wait_mu_);
+    const auto until =
+        std::chrono::steady_clock::now() + std::min(interval, std::chrono::milliseconds(10000));
+    while (!stop.stop_requested()) {
+      if (!cv_.WaitUntil(wait_mu_, stop, until)) break;
+    }
   }
 }
 

@@ -20,13 +20,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "kube/kube_api.h"
 #include "vk/interlink_client.h"
 #include "vk/node_builder.h"
@@ -47,19 +46,20 @@ class NodeController {
   void PingSoon();
 
   // --- steps (public for tests) ---
-  Status RegisterOnce();
-  void PingOnce();
-  Status RenewLease();
+  Status RegisterOnce() IL_EXCLUDES(mu_);
+  void PingOnce() IL_EXCLUDES(mu_);
+  Status RenewLease() IL_EXCLUDES(mu_);
   // PATCHes the status if it changed or `force` (heartbeat).
-  Status UpdateStatus(bool force);
+  Status UpdateStatus(bool force) IL_EXCLUDES(mu_);
 
-  NodeHealth health() const;
-  ResourceMap capacity() const;
-  std::string node_uid() const;
+  NodeHealth health() const IL_EXCLUDES(mu_);
+  ResourceMap capacity() const IL_EXCLUDES(mu_);
+  std::string node_uid() const IL_EXCLUDES(mu_);
 
  private:
-  Status UpdateMetadata(const std::vector<Taint>& taints, const std::string& ping_body);
-  boost::json::object LeaseObject(std::chrono::system_clock::time_point now) const;
+  Status UpdateMetadata(const std::vector<Taint>& taints, const std::string& ping_body)
+      IL_REQUIRES(mu_);
+  boost::json::object LeaseObject(std::chrono::system_clock::time_point now) const IL_REQUIRES(mu_);
   void PingLoop(const std::stop_token& stop);
   void HeartbeatLoop(const std::stop_token& stop);
 
@@ -67,19 +67,20 @@ class NodeController {
   InterlinkApi& interlink_;
   const VkConfig config_;
   const ResourceMap capacity_bounds_;  // what the admin configured caps the ping's resources
-  mutable std::mutex mu_;
-  NodeState state_;
-  boost::json::value node_;  // latest Node object from the API
-  std::string node_uid_;
-  boost::json::value lease_;  // latest Lease
-  boost::json::value last_fingerprint_;
-  std::chrono::steady_clock::time_point last_status_patch_{};
-  std::vector<std::string> managed_taint_keys_;
-  std::string annotated_ping_body_;
-  std::vector<std::string> last_ping_warnings_;  // logged once until they change
+  mutable Mutex mu_;
+  NodeState state_ IL_GUARDED_BY(mu_);
+  boost::json::value node_ IL_GUARDED_BY(mu_);  // latest Node object from the API
+  std::string node_uid_ IL_GUARDED_BY(mu_);
+  boost::json::value lease_ IL_GUARDED_BY(mu_);  // latest Lease
+  boost::json::value last_fingerprint_ IL_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point last_status_patch_ IL_GUARDED_BY(mu_){};
+  std::vector<std::string> managed_taint_keys_ IL_GUARDED_BY(mu_);
+  std::string annotated_ping_body_ IL_GUARDED_BY(mu_);
+  // Logged once until they change.
+  std::vector<std::string> last_ping_warnings_ IL_GUARDED_BY(mu_);
   std::atomic<bool> ping_now_{false};
-  std::mutex wait_mu_;  // for cv_ only
-  std::condition_variable_any cv_;
+  Mutex wait_mu_;  // for cv_ only: guards no fields (ping_now_ is atomic)
+  CondVar cv_;
   std::vector<std::jthread> threads_;
 };
 

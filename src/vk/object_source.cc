@@ -11,7 +11,7 @@ namespace json = boost::json;
 Result<json::value> KubeObjectSource::Cached(const std::string& path, const std::string& what) {
   auto now = std::chrono::steady_clock::now();
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     if (auto it = cache_.find(path); it != cache_.end() && it->second.first > now) {
       return it->second.second;
     }
@@ -19,7 +19,7 @@ Result<json::value> KubeObjectSource::Cached(const std::string& path, const std:
   auto r = api_.Get(path);
   if (!r.ok() && kube::IsNotFound(r.status())) return NotFound(what + " not found");
   if (r.ok() && ttl_.count() > 0) {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     if (cache_.size() > 1000) {
       for (auto it = cache_.begin(); it != cache_.end();) {
         it = it->second.first <= now ? cache_.erase(it) : std::next(it);

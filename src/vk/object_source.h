@@ -11,9 +11,9 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace il::kube {
@@ -57,10 +57,10 @@ class KubeObjectSource : public ObjectSource {
   Result<boost::json::value> Cached(const std::string& path, const std::string& what);
 
   kube::KubeApi& api_;
-  std::chrono::milliseconds ttl_;
-  std::mutex mu_;
-  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, boost::json::value>>
-      cache_;
+  const std::chrono::milliseconds ttl_;
+  Mutex mu_;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, boost::json::value>> cache_
+      IL_GUARDED_BY(mu_);
 };
 
 // Memoises lookups for the duration of one pod's creation (a ConfigMap referenced by a

@@ -67,7 +67,7 @@ void PodController::Start() {
 void PodController::Stop() {
   for (auto& t : threads_) t.request_stop();
   queue_.ShutDown();
-  cv_.notify_all();
+  cv_.NotifyAll();
   threads_.clear();  // joins
 }
 
@@ -87,7 +87,7 @@ void PodController::OnSync(const std::vector<json::value>& items) {
   }
   if (!synced_.exchange(true)) {
     Log()->info("initial list: {} pods bound to node {}", items.size(), opt_.node_name);
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
 }
 
@@ -131,8 +131,10 @@ void PodController::WorkerLoop(const std::stop_token& stop) {
 
 void PodController::StatusLoop(const std::stop_token& stop) {
   {
-    std::unique_lock l(mu_);
-    cv_.wait(l, stop, [&] { return synced_.load(); });
+    MutexLock l(mu_);
+    while (!synced_) {
+      if (!cv_.Wait(mu_, stop)) break;
+    }
   }
   auto backoff = std::chrono::milliseconds(500);
   log::RateLimiter limiter(std::chrono::seconds(30));
@@ -141,8 +143,11 @@ void PodController::StatusLoop(const std::stop_token& stop) {
     if (st.ok()) break;
     if (limiter.Allow())
       Log()->warn("waiting for interLink to adopt running pods: {}", st.ToString());
-    std::unique_lock l(mu_);
-    cv_.wait_for(l, stop, backoff, [] { return false; });
+    MutexLock l(mu_);
+    const auto until = std::chrono::steady_clock::now() + backoff;
+    while (!stop.stop_requested()) {
+      if (!cv_.WaitUntil(mu_, stop, until)) break;
+    }
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
   }
   double cpu_avg = 0;  // seconds of CPU per round, smoothed
@@ -155,8 +160,10 @@ void PodController::StatusLoop(const std::stop_token& stop) {
     auto wait = std::max<std::chrono::milliseconds>(
         opt_.status_interval,
         std::chrono::milliseconds(static_cast<int64_t>(cpu_avg / opt_.status_cpu_budget * 1000)));
-    std::unique_lock l(mu_);
-    cv_.wait_until(l, stop, start + wait, [] { return false; });
+    MutexLock l(mu_);
+    while (!stop.stop_requested()) {
+      if (!cv_.WaitUntil(mu_, stop, start + wait)) break;
+    }
   }
 }
 
@@ -214,13 +221,13 @@ Status PodController::DeleteOrphan(const std::string& uid, const std::string& ns
 Status PodController::ReconcileOrphan(const std::string& uid) {
   OrphanRef ref;
   {
-    std::lock_guard l(orphans_mu_);
+    MutexLock l(orphans_mu_);
     auto it = orphans_.find(uid);
     if (it == orphans_.end()) return Status::Ok();
     ref = it->second;
   }
   IL_RETURN_IF_ERROR(DeleteOrphan(uid, ref.ns, ref.name));
-  std::lock_guard l(orphans_mu_);
+  MutexLock l(orphans_mu_);
   orphans_.erase(uid);
   return Status::Ok();
 }
@@ -272,7 +279,7 @@ Status PodController::Adopt() {
     if (!in_api.count(uid)) orphans.emplace(uid, OrphanRef{ref.ns, ref.name});
   }
   {
-    std::lock_guard l(orphans_mu_);
+    MutexLock l(orphans_mu_);
     orphans_.insert(orphans.begin(), orphans.end());
   }
   adopted_ = true;

@@ -20,16 +20,15 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "kube/kube_api.h"
 #include "vk/event_recorder.h"
 #include "vk/interlink_client.h"
@@ -115,11 +114,11 @@ class PodController {
   struct OrphanRef {
     std::string ns, name;
   };
-  std::mutex orphans_mu_;
-  std::map<std::string, OrphanRef> orphans_;  // by uid; guarded by orphans_mu_
-  std::function<void()> on_interlink_error_;
-  std::mutex mu_;
-  std::condition_variable_any cv_;
+  Mutex orphans_mu_;
+  std::map<std::string, OrphanRef> orphans_ IL_GUARDED_BY(orphans_mu_);  // by uid
+  std::function<void()> on_interlink_error_;                             // set before Start()
+  Mutex mu_;  // for cv_ only: guards no fields (synced_ is atomic)
+  CondVar cv_;
   std::vector<std::jthread> threads_;
 };
 

@@ -88,7 +88,7 @@ bool NewerVersion(const std::string& a, const std::string& b) {
 bool PodStore::Upsert(const json::value& pod) {
   std::string uid = api::PodUid(pod);
   std::string rv = api::GetString(pod, {"metadata", "resourceVersion"});
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto [it, inserted] = pods_.try_emplace(uid);
   PodRecord& r = it->second;
   if (!inserted && !NewerVersion(rv, api::GetString(r.view, {"metadata", "resourceVersion"}))) {
@@ -113,7 +113,7 @@ bool PodStore::Upsert(const json::value& pod) {
 }
 
 void PodStore::UpdateView(const std::string& uid, const json::value& pod) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto it = pods_.find(uid);
   if (it == pods_.end()) return;
   if (NewerVersion(api::GetString(pod, {"metadata", "resourceVersion"}),
@@ -125,12 +125,12 @@ void PodStore::UpdateView(const std::string& uid, const json::value& pod) {
 }
 
 void PodStore::MarkDeleted(const std::string& uid) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (auto it = pods_.find(uid); it != pods_.end()) it->second.api_deleted = true;
 }
 
 std::optional<PodRecord> PodStore::Get(const std::string& uid) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto it = pods_.find(uid);
   if (it == pods_.end()) return std::nullopt;
   return it->second;
@@ -138,7 +138,7 @@ std::optional<PodRecord> PodStore::Get(const std::string& uid) const {
 
 std::optional<PodRecord> PodStore::FindByName(const std::string& ns,
                                               const std::string& name) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (const auto& [uid, r] : pods_) {
     if (r.ns == ns && r.name == name && !r.api_deleted) return r;
   }
@@ -146,7 +146,7 @@ std::optional<PodRecord> PodStore::FindByName(const std::string& ns,
 }
 
 bool PodStore::Update(const std::string& uid, const std::function<void(PodRecord&)>& fn) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto it = pods_.find(uid);
   if (it == pods_.end()) return false;
   fn(it->second);
@@ -154,12 +154,12 @@ bool PodStore::Update(const std::string& uid, const std::function<void(PodRecord
 }
 
 void PodStore::Erase(const std::string& uid) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   pods_.erase(uid);
 }
 
 std::vector<std::string> PodStore::Uids() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::vector<std::string> out;
   out.reserve(pods_.size());
   for (const auto& [uid, r] : pods_) out.push_back(uid);
@@ -167,7 +167,7 @@ std::vector<std::string> PodStore::Uids() const {
 }
 
 std::vector<json::value> PodStore::StatusQuery(const std::vector<std::string>& uids) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::vector<json::value> out;
   out.reserve(uids.size());
   for (const auto& uid : uids) {
@@ -177,7 +177,7 @@ std::vector<json::value> PodStore::StatusQuery(const std::vector<std::string>& u
 }
 
 std::string PodStore::BeginStatusRound(uint64_t round, size_t* count) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::string body = "[";
   *count = 0;
   for (auto& [uid, r] : pods_) {
@@ -248,7 +248,7 @@ std::vector<std::string> PodStore::ApplyReports(const std::vector<api::PodStatus
                                                 std::chrono::steady_clock::time_point now,
                                                 uint64_t round) {
   std::vector<std::string> changed;
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (const auto& rep : reports) {
     auto it = pods_.find(rep.uid);
     if (it == pods_.end()) continue;
@@ -270,7 +270,7 @@ Result<std::vector<std::string>> PodStore::ApplyReportsText(
   IL_RETURN_IF_ERROR(ScanStatusList(reply, &entries));
   std::vector<std::string> changed;
   *malformed = 0;
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (const auto& e : entries) {
     std::optional<api::PodStatus> parsed;
     std::string uid(e.uid);
@@ -317,7 +317,7 @@ std::vector<std::string> PodStore::MarkMissing(uint64_t round,
                                                std::chrono::steady_clock::time_point now,
                                                std::chrono::seconds grace) {
   std::vector<std::string> lost;
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (auto& [uid, r] : pods_) {
     if (r.asked_round != round || r.answered_round == round) continue;
     if (r.backend != BackendState::kCreated || r.lost) continue;
@@ -331,7 +331,7 @@ std::vector<std::string> PodStore::MarkMissing(uint64_t round,
 }
 
 std::vector<json::value> PodStore::Views() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::vector<json::value> out;
   for (const auto& [uid, r] : pods_) {
     if (!r.api_deleted) out.push_back(r.view);
@@ -340,7 +340,7 @@ std::vector<json::value> PodStore::Views() const {
 }
 
 size_t PodStore::size() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return pods_.size();
 }
 

@@ -13,13 +13,13 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "api/types.h"
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace il::vk {
@@ -117,8 +117,8 @@ class PodStore {
   size_t size() const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::string, PodRecord> pods_;
+  mutable Mutex mu_;
+  std::map<std::string, PodRecord> pods_ IL_GUARDED_BY(mu_);
 };
 
 }  // namespace il::vk

@@ -16,7 +16,7 @@ StateFile::~StateFile() {
 }
 
 Status StateFile::Open(const std::string& path) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   path_ = path;
   std::error_code ec;
   auto dir = std::filesystem::path(path).parent_path();
@@ -62,20 +62,20 @@ void StateFile::Append(const std::string& line) {
 }
 
 void StateFile::Add(const std::string& uid, const std::string& ns, const std::string& name) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (fd_ < 0 || live_.count(uid)) return;
   live_[uid] = {ns, name};
   Append("+ " + uid + " " + ns + " " + name + "\n");
 }
 
 void StateFile::Remove(const std::string& uid) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (fd_ < 0 || !live_.erase(uid)) return;
   Append("- " + uid + "\n");
 }
 
 std::map<std::string, BackendPodRef> StateFile::Entries() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return live_;
 }
 

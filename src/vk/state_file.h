@@ -10,9 +10,9 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <string>
 
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace il::vk {
@@ -31,21 +31,24 @@ class StateFile {
 
   // Reads (and compacts) the journal at `path`, creating it if needed.
   Status Open(const std::string& path);
-  bool enabled() const { return fd_ >= 0; }
+  bool enabled() const IL_EXCLUDES(mu_) {
+    MutexLock l(mu_);
+    return fd_ >= 0;
+  }
 
   void Add(const std::string& uid, const std::string& ns, const std::string& name);
   void Remove(const std::string& uid);
   std::map<std::string, BackendPodRef> Entries() const;
 
  private:
-  Status Compact();
-  void Append(const std::string& line);
+  Status Compact() IL_REQUIRES(mu_);
+  void Append(const std::string& line) IL_REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  std::string path_;
-  int fd_ = -1;
-  size_t lines_ = 0;
-  std::map<std::string, BackendPodRef> live_;
+  mutable Mutex mu_;
+  std::string path_ IL_GUARDED_BY(mu_);
+  int fd_ IL_GUARDED_BY(mu_) = -1;
+  size_t lines_ IL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, BackendPodRef> live_ IL_GUARDED_BY(mu_);
 };
 
 }  // namespace il::vk

@@ -217,7 +217,7 @@ Status TokenRefresher::Start() {
               token_file_, delay.count());
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = false;
   }
   thread_ = std::thread([this, delay] { Loop(delay); });
@@ -226,10 +226,10 @@ Status TokenRefresher::Start() {
 
 void TokenRefresher::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -238,8 +238,12 @@ void TokenRefresher::Loop(seconds delay) {
   seconds backoff = kMinDelay;
   while (true) {
     {
-      std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, delay, [this] { return stop_; })) return;
+      MutexLock lock(mu_);
+      const auto deadline = std::chrono::steady_clock::now() + delay;
+      while (!stop_) {
+        if (!cv_.WaitUntil(mu_, deadline)) break;
+      }
+      if (stop_) return;
     }
     auto next = RefreshOnce();
     if (next.ok()) {

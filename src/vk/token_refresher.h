@@ -17,13 +17,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "core/http_client.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "vk/vk_config.h"
 
@@ -53,16 +52,16 @@ class TokenRefresher {
  private:
   TokenRefresher(OAuth2ClientConfig config, std::string token_file, std::string target,
                  std::unique_ptr<http::HttpClient> client);
-  void Loop(std::chrono::seconds first_delay);
+  void Loop(std::chrono::seconds first_delay) IL_EXCLUDES(mu_);
 
   const OAuth2ClientConfig config_;
   const std::string token_file_;
   const std::string target_;  // path + query of TokenURL
   const std::unique_ptr<http::HttpClient> client_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  bool stop_ IL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -11,12 +11,12 @@
 
 #include <list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "core/mutex.h"
 #include "kube/clock.h"
 
 namespace il::vk {
@@ -29,7 +29,7 @@ class TtlCache {
 
   // The value if present and not expired (an expired one is dropped).
   std::optional<V> Get(const std::string& key) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = map_.find(key);
     if (it == map_.end()) return std::nullopt;
     if (clock_->Now() >= it->second.expires) {
@@ -44,7 +44,7 @@ class TtlCache {
   // Stores `value` for `ttl`; a ttl of zero or less stores nothing.
   void Put(const std::string& key, V value, kube::Clock::Duration ttl) {
     if (ttl <= kube::Clock::Duration::zero() || capacity_ == 0) return;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto expires = clock_->Now() + ttl;
     if (auto it = map_.find(key); it != map_.end()) {
       it->second.value = std::move(value);
@@ -61,7 +61,7 @@ class TtlCache {
   }
 
   size_t size() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return map_.size();
   }
 
@@ -72,10 +72,10 @@ class TtlCache {
     std::list<std::string>::iterator pos;
   };
   const size_t capacity_;
-  std::shared_ptr<kube::Clock> clock_;
-  mutable std::mutex mu_;
-  std::list<std::string> lru_;  // most recently used first
-  std::unordered_map<std::string, Entry> map_;
+  const std::shared_ptr<kube::Clock> clock_;
+  mutable Mutex mu_;
+  std::list<std::string> lru_ IL_GUARDED_BY(mu_);  // most recently used first
+  std::unordered_map<std::string, Entry> map_ IL_GUARDED_BY(mu_);
 };
 
 }  // namespace il::vk

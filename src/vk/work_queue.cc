@@ -16,26 +16,26 @@ void WorkQueue::AddLocked(const std::string& key) {
   dirty_.insert(key);
   if (processing_.count(key)) return;  // re-queued by Done
   queue_.push_back(key);
-  cv_.notify_one();
+  cv_.NotifyOne();
 }
 
 void WorkQueue::Add(const std::string& key) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   AddLocked(key);
 }
 
 void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay) {
   if (delay.count() <= 0) return Add(key);
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   if (shutdown_) return;
   delayed_.emplace(Clock::now() + delay, key);
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 std::chrono::milliseconds WorkQueue::AddRateLimited(const std::string& key) {
   std::chrono::milliseconds d;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     d = Backoff(opt_, ++failures_[key]);
   }
   AddAfter(key, d);
@@ -43,12 +43,12 @@ std::chrono::milliseconds WorkQueue::AddRateLimited(const std::string& key) {
 }
 
 void WorkQueue::Forget(const std::string& key) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   failures_.erase(key);
 }
 
 int WorkQueue::Failures(const std::string& key) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto it = failures_.find(key);
   return it == failures_.end() ? 0 : it->second;
 }
@@ -62,7 +62,7 @@ void WorkQueue::PromoteLocked(Clock::time_point now) {
 }
 
 std::optional<std::string> WorkQueue::Get(const std::stop_token& stop) {
-  std::unique_lock l(mu_);
+  MutexLock l(mu_);
   while (true) {
     if (shutdown_ || stop.stop_requested()) return std::nullopt;
     PromoteLocked(Clock::now());
@@ -74,38 +74,40 @@ std::optional<std::string> WorkQueue::Get(const std::stop_token& stop) {
       return key;
     }
     if (delayed_.empty()) {
-      cv_.wait(l, stop, [&] { return shutdown_ || !queue_.empty() || !delayed_.empty(); });
+      while (!shutdown_ && queue_.empty() && delayed_.empty()) {
+        if (!cv_.Wait(mu_, stop)) break;
+      }
     } else {
       auto until = delayed_.top().first;
-      cv_.wait_until(l, stop, until, [&] {
-        return shutdown_ || !queue_.empty() || (!delayed_.empty() && delayed_.top().first < until);
-      });
+      while (!shutdown_ && queue_.empty() && !(!delayed_.empty() && delayed_.top().first < until)) {
+        if (!cv_.WaitUntil(mu_, stop, until)) break;
+      }
     }
   }
 }
 
 void WorkQueue::Done(const std::string& key) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   processing_.erase(key);
   if (dirty_.count(key)) {
     queue_.push_back(key);
-    cv_.notify_one();
+    cv_.NotifyOne();
   }
 }
 
 void WorkQueue::ShutDown() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   shutdown_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 size_t WorkQueue::Len() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return queue_.size();
 }
 
 size_t WorkQueue::Pending() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return queue_.size() + delayed_.size() + processing_.size();
 }
 

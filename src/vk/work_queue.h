@@ -11,16 +11,16 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <queue>
 #include <set>
 #include <stop_token>
 #include <string>
 #include <vector>
+
+#include "core/mutex.h"
 
 namespace il::vk {
 
@@ -34,7 +34,7 @@ class WorkQueue {
   WorkQueue() : WorkQueue(Options{}) {}
   explicit WorkQueue(Options options) : opt_(options) {}
 
-  void Add(const std::string& key);
+  void Add(const std::string& key) IL_EXCLUDES(mu_);
   void AddAfter(const std::string& key, std::chrono::milliseconds delay);
   // Returns the delay chosen.
   std::chrono::milliseconds AddRateLimited(const std::string& key);
@@ -43,7 +43,7 @@ class WorkQueue {
 
   // Blocks until a key is ready; nullopt after ShutDown or when `stop` is requested.
   std::optional<std::string> Get(const std::stop_token& stop);
-  void Done(const std::string& key);
+  void Done(const std::string& key) IL_EXCLUDES(mu_);
   void ShutDown();
 
   size_t Len();      // ready keys
@@ -53,19 +53,19 @@ class WorkQueue {
   static std::chrono::milliseconds Backoff(const Options& o, int n);
 
  private:
-  void AddLocked(const std::string& key);
-  void PromoteLocked(Clock::time_point now);
+  void AddLocked(const std::string& key) IL_REQUIRES(mu_);
+  void PromoteLocked(Clock::time_point now) IL_REQUIRES(mu_);
 
-  Options opt_;
-  std::mutex mu_;
-  std::condition_variable_any cv_;
-  std::deque<std::string> queue_;
-  std::set<std::string> dirty_;
-  std::set<std::string> processing_;
+  const Options opt_;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::string> queue_ IL_GUARDED_BY(mu_);
+  std::set<std::string> dirty_ IL_GUARDED_BY(mu_);
+  std::set<std::string> processing_ IL_GUARDED_BY(mu_);
   using Delayed = std::pair<Clock::time_point, std::string>;
-  std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;
-  std::map<std::string, int> failures_;
-  bool shutdown_ = false;
+  std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_ IL_GUARDED_BY(mu_);
+  std::map<std::string, int> failures_ IL_GUARDED_BY(mu_);
+  bool shutdown_ IL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace il::vk

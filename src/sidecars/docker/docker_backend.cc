@@ -69,7 +69,7 @@ DockerBackend::~DockerBackend() {
 
 Status DockerBackend::LoadState() {
   IL_ASSIGN_OR_RETURN(auto rows, store_->LoadAll());
-  std::lock_guard l(pods_mu_);
+  MutexLock l(pods_mu_);
   for (const auto& r : rows) {
     auto v = api::ParseJson(r.plan_json);
     auto plan = v.ok() ? PodPlanFromJson(*v) : Result<PodPlan>(v.status());
@@ -79,9 +79,13 @@ Status DockerBackend::LoadState() {
       continue;
     }
     auto e = std::make_shared<PodEntry>(std::move(*plan));
-    e->stage = ParseStage(r.stage);
-    e->runtime = RuntimeFromJson(r.runtime_json);
-    if (e->stage != Stage::kDeleting) WatchProbes(*e);
+    Stage stage = ParseStage(r.stage);
+    {
+      MutexLock el(e->mu);  // not shared yet; taken for the analysis
+      e->stage = stage;
+      e->runtime = RuntimeFromJson(r.runtime_json);
+    }
+    if (stage != Stage::kDeleting) WatchProbes(*e);
     pods_[r.uid] = e;
   }
   log_->info("state {}: {} pod(s), instance {}", settings_.state_file, pods_.size(),
@@ -90,18 +94,18 @@ Status DockerBackend::LoadState() {
 }
 
 size_t DockerBackend::pod_count() const {
-  std::lock_guard l(pods_mu_);
+  MutexLock l(pods_mu_);
   return pods_.size();
 }
 
 DockerBackend::EntryPtr DockerBackend::Find(const std::string& uid) const {
-  std::lock_guard l(pods_mu_);
+  MutexLock l(pods_mu_);
   auto it = pods_.find(uid);
   return it == pods_.end() ? nullptr : it->second;
 }
 
 std::vector<DockerBackend::EntryPtr> DockerBackend::Snapshot() const {
-  std::lock_guard l(pods_mu_);
+  MutexLock l(pods_mu_);
   std::vector<EntryPtr> out;
   out.reserve(pods_.size());
   for (const auto& [uid, e] : pods_) out.push_back(e);
@@ -109,13 +113,13 @@ std::vector<DockerBackend::EntryPtr> DockerBackend::Snapshot() const {
 }
 
 Stage DockerBackend::StageOf(const PodEntry& e) const {
-  std::lock_guard l(e.mu);
+  MutexLock l(e.mu);
   return e.stage;
 }
 
 Status DockerBackend::SetStage(PodEntry& e, Stage s) {
   {
-    std::lock_guard l(e.mu);
+    MutexLock l(e.mu);
     if (e.stage == s) return Status::Ok();
     e.stage = s;
   }
@@ -134,12 +138,12 @@ Result<api::CreateResult> DockerBackend::Create(const api::CallContext&,
   auto e = std::make_shared<PodEntry>(std::move(plan));
   std::unique_lock op(e->op_mu);
   {
-    std::lock_guard l(pods_mu_);
+    MutexLock l(pods_mu_);
     auto [it, inserted] = pods_.emplace(uid, e);
     if (!inserted) return api::CreateResult{uid, it->second->plan.NamespaceHolder()};
   }
   auto forget = [&] {
-    std::lock_guard l(pods_mu_);
+    MutexLock l(pods_mu_);
     pods_.erase(uid);
     std::error_code ec;
     // Never recursively through a pin (bind_source.h) left by an earlier run.
@@ -186,14 +190,14 @@ Status DockerBackend::Delete(const api::CallContext&, const json::value& pod) {
   if (!e) return DeleteUnknown(uid);
   std::lock_guard op(e->op_mu);
   {
-    std::lock_guard l(e->mu);
+    MutexLock l(e->mu);
     if (e->removed) return Status::Ok();
   }
   IL_RETURN_IF_ERROR(SetStage(*e, Stage::kDeleting));
   prober_->Forget(uid);
   bool finished;
   {
-    std::lock_guard l(e->mu);
+    MutexLock l(e->mu);
     finished = e->all_finished;
   }
   std::vector<std::string> names = e->plan.DockerNames();
@@ -248,7 +252,7 @@ Result<std::vector<api::PodStatus>> DockerBackend::GetStatus(const api::CallCont
     const EntryPtr& e = entries[i];
     api::PodStatus ps;
     {
-      std::lock_guard l(e->mu);
+      MutexLock l(e->mu);
       if (e->removed) continue;
       // A pod that was still pending when Docker was asked may have had its containers
       // created since: judged by the newer stage, a container the snapshot missed would
@@ -258,7 +262,7 @@ Result<std::vector<api::PodStatus>> DockerBackend::GetStatus(const api::CallCont
     }
     DecorateStatus(*e, ps, observed);
     out.push_back(std::move(ps));
-    std::lock_guard l(e->mu);
+    MutexLock l(e->mu);
     pending = pending || e->stage == Stage::kPending;
     bool finished = true;
     for (const auto& c : e->plan.containers) {
@@ -280,7 +284,7 @@ Status DockerBackend::LogsWaitingError(const PodEntry& e, const ContainerPlan& c
                            ? "PodInitializing"
                            : "ContainerCreating";
   {
-    std::lock_guard l(e.mu);
+    MutexLock l(e.mu);
     if (auto it = e.errors.find(c.docker_name); it != e.errors.end()) reason = it->second.reason;
   }
   return InvalidArgument("container \"" + c.name + "\" in pod \"" + e.plan.name +

@@ -18,7 +18,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,6 +26,7 @@
 
 #include "api/backend.h"
 #include "core/log.h"
+#include "core/mutex.h"
 #include "core/process.h"
 #include "sidecars/docker/container_status.h"
 #include "sidecars/docker/docker_cli.h"
@@ -78,22 +78,27 @@ class DockerBackend : public api::Backend, private ProberListener {
   struct PodEntry {
     explicit PodEntry(PodPlan p) : plan(std::move(p)) {}
     const PodPlan plan;
-    std::mutex op_mu;                     // serialises steps and delete of this pod
+    // Serialises steps and delete of this pod; guards no fields (those are under `mu`), so
+    // it stays a std::mutex for std::unique_lock's try_to_lock.
+    std::mutex op_mu;
     std::atomic<bool> pin_warned{false};  // logged once that bind sources cannot be pinned
 
-    mutable std::mutex mu;  // guards the fields below
-    Stage stage = Stage::kPending;
-    bool removed = false;
-    std::map<std::string, CreateError> errors;  // by docker name
-    int attempts = 0;
-    std::chrono::steady_clock::time_point next_attempt{};
-    bool all_finished = false;  // last inspect: no init/app container can run again
+    mutable Mutex mu;
+    Stage stage IL_GUARDED_BY(mu) = Stage::kPending;
+    bool removed IL_GUARDED_BY(mu) = false;
+    std::map<std::string, CreateError> errors IL_GUARDED_BY(mu);  // by docker name
+    int attempts IL_GUARDED_BY(mu) = 0;
+    std::chrono::steady_clock::time_point next_attempt IL_GUARDED_BY(mu){};
+    // Last inspect: no init/app container can run again.
+    bool all_finished IL_GUARDED_BY(mu) = false;
 
     // Probes, hooks and restarts docker-sd makes (docker_backend_supervise.cc).
-    RuntimeMap runtime;                               // persisted with the pod's row
-    api::json::array events;                          // api::PodStatus::events
-    std::map<std::string, std::string> hook_running;  // container -> instance in postStart
-    std::map<std::string, std::pair<std::string, std::string>> logs_message;  // fallback cache
+    RuntimeMap runtime IL_GUARDED_BY(mu);       // persisted with the pod's row
+    api::json::array events IL_GUARDED_BY(mu);  // api::PodStatus::events
+    // Container -> instance in postStart.
+    std::map<std::string, std::string> hook_running IL_GUARDED_BY(mu);
+    // Fallback cache of termination messages read from the logs.
+    std::map<std::string, std::pair<std::string, std::string>> logs_message IL_GUARDED_BY(mu);
   };
   using EntryPtr = std::shared_ptr<PodEntry>;
 
@@ -102,9 +107,9 @@ class DockerBackend : public api::Backend, private ProberListener {
   Status LoadState();
   void StartWorker();
 
-  EntryPtr Find(const std::string& uid) const;
-  std::vector<EntryPtr> Snapshot() const;
-  Stage StageOf(const PodEntry& e) const;
+  EntryPtr Find(const std::string& uid) const IL_EXCLUDES(pods_mu_);
+  std::vector<EntryPtr> Snapshot() const IL_EXCLUDES(pods_mu_);
+  Stage StageOf(const PodEntry& e) const IL_EXCLUDES(e.mu);
   Status SetStage(PodEntry& e, Stage s);
 
   // Starts what NextStep asks for; records creation errors. Caller holds e.op_mu.
@@ -115,14 +120,14 @@ class DockerBackend : public api::Backend, private ProberListener {
   Status FinishDelete(PodEntry& e);
   Status DeleteUnknown(const std::string& uid);
   bool Reconcile();
-  void Wake();
+  void Wake() IL_EXCLUDES(wake_mu_);
   void WorkerLoop();
   void EventsLoop();
   Status LogsWaitingError(const PodEntry& e, const ContainerPlan& c) const;
 
   // Supervision: probes, hooks, docker-sd's own restarts (docker_backend_supervise.cc).
   void WatchProbes(const PodEntry& e);
-  bool Supervised(const PodEntry& e) const;  // caller holds e.mu
+  bool Supervised(const PodEntry& e) const IL_REQUIRES(e.mu);
   void Supervise(const EntryPtr& e, const ObservedMap& observed);
   void Spawn(std::function<void()> task);
   void AddEvent(PodEntry& e, const std::string& container, const std::string& type,
@@ -160,16 +165,16 @@ class DockerBackend : public api::Backend, private ProberListener {
   std::shared_ptr<spdlog::logger> log_;
   log::RateLimiter worker_errors_{std::chrono::seconds(30)};
 
-  mutable std::mutex pods_mu_;
-  std::map<std::string, EntryPtr> pods_;
+  mutable Mutex pods_mu_;
+  std::map<std::string, EntryPtr> pods_ IL_GUARDED_BY(pods_mu_);
 
-  std::mutex sandbox_mu_;
+  Mutex sandbox_mu_;  // one sandbox image import at a time; guards no fields
   std::atomic<bool> sandbox_ready_{false};
   std::atomic<bool> reconciled_{false};
 
-  std::mutex wake_mu_;
-  std::condition_variable wake_cv_;
-  bool wake_ = false;
+  Mutex wake_mu_;
+  CondVar wake_cv_;
+  bool wake_ IL_GUARDED_BY(wake_mu_) = false;
   std::atomic<bool> stop_{false};
   std::thread worker_, events_;
 
@@ -180,8 +185,9 @@ class DockerBackend : public api::Backend, private ProberListener {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> done;
   };
-  std::mutex tasks_mu_;
-  std::vector<Task> tasks_;  // kills and hooks in flight; finished ones are joined by Spawn
+  Mutex tasks_mu_;
+  std::vector<Task> tasks_
+      IL_GUARDED_BY(tasks_mu_);  // kills and hooks in flight; finished ones are joined by Spawn
 };
 
 }  // namespace il::docker

@@ -82,7 +82,7 @@ bool DockerBackend::Supervised(const PodEntry& e) const {
 }
 
 void DockerBackend::Spawn(std::function<void()> task) {
-  std::lock_guard l(tasks_mu_);
+  MutexLock l(tasks_mu_);
   for (auto it = tasks_.begin(); it != tasks_.end();) {
     if (it->done->load()) {
       it->thread.join();  // already returned: does not block
@@ -103,7 +103,7 @@ void DockerBackend::JoinTasks() {
   while (true) {
     std::vector<Task> tasks;
     {
-      std::lock_guard l(tasks_mu_);
+      MutexLock l(tasks_mu_);
       tasks.swap(tasks_);
     }
     if (tasks.empty()) return;
@@ -113,14 +113,14 @@ void DockerBackend::JoinTasks() {
 
 void DockerBackend::AddEvent(PodEntry& e, const std::string& container, const std::string& type,
                              const std::string& reason, const std::string& message) {
-  std::lock_guard l(e.mu);
+  MutexLock l(e.mu);
   AddStatusEvent(e.events, container, type, reason, message, std::chrono::system_clock::now());
 }
 
 Status DockerBackend::PersistRuntime(PodEntry& e) {
   std::string text;
   {
-    std::lock_guard l(e.mu);
+    MutexLock l(e.mu);
     if (e.removed) return Status::Ok();
     text = RuntimeToJson(e.runtime);
   }
@@ -147,7 +147,7 @@ void DockerBackend::Supervise(const EntryPtr& e, const ObservedMap& observed) {
     api::Lifecycle hooks = LifecycleOf(c);
     bool start_hook = false, hook_pending = false, restart_due = false;
     {
-      std::lock_guard l(e->mu);
+      MutexLock l(e->mu);
       if (e->removed || e->stage == Stage::kDeleting) return;
       ContainerRuntime& rt = e->runtime[c.name];
       hook_pending = hooks.post_start && running && rt.hooked != instance;
@@ -194,7 +194,7 @@ Status DockerBackend::RestartDue(PodEntry& e, const ContainerPlan& c, const Obse
     }
   }
   {
-    std::lock_guard l(e.mu);
+    MutexLock l(e.mu);
     ContainerRuntime& rt = e.runtime[c.name];
     rt.restart_base += (o ? o->restart_count : 0) + 1;  // a manual start resets Docker's count
     rt.restart_at_ms = 0;
@@ -219,7 +219,7 @@ void DockerBackend::RunPostStart(const EntryPtr& e, const ContainerPlan& c, std:
     AddEvent(*e, c.name, "Warning", "FailedPostStartHook", failure);
   }
   {
-    std::lock_guard l(e->mu);
+    MutexLock l(e->mu);
     e->runtime[c.name].hooked = instance;
     e->hook_running.erase(c.name);
   }
@@ -263,7 +263,7 @@ void DockerBackend::Kill(const EntryPtr& e, const ContainerPlan& c, const std::s
     return;
   }
   auto after = cli_.Inspect({c.docker_name});
-  std::lock_guard l(e->mu);
+  MutexLock l(e->mu);
   ContainerRuntime& rt = e->runtime[c.name];
   if (after.ok() && after->count(c.docker_name)) {
     json::value st = ContainerStatusOf(c, after->at(c.docker_name));
@@ -291,7 +291,7 @@ void DockerBackend::OnDie(const std::string& docker_name, int exit_code,
     for (const auto& c : e->plan.containers) {
       if (c.docker_name != docker_name || c.role == Role::kSandbox) continue;
       {
-        std::lock_guard l(e->mu);
+        MutexLock l(e->mu);
         if (e->removed) return;
         RecordDeath(e->runtime[c.name],
                     json::object{{"exitCode", exit_code},
@@ -365,7 +365,7 @@ std::optional<std::string> DockerBackend::TerminationMessage(PodEntry& e, const 
   if (!text->empty() || !c.fallback_to_logs || o.exit_code == 0 || start_error) return *text;
   std::string key = o.Instance() + "/" + (o.finished ? api::Rfc3339Nano(*o.finished) : "");
   {
-    std::lock_guard l(e.mu);
+    MutexLock l(e.mu);
     auto it = e.logs_message.find(c.name);
     if (it != e.logs_message.end() && it->second.first == key) return it->second.second;
   }
@@ -373,7 +373,7 @@ std::optional<std::string> DockerBackend::TerminationMessage(PodEntry& e, const 
   if (!r.ok() || r->exit_code != 0) return std::nullopt;
   // Both streams, as the kubelet reads the log file; interleaving is not kept here.
   std::string logs = TailBytes(r->out + r->err, 2048);
-  std::lock_guard l(e.mu);
+  MutexLock l(e.mu);
   e.logs_message[c.name] = {key, logs};
   return logs;
 }
@@ -390,7 +390,7 @@ void DockerBackend::DecorateStatus(PodEntry& e, api::PodStatus& ps, const Observ
     if (it != observed.end()) ov.termination_message = TerminationMessage(e, c, it->second);
     ContainerRuntime rt;
     {
-      std::lock_guard l(e.mu);
+      MutexLock l(e.mu);
       if (auto r = e.runtime.find(c.name); r != e.runtime.end()) rt = r->second;
       if (c.role == Role::kApp && it != observed.end() && it->second.status == "running" &&
           LifecycleOf(c).post_start) {
@@ -409,7 +409,7 @@ void DockerBackend::DecorateStatus(PodEntry& e, api::PodStatus& ps, const Observ
     }
     ApplyOverlay(list[idx].as_object(), ov);
   }
-  std::lock_guard l(e.mu);
+  MutexLock l(e.mu);
   ps.events = e.events;
 }
 

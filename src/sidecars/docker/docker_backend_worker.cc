@@ -41,7 +41,7 @@ Result<std::map<std::string, std::string>> LoadEnvJson(const std::string& path) 
 
 Status DockerBackend::EnsureSandbox() {
   if (sandbox_ready_) return Status::Ok();
-  std::lock_guard l(sandbox_mu_);
+  MutexLock l(sandbox_mu_);
   if (sandbox_ready_) return Status::Ok();
   IL_RETURN_IF_ERROR(EnsureSandboxImage(cli_, settings_.pause_image, settings_.pause_binary));
   sandbox_ready_ = true;
@@ -53,7 +53,7 @@ Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_
     Status s = EnsureSandbox();
     if (s.code() == StatusCode::kUnavailable) return s;
     if (!s.ok()) {
-      std::lock_guard l(e.mu);
+      MutexLock l(e.mu);
       for (const auto& x : e.plan.containers) {
         e.errors[x.docker_name] = {"CreateContainerError", "pod sandbox: " + s.message()};
       }
@@ -76,7 +76,7 @@ Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_
           e.plan.ns, e.plan.name, e.plan.uid, pinned->why);
     }
     if (!s.ok()) {
-      std::lock_guard l(e.mu);
+      MutexLock l(e.mu);
       e.errors[c.docker_name] = {"CreateContainerConfigError", s.message()};
       return s;
     }
@@ -87,7 +87,7 @@ Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_
   if (!start_only && !c.env_json_file.empty()) {
     auto loaded = LoadEnvJson(c.env_json_file);
     if (!loaded.ok()) {
-      std::lock_guard l(e.mu);
+      MutexLock l(e.mu);
       e.errors[c.docker_name] = {"CreateContainerConfigError", loaded.status().message()};
       return loaded.status();
     }
@@ -99,7 +99,7 @@ Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_
   if (r.exit_code != 0 && f.kind == RunFailure::kDaemonDown) {
     return Unavailable("docker daemon unavailable: " + CleanStderr(r.err));
   }
-  std::lock_guard l(e.mu);
+  MutexLock l(e.mu);
   if (r.exit_code == 0 || f.kind != RunFailure::kCreateError) {
     e.errors.erase(c.docker_name);
     if (c.role == Role::kSandbox) {
@@ -125,7 +125,7 @@ Status DockerBackend::Step(PodEntry& e, const ObservedMap& observed) {
     Status s = RunAction(e, c, a.kind == ActionKind::kStart);
     if (s.code() == StatusCode::kUnavailable) return s;
     if (!s.ok()) {
-      std::lock_guard l(e.mu);
+      MutexLock l(e.mu);
       auto delay = Backoff(options_.retry_backoff, e.attempts++);
       e.next_attempt = std::chrono::steady_clock::now() + delay;
       log_->warn("pod {}/{} uid={}: container {}: {} (retry in {}s)", e.plan.ns, e.plan.name,
@@ -135,7 +135,7 @@ Status DockerBackend::Step(PodEntry& e, const ObservedMap& observed) {
     }
   }
   {
-    std::lock_guard l(e.mu);
+    MutexLock l(e.mu);
     e.attempts = 0;
   }
   if (d.stage == Stage::kFailed) {
@@ -154,10 +154,10 @@ Status DockerBackend::FinishDelete(PodEntry& e) {
   if (ec) log_->warn("cannot remove {}: {}", settings_.PodDir(e.plan.uid), ec.message());
   IL_RETURN_IF_ERROR(store_->Remove(e.plan.uid));
   {
-    std::lock_guard l(e.mu);
+    MutexLock l(e.mu);
     e.removed = true;
   }
-  std::lock_guard l(pods_mu_);
+  MutexLock l(pods_mu_);
   pods_.erase(e.plan.uid);
   return Status::Ok();
 }
@@ -170,7 +170,7 @@ bool DockerBackend::Reconcile() {
   std::vector<std::string> orphans;
   std::set<std::string> known_uids;
   {
-    std::lock_guard l(pods_mu_);
+    MutexLock l(pods_mu_);
     for (const auto& [uid, e] : pods_) known_uids.insert(uid);
   }
   for (size_t p = 0; p < r->out.size();) {
@@ -209,7 +209,7 @@ void DockerBackend::RunOnce() {
   std::vector<EntryPtr> pending, deleting, supervised;
   std::vector<std::string> names;
   for (auto& e : Snapshot()) {
-    std::lock_guard l(e->mu);
+    MutexLock l(e->mu);
     if (e->removed) continue;
     if (e->stage == Stage::kDeleting) {
       deleting.push_back(e);
@@ -247,7 +247,7 @@ void DockerBackend::RunOnce() {
   for (auto& e : pending) {
     bool supervise;
     {
-      std::lock_guard l(e->mu);
+      MutexLock l(e->mu);
       supervise = e->stage == Stage::kRunning && Supervised(*e);
     }
     if (supervise) Supervise(e, *observed);
@@ -256,10 +256,10 @@ void DockerBackend::RunOnce() {
 
 void DockerBackend::Wake() {
   {
-    std::lock_guard l(wake_mu_);
+    MutexLock l(wake_mu_);
     wake_ = true;
   }
-  wake_cv_.notify_all();
+  wake_cv_.NotifyAll();
 }
 
 void DockerBackend::StartWorker() {
@@ -270,8 +270,11 @@ void DockerBackend::StartWorker() {
 void DockerBackend::WorkerLoop() {
   while (!stop_) {
     RunOnce();
-    std::unique_lock l(wake_mu_);
-    wake_cv_.wait_for(l, options_.poll_interval, [this] { return wake_ || stop_.load(); });
+    MutexLock l(wake_mu_);
+    const auto deadline = std::chrono::steady_clock::now() + options_.poll_interval;
+    while (!wake_ && !stop_) {
+      if (!wake_cv_.WaitUntil(wake_mu_, deadline)) break;
+    }
     wake_ = false;
   }
 }
@@ -338,8 +341,11 @@ void DockerBackend::EventsLoop() {
     }
     // Failed (daemon down?): the worker's poll covers us; try again shortly.
     if (std::chrono::steady_clock::now() - started < std::chrono::seconds(2)) {
-      std::unique_lock l(wake_mu_);
-      wake_cv_.wait_for(l, std::chrono::seconds(2), [this] { return stop_.load(); });
+      MutexLock l(wake_mu_);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (!stop_) {
+        if (!wake_cv_.WaitUntil(wake_mu_, deadline)) break;
+      }
     }
     since = unix_now();
   }

@@ -39,11 +39,11 @@ Prober::Prober(HandlerRunner& runner, ProberListener& listener, ProberOptions op
 
 Prober::~Prober() {
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
-  jobs_cv_.notify_all();
+  cv_.NotifyAll();
+  jobs_cv_.NotifyAll();
   if (scheduler_.joinable()) scheduler_.join();
   for (auto& t : workers_) t.join();
 }
@@ -51,7 +51,7 @@ Prober::~Prober() {
 void Prober::Watch(const std::string& uid, const std::string& container,
                    const api::ContainerProbes& probes) {
   if (probes.empty()) return;
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::string key = Key(uid, container);
   if (containers_.count(key)) return;
   Container& c = containers_[key];
@@ -64,17 +64,17 @@ void Prober::Watch(const std::string& uid, const std::string& container,
     auto first = std::chrono::duration_cast<SysTime::duration>(Seconds((*p)->period_seconds) * j);
     heap_.push({now + first, key, (*p)->type, c.gen});
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void Prober::Observe(const std::string& uid, const std::string& container, const ProbeSubject& s) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto it = containers_.find(Key(uid, container));
   if (it != containers_.end()) it->second.subject = s;
 }
 
 void Prober::Forget(const std::string& uid) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::string prefix = uid + "/";
   for (auto it = containers_.lower_bound(prefix);
        it != containers_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
@@ -84,7 +84,7 @@ void Prober::Forget(const std::string& uid) {
 
 std::optional<Prober::Readiness> Prober::Results(const std::string& uid,
                                                  const std::string& container) const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   auto it = containers_.find(Key(uid, container));
   if (it == containers_.end()) return std::nullopt;
   const Container& c = it->second;
@@ -147,7 +147,7 @@ void Prober::Execute(const Job& j) {
   std::string reason = "Unhealthy";
   bool kill = false;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     auto it = containers_.find(j.key);
     if (it == containers_.end()) return;
     Worker& w = it->second.workers.at(j.type);
@@ -176,7 +176,7 @@ void Prober::Execute(const Job& j) {
 size_t Prober::RunDue() {
   std::vector<Job> jobs;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     jobs = TakeDue(options_.now());
   }
   for (const auto& j : jobs) Execute(j);
@@ -184,32 +184,32 @@ size_t Prober::RunDue() {
 }
 
 void Prober::SchedulerLoop() {
-  std::unique_lock l(mu_);
+  MutexLock l(mu_);
   while (!stop_) {
     SysTime now = options_.now();
     std::vector<Job> jobs = TakeDue(now);
     for (auto& j : jobs) jobs_.push_back(std::move(j));
-    if (!jobs.empty()) jobs_cv_.notify_all();
+    if (!jobs.empty()) jobs_cv_.NotifyAll();
     auto wait = std::chrono::milliseconds(1000);
     if (!heap_.empty()) {
       wait = std::min(wait,
                       std::chrono::duration_cast<std::chrono::milliseconds>(heap_.top().at - now) +
                           std::chrono::milliseconds(1));
     }
-    cv_.wait_for(l, std::max(wait, std::chrono::milliseconds(1)));
+    cv_.WaitFor(mu_, std::max(wait, std::chrono::milliseconds(1)));
   }
 }
 
 void Prober::WorkerLoop() {
-  std::unique_lock l(mu_);
+  MutexLock l(mu_);
   while (true) {
-    jobs_cv_.wait(l, [this] { return stop_ || !jobs_.empty(); });
+    while (!stop_ && jobs_.empty()) jobs_cv_.Wait(mu_);
     if (stop_) return;
     Job j = std::move(jobs_.front());
     jobs_.pop_front();
-    l.unlock();
+    l.Unlock();
     Execute(j);
-    l.lock();
+    l.Lock();
   }
 }
 

@@ -21,11 +21,9 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <queue>
 #include <string>
@@ -33,6 +31,7 @@
 #include <vector>
 
 #include "api/probe.h"
+#include "core/mutex.h"
 #include "sidecars/docker/handler_runner.h"
 
 namespace il::docker {
@@ -74,19 +73,21 @@ class Prober {
 
   // Declares a container's probes (no-op when already watched or when it has none).
   void Watch(const std::string& uid, const std::string& container,
-             const api::ContainerProbes& probes);
-  void Observe(const std::string& uid, const std::string& container, const ProbeSubject& s);
-  void Forget(const std::string& uid);  // stops every probe of the pod
+             const api::ContainerProbes& probes) IL_EXCLUDES(mu_);
+  void Observe(const std::string& uid, const std::string& container, const ProbeSubject& s)
+      IL_EXCLUDES(mu_);
+  void Forget(const std::string& uid) IL_EXCLUDES(mu_);  // stops every probe of the pod
 
   struct Readiness {
     bool started = false;
     bool ready = false;
   };
   // nullopt when the container has no probes (then: started = ready = running).
-  std::optional<Readiness> Results(const std::string& uid, const std::string& container) const;
+  std::optional<Readiness> Results(const std::string& uid, const std::string& container) const
+      IL_EXCLUDES(mu_);
 
   // Test mode: runs every probe due at options.now(), inline, and returns how many ran.
-  size_t RunDue();
+  size_t RunDue() IL_EXCLUDES(mu_);
 
  private:
   struct Worker {
@@ -117,10 +118,10 @@ class Prober {
     std::string instance;
   };
 
-  // Pops due timers; returns jobs to run. Caller holds mu_.
-  std::vector<Job> TakeDue(SysTime now);
-  std::optional<Job> Evaluate(const Due& d, SysTime now);
-  void Execute(const Job& j);
+  // Pops due timers; returns jobs to run.
+  std::vector<Job> TakeDue(SysTime now) IL_REQUIRES(mu_);
+  std::optional<Job> Evaluate(const Due& d, SysTime now) IL_REQUIRES(mu_);
+  void Execute(const Job& j) IL_EXCLUDES(mu_);
   void SchedulerLoop();
   void WorkerLoop();
 
@@ -128,13 +129,14 @@ class Prober {
   ProberListener& listener_;
   const ProberOptions options_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_, jobs_cv_;
-  std::map<std::string, Container> containers_;  // key: uid + "/" + container
-  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> heap_;
-  std::deque<Job> jobs_;
-  uint64_t next_gen_ = 1;
-  bool stop_ = false;
+  mutable Mutex mu_;
+  CondVar cv_, jobs_cv_;
+  // Key: uid + "/" + container.
+  std::map<std::string, Container> containers_ IL_GUARDED_BY(mu_);
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> heap_ IL_GUARDED_BY(mu_);
+  std::deque<Job> jobs_ IL_GUARDED_BY(mu_);
+  uint64_t next_gen_ IL_GUARDED_BY(mu_) = 1;
+  bool stop_ IL_GUARDED_BY(mu_) = false;
   std::thread scheduler_;
   std::vector<std::thread> workers_;
 };

@@ -107,7 +107,7 @@ Status StateStore::Init() {
 }
 
 Status StateStore::Insert(const PodRecord& r) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   Stmt s(db_, "INSERT INTO pods(uid, plan, stage, created) VALUES(?, ?, ?, ?)");
   s.Bind(1, r.uid);
   s.Bind(2, r.plan_json);
@@ -121,7 +121,7 @@ Status StateStore::Insert(const PodRecord& r) {
 }
 
 Status StateStore::SetStage(const std::string& uid, const std::string& stage) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   Stmt s(db_, "UPDATE pods SET stage=? WHERE uid=?");
   s.Bind(1, stage);
   s.Bind(2, uid);
@@ -132,7 +132,7 @@ Status StateStore::SetStage(const std::string& uid, const std::string& stage) {
 }
 
 Status StateStore::SetRuntime(const std::string& uid, const std::string& runtime_json) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   Stmt s(db_, "UPDATE pods SET runtime=? WHERE uid=?");
   s.Bind(1, runtime_json);
   s.Bind(2, uid);
@@ -143,7 +143,7 @@ Status StateStore::SetRuntime(const std::string& uid, const std::string& runtime
 }
 
 Status StateStore::Remove(const std::string& uid) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   Stmt s(db_, "DELETE FROM pods WHERE uid=?");
   s.Bind(1, uid);
   if (sqlite3_step(s.get()) != SQLITE_DONE) {
@@ -153,7 +153,7 @@ Status StateStore::Remove(const std::string& uid) {
 }
 
 Result<std::vector<PodRecord>> StateStore::LoadAll() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   Stmt s(db_, "SELECT uid, plan, stage, created, runtime FROM pods ORDER BY created, uid");
   if (!s.ok()) return Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
   std::vector<PodRecord> out;

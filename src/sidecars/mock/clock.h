@@ -6,8 +6,9 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <thread>
+
+#include "core/mutex.h"
 
 namespace il::mock {
 
@@ -32,18 +33,18 @@ class FakeClock : public Clock {
   explicit FakeClock(TimePoint start = TimePoint(std::chrono::seconds(1'700'000'000)))
       : now_(start) {}
   TimePoint Now() override {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     return now_;
   }
   void SleepFor(Duration d) override { Advance(d); }
-  void Advance(Duration d) {
-    std::lock_guard l(mu_);
+  void Advance(Duration d) IL_EXCLUDES(mu_) {
+    MutexLock l(mu_);
     now_ += d;
   }
 
  private:
-  std::mutex mu_;
-  TimePoint now_;
+  Mutex mu_;
+  TimePoint now_ IL_GUARDED_BY(mu_);
 };
 
 }  // namespace il::mock

@@ -48,6 +48,7 @@ Result<std::unique_ptr<MockBackend>> MockBackend::Open(MockOptions options,
   IL_ASSIGN_OR_RETURN(StoredState state, store->Load());
   std::unique_ptr<MockBackend> b(
       new MockBackend(std::move(options), std::move(store), std::move(clock)));
+  WriterMutexLock l(b->mu_);  // not shared yet; taken for the analysis
   b->next_seq_ = state.next_seq;
   auto logger = log::Logger("mock-sd");
   for (auto& p : state.pods) {
@@ -73,13 +74,13 @@ Result<std::unique_ptr<MockBackend>> MockBackend::Open(MockOptions options,
 }
 
 MockBackend::EntryPtr MockBackend::Find(const std::string& uid) const {
-  std::shared_lock l(mu_);
+  ReaderMutexLock l(mu_);
   auto it = pods_.find(uid);
   return it == pods_.end() ? nullptr : it->second;
 }
 
 size_t MockBackend::pod_count() const {
-  std::shared_lock l(mu_);
+  ReaderMutexLock l(mu_);
   return pods_.size();
 }
 
@@ -91,7 +92,7 @@ Result<api::CreateResult> MockBackend::Create(const api::CallContext&,
   IL_ASSIGN_OR_RETURN(MockPlan plan, ParseMockPlan(data.pod));
   if (!plan.create_error.empty()) return FailedPrecondition(plan.create_error);
 
-  std::unique_lock l(mu_);
+  WriterMutexLock l(mu_);
   if (auto it = pods_.find(uid); it != pods_.end()) return api::CreateResult{uid, it->second->jid};
   auto e = std::make_shared<Entry>();
   e->uid = uid;
@@ -114,7 +115,7 @@ Result<api::CreateResult> MockBackend::Create(const api::CallContext&,
 
 Status MockBackend::Delete(const api::CallContext&, const json::value& pod) {
   const std::string uid = api::PodUid(pod);
-  std::unique_lock l(mu_);
+  WriterMutexLock l(mu_);
   if (!pods_.count(uid)) {
     return NotFound("pod " + api::PodNamespace(pod) + "/" + api::PodName(pod) + " (uid " + uid +
                     ") not found");
@@ -145,7 +146,7 @@ Result<std::vector<api::PodStatus>> MockBackend::GetStatus(const api::CallContex
   const auto now = clock_->Now();
   std::vector<api::PodStatus> out;
   out.reserve(pods.size());
-  std::shared_lock l(mu_);
+  ReaderMutexLock l(mu_);
   for (const auto& p : pods) {
     auto it = pods_.find(api::PodUid(p));
     if (it != pods_.end()) out.push_back(StatusOf(*it->second, now));

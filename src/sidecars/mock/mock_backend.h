@@ -11,12 +11,12 @@
 #pragma once
 
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
 #include "api/backend.h"
 #include "core/config.h"
+#include "core/mutex.h"
 #include "sidecars/mock/clock.h"
 #include "sidecars/mock/mock_plan.h"
 #include "sidecars/mock/state_store.h"
@@ -65,7 +65,7 @@ class MockBackend : public api::Backend {
 
   MockBackend(MockOptions options, std::unique_ptr<StateStore> store, std::shared_ptr<Clock> clock)
       : opt_(std::move(options)), store_(std::move(store)), clock_(std::move(clock)) {}
-  EntryPtr Find(const std::string& uid) const;
+  EntryPtr Find(const std::string& uid) const IL_EXCLUDES(mu_);
   api::PodStatus StatusOf(const Entry& e, std::chrono::system_clock::time_point now) const;
   // Where a follow-mode stream stands: lines and bytes written, the since cutoff, and
   // the simulated time of the last look.
@@ -81,9 +81,9 @@ class MockBackend : public api::Backend {
   MockOptions opt_;
   std::unique_ptr<StateStore> store_;
   std::shared_ptr<Clock> clock_;
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, EntryPtr> pods_;  // by UID
-  int64_t next_seq_ = 1;
+  mutable SharedMutex mu_;
+  std::unordered_map<std::string, EntryPtr> pods_ IL_GUARDED_BY(mu_);  // by UID
+  int64_t next_seq_ IL_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace il::mock

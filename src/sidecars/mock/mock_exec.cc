@@ -1,10 +1,9 @@
 #include "sidecars/mock/mock_exec.h"
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
+#include "core/mutex.h"
 #include "stream/process_stream.h"
 #include "stream/tcp_forward.h"
 
@@ -108,21 +107,27 @@ int MockStreams::Shell(api::Channels& io) {
 }
 
 Result<int> MockStreams::Attach(const api::ExecRequest& r, api::Channels& io) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool gone = false;
+  struct {
+    Mutex mu;
+    CondVar cv;
+    bool gone IL_GUARDED_BY(mu) = false;
+  } in_done;
   std::thread in([&] {
     while (auto m = io.Read()) {
       if (m->channel == api::kChanStdin && r.stdout) io.Write(api::kChanStdout, m->data);
     }
-    std::lock_guard lock(mu);
-    gone = true;
-    cv.notify_all();
+    MutexLock lock(in_done.mu);
+    in_done.gone = true;
+    in_done.cv.NotifyAll();
   });
   for (int n = 1;; ++n) {
     if (r.stdout && !io.Write(api::kChanStdout, "tick " + std::to_string(n) + "\n")) break;
-    std::unique_lock lock(mu);
-    if (cv.wait_for(lock, opt_.tick, [&] { return gone; })) break;
+    MutexLock lock(in_done.mu);
+    const auto deadline = std::chrono::steady_clock::now() + opt_.tick;
+    while (!in_done.gone) {
+      if (!in_done.cv.WaitUntil(in_done.mu, deadline)) break;
+    }
+    if (in_done.gone) break;
   }
   io.CancelRead();
   in.join();

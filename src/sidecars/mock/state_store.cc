@@ -82,7 +82,7 @@ Status SqliteStateStore::Prepare(const char* sql, sqlite3_stmt** stmt) {
 }
 
 Result<StoredState> SqliteStateStore::Load() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   StoredState out;
   {
     StmtUse q(select_);
@@ -110,7 +110,7 @@ Result<StoredState> SqliteStateStore::Load() {
 }
 
 Status SqliteStateStore::Insert(const StoredPod& p) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   IL_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto fail = [this](const char* what) {
     Status s = Error(what);
@@ -140,7 +140,7 @@ Status SqliteStateStore::Insert(const StoredPod& p) {
 }
 
 Status SqliteStateStore::Remove(const std::string& uid) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   StmtUse q(remove_);
   sqlite3_bind_text(q.get(), 1, uid.data(), static_cast<int>(uid.size()), SQLITE_STATIC);
   if (sqlite3_step(q.get()) != SQLITE_DONE) return Error("delete pod");

@@ -9,10 +9,10 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 
 struct sqlite3;
@@ -61,7 +61,10 @@ class SqliteStateStore : public StateStore {
   Status Prepare(const char* sql, sqlite3_stmt** stmt);
   Status Error(const std::string& what);
 
-  std::mutex mu_;
+  // Serialises use of the connection (db_ and its statements). Not IL_PT_GUARDED_BY: the
+  // pointers are set in Open() before the store is shared, and sqlite3 handles are opaque
+  // (never dereferenced here), so the analysis would have nothing to check.
+  Mutex mu_;
   std::string path_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;

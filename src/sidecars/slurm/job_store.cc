@@ -104,7 +104,7 @@ Status JobStore::Exec(const std::string& sql) {
 }
 
 Status JobStore::Put(const PodRecord& r) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   Stmt st;
   const char* sql =
       "INSERT OR REPLACE INTO pods (uid, namespace, name, dir, containers, job_id, state, reason, "
@@ -134,7 +134,7 @@ Status JobStore::Put(const PodRecord& r) {
 }
 
 Status JobStore::Remove(const std::string& uid) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   Stmt st;
   if (sqlite3_prepare_v2(db_, "DELETE FROM pods WHERE uid = ?", -1, &st.s, nullptr) != SQLITE_OK) {
     return Internal(std::string("state database: ") + sqlite3_errmsg(db_));
@@ -147,7 +147,7 @@ Status JobStore::Remove(const std::string& uid) {
 }
 
 Result<std::vector<PodRecord>> JobStore::LoadAll() {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   Stmt st;
   const char* sql =
       "SELECT uid, namespace, name, dir, containers, job_id, state, reason, exit_code, signal, "

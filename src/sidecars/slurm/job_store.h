@@ -10,10 +10,10 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "sidecars/slurm/pod_state.h"
 
@@ -44,7 +44,9 @@ class JobStore {
  private:
   JobStore() = default;
   Status Exec(const std::string& sql);
-  std::mutex mu_;
+  // Serialises use of the connection. db_ is set in Open() before the store is shared and
+  // is an opaque handle (never dereferenced here): nothing for IL_PT_GUARDED_BY to check.
+  Mutex mu_;
   sqlite3* db_ = nullptr;
 };
 

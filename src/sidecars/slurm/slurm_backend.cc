@@ -108,7 +108,7 @@ Result<CommandResult> SlurmBackend::RunSlurm(const std::vector<std::string>& bas
   std::vector<std::string> argv = base;
   argv.insert(argv.end(), args.begin(), args.end());
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     ++*counter;
   }
   CommandOptions o;
@@ -132,7 +132,8 @@ Status SlurmBackend::WriteJobDir(const JobSpec& spec, const std::string& script)
     for (const auto& f : spec.files) IL_RETURN_IF_ERROR(WriteFile(f.path, f.content, f.mode));
   }
   for (const auto& c : spec.containers) {  // how kubectl exec runs beside it (slurm_exec.h)
-    IL_RETURN_IF_ERROR(WriteFile(spec.dir + "/" + ExecFileName(c.name), RenderExecFile(spec, c), 0600));
+    IL_RETURN_IF_ERROR(
+        WriteFile(spec.dir + "/" + ExecFileName(c.name), RenderExecFile(spec, c), 0600));
   }
   return WriteFile(spec.dir + "/job.slurm", script, 0755);
 }
@@ -160,17 +161,17 @@ Result<api::CreateResult> SlurmBackend::Create(const api::CallContext&,
                                                const api::RetrievedPodData& data) {
   const std::string uid = api::PodUid(data.pod);
   {
-    std::unique_lock l(mu_);
-    created_cv_.wait(l, [&] { return !creating_.count(uid); });
+    MutexLock l(mu_);
+    while (creating_.count(uid)) created_cv_.Wait(mu_);
     if (auto it = pods_.find(uid); it != pods_.end() && it->second.job.job_id.empty()) {
       // Recorded before a crash, and Slurm could not be asked at start-up: ask now.
       std::vector<PodRecord*> pending = {&it->second};
       creating_.insert(uid);  // keeps Delete and other Creates away from the record
-      l.unlock();
+      l.Unlock();
       Status s = ResolveSubmitting(pending);
-      l.lock();
+      l.Lock();
       creating_.erase(uid);
-      created_cv_.notify_all();
+      created_cv_.NotifyAll();
       if (!s.ok()) return s;
     }
     if (auto it = pods_.find(uid); it != pods_.end()) {
@@ -184,9 +185,9 @@ Result<api::CreateResult> SlurmBackend::Create(const api::CallContext&,
     SlurmBackend* b;
     std::string uid;
     ~Done() {
-      std::lock_guard l(b->mu_);
+      MutexLock l(b->mu_);
       b->creating_.erase(uid);
-      b->created_cv_.notify_all();
+      b->created_cv_.NotifyAll();
     }
   } done{this, uid};
 
@@ -218,7 +219,7 @@ Result<api::CreateResult> SlurmBackend::Create(const api::CallContext&,
   rec.job.job_id = *jid;
   if (Status p = store_->Put(rec); !p.ok())
     log_->error("cannot record job {}: {}", *jid, p.message());
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   pods_[uid] = rec;
   log_->info("pod {}/{} uid={} submitted as Slurm job {}", rec.ns, rec.name, uid, *jid);
   return api::CreateResult{uid, *jid};
@@ -278,8 +279,8 @@ Status SlurmBackend::Delete(const api::CallContext&, const json::value& pod) {
   const std::string uid = api::PodUid(pod);
   PodRecord rec;
   {
-    std::unique_lock l(mu_);
-    created_cv_.wait(l, [&] { return !creating_.count(uid); });
+    MutexLock l(mu_);
+    while (creating_.count(uid)) created_cv_.Wait(mu_);
     auto it = pods_.find(uid);
     if (it == pods_.end())
       return NotFound("pod " + api::PodNamespace(pod) + "/" + api::PodName(pod) + " uid " + uid +
@@ -302,7 +303,7 @@ Status SlurmBackend::Delete(const api::CallContext&, const json::value& pod) {
   }
   RemoveDir(rec.dir, *log_);
   Status s = store_->Remove(uid);
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   pods_.erase(uid);
   final_.erase(uid);
   return s;
@@ -326,7 +327,7 @@ Result<api::PingResponse> SlurmBackend::Ping(const api::CallContext&) {
 }
 
 SlurmBackend::Counters SlurmBackend::counters() const {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   return counters_;
 }
 

@@ -17,14 +17,13 @@
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 
 #include "api/backend.h"
 #include "core/log.h"
+#include "core/mutex.h"
 #include "core/process.h"
 #include "sidecars/slurm/job_spec.h"
 #include "sidecars/slurm/job_store.h"
@@ -64,7 +63,7 @@ class SlurmBackend : public api::Backend {
                  api::LogSink& sink) override;
   Result<api::PingResponse> Ping(const api::CallContext& ctx) override;
 
-  Counters counters() const;
+  Counters counters() const IL_EXCLUDES(mu_);
   // Asks Slurm now, ignoring StatusCacheSeconds (tests, benchmarks).
   void RefreshNow();
 
@@ -76,14 +75,15 @@ class SlurmBackend : public api::Backend {
   void WarnAboutOrphans();
   Result<std::string> Submit(const PodRecord& rec, const std::string& script_path);
   Status WriteJobDir(const JobSpec& spec, const std::string& script);
-  void Refresh(bool force);
-  Result<std::map<std::string, JobView>> QuerySlurm(const std::vector<std::string>& ids);
+  void Refresh(bool force) IL_EXCLUDES(refresh_mu_, mu_);
+  Result<std::map<std::string, JobView>> QuerySlurm(const std::vector<std::string>& ids)
+      IL_REQUIRES(refresh_mu_);
   api::PodStatus StatusOf(const PodRecord& rec);
   Result<CommandResult> RunSlurm(const std::vector<std::string>& base,
                                  const std::vector<std::string>& args, int64_t* counter,
                                  const std::string& working_dir = "");
   void StopWithPreStop(const PodRecord& rec, const std::optional<std::string>& user, int64_t grace);
-  void PersistLocked(const PodRecord& rec);
+  void PersistLocked(const PodRecord& rec) IL_REQUIRES(mu_);
 
   SlurmConfig cfg_;
   std::shared_ptr<CommandRunner> runner_;
@@ -92,16 +92,18 @@ class SlurmBackend : public api::Backend {
   std::shared_ptr<spdlog::logger> log_;
   log::RateLimiter slurm_errors_{std::chrono::seconds(30)};
 
-  mutable std::mutex mu_;  // pods_, creating_, final_, counters_
-  std::condition_variable created_cv_;
-  std::map<std::string, PodRecord> pods_;
-  std::set<std::string> creating_;
-  std::map<std::string, api::PodStatus> final_;  // statuses that can no longer change
-  Counters counters_;
+  mutable Mutex mu_;
+  CondVar created_cv_;
+  std::map<std::string, PodRecord> pods_ IL_GUARDED_BY(mu_);
+  std::set<std::string> creating_ IL_GUARDED_BY(mu_);
+  // Statuses that can no longer change.
+  std::map<std::string, api::PodStatus> final_ IL_GUARDED_BY(mu_);
+  // RunSlurm() gets a pointer to one of these and increments it under mu_.
+  Counters counters_ IL_GUARDED_BY(mu_);
 
-  std::mutex refresh_mu_;  // one Slurm query at a time; later callers reuse its result
-  TimePoint last_refresh_{};
-  bool accounting_disabled_ = false;
+  Mutex refresh_mu_;  // one Slurm query at a time; later callers reuse its result
+  TimePoint last_refresh_ IL_GUARDED_BY(refresh_mu_){};
+  bool accounting_disabled_ IL_GUARDED_BY(refresh_mu_) = false;
 };
 
 }  // namespace il::slurm

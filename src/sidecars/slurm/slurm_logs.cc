@@ -42,7 +42,7 @@ Status SlurmBackend::GetLogs(const api::CallContext&, const api::LogRequest& req
                              api::LogSink& sink) {
   PodRecord rec;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     auto it = pods_.find(req.pod_uid);
     if (it == pods_.end())
       return NotFound("pod " + req.ns + "/" + req.pod_name + " uid " + req.pod_uid + " is unknown");
@@ -98,7 +98,7 @@ Status SlurmBackend::GetLogs(const api::CallContext&, const api::LogRequest& req
       last_refresh = std::chrono::steady_clock::now();
     }
     {
-      std::lock_guard l(mu_);
+      MutexLock l(mu_);
       auto it = pods_.find(req.pod_uid);
       if (it == pods_.end() || IsTerminal(it->second.job.state)) finished = true;
     }

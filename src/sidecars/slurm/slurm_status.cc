@@ -32,14 +32,16 @@ bool Same(const JobView& a, const JobView& b) {
 Status SlurmBackend::Recover() {
   IL_ASSIGN_OR_RETURN(auto records, store_->LoadAll());
   std::vector<PodRecord*> submitting;
+  size_t pods = 0;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     for (auto& r : records) pods_[r.uid] = std::move(r);
     for (auto& [uid, r] : pods_) {
       if (r.job.job_id.empty()) submitting.push_back(&r);
     }
+    pods = pods_.size();
   }
-  log_->info("state: {} pods from {}", pods_.size(), cfg_.state_file);
+  log_->info("state: {} pods from {}", pods, cfg_.state_file);
   if (!submitting.empty()) {
     // Slurm may be down right now: start anyway; Create retries for these pods.
     if (Status s = ResolveSubmitting(submitting); !s.ok()) log_->warn("{}", s.message());
@@ -69,7 +71,7 @@ Status SlurmBackend::ResolveSubmitting(std::vector<PodRecord*>& submitting) {
     if (it != by_name.end()) {
       PodRecord copy;
       {
-        std::lock_guard l(mu_);
+        MutexLock l(mu_);
         r->job.job_id = it->second;
         copy = *r;
       }
@@ -83,7 +85,7 @@ Status SlurmBackend::ResolveSubmitting(std::vector<PodRecord*>& submitting) {
       std::filesystem::remove_all(r->dir, ec);
       const std::string uid = r->uid;  // r points into pods_
       IL_RETURN_IF_ERROR(store_->Remove(uid));
-      std::lock_guard l(mu_);
+      MutexLock l(mu_);
       pods_.erase(uid);
     }
   }
@@ -97,7 +99,7 @@ void SlurmBackend::WarnAboutOrphans() {
   if (!res.ok() || res->exit_code != 0) return;
   std::set<std::string> known;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     for (const auto& [uid, r] : pods_) known.insert(JobName(uid));
   }
   for (const auto& [id, name] : ParseIdNameLines(res->out)) {
@@ -136,14 +138,14 @@ Result<std::map<std::string, JobView>> SlurmBackend::QuerySlurm(
 }
 
 void SlurmBackend::Refresh(bool force) {
-  std::lock_guard rl(refresh_mu_);
+  MutexLock rl(refresh_mu_);
   TimePoint now = opt_.now();
   if (!force && now - last_refresh_ < std::chrono::duration<double>(cfg_.status_cache_seconds))
     return;
   std::vector<std::string> ids;
   std::map<std::string, std::string> uid_of;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     for (const auto& [uid, r] : pods_) {
       if (r.job.job_id.empty() || IsTerminal(r.job.state)) continue;
       ids.push_back(r.job.job_id);
@@ -161,7 +163,7 @@ void SlurmBackend::Refresh(bool force) {
     return;
   }
   const auto& found = *queried;
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   for (const auto& [id, uid] : uid_of) {
     auto it = pods_.find(uid);
     if (it == pods_.end()) continue;  // deleted meanwhile
@@ -216,7 +218,7 @@ Result<std::vector<api::PodStatus>> SlurmBackend::GetStatus(const api::CallConte
     const std::string uid = api::PodUid(p);
     PodRecord rec;
     {
-      std::lock_guard l(mu_);
+      MutexLock l(mu_);
       if (auto f = final_.find(uid); f != final_.end()) {
         out.push_back(f->second);
         continue;
@@ -227,7 +229,7 @@ Result<std::vector<api::PodStatus>> SlurmBackend::GetStatus(const api::CallConte
     }
     api::PodStatus st = StatusOf(rec);
     if (IsTerminal(rec.job.state)) {
-      std::lock_guard l(mu_);
+      MutexLock l(mu_);
       if (pods_.count(uid)) final_[uid] = st;
     }
     out.push_back(std::move(st));
