@@ -13,6 +13,7 @@ cp "$src/scripts/test" "$box/scripts/test"
 stub() { printf '#!/usr/bin/env bash\n%s\n' "$2" >"$box/scripts/$1"; chmod +x "$box/scripts/$1"; }
 stub setup 'exit 0'
 stub k8s/build 'exit 0'
+stub sanitize "echo sanitize \$1 >>'$box/sanitized'"
 stub build "cmake -S '$src/test/lint/scripts_test' -B build/release >/dev/null"
 for s in docker slurm k8s; do
   stub "$s/up" "case \" \${STUB_FAIL:-} \" in *\" $s \"*) echo '$s: cannot start'; exit 1;; esac; echo up >>'$box/started'"
@@ -50,4 +51,6 @@ expect "developer runs without services" 0 "fixture.needs_service" \
 expect "CI ignores the opt-outs" nonzero "FAIL: services are required" \
   STUB_SKIP=1 IL_TEST_SKIP_SERVICES=1 CI=true
 [ -f "$box/started" ] || { echo "FAIL: with CI set the services were not started"; failures=$((failures + 1)); }
+grep -q "sanitize tsan" "$box/sanitized" 2>/dev/null ||
+  { echo "FAIL: the sanitizer trees were not built"; failures=$((failures + 1)); }
 exit $((failures > 0))
