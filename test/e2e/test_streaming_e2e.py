@@ -115,6 +115,12 @@ class PtyKubectl:
         return self.proc.returncode
 
 
+def be_logs(stack, pod):
+    r = subprocess.run([KUBECTL_WS, "--kubeconfig", CP.env["KUBECONFIG"], "-n", stack.namespace, "logs",
+                        pod, "--all-containers"], capture_output=True, text=True)
+    return f"kubectl logs {pod}: {r.stdout}{r.stderr}"
+
+
 class StreamChecks:
     """The six kubectl commands, with both clients; subclasses start a stack and a pod
     `self.pod_name` whose container `main` prints periodically and serves HTTP on
@@ -397,9 +403,10 @@ class Slurm(StreamChecks, unittest.TestCase):
                 extra = (f'AllowedRuntimes: [none, ch-run]\n'
                          f'ImagePrefix: "{os.path.dirname(cls.ch_image)}/"\n')
             with open(s.config, "w") as f:
-                f.write("".join(ln for ln in text.splitlines(True)
-                                if not ln.startswith(("SidecarPort:", "AllowedRuntimes:", "ImagePrefix:")))
-                        + f'SidecarPort: "{s.sidecar_port}"\n' + extra)
+                f.write("".join(ln for ln in text.splitlines(True) if not ln.startswith("SidecarPort:"))
+                        + f'SidecarPort: "{s.sidecar_port}"\n')
+            with open(s.sidecar_config, "a") as f:
+                f.write(extra)
             www = os.path.join(s.dir, "www")
             os.makedirs(www)
             os.chmod(s.dir, 0o755)
@@ -434,8 +441,13 @@ class Slurm(StreamChecks, unittest.TestCase):
                 pod["metadata"].setdefault("annotations", {})[
                     "slurm-job.vk.io/container-runtime"] = "ch-run"
                 CP.apply(pod)
-                wait_until("ch-run pod Running", lambda: (s.pod("streams-chrun") or {}).get(
-                    "status", {}).get("phase") == "Running", timeout=600)
+                phase = lambda: (s.pod("streams-chrun") or {}).get("status", {}).get("phase")  # noqa: E731
+                wait_until("ch-run pod Running or Failed", lambda: phase() in ("Running", "Failed"),
+                           timeout=600)
+                time.sleep(3)  # still running: its container did not end at once
+                if phase() != "Running":
+                    raise AssertionError(f"ch-run pod: {json.dumps(s.pod('streams-chrun').get('status'))}\n"
+                                         + be_logs(s, "streams-chrun"))
         except BaseException:
             print(s.logs())
             s.close()

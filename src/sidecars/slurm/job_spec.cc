@@ -1,6 +1,7 @@
 #include "sidecars/slurm/job_spec.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <initializer_list>
 #include <string_view>
 
@@ -11,6 +12,8 @@
 #include "sidecars/slurm/volumes.h"
 
 namespace il::slurm {
+
+namespace fs = std::filesystem;
 namespace {
 
 namespace json = boost::json;
@@ -205,6 +208,28 @@ Result<ContainerSpec> Container(const json::value& c, bool init, const std::stri
   return s;
 }
 
+// ch-run cannot create mount points (the image is mounted read-only), so a volume whose mount
+// point a directory image lacks stops the container ("can't mkdir ... Read-only file system").
+// Through the vk every pod has one: the service-account token at
+// /var/run/secrets/kubernetes.io/serviceaccount. Such mounts are left out, with a warning.
+// Images slurm-sd cannot see from its own host (not on a shared filesystem) are left alone.
+void DropMountsChRunCannotMake(JobSpec& job) {
+  if (job.runtime != Runtime::kCharliecloud) return;
+  for (auto& c : job.containers) {
+    std::error_code ec;
+    if (c.image.empty() || c.image[0] != '/' || !fs::is_directory(c.image, ec)) continue;
+    std::erase_if(c.mounts, [&](const Mount& m) {
+      std::error_code e;
+      auto st = fs::symlink_status(c.image + m.target, e);
+      if (st.type() != fs::file_type::not_found) return false;
+      job.warnings.push_back("container " + c.name + ": volume at " + m.target +
+                             " left out: ch-run cannot create that mount point in image " +
+                             c.image);
+      return true;
+    });
+  }
+}
+
 }  // namespace
 
 std::string JobDir(const SlurmConfig& cfg, const std::string& ns, const std::string& uid) {
@@ -283,6 +308,7 @@ Result<JobSpec> BuildJobSpec(const api::RetrievedPodData& data, const SlurmConfi
     job.containers.push_back(std::move(s));
   }
   if (api::Containers(pod).empty()) return InvalidArgument("pod has no containers");
+  DropMountsChRunCannotMake(job);
   if (const auto* g = api::Find(pod, {"spec", "terminationGracePeriodSeconds"});
       g && g->is_int64() && g->as_int64() >= 0) {
     job.grace_seconds = g->as_int64();

@@ -2,7 +2,9 @@
 #include "sidecars/slurm/job_spec.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <set>
 
 #include "api/pod.h"
@@ -128,6 +130,33 @@ TEST(JobSpec, SbatchAllowAndDenyLists) {
   ASSERT_FALSE(other.ok());
   EXPECT_NE(Message(other).find("SbatchOptionsAllowList"), std::string::npos);
   EXPECT_FALSE(BuildJobSpec(Pod(R"({"slurm-job.vk.io/flags":"-Z"})"), Config()).ok());
+}
+
+TEST(JobSpec, ChRunLeavesOutMountPointsTheImageLacks) {
+  // ch-run cannot mkdir in its read-only image: the service-account token's mount point (every
+  // pod through the vk has one) would stop the container. Kept: mount points the image has.
+  namespace fs = std::filesystem;
+  const std::string image = fs::temp_directory_path() / ("il-chimg-" + std::to_string(::getpid()));
+  fs::create_directories(image + "/etc/app");
+  SlurmConfig cfg = Config();
+  cfg.runtime = Runtime::kCharliecloud;
+  api::RetrievedPodData d;
+  d.pod = json::parse(R"({"metadata":{"name":"p","namespace":"ns","uid":"u1"},"spec":{
+      "volumes":[{"name":"a","emptyDir":{}},{"name":"t","emptyDir":{}}],
+      "containers":[{"name":"c","image":")" +
+                      image + R"(","command":["true"],"volumeMounts":[
+        {"name":"a","mountPath":"/etc/app"},
+        {"name":"t","mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"}]}]}})");
+  auto job = BuildJobSpec(d, cfg);
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  ASSERT_EQ(job->containers[0].mounts.size(), 1u);
+  EXPECT_EQ(job->containers[0].mounts[0].target, "/etc/app");
+  ASSERT_EQ(job->warnings.size(), 1u);
+  EXPECT_NE(job->warnings[0].find("/var/run/secrets/kubernetes.io/serviceaccount"),
+            std::string::npos);
+  cfg.runtime = Runtime::kPodman;  // other runtimes create their mount points
+  EXPECT_EQ(BuildJobSpec(d, cfg)->containers[0].mounts.size(), 2u);
+  fs::remove_all(image);
 }
 
 TEST(JobSpec, HostPathOnlyBelowTheAllowList) {

@@ -148,8 +148,7 @@ Result<int> SlurmStreams::Exec(const api::CallContext& ctx, const api::ExecReque
   if (r.attach) return stream::AttachByLogs(backend_, ctx, r, io);
   IL_ASSIGN_OR_RETURN(ContainerCommand beside, Beside(r));
   IL_ASSIGN_OR_RETURN(auto user, JobUser(cfg_, r.namespace_));
-  return stream::RunProcessStream(SlurmExecArgv(cfg_, job, user, std::move(beside), r), r.tty,
-                                  io);
+  return stream::RunProcessStream(SlurmExecArgv(cfg_, job, user, std::move(beside), r), r.tty, io);
 }
 
 Status SlurmStreams::PortForward(const api::CallContext&, const api::PortForwardRequest& r,

@@ -82,10 +82,30 @@ TEST(SlurmExec, ApptainerRunsTheSameImageWithTheContainersMountsAndEnv) {
 TEST(SlurmExec, ChRunJoinsTheSameImageAsTheProbesDo) {
   SlurmConfig cfg;
   EXPECT_EQ(Argv(cfg, Job(Runtime::kCharliecloud, "ch-run"), true, "alice"),
-            (V{"/usr/sbin/runuser", "-u", "alice", "--", "/usr/bin/srun", "--jobid=42",
-               "--overlap", "--quiet", "-N1", "-n1", "--pty", "env", "--",
-               "GREETING=it's \"$HOME\"\n", "ch-run", "-c", "/srv", "-b", "/jobs/d/cm:/etc/app",
-               "/images/alpine", "--", "sh", "-c", "echo hi"}));
+            (V{"/usr/sbin/runuser",
+               "-u",
+               "alice",
+               "--",
+               "/usr/bin/srun",
+               "--jobid=42",
+               "--overlap",
+               "--quiet",
+               "-N1",
+               "-n1",
+               "--pty",
+               "env",
+               "--",
+               "GREETING=it's \"$HOME\"\n",
+               "ch-run",
+               "-c",
+               "/srv",
+               "-b",
+               "/jobs/d/cm:/etc/app",
+               "/images/alpine",
+               "--",
+               "sh",
+               "-c",
+               "echo hi"}));
 }
 
 TEST(SlurmExec, DamagedExecFilesAreRefused) {
