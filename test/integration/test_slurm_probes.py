@@ -6,6 +6,8 @@ Usage: test_slurm_probes.py PATH/TO/slurm-sd
 
 With EnableProbes: true, runtime none (processes on the node) unless said otherwise:
   - readiness (httpGet on a Python server): ready false, an Unhealthy event, then ready true;
+  - gRPC readiness through il-grpc-probe against a grpc.health.v1 server: NOT_SERVING gives
+    an Unhealthy event, SERVING makes the container ready;
   - startup gating (exec): started/ready false until the startup probe passes, then both true;
   - liveness failure (tcpSocket, nobody listening): preStop runs and the container is
     killed; under Never it stays Terminated 143; under Always and OnFailure it is restarted
@@ -120,6 +122,33 @@ def check_readiness(sd):
     out = sd.logs(pod, "srv")
     assert "probe /ready $(id) 'x'" in out, out[-500:]
     s.log("readiness: ready false with an Unhealthy event, then true; header arrives verbatim")
+    done_with(sd, pod)
+    return pod
+
+
+GRPC_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grpc_health_server.py")
+
+
+def check_grpc_readiness(sd, marker_dir):
+    # The job runs il-grpc-probe (beside slurm-sd: GrpcProbePath's default) against a real
+    # grpc.health.v1 server, the pod's own container (Debian's python3-grpcio).
+    state = os.path.join(marker_dir, "grpc-state.json")
+    with open(state, "w") as f:
+        f.write('{"": "NOT_SERVING"}')
+    port = free_port()
+    pod = create(sd, s.slurm_pod("ready-grpc", [host(
+        "srv", ["/usr/bin/python3", GRPC_SERVER, "--state-file", state, "--port", str(port)],
+        readinessProbe={"grpc": {"port": port}, "periodSeconds": 1, "failureThreshold": 1})]))
+    unready = s.wait_for("a NOT_SERVING Unhealthy event", lambda: (lambda st: st if any(
+        "NOT_SERVING" in e["message"] for e in events(st, "Unhealthy")) else None)(
+        status_of(sd, pod)), 90)
+    ev = [e for e in events(unready, "Unhealthy") if "NOT_SERVING" in e["message"]][0]
+    assert ev["message"] == 'Readiness probe failed: service unhealthy (responded with "NOT_SERVING")', ev
+    assert container(unready, "srv")["ready"] is False, unready
+    with open(state, "w") as f:
+        f.write('{"": "SERVING"}')
+    s.wait_for("srv ready", lambda: container(status_of(sd, pod), "srv")["ready"], 20)
+    s.log("gRPC readiness: NOT_SERVING -> Unhealthy event, SERVING -> ready (il-grpc-probe in the job)")
     done_with(sd, pod)
     return pod
 
@@ -365,6 +394,7 @@ def main():
         sd = s.Sidecar(binary, workdir, env, policy=PROBES_ON)
         sd.start()
         pods.append(check_readiness(sd))
+        pods.append(check_grpc_readiness(sd, markers))
         pods.append(check_startup_gating(sd))
         pods.append(check_liveness_never(sd, markers))
         pods.append(check_liveness_restart(sd, markers, "Always"))

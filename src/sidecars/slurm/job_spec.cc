@@ -319,6 +319,7 @@ Result<JobSpec> BuildJobSpec(const api::RetrievedPodData& data, const SlurmConfi
     IL_RETURN_IF_ERROR(CheckText(*ip, "annotation interlink.eu/pod-ip"));
     job.exports.emplace_back("POD_IP", *ip);
   }
+  job.grpc_probe = cfg.grpc_probe_path;
   job.admin_prefix = cfg.command_prefix;
   if (!cfg.pre_exec.empty()) {
     job.admin_prefix += (job.admin_prefix.empty() ? "" : "\n") + cfg.pre_exec;

@@ -77,6 +77,9 @@ struct JobSpec {
   // spec.restartPolicy (Always by default): the job restarts a container it killed itself
   // (liveness/startup probe, postStart) unless this is Never.
   std::string restart_policy = "Always";
+  // GrpcProbePath: the gRPC health-check program the job's gRPC probes run (il-grpc-probe,
+  // or grpc_health_probe from the node's PATH when empty or not executable there).
+  std::string grpc_probe;
 };
 
 // True when the pod's app containers have a preStop hook (delete then signals the job

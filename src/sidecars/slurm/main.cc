@@ -1,10 +1,27 @@
 // slurm-sd: the interLink sidecar that runs pods as Slurm batch jobs (docs/slurm-sidecar.md).
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
 
 #include "core/private_path.h"
 #include "sidecars/common/sidecar_main.h"
 #include "sidecars/slurm/slurm_backend.h"
 #include "sidecars/slurm/slurm_exec.h"
+
+namespace {
+
+// `name` in slurm-sd's own directory, when it is there; else "".
+std::string BesideUs(const std::string& name) {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  auto path = self.parent_path() / name;
+  return ::access(path.c_str(), X_OK) == 0 ? path.string() : "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   il::sidecar::SidecarSpec spec;
@@ -14,6 +31,7 @@ int main(int argc, char** argv) {
   spec.make_backend =
       [](const il::InterLinkConfig& c) -> il::Result<std::unique_ptr<il::api::Backend>> {
     IL_ASSIGN_OR_RETURN(auto cfg, il::slurm::SlurmConfigFrom(c));
+    if (cfg.grpc_probe_path.empty()) cfg.grpc_probe_path = BesideUs("il-grpc-probe");
     // Job directories hold Secrets and the files slurm-sd reads back; the state database
     // says what to cancel: both private to this user, refused when someone else's.
     // With NamespaceUsers each job directory belongs to its tenant (0700): the root may then

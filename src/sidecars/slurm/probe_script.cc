@@ -37,11 +37,13 @@ _il_handle() {
       printf 'dial tcp %s:%s: connection refused or timed out' "$1" "$2"
       return 1 ;;
     grpc)
-      if ! command -v grpc_health_probe > /dev/null; then
-        printf 'gRPC probes need grpc_health_probe on the compute node (not in PATH)'
+      local g=${_il_grpc_probe:-} rto=()
+      if [[ -z $g || ! -x $g ]] && ! g=$(command -v grpc_health_probe); then
+        printf 'gRPC probes need il-grpc-probe (GrpcProbePath) or grpc_health_probe on the compute node'
         return 2
       fi
-      out=$("${tmo[@]}" grpc_health_probe "-addr=$1:$2" ${3:+"-service=$3"} 2>&1) && return 0
+      if (( to > 0 )); then rto=("-rpc-timeout=${to}s"); fi
+      out=$("${tmo[@]}" "$g" "-addr=$1:$2" ${3:+"-service=$3"} "${rto[@]}" 2>&1) && return 0
       printf '%s' "${out:0:1024}"
       return 1 ;;
     sleep) sleep "$1"; return 0 ;;
@@ -368,6 +370,7 @@ std::string RenderProbeFunctions(const JobSpec& job) {
   std::string out = "_il_grace=" + std::to_string(job.grace_seconds) +
                     " _il_restart=" + (job.restart_policy == "Never" ? "0" : "1") +
                     " _il_backoff=0\n";
+  if (!job.grpc_probe.empty()) out += "_il_grpc_probe=" + ShellQuote(job.grpc_probe) + "\n";
   out += kProbeFunctions;
   std::string actions;
   std::vector<std::string> has;

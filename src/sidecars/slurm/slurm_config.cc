@@ -170,6 +170,8 @@ Status ApplySetting(const std::string& k, const std::string& v, SlurmConfig* s) 
     if (!v.empty()) s->ch_run_path = v;
   } else if (k == "SharedFS") {
     IL_ASSIGN_OR_RETURN(s->shared_fs, Bool(k, v));
+  } else if (k == "GrpcProbePath") {
+    s->grpc_probe_path = v;
   } else if (k == "EnableProbes") {
     IL_ASSIGN_OR_RETURN(s->enable_probes, Bool(k, v));
   } else if (k == "PreExec") {

@@ -87,6 +87,10 @@ struct SlurmConfig {
   // EnableProbes (upstream's key and default): run startup/readiness/liveness probes
   // inside the job. Off: probes are ignored, containers are ready while running.
   bool enable_probes = false;
+  // GrpcProbePath: the program gRPC probes run inside the job, with grpc_health_probe's flags
+  // (default: il-grpc-probe beside slurm-sd, when it is there; compute nodes must see that
+  // path). Empty or not executable on the node: grpc_health_probe from the node's PATH.
+  std::string grpc_probe_path;
 
   // Status results younger than this are reused (0: always ask Slurm).
   double status_cache_seconds = 1.0;
