@@ -21,10 +21,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 SKIP = 77
 
 
+_ISSUED_PORTS = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on, never one this process handed out before: the kernel may
+    give the same ephemeral port to two bind(0) calls in a row once the first socket is
+    closed, and a stack's sidecar and interlink then fought over it."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ISSUED_PORTS:
+            _ISSUED_PORTS.add(port)
+            return port
 
 
 def wait_until(what, fn, timeout=60.0, interval=0.2):

@@ -12,10 +12,19 @@ import time
 SKIP = 77
 
 
+_ISSUED_PORTS = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port never handed out before by this process (two bind(0) calls in a row may
+    get the same one once the first socket is closed)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ISSUED_PORTS:
+            _ISSUED_PORTS.add(port)
+            return port
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
