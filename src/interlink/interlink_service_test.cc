@@ -19,7 +19,9 @@ namespace json = boost::json;
 json::value Pod(const std::string& uid) {
   return json::value{
       {"metadata", {{"name", "p-" + uid}, {"namespace", "default"}, {"uid", uid}}},
-      {"spec", {{"containers", json::array{json::object{{"name", "c"}, {"image", "busybox"}}}}}}};
+      {"spec",
+       {{"restartPolicy", "Never"},
+        {"containers", json::array{json::object{{"name", "c"}, {"image", "busybox"}}}}}}};
 }
 
 class Chain : public ::testing::Test {

@@ -10,11 +10,20 @@ constexpr auto kTombstoneLife = std::chrono::minutes(10);
 constexpr size_t kMaxTombstones = 100000;
 }  // namespace
 
-bool StatusCache::IsFinal(const api::PodStatus& s) {
+bool StatusCache::IsFinal(const api::PodStatus& s, const boost::json::value& pod) {
   if (s.containers.empty()) return false;
+  // Under Always (the default, also when the query omits it) a terminated container is
+  // restarted by the backend (docker-sd after a liveness kill): never final. Under
+  // OnFailure only when every app container exited 0.
+  std::string policy = api::GetString(pod, {"spec", "restartPolicy"});
+  if (policy != "Never" && policy != "OnFailure") return false;
   for (const auto* list : {&s.containers, &s.init_containers}) {
     for (const auto& c : *list) {
       if (!api::Find(c, {"state", "terminated"})) return false;
+      if (policy == "OnFailure" && list == &s.containers &&
+          api::GetInt(c, {"state", "terminated", "exitCode"}, 1) != 0) {
+        return false;
+      }
     }
   }
   return true;
@@ -62,7 +71,7 @@ Result<std::vector<api::PodStatus>> StatusCache::GetStatus(
     }
     for (const auto& p : pods) {
       auto it = entries_.find(api::PodUid(p));
-      if (it == entries_.end() || !IsFinal(it->second)) ask.push_back(p);
+      if (it == entries_.end() || !IsFinal(it->second, p)) ask.push_back(p);
     }
   }
   std::map<std::string, api::PodStatus> live;  // answered now, not cached (tombstoned)

@@ -1,10 +1,11 @@
 // StatusCache: the Backend wrapper that answers interLink /status for many pods with at
 // most one call to the next Backend (the plugin client).
 //
-// Pods whose last known state is final (every container terminated) are answered from
-// the cache; all others, and pods never seen, go to the sidecar in ONE batched call.
-// Entries are dropped on create, delete and /updateCache. An empty request returns every
-// cached entry, as upstream does.
+// Pods whose last known state is final (every container terminated, and the pod's
+// restartPolicy as sent in the query will not restart any: Never, or OnFailure with every
+// exit code 0; absent means Always) are answered from the cache; all others, and pods never seen,
+// go to the sidecar in ONE batched call. Entries are dropped on create, delete and /updateCache. An
+// empty request returns every cached entry, as upstream does.
 //
 // A delete leaves a tombstone for the pod's UID: a /status reply that was already in
 // flight when the delete landed must not re-insert the pod (later answers would keep
@@ -43,7 +44,7 @@ class StatusCache : public api::Backend {
   size_t size() const IL_EXCLUDES(mu_);
 
   // True when every container and init container of `s` has terminated.
-  static bool IsFinal(const api::PodStatus& s);
+  static bool IsFinal(const api::PodStatus& s, const boost::json::value& pod);
 
  private:
   void Tombstone(const std::string& uid) IL_REQUIRES(mu_);

@@ -11,8 +11,10 @@ namespace il::interlink {
 namespace {
 namespace json = boost::json;
 
-json::value Pod(const std::string& uid) {
-  return json::value{{"metadata", {{"name", "p" + uid}, {"namespace", "default"}, {"uid", uid}}}};
+json::value Pod(const std::string& uid, const std::string& restart_policy = "Never") {
+  json::value p{{"metadata", {{"name", "p" + uid}, {"namespace", "default"}, {"uid", uid}}}};
+  if (!restart_policy.empty()) p.as_object()["spec"] = {{"restartPolicy", restart_policy}};
+  return p;
 }
 
 TEST(StatusCache, AsksTheSidecarOnceForAllNonFinalPods) {
@@ -43,6 +45,24 @@ TEST(StatusCache, FinalPodsAreServedFromCacheUntilInvalidated) {
   c.Invalidate({"a"});
   ASSERT_TRUE(c.GetStatus({}, {Pod("a")}).ok());
   EXPECT_EQ(b.status_calls, 3);
+}
+
+TEST(StatusCache, EndedContainersThatWillRestartAreNeverServedFromCache) {
+  // docker-sd restarts a container killed by its liveness probe (Always): a poll that saw it
+  // terminated in between must not freeze the pod's status (restartCount stayed 0 for good).
+  api::FakeBackend b;
+  for (const char* uid : {"always", "default", "onfailure-ok"}) {
+    b.created[uid] = {};
+    b.states[uid] = 0;  // terminated, exit 0
+  }
+  StatusCache c(b);
+  std::vector<json::value> pods = {Pod("always", "Always"), Pod("default", ""),
+                                   Pod("onfailure-ok", "OnFailure")};
+  ASSERT_TRUE(c.GetStatus({}, pods).ok());
+  ASSERT_TRUE(c.GetStatus({}, pods).ok());
+  EXPECT_EQ(b.status_calls, 2);
+  EXPECT_EQ(b.last_status_batch, 2u) << "Always (also when absent) is asked again; OnFailure "
+                                        "with every exit code 0 is final";
 }
 
 TEST(StatusCache, EmptyRequestReturnsEverythingCached) {

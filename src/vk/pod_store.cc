@@ -68,6 +68,10 @@ json::value StatusQueryPod(const PodRecord& r) {
   if (!api::InitContainers(r.view).empty()) {
     spec["initContainers"] = TrimContainers(api::InitContainers(r.view), false);
   }
+  // interLink's status cache keeps a pod whose containers all ended only when this policy
+  // restarts none of them.
+  std::string policy = api::GetString(r.view, {"spec", "restartPolicy"});
+  spec["restartPolicy"] = policy.empty() ? "Always" : policy;
   std::string phase = api::GetString(r.view, {"status", "phase"});
   return json::object{{"apiVersion", "v1"},
                       {"kind", "Pod"},
