@@ -56,12 +56,7 @@ def ensure_docker(source_dir):
     return vals
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from ilharness import free_port  # noqa: E402,F401  (one implementation)
 
 
 class DockerSd:

@@ -91,12 +91,7 @@ class Sidecar:
             c.close()
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from ilharness import free_port  # noqa: E402,F401  (one implementation)
 
 
 def make_pod(uid, name, annotations=None, containers=("main",), init=()):

@@ -37,10 +37,7 @@ import test_slurm_sd as s  # noqa: E402
 PROBES_ON = s.Sidecar.POLICY + "EnableProbes: true\n"
 
 
-def free_port():
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        return so.getsockname()[1]
+from ilharness import free_port  # noqa: E402,F401  (one implementation)
 
 
 def host(name, argv, **extra):

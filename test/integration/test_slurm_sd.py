@@ -78,10 +78,7 @@ def ensure_slurm():
 
 # ---------------------------------------------------------------- slurm-sd process
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ilharness import free_port  # noqa: E402,F401  (one implementation)
 
 
 class Sidecar:
