@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include "kube/api_error.h"
 #include "kube/base64.h"
@@ -312,12 +313,13 @@ TEST_F(KubeClientTest, WatchErrorReplyIsAStatus) {
 }
 
 TEST_F(KubeClientTest, WatchStopsWhenConsumerOrStopTokenSaysSo) {
-  std::atomic<bool> done{false};
-  server_.On("GET", "/api/v1/pods", [&](const auto&, http::ResponseWriter& w) {
+  // Shared with the handler, which may still be in its loop when this test body returns.
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  server_.On("GET", "/api/v1/pods", [done](const auto&, http::ResponseWriter& w) {
     w.BeginStream(200, "application/json");
     w.Write(R"({"type":"ADDED","object":{"metadata":{"resourceVersion":"1"}}})"
             "\n");
-    while (!done && !w.ClientGone()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    while (!*done && !w.ClientGone()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   });
   std::stop_source stop;
   int n = 0;
@@ -329,7 +331,7 @@ TEST_F(KubeClientTest, WatchStopsWhenConsumerOrStopTokenSaysSo) {
         return true;
       },
       stop.get_token());
-  done = true;
+  *done = true;
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(n, 1);
 }
