@@ -168,18 +168,24 @@ TEST_F(StreamsOnLoopback, SpdyExecCarriesStdinStdoutAndTheExitCode) {
   EXPECT_EQ(backend_.command, (std::vector<std::string>{"cat"}));
 }
 
-TEST_F(StreamsOnLoopback, WebSocketV5ExecWithTheCloseSignal) {
-  http::ClientOptions co;
-  co.base_url = server_.url();
-  auto client = http::HttpClient::Create(co);
-  ASSERT_TRUE(client.ok());
+// A WebSocket upgrade of `cat` with stdin and stdout, asking for `protocol`.
+http::ClientRequest WebSocketExec(const std::string& protocol) {
   http::ClientRequest req;
   req.target = "/exec/ns/p/main?command=cat&input=1&output=1";
   req.headers.Set("Connection", "Upgrade");
   req.headers.Set("Upgrade", "websocket");
   req.headers.Set("Sec-WebSocket-Version", "13");
   req.headers.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
-  req.headers.Set("Sec-WebSocket-Protocol", "v5.channel.k8s.io");
+  req.headers.Set("Sec-WebSocket-Protocol", protocol);
+  return req;
+}
+
+TEST_F(StreamsOnLoopback, WebSocketV5ExecWithTheCloseSignal) {
+  http::ClientOptions co;
+  co.base_url = server_.url();
+  auto client = http::HttpClient::Create(co);
+  ASSERT_TRUE(client.ok());
+  http::ClientRequest req = WebSocketExec("v5.channel.k8s.io");
   auto up = (*client)->Upgrade(req);
   ASSERT_TRUE(up.ok());
   ASSERT_EQ(up->response.status, 101);
@@ -205,13 +211,7 @@ TEST_F(StreamsOnLoopback, WebSocketBase64ExecSpeaksTextFrames) {
   co.base_url = server_.url();
   auto client = http::HttpClient::Create(co);
   ASSERT_TRUE(client.ok());
-  http::ClientRequest req;
-  req.target = "/exec/ns/p/main?command=cat&input=1&output=1";
-  req.headers.Set("Connection", "Upgrade");
-  req.headers.Set("Upgrade", "websocket");
-  req.headers.Set("Sec-WebSocket-Version", "13");
-  req.headers.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
-  req.headers.Set("Sec-WebSocket-Protocol", "base64.channel.k8s.io");
+  http::ClientRequest req = WebSocketExec("base64.channel.k8s.io");
   auto up = (*client)->Upgrade(req);
   ASSERT_TRUE(up.ok());
   ASSERT_EQ(up->response.status, 101);
