@@ -116,7 +116,7 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_vi
   } else if (i + 6 == str.size() && (str[i] == '+' || str[i] == '-')) {
     int oh, om;
     if (std::sscanf(str.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
-    offset = (oh * 3600 + om * 60) * (str[i] == '+' ? 1 : -1);
+    offset = (int64_t{oh} * 3600 + int64_t{om} * 60) * (str[i] == '+' ? 1 : -1);
     i += 6;
   } else {
     return std::nullopt;

@@ -8,7 +8,7 @@ namespace il {
 namespace {
 
 EnvLookup Env(std::map<std::string, std::string> m) {
-  return [m](const std::string& k) -> std::optional<std::string> {
+  return [m = std::move(m)](const std::string& k) -> std::optional<std::string> {
     auto it = m.find(k);
     if (it == m.end()) return std::nullopt;
     return it->second;

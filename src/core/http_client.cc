@@ -316,7 +316,7 @@ class HttpClient::Impl {
       for (const auto& f : p.get())
         headers.Add(std::string(f.name_string()), std::string(f.value()));
       if (on_head && !on_head(status, headers)) return status;  // connection dropped
-      std::vector<char> chunk(64 * 1024);
+      std::vector<char> chunk(size_t{64} * 1024);
       while (!p.is_done()) {
         p.get().body().data = chunk.data();
         p.get().body().size = chunk.size();
@@ -342,7 +342,7 @@ class HttpClient::Impl {
     auto req = Build(r);
     IL_ASSIGN_OR_RETURN(auto conn, Connect());
     bhttp::response_parser<bhttp::string_body> p;
-    p.body_limit(64 * 1024);
+    p.body_limit(uint64_t{64} * 1024);
     auto ec = SendAndReadHead(*conn, req, p, deadline, {});
     if (ec) return ErrorStatus(ep, "upgrade request to", ec);
     HttpClient::Upgraded out;

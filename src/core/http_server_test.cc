@@ -37,7 +37,7 @@ std::unique_ptr<HttpServer> StartServer(ServerOptions o) {
 std::unique_ptr<HttpClient> Client(const std::string& url, TlsOptions tls = {}) {
   ClientOptions o;
   o.base_url = url;
-  o.tls = tls;
+  o.tls = std::move(tls);
   o.timeout = std::chrono::seconds(10);
   auto c = HttpClient::Create(o);
   EXPECT_TRUE(c.ok()) << c.status().ToString();

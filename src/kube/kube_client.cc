@@ -15,7 +15,7 @@ using std::chrono::milliseconds;
 
 namespace {
 
-constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr size_t kMaxErrorBody = size_t{64} * 1024;
 constexpr milliseconds kMaxRetryAfter{30000};
 
 // Splits "https://h:6443/prefix" into base URL and path prefix.
@@ -188,7 +188,7 @@ class KubeClient::Impl {
 };
 
 Result<std::unique_ptr<KubeClient>> KubeClient::New(ClusterConfig cluster,
-                                                    KubeClientOptions options) {
+                                                    const KubeClientOptions& options) {
   if (cluster.server.empty()) return InvalidArgument("kube client: no API server URL");
   auto impl = std::make_unique<Impl>();
   impl->clock = options.clock ? options.clock : RealClock();

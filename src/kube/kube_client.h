@@ -48,7 +48,7 @@ class KubeClient : public KubeApi {
   // Validates the config (server URL, TLS material, readable token file). No I/O to the
   // server happens here.
   static Result<std::unique_ptr<KubeClient>> New(ClusterConfig cluster,
-                                                 KubeClientOptions options = {});
+                                                 const KubeClientOptions& options = {});
   ~KubeClient() override;
   KubeClient(const KubeClient&) = delete;
   KubeClient& operator=(const KubeClient&) = delete;

@@ -308,7 +308,7 @@ TEST_F(KubeClientTest, WatchErrorReplyIsAStatus) {
   server_.On("GET", "/api/v1/pods", [](const auto&, auto& w) {
     ReplyJson(w, 410, KubeStatusBody(410, "Expired", "too old resource version: 1 (50)"));
   });
-  auto s = Client()->Watch(PodsPath(""), {}, [](WatchEvent) { return true; }, {});
+  auto s = Client()->Watch(PodsPath(""), {}, [](const WatchEvent&) { return true; }, {});
   EXPECT_TRUE(IsGone(s)) << s.ToString();
 }
 
@@ -325,7 +325,7 @@ TEST_F(KubeClientTest, WatchStopsWhenConsumerOrStopTokenSaysSo) {
   int n = 0;
   auto s = Client()->Watch(
       PodsPath(""), {},
-      [&](WatchEvent) {
+      [&](const WatchEvent&) {
         ++n;
         stop.request_stop();
         return true;

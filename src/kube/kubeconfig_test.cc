@@ -28,7 +28,7 @@ class KubeconfigTest : public ::testing::Test {
     std::ofstream(p) << content;
     return p.string();
   }
-  EnvLookup Env(std::map<std::string, std::string> vars) {
+  static EnvLookup Env(const std::map<std::string, std::string>& vars) {
     return [vars](const std::string& k) -> std::optional<std::string> {
       auto it = vars.find(k);
       if (it == vars.end()) return std::nullopt;

@@ -29,7 +29,7 @@ std::string Core(std::string_view ns, std::string_view resource) {
   return NamespacePath(ns) + "/" + std::string(resource);
 }
 
-std::string Named(std::string collection, std::string_view name) {
+std::string Named(const std::string& collection, std::string_view name) {
   return collection + "/" + PathEscape(name);
 }
 

@@ -101,7 +101,7 @@ class Loop {
     auto started = clock_->Now();
     Status s = api_.Watch(
         path_, wp,
-        [&](WatchEvent ev) {
+        [&](const WatchEvent& ev) {
           if (ev.type == WatchEventType::kError) {
             event_error = ErrorEventStatus(ev.object);
             gone = IsGone(event_error);

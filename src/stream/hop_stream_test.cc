@@ -113,8 +113,9 @@ TEST(HopStream, ExecRelaysStdinStdoutAndTheExitCodeOverAWebSocket) {
   r.stdin = r.stdout = true;
   r.user = "alice";
   ScriptChannels io;
-  io.in = {{api::kChanStdin, "hello "}, {api::kChanStdin, "world"}, {api::kChanClose, "\0"}};
-  io.in.back().data = std::string(1, '\0');
+  io.in = {{api::kChanStdin, "hello "},
+           {api::kChanStdin, "world"},
+           {api::kChanClose, std::string(1, '\0')}};
   http::ClientRequest req;
   req.target = ExecTarget(r);
   auto code = RelayExec(**client, req, io);

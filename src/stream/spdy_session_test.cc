@@ -99,7 +99,7 @@ TEST(SpdySession, ConnectionEndEndsEveryStream) {
   std::shared_ptr<SpdyStream> got;
   std::thread serve([&] {
     session.Serve([&](std::shared_ptr<SpdyStream> s) {
-      got = s;
+      got = std::move(s);
       return true;
     });
   });
