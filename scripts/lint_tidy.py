@@ -106,8 +106,10 @@ def main():
               file=sys.stderr)
         return 2
 
-    with open(os.path.join(root, ".clang-tidy"), "rb") as f:
-        salt = tidy_version().encode() + b"\0" + f.read()
+    with open(os.path.join(root, ".clang-tidy")) as f:
+        # Comment lines do not change a verdict: editing them keeps the cache.
+        config = "".join(l for l in f if not l.lstrip().startswith("#"))
+    salt = (tidy_version() + "\0" + config).encode()
     os.makedirs(a.cache, exist_ok=True)
 
     def check(entry):
