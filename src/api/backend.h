@@ -8,10 +8,13 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "api/status_watch.h"
 #include "api/types.h"
 #include "core/status.h"
 
@@ -48,6 +51,18 @@ class Backend {
   virtual Status GetLogs(const CallContext& ctx, const LogRequest& request, LogSink& sink) = 0;
   // Health and capacity of the backend.
   virtual Result<PingResponse> Ping(const CallContext& ctx) = 0;
+
+  // The status-watch extension (api/status_watch.h), optional: a backend that knows when
+  // its pods' statuses change overrides both; the others (and every upstream plugin)
+  // keep being polled. WatchStatus answers the UIDs changed after `since` as soon as
+  // there are any, or none at `timeout`; `gone` tells that the caller left.
+  virtual bool SupportsStatusWatch() { return false; }
+  virtual Result<StatusChanges> WatchStatus(const CallContext& ctx, const std::string& since,
+                                            std::chrono::milliseconds timeout,
+                                            const std::function<bool()>& gone) {
+    (void)ctx, (void)since, (void)timeout, (void)gone;
+    return Status(StatusCode::kUnimplemented, "this backend has no status watch");
+  }
 };
 
 }  // namespace il::api

@@ -2,6 +2,7 @@
 // results or injected errors.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -71,6 +72,19 @@ class FakeBackend : public Backend {
     return p;
   }
 
+  // The status watch, when `watch` is set: tests Notify `changes`.
+  bool SupportsStatusWatch() override { return watch; }
+  Result<StatusChanges> WatchStatus(const CallContext& ctx, const std::string& since,
+                                    std::chrono::milliseconds timeout,
+                                    const std::function<bool()>& gone) override {
+    if (!watch) return Backend::WatchStatus(ctx, since, timeout, gone);
+    ++watch_calls;
+    return changes.Wait(since, timeout, gone);
+  }
+
+  bool watch = false;
+  StatusChangeLog changes;
+  std::atomic<int> watch_calls{0};
   std::mutex mu;
   int create_calls = 0, delete_calls = 0, status_calls = 0;
   size_t last_status_batch = 0;

@@ -103,6 +103,21 @@ Result<std::vector<api::PodStatus>> StatusCache::GetStatus(
   return out;
 }
 
+Result<api::StatusChanges> StatusCache::WatchStatus(const api::CallContext& ctx,
+                                                    const std::string& since,
+                                                    std::chrono::milliseconds timeout,
+                                                    const std::function<bool()>& gone) {
+  auto c = next_.WatchStatus(ctx, since, timeout, gone);
+  if (c.ok()) {
+    if (c->reset) {
+      Invalidate({});
+    } else if (!c->uids.empty()) {
+      Invalidate(c->uids);
+    }
+  }
+  return c;
+}
+
 void StatusCache::Invalidate(const std::vector<std::string>& uids) {
   MutexLock l(mu_);
   if (uids.empty()) {

@@ -11,6 +11,12 @@
 // flight when the delete landed must not re-insert the pod (later answers would keep
 // returning a deleted pod). A new create of the same UID lifts it.
 //
+// The status watch (api/status_watch.h) is relayed to the next Backend: interLink serves
+// /status/watch, and its ping relays the plugin's advertisement, so the vk uses it only
+// when the plugin has it (a plugin without it answers 404). The UIDs a watch names are
+// dropped from the cache (all entries on a reset), so the vk's next /status asks the
+// plugin about them.
+//
 // Thread-safety: thread-safe; calls to the next Backend run outside the lock.
 #pragma once
 
@@ -38,6 +44,10 @@ class StatusCache : public api::Backend {
     return next_.GetLogs(ctx, request, sink);
   }
   Result<api::PingResponse> Ping(const api::CallContext& ctx) override { return next_.Ping(ctx); }
+  bool SupportsStatusWatch() override { return next_.SupportsStatusWatch(); }
+  Result<api::StatusChanges> WatchStatus(const api::CallContext& ctx, const std::string& since,
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<bool()>& gone) override;
 
   // /updateCache: drops the named entries (all of them for an empty list).
   void Invalidate(const std::vector<std::string>& uids) IL_EXCLUDES(mu_);

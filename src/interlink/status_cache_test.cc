@@ -47,6 +47,32 @@ TEST(StatusCache, FinalPodsAreServedFromCacheUntilInvalidated) {
   EXPECT_EQ(b.status_calls, 3);
 }
 
+TEST(StatusCache, AWatchRelaysAndDropsTheEntriesItNames) {
+  api::FakeBackend b;
+  b.watch = true;
+  b.created["a"] = {};
+  b.created["b"] = {};
+  b.states["a"] = 0;
+  b.states["b"] = 0;
+  StatusCache c(b);
+  EXPECT_TRUE(c.SupportsStatusWatch());
+  ASSERT_TRUE(c.GetStatus({}, {Pod("a"), Pod("b")}).ok());
+  EXPECT_EQ(c.size(), 2u);
+  std::string cursor = b.changes.Cursor();
+  b.changes.Notify("a");
+  auto w = c.WatchStatus({}, cursor, std::chrono::seconds(5), nullptr);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->uids, std::vector<std::string>{"a"});
+  EXPECT_EQ(c.size(), 1u) << "the changed pod is asked again, not answered from the cache";
+  auto reset = c.WatchStatus({}, "", std::chrono::seconds(5), nullptr);
+  ASSERT_TRUE(reset.ok());
+  EXPECT_TRUE(reset->reset);
+  EXPECT_EQ(c.size(), 0u);
+  api::FakeBackend plain;
+  StatusCache without(plain);
+  EXPECT_FALSE(without.SupportsStatusWatch());
+}
+
 TEST(StatusCache, EndedContainersThatWillRestartAreNeverServedFromCache) {
   // docker-sd restarts a container killed by its liveness probe (Always): a poll that saw it
   // terminated in between must not freeze the pod's status (restartCount stayed 0 for good).

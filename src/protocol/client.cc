@@ -155,6 +155,48 @@ Status Client::GetLogs(const api::CallContext& ctx, const api::LogRequest& reque
   return StatusFromUpstream(status, error_body);
 }
 
+Result<api::StatusChanges> Client::WatchStatus(const api::CallContext& ctx,
+                                               const std::string& since,
+                                               std::chrono::milliseconds timeout,
+                                               const std::function<bool()>& gone) {
+  // A cursor is hex, digits and a dot; anything else cannot be ours: start afresh.
+  std::string target = std::string(api::kStatusWatchPath) +
+                       "?since=" + (api::IsWellFormedCursor(since) ? since : std::string()) +
+                       "&timeout=" + std::to_string(timeout.count() / 1000) + "." +
+                       std::to_string(1000 + timeout.count() % 1000).substr(1);
+  IL_ASSIGN_OR_RETURN(auto req, NewRequest(ctx, "WatchStatus", "GET", target.c_str(), ""));
+  req.timeout = timeout + opt_.status_timeout;  // the longest silence
+  // Streamed on a connection of its own, so `gone` (the caller stopping) ends the wait.
+  int status = 0;
+  std::string body;
+  auto r = stream_client_->Stream(
+      req,
+      [&](int s, const http::Headers&) {
+        status = s;
+        return true;
+      },
+      [&](std::string_view chunk) {
+        body.append(chunk);
+        return body.size() < (64u << 20);
+      },
+      [&] { return gone && gone(); });
+  if (!r.ok()) {
+    return r.status().WithContext(std::string(HopName(opt_.hop)) + " " + opt_.url +
+                                  std::string(api::kStatusWatchPath));
+  }
+  if (gone && gone()) return Status(StatusCode::kUnavailable, "status watch cancelled");
+  if (Status s = StatusFromUpstream(status, body); !s.ok()) {
+    return s.WithContext(std::string(HopName(opt_.hop)) + " " + std::string(api::kStatusWatchPath));
+  }
+  auto v = api::ParseJson(body);
+  if (!v.ok())
+    return Status(StatusCode::kBadGateway, "/status/watch reply: " + v.status().message());
+  auto c = api::ParseStatusChanges(*v);
+  if (!c.ok())
+    return Status(StatusCode::kBadGateway, "/status/watch reply: " + c.status().message());
+  return c;
+}
+
 PingReply Client::PingRaw(const api::CallContext& ctx) {
   PingReply out;
   // Upstream plugins are pinged with GET /status [], the interLink API at /pinglink.

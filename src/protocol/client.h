@@ -64,6 +64,12 @@ class Client : public api::Backend, public api::StreamBackend {
   Status GetLogs(const api::CallContext& ctx, const api::LogRequest& request,
                  api::LogSink& sink) override;
   Result<api::PingResponse> Ping(const api::CallContext& ctx) override;
+  // The status watch of the next hop. Whether it has one is in its ping reply
+  // (api::SupportsStatusWatch); a server without it answers 404 (kNotFound).
+  bool SupportsStatusWatch() override { return true; }
+  Result<api::StatusChanges> WatchStatus(const api::CallContext& ctx, const std::string& since,
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<bool()>& gone) override;
 
   // api::StreamBackend: a WebSocket to the next hop (stream/hop_stream.h).
   Result<int> Exec(const api::CallContext& ctx, const api::ExecRequest& request,

@@ -240,5 +240,115 @@ TEST(Protocol, FollowStreamsDoNotHoldRequestWorkersAndAreCapped) {
   for (auto& t : readers) t.join();
 }
 
+// --- the status watch extension (api/status_watch.h) ---
+
+TEST(StatusWatch, APluginWithAWatchAdvertisesItAndInterlinkRelaysIt) {
+  api::FakeBackend backend;
+  backend.watch = true;
+  auto plugin = StartServer(backend, Hop::kPlugin);
+  auto to_plugin = Connect(plugin->url(), Hop::kPlugin);
+  auto ping = to_plugin->Ping({});
+  ASSERT_TRUE(ping.ok());
+  EXPECT_TRUE(api::SupportsStatusWatch(*ping));
+  // interLink: its ping relays the advertisement, its /status/watch relays the wait.
+  auto interlink = StartServer(*to_plugin, Hop::kInterlink);
+  auto vk = Connect(interlink->url(), Hop::kInterlink);
+  auto vk_ping = vk->Ping({});
+  ASSERT_TRUE(vk_ping.ok());
+  EXPECT_TRUE(api::SupportsStatusWatch(*vk_ping));
+  auto first = vk->WatchStatus({}, "", std::chrono::seconds(5), nullptr);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->reset) << "an empty cursor starts with a full re-read";
+  std::thread notifier([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    backend.changes.Notify("u1");
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  auto next = vk->WatchStatus({}, first->cursor, std::chrono::seconds(30), nullptr);
+  notifier.join();
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_FALSE(next->reset);
+  EXPECT_EQ(next->uids, std::vector<std::string>{"u1"});
+  auto idle = vk->WatchStatus({}, next->cursor, std::chrono::milliseconds(200), nullptr);
+  ASSERT_TRUE(idle.ok());
+  EXPECT_TRUE(idle->uids.empty());
+  EXPECT_EQ(idle->cursor, next->cursor);
+}
+
+TEST(StatusWatch, WithoutItNothingIsAdvertisedAndThePathIs404) {
+  api::FakeBackend backend;  // like every upstream plugin
+  auto plugin = StartServer(backend, Hop::kPlugin);
+  auto c = Connect(plugin->url(), Hop::kPlugin);
+  auto ping = c->Ping({});
+  ASSERT_TRUE(ping.ok());
+  EXPECT_FALSE(api::SupportsStatusWatch(*ping));
+  auto w = c->WatchStatus({}, "", std::chrono::seconds(1), nullptr);
+  EXPECT_EQ(w.status().code(), StatusCode::kNotFound) << w.status().ToString();
+  // Behind interLink: not advertised either, and the relay answers 404 too.
+  auto interlink = StartServer(*c, Hop::kInterlink);
+  auto vk = Connect(interlink->url(), Hop::kInterlink);
+  auto vk_ping = vk->Ping({});
+  ASSERT_TRUE(vk_ping.ok());
+  EXPECT_FALSE(api::SupportsStatusWatch(*vk_ping));
+  EXPECT_EQ(vk->WatchStatus({}, "", std::chrono::seconds(1), nullptr).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST(StatusWatch, BadParametersAre400AndCredentialsAreChecked) {
+  api::FakeBackend backend;
+  backend.watch = true;
+  std::string path = "/tmp/il-proto-watch-token-" + std::to_string(getpid());
+  std::ofstream(path) << "t0ken\n";
+  auto server = StartServer(backend, Hop::kPlugin, std::make_shared<TokenAuth>(path));
+  http::ClientOptions co;
+  co.base_url = server->url();
+  auto raw = std::move(http::HttpClient::Create(co)).value();
+  auto get = [&](const std::string& target, bool auth) {
+    http::ClientRequest r;
+    r.method = "GET";
+    r.target = target;
+    if (auth) r.headers.Set("Authorization", "Bearer t0ken");
+    auto resp = raw->Do(r);
+    return resp.ok() ? resp->status : 0;
+  };
+  EXPECT_EQ(get("/status/watch?since=&timeout=0", false), 401);
+  EXPECT_EQ(get("/status/watch?since=&timeout=0", true), 200);
+  EXPECT_EQ(get("/status/watch?since=nope&timeout=1", true), 400);
+  EXPECT_EQ(get("/status/watch?since=ab.1x&timeout=1", true), 400);
+  EXPECT_EQ(get("/status/watch?timeout=-3", true), 400);
+  EXPECT_EQ(get("/status/watch?timeout=soon", true), 400);
+  EXPECT_EQ(backend.watch_calls.load(), 1);
+  unlink(path.c_str());
+}
+
+TEST(StatusWatch, WaitingWatchesDoNotHoldRequestWorkers) {
+  api::FakeBackend backend;
+  backend.watch = true;
+  ServerOptions o;
+  o.listen = "http://127.0.0.1:0";
+  o.worker_threads = 1;
+  Server server(o, backend);
+  ASSERT_TRUE(server.Start().ok());
+  const std::string cursor = backend.changes.Cursor();
+  std::vector<std::thread> watchers;
+  std::atomic<int> woke{0};
+  for (int i = 0; i < 3; ++i) {
+    watchers.emplace_back([&] {
+      auto c = Connect(server.url(), Hop::kPlugin);
+      auto w = c->WatchStatus({}, cursor, std::chrono::seconds(30), nullptr);
+      if (w.ok() && w->uids.size() == 1) ++woke;
+    });
+  }
+  while (backend.watch_calls < 3) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto c = Connect(server.url(), Hop::kPlugin);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c->Ping({}).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  backend.changes.Notify("u");
+  for (auto& t : watchers) t.join();
+  EXPECT_EQ(woke.load(), 3);
+}
+
 }  // namespace
 }  // namespace il::protocol

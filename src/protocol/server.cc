@@ -42,8 +42,8 @@ std::string SessionOf(const http::Request& r) {
 
 const std::set<std::string>& KnownPaths() {
   static const std::set<std::string> k = {
-      "/create",      "/submit",  "/delete",  "/stop", "/status", "/getLogs",    "/pinglink",
-      "/updateCache", "/healthz", "/metrics", "/exec", "/attach", "/portforward"};
+      "/create",      "/submit",  "/delete",  "/stop", "/status", "/getLogs",     "/pinglink",
+      "/updateCache", "/healthz", "/metrics", "/exec", "/attach", "/portforward", "/status/watch"};
   return k;
 }
 
@@ -87,6 +87,11 @@ class Server::Impl {
       Route("/stop", &Impl::Delete);
     } else {
       Route("/updateCache", &Impl::UpdateCache);
+    }
+    if (backend_.SupportsStatusWatch()) {
+      // A long poll: it runs on a thread of its own (a stream route), never holding a
+      // request worker, and counts against the stream limits (429 beyond them).
+      Route(std::string(api::kStatusWatchPath), &Impl::WatchStatus, {kNoBodyLimit, true});
     }
     if (opt_.streams) {
       for (const char* p : {"/exec", "/attach", "/portforward"}) {
@@ -164,7 +169,7 @@ class Server::Impl {
   }
 
   Result<api::CreateResult> CreateOne(const http::Request& r, const api::CallContext& ctx,
-                                      api::RetrievedPodData data) {
+                                      const api::RetrievedPodData& data) {
     auto res = backend_.Create(ctx, data);
     if (res.ok()) {
       log_->info("[{}] created {}/{} uid={} jid={} for {}", ctx.session,
@@ -262,9 +267,32 @@ class Server::Impl {
     if (!sink.started()) w.Reply(200, "", "text/plain; charset=utf-8");
   }
 
+  // GET /status/watch?since=<cursor>&timeout=<seconds> (api/status_watch.h).
+  void WatchStatus(const http::Request& r, http::ResponseWriter& w, const api::CallContext& ctx) {
+    auto param = [&r](const char* k) {
+      auto it = r.query.find(k);
+      return it == r.query.end() ? std::string() : it->second;
+    };
+    std::string since = param("since");
+    if (!api::IsWellFormedCursor(since)) {
+      return Fail(w, r, ctx,
+                  InvalidArgument("since is not a status watch cursor: '" + since.substr(0, 64) +
+                                  "' (expected <epoch>.<seq> from an earlier reply, or empty)"));
+    }
+    auto timeout = api::ParseWatchTimeout(param("timeout"));
+    if (!timeout.ok()) return Fail(w, r, ctx, timeout.status());
+    auto c = backend_.WatchStatus(ctx, since, *timeout, [&w] { return w.ClientGone(); });
+    if (!c.ok()) return Fail(w, r, ctx, c.status());
+    w.Reply(200, json::serialize(api::ToJson(*c)));
+  }
+
   void Ping(const http::Request& r, http::ResponseWriter& w, const api::CallContext& ctx) {
     auto p = backend_.Ping(ctx);
     if (!p.ok()) return Fail(w, r, ctx, p.status());
+    // The interLink hop relays what its plugin advertised (the relay works only then).
+    if (opt_.hop == Hop::kPlugin && backend_.SupportsStatusWatch()) {
+      p->extensions[api::kStatusWatchExtension] = api::StatusWatchAdvertisement();
+    }
     if (opt_.streams && opt_.hop == Hop::kPlugin) {
       json::array ops;
       for (const auto& o : opt_.streaming_operations) ops.emplace_back(o);

@@ -4,6 +4,8 @@
 //
 //   /create (/submit)  /delete (/stop)  /status  /getLogs  /pinglink  /healthz  /metrics
 //   /updateCache (interLink API only)
+//   /status/watch (when the backend supports the status watch: api/status_watch.h; on
+//   the plugin hop the ping reply then advertises it)
 //
 // Any method is accepted on every path; GET and DELETE may carry bodies (upstream does
 // both). The InterLink-Http-Session header is propagated, or created when missing, on
@@ -13,7 +15,8 @@
 // Authentication runs on the request head before any body is read (core/authenticator.h);
 // only /healthz is open. Rejected requests are logged at a limited rate. /getLogs runs
 // as a stream route: follow-mode logs never hold a request worker and are capped in
-// total and per peer (429 beyond). Routes that take no body accept at most 4 KiB.
+// total and per peer (429 beyond); so does the /status/watch long poll. Routes that take no body
+// accept at most 4 KiB.
 //
 // Thread-safety: Start/Stop from one thread; requests are served concurrently.
 #pragma once

@@ -1,5 +1,6 @@
 #include "sidecars/mock/mock_backend.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "api/log_filter.h"
@@ -13,7 +14,7 @@ using std::chrono::system_clock;
 
 namespace {
 
-std::string Setting(const InterLinkConfig& cfg, const std::string& key, std::string def) {
+std::string Setting(const InterLinkConfig& cfg, const std::string& key, const std::string& def) {
   auto it = cfg.sidecar_settings.find(key);
   return it == cfg.sidecar_settings.end() || it->second.empty() ? def : it->second;
 }
@@ -70,6 +71,9 @@ Result<std::unique_ptr<MockBackend>> MockBackend::Open(MockOptions options,
     b->pods_[p.uid] = std::move(e);
   }
   if (!b->pods_.empty()) logger->info("restored {} pods from the state store", b->pods_.size());
+  for (const auto& [uid, e] : b->pods_) b->ScheduleWakes(*e);
+  MockBackend* raw = b.get();
+  b->waker_ = std::jthread([raw](const std::stop_token& st) { raw->WakerLoop(st); });
   return b;
 }
 
@@ -109,7 +113,9 @@ Result<api::CreateResult> MockBackend::Create(const api::CallContext&,
       std::chrono::duration_cast<std::chrono::nanoseconds>(e->created.time_since_epoch()).count();
   sp.pod_json = json::serialize(data.pod);
   IL_RETURN_IF_ERROR(store_->Insert(sp));
+  ScheduleWakes(*e);
   pods_[uid] = std::move(e);
+  changes_.Notify(uid);
   return api::CreateResult{uid, sp.jid};
 }
 
@@ -122,6 +128,7 @@ Status MockBackend::Delete(const api::CallContext&, const json::value& pod) {
   }
   IL_RETURN_IF_ERROR(store_->Remove(uid));
   pods_.erase(uid);
+  changes_.Notify(uid);  // its stale wakes notify too: harmless, the pod is gone
   return Status::Ok();
 }
 
@@ -193,6 +200,80 @@ Status MockBackend::Follow(const EntryPtr& e, const ContainerPlan& c,
     }
     st.lines = lines.size();
   }
+}
+
+MockBackend::~MockBackend() {
+  waker_.request_stop();
+  wake_cv_.NotifyAll();
+  if (waker_.joinable()) waker_.join();
+}
+
+std::vector<Offset> MockBackend::ChangeOffsets(const MockPlan& plan) {
+  std::vector<Offset> out{plan.pending};
+  for (const auto* list : {&plan.init_containers, &plan.containers}) {
+    for (const auto& c : *list) {
+      if (!c.start) continue;
+      out.push_back(*c.start);
+      if (c.run) out.push_back(*c.start + *c.run);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void MockBackend::ScheduleWakes(const Entry& e) {
+  const auto now = clock_->Now();
+  bool earliest = false;
+  {
+    MutexLock l(wake_mu_);
+    for (Offset o : ChangeOffsets(e.plan)) {
+      auto t = e.created + std::chrono::duration_cast<system_clock::duration>(o);
+      if (t <= now) continue;  // in the past: the create's own notification covers it
+      earliest = earliest || wakes_.empty() || t < wakes_.begin()->first;
+      wakes_.emplace(t, e.uid);
+    }
+  }
+  if (earliest) wake_cv_.NotifyAll();
+}
+
+system_clock::time_point MockBackend::FireDue() {
+  const auto now = clock_->Now();
+  std::vector<std::string> due;
+  system_clock::time_point next = system_clock::time_point::max();
+  {
+    MutexLock l(wake_mu_);
+    auto end = wakes_.upper_bound(now);
+    for (auto it = wakes_.begin(); it != end; ++it) due.push_back(it->second);
+    wakes_.erase(wakes_.begin(), end);
+    if (!wakes_.empty()) next = wakes_.begin()->first;
+  }
+  changes_.Notify(due);
+  return next;
+}
+
+void MockBackend::WakerLoop(const std::stop_token& stop) {
+  while (!stop.stop_requested()) {
+    const auto next = FireDue();
+    // The mock's clock is a system clock (and a fake one in tests): look again at least
+    // every second rather than trusting one long wait.
+    auto wait = std::chrono::milliseconds(1000);
+    if (next != system_clock::time_point::max()) {
+      auto d = std::chrono::duration_cast<std::chrono::milliseconds>(next - clock_->Now()) +
+               std::chrono::milliseconds(1);
+      wait = std::clamp(d, std::chrono::milliseconds(1), wait);
+    }
+    MutexLock l(wake_mu_);
+    if (!wakes_.empty() && wakes_.begin()->first < next) continue;  // an earlier one came
+    wake_cv_.WaitFor(wake_mu_, stop, wait);
+  }
+}
+
+Result<api::StatusChanges> MockBackend::WatchStatus(const api::CallContext&,
+                                                    const std::string& since,
+                                                    std::chrono::milliseconds timeout,
+                                                    const std::function<bool()>& gone) {
+  return changes_.Wait(since, timeout, gone);
 }
 
 Result<api::PingResponse> MockBackend::Ping(const api::CallContext&) {

@@ -7,12 +7,20 @@
 // 10,000 pods takes milliseconds; create and delete write through to a StateStore, which
 // is read back at start-up, so pods and their timelines survive a restart.
 //
+// The status watch (api/status_watch.h): the timeline says when each pod will change, so
+// create schedules a wake-up at each of those moments and a waker thread notifies the
+// change log when they come (FireDue); create and delete notify at once.
+//
 // Thread-safety: all Backend methods may be called concurrently.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "api/backend.h"
 #include "core/config.h"
@@ -51,8 +59,21 @@ class MockBackend : public api::Backend {
   Status GetLogs(const api::CallContext& ctx, const api::LogRequest& request,
                  api::LogSink& sink) override;
   Result<api::PingResponse> Ping(const api::CallContext& ctx) override;
+  bool SupportsStatusWatch() override { return true; }
+  Result<api::StatusChanges> WatchStatus(const api::CallContext& ctx, const std::string& since,
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<bool()>& gone) override;
 
   size_t pod_count() const;
+  ~MockBackend() override;
+  // Notifies the pods whose scheduled changes are due at the clock's now; answers when
+  // the next one is due (max() when none). The waker thread calls it; tests with a
+  // FakeClock call it after Advance.
+  std::chrono::system_clock::time_point FireDue() IL_EXCLUDES(wake_mu_);
+  api::StatusChangeLog& changes() { return changes_; }
+
+  // The moments (offsets from creation) at which a pod with this plan changes status.
+  static std::vector<Offset> ChangeOffsets(const MockPlan& plan);
 
  private:
   struct Entry {
@@ -77,6 +98,8 @@ class MockBackend : public api::Backend {
   };
   Status Follow(const EntryPtr& e, const ContainerPlan& c, const api::ContainerLogOpts& opts,
                 FollowState st, api::LogSink& sink);
+  void ScheduleWakes(const Entry& e) IL_EXCLUDES(wake_mu_);
+  void WakerLoop(const std::stop_token& stop) IL_EXCLUDES(wake_mu_);
 
   MockOptions opt_;
   std::unique_ptr<StateStore> store_;
@@ -84,6 +107,12 @@ class MockBackend : public api::Backend {
   mutable SharedMutex mu_;
   std::unordered_map<std::string, EntryPtr> pods_ IL_GUARDED_BY(mu_);  // by UID
   int64_t next_seq_ IL_GUARDED_BY(mu_) = 1;
+  api::StatusChangeLog changes_;
+  Mutex wake_mu_;
+  CondVar wake_cv_;
+  std::multimap<std::chrono::system_clock::time_point, std::string> wakes_
+      IL_GUARDED_BY(wake_mu_);  // when -> uid
+  std::jthread waker_;          // last: stopped and joined first
 };
 
 }  // namespace il::mock

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <thread>
 
 #include "api/pod.h"
 #include "sidecars/mock/mock_test_util.h"
@@ -365,6 +366,63 @@ TEST_F(MockBackendTest, StatusOfTenThousandPodsTakesMilliseconds) {
   std::cout << "GetStatus(10000 pods): "
             << std::chrono::duration_cast<std::chrono::microseconds>(took).count() << " us\n";
   EXPECT_LT(took, 1s);
+}
+
+}  // namespace
+}  // namespace il::mock
+
+namespace il::mock {
+namespace {
+
+TEST_F(MockBackendTest, TheWatchWakesAtEveryChangeOfTheTimeline) {
+  EXPECT_TRUE(backend_->SupportsStatusWatch());
+  auto& log = backend_->changes();
+  std::string c0 = log.Cursor();
+  PodSpec s;  // pending 0.5 s, then runs 1 s
+  ASSERT_TRUE(Create(s).ok());
+  auto created = log.Since(c0);
+  EXPECT_EQ(created.uids, std::vector<std::string>{"uid-1"}) << "create notifies at once";
+  EXPECT_TRUE(log.Since(created.cursor).uids.empty()) << "nothing due before it starts";
+  clock_->Advance(500ms);
+  backend_->FireDue();
+  auto started = log.Since(created.cursor);
+  EXPECT_EQ(started.uids, std::vector<std::string>{"uid-1"});
+  EXPECT_EQ(StateOf(s), "running");
+  clock_->Advance(1s);
+  EXPECT_EQ(backend_->FireDue(), std::chrono::system_clock::time_point::max())
+      << "the end was its last change";
+  auto ended = log.Since(started.cursor);
+  EXPECT_EQ(ended.uids, std::vector<std::string>{"uid-1"});
+  ASSERT_TRUE(backend_->Delete(ctx_, MakePod(s)).ok());
+  EXPECT_EQ(log.Since(ended.cursor).uids, std::vector<std::string>{"uid-1"});
+}
+
+TEST_F(MockBackendTest, AWaitingWatchAnswersWhenAPodIsCreated) {
+  std::string c0 = backend_->changes().Cursor();
+  std::thread t([&] { ASSERT_TRUE(Create(PodSpec{}).ok()); });
+  auto w = backend_->WatchStatus(ctx_, c0, 30s, nullptr);
+  t.join();
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->uids, std::vector<std::string>{"uid-1"});
+}
+
+TEST(MockChangeOffsets, AreTheDistinctMomentsOfThePlan) {
+  MockPlan plan;
+  plan.pending = 500ms;
+  ContainerPlan init;
+  init.name = "i";
+  init.init = true;
+  init.start = 500ms;
+  init.run = 1s;
+  ContainerPlan main;
+  main.name = "m";
+  main.start = 1500ms;  // forever
+  ContainerPlan never;
+  never.name = "n";
+  plan.init_containers = {init};
+  plan.containers = {main, never};
+  std::vector<Offset> want{500ms, 1500ms};
+  EXPECT_EQ(MockBackend::ChangeOffsets(plan), want);
 }
 
 }  // namespace
