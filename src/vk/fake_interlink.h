@@ -69,6 +69,28 @@ class FakeInterlink : public InterlinkApi {
     return ping;
   }
 
+  // The status watch: answers from `changes` when `watch` is set (SetStatus notifies it).
+  Result<api::StatusChanges> WatchStatus(const std::string& since,
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<bool()>& cancelled) override {
+    {
+      std::lock_guard l(mu);
+      ++watch_calls;
+      if (!watch) return InterlinkApi::WatchStatus(since, timeout, cancelled);
+      if (!watch_error.ok()) return watch_error;
+    }
+    return changes.Wait(since, timeout, cancelled);
+  }
+  // Makes the ping advertise the watch and turns it on.
+  void EnableWatch() {
+    std::lock_guard l(mu);
+    watch = true;
+    api::PingResponse p;
+    p.status = "ok";
+    p.extensions[api::kStatusWatchExtension] = api::StatusWatchAdvertisement();
+    ping.response = p;
+  }
+
   // Puts a pod in the backend as if created earlier (e.g. before a VK restart).
   void Seed(const boost::json::value& pod, const std::string& jid) {
     std::lock_guard l(mu);
@@ -79,6 +101,7 @@ class FakeInterlink : public InterlinkApi {
     std::lock_guard l(mu);
     backend[uid].status.containers = std::move(containers);
     backend[uid].status.init_containers = std::move(init);
+    if (watch) changes.Notify(uid);
   }
 
   void SetEvents(const std::string& uid, boost::json::array events) {
@@ -99,6 +122,10 @@ class FakeInterlink : public InterlinkApi {
   std::vector<std::vector<boost::json::value>> status_calls;
   std::vector<api::LogRequest> log_requests;
   int pings = 0;
+  bool watch = false;
+  int watch_calls = 0;
+  Status watch_error;
+  api::StatusChangeLog changes;
   Status create_error, delete_error, status_error, logs_error;
   std::string logs = "line 1\nline 2\n";
   PingResult ping{200, R"({"status":"ok"})", Status::Ok(), std::nullopt};

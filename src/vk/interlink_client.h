@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "api/status_watch.h"
 #include "api/types.h"
 #include "core/http_client.h"
 #include "core/status.h"
@@ -51,6 +52,15 @@ class InterlinkApi {
                          const std::function<bool(std::string_view)>& on_data,
                          const std::function<bool()>& cancelled) = 0;
   virtual PingResult Ping() = 0;
+  // The status watch (api/status_watch.h), when interLink's ping advertises it: answers
+  // the UIDs whose status changed after `since`, or none at `timeout`. `cancelled` ends
+  // the wait early (the vk stopping). kUnimplemented / kNotFound: not available.
+  virtual Result<api::StatusChanges> WatchStatus(const std::string& since,
+                                                 std::chrono::milliseconds timeout,
+                                                 const std::function<bool()>& cancelled) {
+    (void)since, (void)timeout, (void)cancelled;
+    return Status(StatusCode::kUnimplemented, "no status watch");
+  }
   // exec, attach and port-forward (the streaming extension); null when not available.
   virtual api::StreamBackend* streams() { return nullptr; }
 };
@@ -87,6 +97,11 @@ class InterlinkClient : public InterlinkApi {
                  const std::function<bool(std::string_view)>& on_data,
                  const std::function<bool()>& cancelled) override;
   PingResult Ping() override;
+  Result<api::StatusChanges> WatchStatus(const std::string& since,
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<bool()>& cancelled) override {
+    return client_->WatchStatus({}, since, timeout, cancelled);
+  }
   api::StreamBackend* streams() override { return client_.get(); }
 
   const std::string& base_url() const { return client_->url(); }

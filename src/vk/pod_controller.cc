@@ -59,6 +59,9 @@ PodController::~PodController() { Stop(); }
 void PodController::Start() {
   threads_.emplace_back([this](std::stop_token st) { WatchLoopThread(std::move(st)); });
   threads_.emplace_back([this](const std::stop_token& st) { StatusLoop(st); });
+  if (opt_.status_watch) {
+    threads_.emplace_back([this](const std::stop_token& st) { WatchLoop(st); });
+  }
   for (int i = 0; i < std::max(1, opt_.workers); ++i) {
     threads_.emplace_back([this](const std::stop_token& st) { WorkerLoop(st); });
   }
@@ -157,11 +160,15 @@ void PodController::StatusLoop(const std::stop_token& stop) {
     Status st = SyncStatuses();
     if (!st.ok() && limiter.Allow()) Log()->warn("status sync: {}", st.ToString());
     cpu_avg = 0.7 * cpu_avg + 0.3 * (ThreadCpuSeconds() - cpu0);
-    auto wait = std::max<std::chrono::milliseconds>(
+    const auto cpu_wait = std::max<std::chrono::milliseconds>(
         opt_.status_interval,
         std::chrono::milliseconds(static_cast<int64_t>(cpu_avg / opt_.status_cpu_budget * 1000)));
     MutexLock l(mu_);
-    while (!stop.stop_requested()) {
+    while (!stop.stop_requested() && !full_sync_due_.exchange(false)) {
+      // Re-read each time: the watch may start or stop working while we wait.
+      const auto wait =
+          watching_ ? std::max<std::chrono::milliseconds>(opt_.status_safety_interval, cpu_wait)
+                    : cpu_wait;
       if (!cv_.WaitUntil(mu_, stop, start + wait)) break;
     }
   }
@@ -283,6 +290,7 @@ Status PodController::Adopt() {
     orphans_.insert(orphans.begin(), orphans.end());
   }
   adopted_ = true;
+  cv_.NotifyAll();  // the watch loop waits for adoption
   for (const auto& [uid, ref] : orphans) queue_.Add(uid);
   Log()->info("adoption done: {} pods already in the backend, {} orphans to delete",
               stats_.adopted.load(), orphans.size());

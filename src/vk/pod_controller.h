@@ -9,6 +9,11 @@
 //   status every StatusSyncIntervalMs one batched /status call for all pods in the
 //          backend; changed reports are queued for their PATCH. The interval stretches
 //          when a round's CPU time would exceed status_cpu_budget of a core.
+//   watch  when interLink's ping advertises the status watch (api/status_watch.h), a
+//          long poll of /status/watch: the pods it names get one /status call for just
+//          them, at once; while it works the full round above runs only every
+//          status_safety_interval (a safety net), so an idle node costs about one call
+//          per watch timeout. A failed watch falls back to the fast full rounds at once.
 //
 // Restart safety: nothing is created until Adopt() has asked the backend which of the
 // listed pods it already runs (those are adopted, not re-created) and has deleted from the
@@ -48,6 +53,12 @@ struct PodControllerOptions {
   // Share of one core the status loop may use: when a round costs more CPU than
   // status_interval * budget (tens of thousands of pods), the next one waits longer.
   double status_cpu_budget = 0.05;
+  // The status watch: used when interLink advertises it (status_watch false: never).
+  bool status_watch = true;
+  std::chrono::milliseconds status_safety_interval{15000};
+  std::chrono::milliseconds watch_timeout{30000};
+  // Without a watch, how often interLink's ping is asked whether it has one now.
+  std::chrono::milliseconds watch_probe_interval{30000};
   // A pod the backend stops reporting for this long is marked lost (Failed).
   std::chrono::seconds lost_grace{30};
   CreateOptions create;
@@ -55,7 +66,8 @@ struct PodControllerOptions {
 
 struct PodControllerStats {
   std::atomic<uint64_t> creates{0}, create_failures{0}, deletes{0}, status_patches{0},
-      status_calls{0}, status_call_failures{0}, adopted{0}, orphans_deleted{0};
+      status_calls{0}, status_call_failures{0}, adopted{0}, orphans_deleted{0}, watch_calls{0},
+      watch_wakes{0}, watch_status_calls{0};
 };
 
 class PodController {
@@ -74,6 +86,12 @@ class PodController {
   void OnEvent(kube::WatchEventType type, const boost::json::value& pod);
   Status Reconcile(const std::string& uid);
   Status SyncStatuses();
+  // One /status call for the pods a watch named (unknown UIDs are skipped).
+  Status SyncChanged(const std::vector<std::string>& uids);
+  // One watch step: probe or long-poll, then act on the answer. Returns how long to wait
+  // before the next step (zero: at once).
+  std::chrono::milliseconds WatchOnce(const std::stop_token& stop);
+  bool watching() const { return watching_; }
   Status Adopt();
   bool adopted() const { return adopted_; }
 
@@ -97,6 +115,8 @@ class PodController {
   Status ReconcileOrphan(const std::string& uid);
   void WorkerLoop(const std::stop_token& stop);
   void StatusLoop(const std::stop_token& stop);
+  void WatchLoop(const std::stop_token& stop);
+  void RequestFullSync();
   void WatchLoopThread(std::stop_token stop);
 
   kube::KubeApi& kube_;
@@ -111,6 +131,11 @@ class PodController {
   std::atomic<uint64_t> status_round_{0};
   std::atomic<bool> synced_{false};
   std::atomic<bool> adopted_{false};
+  std::atomic<bool> watching_{false};            // the last watch call succeeded
+  std::atomic<bool> full_sync_due_{false};       // run a full round now (watch reset or lost)
+  bool watch_supported_ = false;                 // WatchLoop's thread only
+  std::string watch_cursor_;                     // WatchLoop's thread only
+  std::chrono::milliseconds watch_retry_{1000};  // WatchLoop's thread only
   struct OrphanRef {
     std::string ns, name;
   };

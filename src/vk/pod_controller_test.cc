@@ -317,5 +317,59 @@ TEST_F(PodControllerTest, FailedStatusCallTellsTheNodeController) {
   EXPECT_EQ(told, 1);
 }
 
+// --- the status watch ---
+
+TEST_F(PodControllerTest, AWatchedChangeIsAskedForJustThatPod) {
+  il_.EnableWatch();
+  std::string a = AddPod("a"), b = AddPod("b"), c = AddPod("c");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  Drain();
+  ASSERT_EQ(il_.creates.size(), 3u);
+  std::stop_source stop;
+  // The first answer (empty cursor) is a reset: a full round is due, nothing else.
+  EXPECT_EQ(pc_->WatchOnce(stop.get_token()).count(), 0);
+  EXPECT_TRUE(pc_->watching());
+  il_.status_calls.clear();
+  il_.SetStatus(b, {Running("main")});
+  EXPECT_EQ(pc_->WatchOnce(stop.get_token()).count(), 0);
+  ASSERT_EQ(il_.status_calls.size(), 1u);
+  ASSERT_EQ(il_.status_calls[0].size(), 1u) << "only the pod that changed";
+  EXPECT_EQ(api::PodUid(il_.status_calls[0][0]), b);
+  Drain();
+  EXPECT_EQ(GetString(ApiPod("b"), {"status", "phase"}), "Running");
+  EXPECT_NE(GetString(ApiPod("a"), {"status", "phase"}), "Running");
+  EXPECT_EQ(pc_->stats().watch_wakes.load(), 1u);
+  (void)a, (void)c;
+}
+
+TEST_F(PodControllerTest, WithoutTheExtensionTheControllerKeepsPolling) {
+  AddPod("a");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  std::stop_source stop;
+  auto wait = pc_->WatchOnce(stop.get_token());
+  EXPECT_EQ(wait, pc_->options().watch_probe_interval);
+  EXPECT_EQ(il_.watch_calls, 0) << "never asked before the ping advertises it";
+  EXPECT_FALSE(pc_->watching());
+}
+
+TEST_F(PodControllerTest, AFailingWatchFallsBackToPollingAndBacksOff) {
+  il_.EnableWatch();
+  AddPod("a");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  std::stop_source stop;
+  EXPECT_EQ(pc_->WatchOnce(stop.get_token()).count(), 0);
+  EXPECT_TRUE(pc_->watching());
+  il_.watch_error = Unavailable("interLink restarting");
+  auto first = pc_->WatchOnce(stop.get_token());
+  EXPECT_FALSE(pc_->watching());
+  EXPECT_GT(first.count(), 0);
+  EXPECT_GT(pc_->WatchOnce(stop.get_token()), first) << "backs off";
+  il_.watch_error = NotFound("404 page not found");  // an interLink without the path
+  EXPECT_EQ(pc_->WatchOnce(stop.get_token()), pc_->options().watch_probe_interval);
+}
+
 }  // namespace
 }  // namespace il::vk

@@ -257,6 +257,7 @@ Status ApplyKey(const std::string& k, const YAML::Node& n, const std::string& or
   if (k == "KubeletAddress") return str(&c->kubelet_address);
   if (k == "KubeletPort") return integer(&c->kubelet_port, 1, 65535);
   if (k == "StatusSyncIntervalMs") return integer(&c->status_sync_interval_ms, 10, 600000);
+  if (k == "StatusSafetyIntervalMs") return integer(&c->status_safety_interval_ms, 0, 3600000);
   if (k == "PingIntervalSeconds") return integer(&c->ping_interval_seconds, 1, 3600);
   if (k == "LeaseDurationSeconds") return integer(&c->lease_duration_seconds, 4, 3600);
   if (k == "ClientBurst") return integer(&c->client_burst, 1, 100000);

@@ -113,7 +113,10 @@ struct VkConfig {
   std::chrono::milliseconds stream_creation_timeout{std::chrono::seconds(30)};
 
   // --- pods ---
-  int status_sync_interval_ms = 500;       // StatusSyncIntervalMs
+  int status_sync_interval_ms = 500;  // StatusSyncIntervalMs
+  // StatusSafetyIntervalMs: while interLink's status watch works, the full /status poll
+  // runs this rarely (a safety net); 0 turns the watch off (poll every StatusSyncIntervalMs).
+  int status_safety_interval_ms = 15000;
   int pod_sync_workers = 16;               // --pod-sync-workers
   bool disable_projected_volumes = false;  // DisableProjectedVolumes
   std::string kubernetes_api_addr;         // KubernetesApiAddr: KUBERNETES_* env for containers
