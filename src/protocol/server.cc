@@ -195,7 +195,7 @@ class Server::Impl {
     json::array out;
     auto one = [&](Result<api::RetrievedPodData> data) -> Status {
       if (!data.ok()) return data.status();
-      IL_ASSIGN_OR_RETURN(auto res, CreateOne(r, ctx, std::move(*data)));
+      IL_ASSIGN_OR_RETURN(auto res, CreateOne(r, ctx, *data));
       out.push_back(api::ToJson(res));
       return Status::Ok();
     };

@@ -47,7 +47,7 @@ TEST(SpdySession, RepliesToStreamsDeliversDataAndEchoesPings) {
     session.Serve([&](std::shared_ptr<SpdyStream> s) {
       std::lock_guard lock(mu);
       if (s->header("streamtype") == "bogus") return false;
-      got = s;
+      got = std::move(s);
       cv.notify_all();
       return true;
     });
