@@ -99,6 +99,10 @@ Result<std::unique_ptr<SlurmBackend>> SlurmBackend::Open(SlurmConfig cfg,
   std::unique_ptr<SlurmBackend> b(
       new SlurmBackend(std::move(cfg), std::move(runner), std::move(store), std::move(options)));
   IL_RETURN_IF_ERROR(b->Recover());
+  if (b->opt_.background_watch_pass) {
+    SlurmBackend* raw = b.get();
+    b->watcher_ = std::jthread([raw](const std::stop_token& st) { raw->WatchPassLoop(st); });
+  }
   return b;
 }
 

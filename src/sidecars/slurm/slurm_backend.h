@@ -13,13 +13,20 @@
 // delete   scancel (unless finished), then removes the job directory.
 // ping     capacity of the partition's usable nodes from one sinfo call.
 // Start-up: Open() loads the JobStore and cross-checks it with squeue.
+// watch    the status watch (api/status_watch.h): while someone watches, a background
+//          pass every max(StatusCacheSeconds, 1 s) runs the squeue refresh and reads the
+//          job files of unfinished pods (ChangePass); a pod whose status differs from the
+//          last pass is notified. Nobody watching: no pass.
 //
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
+#include <stop_token>
+#include <thread>
 
 #include "api/backend.h"
 #include "core/log.h"
@@ -38,6 +45,9 @@ class SlurmBackend : public api::Backend {
   struct Options {
     std::chrono::milliseconds log_poll{250};  // follow-mode file polling
     std::function<TimePoint()> now = [] { return std::chrono::system_clock::now(); };
+    // Run the watch's ChangePass in the background while someone watches (tests that
+    // drive ChangePass themselves turn it off).
+    bool background_watch_pass = true;
   };
   // Counts of Slurm CLI calls, for tests and benchmarks.
   struct Counters {
@@ -63,6 +73,14 @@ class SlurmBackend : public api::Backend {
                  api::LogSink& sink) override;
   Result<api::PingResponse> Ping(const api::CallContext& ctx) override;
 
+  bool SupportsStatusWatch() override { return true; }
+  Result<api::StatusChanges> WatchStatus(const api::CallContext& ctx, const std::string& since,
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<bool()>& gone) override;
+  // One pass of the watch: refresh from Slurm, notify the pods whose status changed
+  // (also new and deleted ones). The background pass calls it; tests call it directly.
+  void ChangePass() IL_EXCLUDES(mu_, fingerprint_mu_);
+
   Counters counters() const IL_EXCLUDES(mu_);
   // Asks Slurm now, ignoring StatusCacheSeconds (tests, benchmarks).
   void RefreshNow();
@@ -84,6 +102,7 @@ class SlurmBackend : public api::Backend {
                                  const std::string& working_dir = "");
   void StopWithPreStop(const PodRecord& rec, const std::optional<std::string>& user, int64_t grace);
   void PersistLocked(const PodRecord& rec) IL_REQUIRES(mu_);
+  void WatchPassLoop(const std::stop_token& stop);
 
   SlurmConfig cfg_;
   std::shared_ptr<CommandRunner> runner_;
@@ -104,6 +123,14 @@ class SlurmBackend : public api::Backend {
   Mutex refresh_mu_;  // one Slurm query at a time; later callers reuse its result
   TimePoint last_refresh_ IL_GUARDED_BY(refresh_mu_){};
   bool accounting_disabled_ IL_GUARDED_BY(refresh_mu_) = false;
+
+  api::StatusChangeLog changes_;
+  std::atomic<int64_t> last_watch_ns_{0};  // steady clock: when a watch last asked
+  Mutex fingerprint_mu_;
+  std::map<std::string, size_t> fingerprints_ IL_GUARDED_BY(fingerprint_mu_);  // by uid
+  Mutex pass_mu_;                                                              // for pass_cv_ only
+  CondVar pass_cv_;
+  std::jthread watcher_;  // last: stopped and joined before the members it uses go
 };
 
 }  // namespace il::slurm

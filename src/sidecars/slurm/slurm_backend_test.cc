@@ -104,6 +104,7 @@ class SlurmBackendTest : public ::testing::Test {
     ASSERT_TRUE(store.ok());
     SlurmBackend::Options o;
     o.log_poll = std::chrono::milliseconds(10);
+    o.background_watch_pass = false;  // the watch test drives ChangePass itself
     auto b = SlurmBackend::Open(cfg_, slurm_.runner, std::move(*store), o);
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     backend_ = std::move(*b);
@@ -440,6 +441,34 @@ TEST_F(SlurmBackendTest, NamespaceUsersSubmitAndCancelAsTheTenantWhoOwnsTheJobDi
   auto refused = Create("t2");
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("NamespaceUsers"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace il::slurm
+
+namespace il::slurm {
+namespace {
+
+TEST_F(SlurmBackendTest, TheWatchPassNotifiesPodsWhoseStatusChanged) {
+  EXPECT_TRUE(backend_->SupportsStatusWatch());
+  ASSERT_TRUE(Create("w0").ok());
+  ASSERT_TRUE(Create("w1").ok());
+  slurm_.queue["100"] = "100|PENDING|None|0|2026-01-01T00:00:00|2027-01-01T00:00:00|il-w0";
+  slurm_.queue["101"] = "101|PENDING|None|0|2026-01-01T00:00:00|2027-01-01T00:00:00|il-w1";
+  auto first = backend_->WatchStatus({}, "", std::chrono::milliseconds(0), nullptr);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->reset);
+  backend_->ChangePass();
+  auto seen = backend_->WatchStatus({}, first->cursor, std::chrono::milliseconds(0), nullptr);
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(seen->uids.size(), 2u) << "new pods are changes";
+  backend_->ChangePass();
+  auto same = backend_->WatchStatus({}, seen->cursor, std::chrono::milliseconds(0), nullptr);
+  EXPECT_TRUE(same->uids.empty()) << "nothing changed in Slurm";
+  slurm_.queue["100"] = "100|RUNNING|None|0|2026-01-01T00:00:00|2027-01-01T00:00:00|il-w0";
+  backend_->ChangePass();
+  auto ran = backend_->WatchStatus({}, same->cursor, std::chrono::milliseconds(0), nullptr);
+  EXPECT_EQ(ran->uids, std::vector<std::string>{"w0"}) << "the squeue pass saw it start";
 }
 
 }  // namespace
