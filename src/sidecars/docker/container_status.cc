@@ -68,6 +68,24 @@ std::string Observed::Instance() const {
   return id + "@" + (started ? api::Rfc3339Nano(*started) : std::string());
 }
 
+Observed ObservedFromInspect(const json::value& c) {
+  Observed o;
+  o.id = api::GetString(c, {"Id"});
+  o.status = api::GetString(c, {"State", "Status"});
+  o.error = api::GetString(c, {"State", "Error"});
+  o.image_id = api::GetString(c, {"Image"});
+  o.ip = FirstIp(c);
+  o.exit_code = static_cast<int>(api::GetInt(c, {"State", "ExitCode"}));
+  const auto* oom = api::Find(c, {"State", "OOMKilled"});
+  o.oom_killed = oom && oom->is_bool() && oom->as_bool();
+  o.restart_count = static_cast<int>(api::GetInt(c, {"RestartCount"}));
+  o.pid = static_cast<int>(api::GetInt(c, {"State", "Pid"}));
+  o.started = DockerTime(api::GetString(c, {"State", "StartedAt"}));
+  o.finished = DockerTime(api::GetString(c, {"State", "FinishedAt"}));
+  o.restart_policy = api::GetString(c, {"HostConfig", "RestartPolicy", "Name"});
+  return o;
+}
+
 Result<ObservedMap> ParseInspect(std::string_view text) {
   ObservedMap out;
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return out;
@@ -78,21 +96,7 @@ Result<ObservedMap> ParseInspect(std::string_view text) {
     std::string name = api::GetString(c, {"Name"});
     if (!name.empty() && name[0] == '/') name.erase(0, 1);
     if (name.empty()) continue;
-    Observed o;
-    o.id = api::GetString(c, {"Id"});
-    o.status = api::GetString(c, {"State", "Status"});
-    o.error = api::GetString(c, {"State", "Error"});
-    o.image_id = api::GetString(c, {"Image"});
-    o.ip = FirstIp(c);
-    o.exit_code = static_cast<int>(api::GetInt(c, {"State", "ExitCode"}));
-    const auto* oom = api::Find(c, {"State", "OOMKilled"});
-    o.oom_killed = oom && oom->is_bool() && oom->as_bool();
-    o.restart_count = static_cast<int>(api::GetInt(c, {"RestartCount"}));
-    o.pid = static_cast<int>(api::GetInt(c, {"State", "Pid"}));
-    o.started = DockerTime(api::GetString(c, {"State", "StartedAt"}));
-    o.finished = DockerTime(api::GetString(c, {"State", "FinishedAt"}));
-    o.restart_policy = api::GetString(c, {"HostConfig", "RestartPolicy", "Name"});
-    out[name] = std::move(o);
+    out[name] = ObservedFromInspect(c);
   }
   return out;
 }

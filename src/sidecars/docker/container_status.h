@@ -51,6 +51,8 @@ struct Observed {
 using ObservedMap = std::map<std::string, Observed>;  // by container name (no leading '/')
 
 Result<ObservedMap> ParseInspect(std::string_view json_text);
+// One container of GET /containers/{id}/json (the same object `docker inspect` prints).
+Observed ObservedFromInspect(const api::json::value& container);
 
 // Where a pod is in its life, as docker-sd drives it.
 enum class Stage {

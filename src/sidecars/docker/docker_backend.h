@@ -1,12 +1,15 @@
-// DockerBackend: il::api::Backend over the docker CLI (docs/docker-sidecar.md).
+// DockerBackend: il::api::Backend over the Docker Engine API (docker_api.h) and, for what has
+// not moved yet (docker run, logs, exec), the docker CLI (docs/docker-sidecar.md).
 //
 // Create plans the pod (pod_plan.h), writes its ConfigMap/Secret/projected files and emptyDirs
 // (pod_volumes.h), records it in SQLite (state_store.h) and starts what can start at once: the
 // sandbox, then the first init container or all app containers. A background worker advances
-// pods through their init containers (woken by `docker events`, with a 1 s poll as fallback),
+// pods through their init containers (woken by the API's event stream, with a 1 s poll as
+// fallback),
 // retries containers that could not be created (missing image...) with back-off, finishes
 // interrupted deletes and, once after start, removes containers of this state that no stored
-// pod owns. GetStatus costs one `docker inspect` for all requested pods. Delete stops with
+// pod owns. GetStatus costs one GET /containers/{name}/json per container over a pooled
+// keep-alive connection. Delete stops with
 // the pod's grace period, removes the containers and the pod's directory.
 //
 // A restart of docker-sd loses nothing: pods are reloaded from the state file and every step
@@ -29,6 +32,7 @@
 #include "core/mutex.h"
 #include "core/process.h"
 #include "sidecars/docker/container_status.h"
+#include "sidecars/docker/docker_api.h"
 #include "sidecars/docker/docker_cli.h"
 #include "sidecars/docker/docker_settings.h"
 #include "sidecars/docker/handler_runner.h"
@@ -103,7 +107,8 @@ class DockerBackend : public api::Backend, private ProberListener {
   using EntryPtr = std::shared_ptr<PodEntry>;
 
   DockerBackend(DockerSettings settings, CommandRunner& runner, StreamRunner& streams,
-                std::unique_ptr<StateStore> store, DockerBackendOptions options);
+                std::unique_ptr<DockerApi> api, std::unique_ptr<StateStore> store,
+                DockerBackendOptions options);
   Status LoadState();
   void StartWorker();
 
@@ -119,6 +124,11 @@ class DockerBackend : public api::Backend, private ProberListener {
   // rm -f of every container, the pod dir, the row and the map entry. Caller holds e.op_mu.
   Status FinishDelete(PodEntry& e);
   Status DeleteUnknown(const std::string& uid);
+  // Engine API helpers. Inspect: absent names are missing from the map; kUnavailable when
+  // the daemon is down. Stop/Remove ignore containers that do not exist.
+  Result<ObservedMap> Inspect(const std::vector<std::string>& names);
+  Status StopAll(const std::vector<std::string>& names, int64_t grace_seconds);
+  Status RemoveAll(const std::vector<std::string>& names);
   bool Reconcile();
   void Wake() IL_EXCLUDES(wake_mu_);
   void WorkerLoop();
@@ -149,7 +159,7 @@ class DockerBackend : public api::Backend, private ProberListener {
   std::optional<std::string> TerminationMessage(PodEntry& e, const ContainerPlan& c,
                                                 const Observed& o);
   // A `die` event of one of our containers: its exit is kept for lastState.
-  void OnDieLine(const std::string& line);
+  void OnDieEvent(const api::json::value& event);
   void OnDie(const std::string& docker_name, int exit_code,
              std::chrono::system_clock::time_point at);
   void OnProbeEvent(const std::string& uid, const std::string& container, const std::string& reason,
@@ -159,6 +169,7 @@ class DockerBackend : public api::Backend, private ProberListener {
 
   const DockerSettings settings_;
   DockerCli cli_;
+  std::unique_ptr<DockerApi> api_;
   StreamRunner& streams_;
   std::unique_ptr<StateStore> store_;
   const DockerBackendOptions options_;

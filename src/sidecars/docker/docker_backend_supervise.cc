@@ -186,11 +186,10 @@ Status DockerBackend::RestartDue(PodEntry& e, const ContainerPlan& c, const Obse
   if (!c.termination_file.empty()) {
     std::ofstream(c.termination_file, std::ios::trunc);
   }
-  IL_ASSIGN_OR_RETURN(CommandResult r, cli_.Run({"start", c.docker_name}));
-  if (r.exit_code != 0) {
-    if (DaemonDown(r)) return Unavailable("docker daemon unavailable: " + CleanStderr(r.err));
-    if (r.err.find("No such container") == std::string::npos) {
-      return Status(StatusCode::kBadGateway, "docker start failed: " + CleanStderr(r.err));
+  if (Status s = api_->StartContainer(c.docker_name); !s.ok()) {
+    if (s.code() == StatusCode::kUnavailable) return s;
+    if (s.code() != StatusCode::kNotFound) {
+      return Status(StatusCode::kBadGateway, "docker start failed: " + s.message());
     }
   }
   {
@@ -208,7 +207,7 @@ void DockerBackend::RunPostStart(const EntryPtr& e, const ContainerPlan& c, std:
   api::Lifecycle hooks = LifecycleOf(c);
   HandlerResult r{Outcome::kSuccess, ""};
   if (hooks.post_start) {
-    auto observed = cli_.Inspect({e->plan.NamespaceHolder()});
+    auto observed = Inspect({e->plan.NamespaceHolder()});
     HandlerTarget t = TargetOf(*e, c, observed.ok() ? *observed : ObservedMap{});
     // The kubelet gives exec hooks no timeout; an hour bounds a hung one.
     r = handlers_->Run(*hooks.post_start, t, std::chrono::hours(1), HandlerMode::kHook);
@@ -236,7 +235,7 @@ void DockerBackend::Kill(const EntryPtr& e, const ContainerPlan& c, const std::s
                          const std::string& waiting_reason, const std::string& waiting_message) {
   std::lock_guard op(e->op_mu);
   if (StageOf(*e) == Stage::kDeleting) return;
-  auto before = cli_.Inspect({c.docker_name, e->plan.NamespaceHolder()});
+  auto before = Inspect({c.docker_name, e->plan.NamespaceHolder()});
   if (!before.ok()) return;
   auto it = before->find(c.docker_name);
   if (it == before->end() || it->second.status != "running" || it->second.Instance() != instance) {
@@ -257,12 +256,8 @@ void DockerBackend::Kill(const EntryPtr& e, const ContainerPlan& c, const std::s
             .count();
   }
   grace = std::max<int64_t>(grace, 2);
-  if (!cli_.ForEach("stop", {"--time=" + std::to_string(grace)}, {c.docker_name},
-                    std::chrono::seconds(grace + 60))
-           .ok()) {
-    return;
-  }
-  auto after = cli_.Inspect({c.docker_name});
+  if (!StopAll({c.docker_name}, grace).ok()) return;
+  auto after = Inspect({c.docker_name});
   MutexLock l(e->mu);
   ContainerRuntime& rt = e->runtime[c.name];
   if (after.ok() && after->count(c.docker_name)) {
@@ -333,7 +328,7 @@ int64_t DockerBackend::RunPreStops(PodEntry& e, int64_t grace) {
   if (with_hook.empty()) return grace;
   std::vector<std::string> names = {e.plan.NamespaceHolder()};
   for (const auto* c : with_hook) names.push_back(c->docker_name);
-  auto observed = cli_.Inspect(names);
+  auto observed = Inspect(names);
   if (!observed.ok()) return grace;
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> hooks;
@@ -369,10 +364,16 @@ std::optional<std::string> DockerBackend::TerminationMessage(PodEntry& e, const 
     auto it = e.logs_message.find(c.name);
     if (it != e.logs_message.end() && it->second.first == key) return it->second.second;
   }
-  auto r = cli_.Run({"logs", "--tail=80", c.docker_name}, std::chrono::seconds(30));
-  if (!r.ok() || r->exit_code != 0) return std::nullopt;
+  std::string out, err;
+  LogsOptions tail;
+  tail.tail = "80";
+  Status s = api_->Logs(c.docker_name, tail, [&](int stream, std::string_view d) {
+    (stream == 2 ? err : out).append(d);
+    return out.size() + err.size() < (64u << 20);
+  });
+  if (!s.ok()) return std::nullopt;
   // Both streams, as the kubelet reads the log file; interleaving is not kept here.
-  std::string logs = TailBytes(r->out + r->err, 2048);
+  std::string logs = TailBytes(out + err, 2048);
   MutexLock l(e.mu);
   e.logs_message[c.name] = {key, logs};
   return logs;

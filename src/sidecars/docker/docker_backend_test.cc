@@ -48,6 +48,7 @@ class DockerBackendTest : public ::testing::Test {
     fs::create_directories(root_);
     std::ofstream(settings_.pause_binary) << "pause";
     engine_ = std::make_unique<FakeDockerEngine>(runner_);
+    settings_.docker_host = engine_->url();
     engine_->AddImage("img");
     Open();
   }
@@ -189,7 +190,7 @@ TEST_F(DockerBackendTest, InvalidPodsStartNothingAndLeaveNoState) {
   EXPECT_FALSE(fs::exists(settings_.PodDir("u6")));
 }
 
-TEST_F(DockerBackendTest, StatusOfManyPodsIsOneInspect) {
+TEST_F(DockerBackendTest, StatusOfManyPodsIsOneGetPerContainerAndNoProcess) {
   std::vector<json::value> pods;
   for (int i = 0; i < 5; ++i) {
     auto d = Pod("m" + std::to_string(i), R"({"containers":[{"name":"c","image":"img"}]})");
@@ -201,7 +202,10 @@ TEST_F(DockerBackendTest, StatusOfManyPodsIsOneInspect) {
   auto s = backend_->GetStatus({}, pods);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->size(), 5u);
-  EXPECT_EQ(engine_->verbs().size(), before + 1);
+  // One GET /containers/{name}/json per container of the known pods, no process.
+  auto verbs = engine_->verbs();
+  EXPECT_EQ(verbs.size(), before + 5);
+  for (size_t i = before; i < verbs.size(); ++i) EXPECT_EQ(verbs[i], "inspect");
 }
 
 TEST_F(DockerBackendTest, DeleteStopsWithTheGracePeriodThenRemovesEverything) {
@@ -213,10 +217,10 @@ TEST_F(DockerBackendTest, DeleteStopsWithTheGracePeriodThenRemovesEverything) {
   EXPECT_TRUE(fs::exists(settings_.PodDir("u7")));
   ASSERT_TRUE(backend_->Delete({}, d.pod).ok());
   auto stop = engine_->calls_with("stop");
-  ASSERT_EQ(stop.size(), 1u);
+  ASSERT_EQ(stop.size(), 3u);  // one POST /containers/{name}/stop?t=7 each
   EXPECT_EQ(stop[0][2], "--time=7");
-  EXPECT_EQ(stop[0].back(), "il-ns_p-u7_POD_u7");  // the sandbox goes last
-  EXPECT_EQ(engine_->calls_with("rm").size(), 1u);
+  EXPECT_EQ(stop.back().back(), "il-ns_p-u7_POD_u7");  // the sandbox goes last
+  EXPECT_EQ(engine_->calls_with("rm").size(), 3u);
   EXPECT_TRUE(engine_->containers().empty());
   EXPECT_FALSE(fs::exists(settings_.PodDir("u7")));
   EXPECT_EQ(backend_->Delete({}, d.pod).code(), StatusCode::kNotFound);
@@ -321,7 +325,7 @@ TEST_F(DockerBackendTest, ContainersCreatedWhileStatusIsTakenAreNotReportedLost)
   auto d = Pod("u19", R"({"restartPolicy":"Never","initContainers":[{"name":"i","image":"img"}],
       "containers":[{"name":"a","image":"img"}]})");
   ASSERT_TRUE(Create(d).ok());
-  engine_->AfterNextInspect([&] {
+  engine_->AfterNextInspectOf("il-ns_p-u19_a_u19", [&] {
     engine_->Exit("il-ns_p-u19_i_u19", 0);
     backend_->RunOnce();  // init done -> the app container is created, the pod is running
   });

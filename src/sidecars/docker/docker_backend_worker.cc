@@ -43,7 +43,7 @@ Status DockerBackend::EnsureSandbox() {
   if (sandbox_ready_) return Status::Ok();
   MutexLock l(sandbox_mu_);
   if (sandbox_ready_) return Status::Ok();
-  IL_RETURN_IF_ERROR(EnsureSandboxImage(cli_, settings_.pause_image, settings_.pause_binary));
+  IL_RETURN_IF_ERROR(EnsureSandboxImage(*api_, settings_.pause_image, settings_.pause_binary));
   sandbox_ready_ = true;
   return Status::Ok();
 }
@@ -81,10 +81,18 @@ Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_
       return s;
     }
   }
-  std::vector<std::string> args =
-      start_only ? std::vector<std::string>{"start", c.docker_name} : c.run_args;
+  if (start_only) {
+    // A failed start (exit 126/127) is in the container's State.Error, which the status
+    // reports; a container gone meanwhile is run again by the next step.
+    Status s = api_->StartContainer(c.docker_name);
+    if (s.code() == StatusCode::kUnavailable) return s;
+    MutexLock l(e.mu);
+    e.errors.erase(c.docker_name);
+    return Status::Ok();
+  }
+  const std::vector<std::string>& args = c.run_args;
   std::map<std::string, std::string> env;
-  if (!start_only && !c.env_json_file.empty()) {
+  if (!c.env_json_file.empty()) {
     auto loaded = LoadEnvJson(c.env_json_file);
     if (!loaded.ok()) {
       MutexLock l(e.mu);
@@ -145,8 +153,7 @@ Status DockerBackend::Step(PodEntry& e, const ObservedMap& observed) {
 }
 
 Status DockerBackend::FinishDelete(PodEntry& e) {
-  IL_RETURN_IF_ERROR(
-      cli_.ForEach("rm", {"--force", "--volumes"}, e.plan.DockerNames(), std::chrono::minutes(2)));
+  IL_RETURN_IF_ERROR(RemoveAll(e.plan.DockerNames()));
   // Pins first: removing the directory recursively would cross into the pinned volumes.
   IL_RETURN_IF_ERROR(UnpinBelow(settings_.PodDir(e.plan.uid)));
   std::error_code ec;
@@ -163,30 +170,26 @@ Status DockerBackend::FinishDelete(PodEntry& e) {
 }
 
 bool DockerBackend::Reconcile() {
-  auto r = cli_.Run({"ps", "--all", "--no-trunc",
-                     "--filter=label=" + std::string(kLabelInstance) + "=" + store_->instance_id(),
-                     "--format={{.Names}}\t{{.Label \"" + std::string(kLabelPodUid) + "\"}}"});
-  if (!r.ok() || r->exit_code != 0) return false;
+  auto list = api_->ListContainers(
+      {{"label",
+        json::array{json::string(std::string(kLabelInstance) + "=" + store_->instance_id())}}});
+  if (!list.ok()) return false;
   std::vector<std::string> orphans;
   std::set<std::string> known_uids;
   {
     MutexLock l(pods_mu_);
     for (const auto& [uid, e] : pods_) known_uids.insert(uid);
   }
-  for (size_t p = 0; p < r->out.size();) {
-    size_t nl = r->out.find('\n', p);
-    if (nl == std::string::npos) nl = r->out.size();
-    std::string line = r->out.substr(p, nl - p);
-    p = nl + 1;
-    auto tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    if (!known_uids.count(line.substr(tab + 1))) orphans.push_back(line.substr(0, tab));
+  for (const auto& c : *list) {
+    std::string uid;
+    if (const auto* labels = api::Find(c, {"Labels"}); labels && labels->is_object()) {
+      uid = api::GetString(*labels, {kLabelPodUid});
+    }
+    if (!known_uids.count(uid)) orphans.push_back(api::GetString(c, {"Id"}));
   }
   if (!orphans.empty()) {
     log_->warn("removing {} container(s) that no stored pod owns", orphans.size());
-    if (!cli_.ForEach("rm", {"--force", "--volumes"}, orphans, std::chrono::minutes(2)).ok()) {
-      return false;
-    }
+    if (!RemoveAll(orphans).ok()) return false;
   }
   std::error_code ec;
   for (const auto& d : std::filesystem::directory_iterator(settings_.data_dir + "/pods", ec)) {
@@ -231,7 +234,7 @@ void DockerBackend::RunOnce() {
     }
   }
   if (pending.empty() && supervised.empty()) return;
-  auto observed = cli_.Inspect(names);
+  auto observed = Inspect(names);
   if (!observed.ok()) {
     if (worker_errors_.Allow()) log_->warn("advancing pods: {}", observed.status().message());
     return;
@@ -279,67 +282,55 @@ void DockerBackend::WorkerLoop() {
   }
 }
 
-void DockerBackend::OnDieLine(const std::string& line) {
-  // name \t exitCode \t TimeNano
-  auto t1 = line.find('\t');
-  auto t2 = t1 == std::string::npos ? t1 : line.find('\t', t1 + 1);
-  if (t2 == std::string::npos) return;
+void DockerBackend::OnDieEvent(const json::value& ev) {
+  std::string name = api::GetString(ev, {"Actor", "Attributes", "name"});
+  std::string code = api::GetString(ev, {"Actor", "Attributes", "exitCode"});
+  int64_t nanos = api::GetInt(ev, {"timeNano"});
+  if (name.empty() || code.empty() || nanos <= 0) return;
   try {
-    int code = std::stoi(line.substr(t1 + 1, t2 - t1 - 1));
-    int64_t nanos = std::stoll(line.substr(t2 + 1));
-    OnDie(line.substr(0, t1), code,
+    OnDie(name, std::stoi(code),
           std::chrono::system_clock::time_point(
               std::chrono::duration_cast<std::chrono::system_clock::duration>(
                   std::chrono::nanoseconds(nanos))));
   } catch (const std::exception&) {
-    // Not what the format asked for (an old CLI?): the event still woke the worker.
+    // A malformed exit code: the event still woke the worker.
   }
 }
 
 void DockerBackend::EventsLoop() {
   // A container of ours died: an init container may have finished. Wake the worker at once
-  // instead of waiting for the next poll. Each `docker events` runs for a bounded window
-  // (--until), so one orphaned by a killed docker-sd ends by itself; --since makes the
-  // windows overlap-free without gaps.
-  constexpr int64_t kWindowSeconds = 30;
-  auto unix_now = [] {
-    return std::chrono::duration_cast<std::chrono::seconds>(
+  // instead of waiting for the next poll. After a broken stream, `since` resumes just after
+  // the last event seen (or where the broken stream began), so nothing is missed or repeated.
+  auto unix_nanos = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   };
-  int64_t since = unix_now();
+  auto since_arg = [](int64_t nanos) {
+    std::string frac = std::to_string(nanos % 1000000000);
+    return std::to_string(nanos / 1000000000) + "." + std::string(9 - frac.size(), '0') + frac;
+  };
+  const json::object filters{{"type", json::array{"container"}},
+                             {"event", json::array{"die"}},
+                             {"label", json::array{json::string(std::string(kLabelInstance) + "=" +
+                                                                store_->instance_id())}}};
+  int64_t since = unix_nanos();
   while (!stop_) {
-    int64_t until = std::max(since, unix_now()) + kWindowSeconds;
-    std::vector<std::string> argv = {
-        cli_.binary(),
-        "events",
-        "--filter=type=container",
-        "--filter=event=die",
-        "--filter=label=" + std::string(kLabelInstance) + "=" + store_->instance_id(),
-        "--format={{.Actor.Attributes.name}}\t{{index .Actor.Attributes \"exitCode\"}}\t"
-        "{{.TimeNano}}",
-        "--since=" + std::to_string(since),
-        "--until=" + std::to_string(until)};
     auto started = std::chrono::steady_clock::now();
-    std::string partial;
-    auto r = streams_.Stream(
-        argv,
-        [this, &partial](int stream, std::string_view chunk) {
-          if (stream != 1) return !stop_.load();
-          partial.append(chunk);
-          for (size_t nl; (nl = partial.find('\n')) != std::string::npos;) {
-            OnDieLine(partial.substr(0, nl));
-            partial.erase(0, nl + 1);
-          }
+    int64_t last = 0;
+    Status s = api_->Events(
+        filters,
+        [this, &last](const json::value& ev) {
+          last = std::max<int64_t>(last, api::GetInt(ev, {"timeNano"}));
+          OnDieEvent(ev);
           Wake();
           return !stop_.load();
         },
-        [this] { return stop_.load(); }, std::chrono::milliseconds(250));
-    if (r.ok() && *r == 0) {
-      since = until;
-      continue;
-    }
-    // Failed (daemon down?): the worker's poll covers us; try again shortly.
+        [this] { return stop_.load(); }, since_arg(since));
+    if (stop_) break;
+    if (!s.ok() && worker_errors_.Allow()) log_->warn("docker events: {}", s.message());
+    if (last > 0) since = last + 1;  // else nothing was seen: replay from the same point
+    // Failed at once (daemon down?): the worker's poll covers us; try again shortly.
     if (std::chrono::steady_clock::now() - started < std::chrono::seconds(2)) {
       MutexLock l(wake_mu_);
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -347,7 +338,6 @@ void DockerBackend::EventsLoop() {
         if (!wake_cv_.WaitUntil(wake_mu_, deadline)) break;
       }
     }
-    since = unix_now();
   }
 }
 

@@ -28,6 +28,9 @@ namespace il::docker {
 
 struct DockerSettings {
   std::string docker_path = "docker";
+  // Engine API endpoint (docker_api.h). Not a config key: empty means DOCKER_HOST of
+  // docker-sd's environment (with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), else the local socket.
+  std::string docker_host;
   std::vector<std::string> host_path_allow_list;  // normalised absolute prefixes
   std::string network;                            // empty: "none"
   std::string container_prefix = "il-";

@@ -1,6 +1,10 @@
 #include "sidecars/docker/fake_docker_engine.h"
 
+#include <stdlib.h>
+
 #include <boost/json.hpp>
+#include <filesystem>
+#include <thread>
 
 namespace il::docker {
 namespace json = boost::json;
@@ -25,6 +29,27 @@ FakeDockerEngine::FakeDockerEngine(FakeCommandRunner& runner) : runner_(runner) 
   images_ = {"interlink/docker-sd-pause:1"};
   runner_.SetResponder(
       [this](const std::vector<std::string>& a, const CommandOptions&) { return Handle(a); });
+  char tmpl[] = "/tmp/il-fake-dockerd.XXXXXX";
+  dir_ = ::mkdtemp(tmpl);
+  http::ServerOptions o;
+  o.listen = url();
+  o.worker_threads = 4;
+  server_ = std::make_unique<http::HttpServer>(o);
+  server_->HandlePrefix(
+      "/", [this](const http::Request& r, http::ResponseWriter& w) { Serve(r, w); },
+      http::RouteOptions{.stream = true});
+  if (!server_->Start().ok()) std::abort();  // a broken test environment
+}
+
+FakeDockerEngine::~FakeDockerEngine() {
+  server_->Stop();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void FakeDockerEngine::Record(std::vector<std::string> argv) {
+  std::lock_guard l(mu_);
+  calls_.push_back(std::move(argv));
 }
 
 void FakeDockerEngine::SetDown(bool down) {
@@ -55,13 +80,15 @@ std::map<std::string, FakeDockerEngine::Container> FakeDockerEngine::containers(
   return containers_;
 }
 std::vector<std::string> FakeDockerEngine::verbs() const {
+  std::lock_guard l(mu_);
   std::vector<std::string> v;
-  for (const auto& c : runner_.calls()) v.push_back(c.size() > 1 ? c[1] : "");
+  for (const auto& c : calls_) v.push_back(c.size() > 1 ? c[1] : "");
   return v;
 }
 std::vector<std::vector<std::string>> FakeDockerEngine::calls_with(const std::string& verb) const {
+  std::lock_guard l(mu_);
   std::vector<std::vector<std::string>> out;
-  for (const auto& c : runner_.calls()) {
+  for (const auto& c : calls_) {
     if (c.size() > 1 && c[1] == verb) out.push_back(c);
   }
   return out;
@@ -110,6 +137,26 @@ CommandResult FakeDockerEngine::Run(const std::vector<std::string>& a) {
   return Out(0, c.id + "\n");
 }
 
+json::object FakeDockerEngine::InspectJson(const std::string& name, const Container& c) const {
+  bool started = c.status != "created";
+  return json::object{
+      {"Id", c.id},
+      {"Name", "/" + name},
+      {"Image", "sha256:" + c.image},
+      {"State",
+       {{"Status", c.status},
+        {"ExitCode", c.exit_code},
+        {"OOMKilled", false},
+        {"Error", c.error},
+        {"StartedAt", started ? "2024-05-01T10:00:" + std::string(c.starts < 10 ? "0" : "") +
+                                    std::to_string(c.starts % 60) + "Z"
+                              : "0001-01-01T00:00:00Z"},
+        {"FinishedAt", c.status == "exited" ? "2024-05-01T10:00:01Z" : "0001-01-01T00:00:00Z"}}},
+      {"RestartCount", 0},
+      {"Config", {{"Tty", false}}},
+      {"HostConfig", {{"RestartPolicy", {{"Name", c.restart}}}}}};
+}
+
 CommandResult FakeDockerEngine::Inspect(const std::vector<std::string>& a) {
   json::array arr;
   std::string err;
@@ -119,23 +166,7 @@ CommandResult FakeDockerEngine::Inspect(const std::vector<std::string>& a) {
       err += "Error: No such container: " + a[i] + "\n";
       continue;
     }
-    const Container& c = it->second;
-    bool started = c.status != "created";
-    arr.push_back(json::object{
-        {"Id", c.id},
-        {"Name", "/" + a[i]},
-        {"Image", "sha256:" + c.image},
-        {"State",
-         {{"Status", c.status},
-          {"ExitCode", c.exit_code},
-          {"OOMKilled", false},
-          {"Error", c.error},
-          {"StartedAt", started ? "2024-05-01T10:00:" + std::string(c.starts < 10 ? "0" : "") +
-                                      std::to_string(c.starts % 60) + "Z"
-                                : "0001-01-01T00:00:00Z"},
-          {"FinishedAt", c.status == "exited" ? "2024-05-01T10:00:01Z" : "0001-01-01T00:00:00Z"}}},
-        {"RestartCount", 0},
-        {"HostConfig", {{"RestartPolicy", {{"Name", c.restart}}}}}});
+    arr.push_back(InspectJson(a[i], it->second));
   }
   return Out(err.empty() ? 0 : 1, json::serialize(arr), err);
 }
@@ -164,23 +195,173 @@ CommandResult FakeDockerEngine::Ps(const std::vector<std::string>& a) {
   return Out(0, out);
 }
 
-void FakeDockerEngine::AfterNextInspect(std::function<void()> hook) {
+void FakeDockerEngine::AfterNextInspectOf(const std::string& name, std::function<void()> hook) {
   std::lock_guard l(mu_);
+  hook_name_ = name;
   after_inspect_ = std::move(hook);
 }
 
 Result<CommandResult> FakeDockerEngine::Handle(const std::vector<std::string>& a) {
-  if (a.size() > 1 && a[1] == "inspect") {
-    std::function<void()> hook;
-    Result<CommandResult> r = HandleLocked(a);
+  Record(a);
+  return HandleLocked(a);
+}
+
+void FakeDockerEngine::Serve(const http::Request& r, http::ResponseWriter& w) {
+  std::string path = r.path;
+  if (path.rfind("/v1.", 0) == 0) path = path.substr(path.find('/', 1));
+  if (path == "/events") {
     {
       std::lock_guard l(mu_);
-      hook.swap(after_inspect_);
+      if (down_) return w.Reply(503, R"({"message":"Cannot connect to the Docker daemon"})");
     }
-    if (hook) hook();
-    return r;
+    Record({"docker", "events"});
+    // No events: the stream stays open until the client goes away.
+    w.BeginStream(200, "application/json");
+    while (!w.ClientGone()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return;
   }
-  return HandleLocked(a);
+  std::function<void()> hook;
+  http::Response res;
+  {
+    std::lock_guard l(mu_);
+    res = ServeLocked(r, path);
+    if (r.method == "GET" && !hook_name_.empty() && path == "/containers/" + hook_name_ + "/json") {
+      hook.swap(after_inspect_);
+      hook_name_.clear();
+    }
+  }
+  if (hook) hook();
+  w.Reply(res.status, res.body, res.headers.Get("content-type"));
+}
+
+namespace {
+
+http::Response Reply(int status, std::string body = "", std::string type = "application/json") {
+  http::Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers.Set("content-type", std::move(type));
+  return r;
+}
+
+http::Response Error(int status, const std::string& message) {
+  return Reply(status, json::serialize(json::object{{"message", message}}));
+}
+
+std::string Frame(int stream, std::string_view payload) {
+  std::string h(8, '\0');
+  h[0] = static_cast<char>(stream);
+  uint32_t n = static_cast<uint32_t>(payload.size());
+  for (int i = 0; i < 4; ++i) h[4 + i] = static_cast<char>(n >> (24 - 8 * i));
+  return h + std::string(payload);
+}
+
+std::string Query(const http::Request& r, const std::string& key) {
+  auto it = r.query.find(key);
+  return it == r.query.end() ? "" : it->second;
+}
+
+}  // namespace
+
+http::Response FakeDockerEngine::ServeLocked(const http::Request& r, const std::string& path) {
+  if (path == "/version") return Reply(200, R"({"Version":"20.10.24","ApiVersion":"1.41"})");
+  if (down_) {
+    return Error(503,
+                 "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is "
+                 "the docker daemon running?");
+  }
+  if (path == "/info") {
+    calls_.push_back({"docker", "info"});
+    return Reply(200, R"({"NCPU":4,"MemTotal":8589934592,"ServerVersion":"20.10"})");
+  }
+  if (path == "/containers/json") {
+    std::vector<std::string> argv{"docker", "ps", "--all"};
+    std::vector<std::pair<std::string, std::string>> filters;
+    if (auto f = json::parse(Query(r, "filters").empty() ? "{}" : Query(r, "filters"));
+        f.is_object() && f.as_object().contains("label")) {
+      for (const auto& l : f.at("label").as_array()) {
+        std::string v(l.as_string());
+        argv.push_back("--filter=label=" + v);
+        filters.emplace_back(v.substr(0, v.find('=')), v.substr(v.find('=') + 1));
+      }
+    }
+    calls_.push_back(argv);
+    json::array out;
+    for (const auto& [name, c] : containers_) {
+      bool match = true;
+      for (const auto& [k, v] : filters) {
+        auto it = c.labels.find(k);
+        match = match && it != c.labels.end() && it->second == v;
+      }
+      if (!match) continue;
+      json::object labels;
+      for (const auto& [k, v] : c.labels) labels[k] = v;
+      out.push_back(json::object{{"Id", c.id},
+                                 {"Names", json::array{json::string("/" + name)}},
+                                 {"State", c.status},
+                                 {"Labels", std::move(labels)}});
+    }
+    return Reply(200, json::serialize(out));
+  }
+  if (path.rfind("/images/", 0) == 0 && r.method == "GET") {
+    std::string name = path.substr(8, path.size() - 8 - 5);  // /images/<n>/json
+    calls_.push_back({"docker", "image", "inspect", name});
+    if (!images_.count(name)) return Error(404, "no such image: " + name);
+    return Reply(200, R"({"Id":"sha256:x"})");
+  }
+  if (path == "/images/create" && r.method == "POST") {
+    std::string image = Query(r, "repo") + ":" + Query(r, "tag");
+    calls_.push_back({"docker", "import", image});
+    images_.insert(image);
+    return Reply(200, R"({"status":"sha256:new"})"
+                      "\n");
+  }
+  const std::string prefix = "/containers/";
+  if (path.rfind(prefix, 0) != 0) return Error(404, "page not found");
+  std::string rest = path.substr(prefix.size());
+  std::string name = rest.substr(0, rest.find('/'));
+  std::string op = rest.size() > name.size() ? rest.substr(name.size() + 1) : "";
+  auto it = containers_.find(name);
+  if (it == containers_.end()) {
+    for (auto i = containers_.begin(); i != containers_.end(); ++i) {
+      if (i->second.id == name) it = i;
+    }
+  }
+  std::vector<std::string> argv{"docker"};
+  if (op == "json") {
+    argv.insert(argv.end(), {"inspect", "--type=container"});
+  } else if (op == "start") {
+    argv.push_back("start");
+  } else if (op == "stop") {
+    argv.insert(argv.end(), {"stop", "--time=" + Query(r, "t")});
+  } else if (op.empty() && r.method == "DELETE") {
+    argv.insert(argv.end(), {"rm", "--force", "--volumes"});
+  } else if (op == "logs") {
+    argv.insert(argv.end(), {"logs", "--tail=" + Query(r, "tail")});
+  } else {
+    return Error(404, "page not found");
+  }
+  argv.push_back(name);
+  calls_.push_back(argv);
+  if (it == containers_.end()) return Error(404, "No such container: " + name);
+  Container& c = it->second;
+  if (op == "json") return Reply(200, json::serialize(InspectJson(it->first, c)));
+  if (op == "start") {
+    if (c.status == "running") return Reply(304);
+    StartLocked(c);
+    return Reply(204);
+  }
+  if (op == "stop") {
+    if (c.status != "running") return Reply(304);
+    c.status = "exited";
+    c.exit_code = 143;
+    return Reply(204);
+  }
+  if (op == "logs") {
+    return Reply(200, Frame(1, "hello\nworld\n") + Frame(2, "oops\n"), "");
+  }
+  containers_.erase(it);
+  return Reply(204);
 }
 
 Result<CommandResult> FakeDockerEngine::HandleLocked(const std::vector<std::string>& a) {

@@ -1,19 +1,28 @@
-// FakeDockerEngine: a tiny in-memory imitation of the docker CLI for unit tests, plugged into
-// FakeCommandRunner. It understands the commands docker-sd runs (run, start, inspect, stop,
-// rm, ps, image inspect, import, info, logs) well enough to drive DockerBackend hermetically.
+// FakeDockerEngine: a tiny in-memory imitation of dockerd for unit tests, reached two ways
+// that share one state: the docker CLI (plugged into FakeCommandRunner: run, logs, exec) and
+// the Engine API on a unix socket of its own (url(); served by il::http::HttpServer, so the
+// real DockerApi client is exercised: version, info, containers/{n}/json, start, stop,
+// DELETE, containers/json, events, images/{n}/json, images/create?fromSrc, logs).
+// API calls are recorded as the CLI verb they replace (GET .../json -> {"docker", "inspect",
+// "--type=container", name}, DELETE -> {"docker", "rm", "--force", "--volumes", name}, ...)
+// so tests read one call list. When down, the API answers 503 (kUnavailable, as a refused
+// connection is) and the CLI prints "Cannot connect to the Docker daemon".
 // Images decide behaviour: "exit<N>" exits with N as soon as it starts, anything else runs.
 //
 // Thread-safety: Handle may be called concurrently.
 #pragma once
 
+#include <boost/json.hpp>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/fake_command_runner.h"
+#include "core/http_server.h"
 
 namespace il::docker {
 
@@ -27,6 +36,9 @@ class FakeDockerEngine {
   };
 
   explicit FakeDockerEngine(FakeCommandRunner& runner);
+  ~FakeDockerEngine();
+  // unix:///... of the Engine API (DockerSettings::docker_host).
+  std::string url() const { return "unix://" + dir_ + "/docker.sock"; }
 
   void SetDown(bool down);
   void AddImage(const std::string& image);
@@ -37,9 +49,10 @@ class FakeDockerEngine {
   // argv[1] of every call, e.g. {"run", "inspect", ...}
   std::vector<std::string> verbs() const;
   std::vector<std::vector<std::string>> calls_with(const std::string& verb) const;
-  // Runs once, right after the next `docker inspect` has answered and outside the engine's
-  // lock: lets a test change the world between a caller's snapshot and its use of it.
-  void AfterNextInspect(std::function<void()> hook);
+  // Runs once, after the next inspect of `name` has computed its answer and before it is sent,
+  // outside the engine's lock: lets a test change the world between a caller's snapshot and
+  // its use of it.
+  void AfterNextInspectOf(const std::string& name, std::function<void()> hook);
 
  private:
   Result<CommandResult> Handle(const std::vector<std::string>& argv);
@@ -48,9 +61,17 @@ class FakeDockerEngine {
   CommandResult Inspect(const std::vector<std::string>& a);
   CommandResult Ps(const std::vector<std::string>& a);
   void StartLocked(Container& c);
+  boost::json::object InspectJson(const std::string& name, const Container& c) const;
+  void Serve(const http::Request& r, http::ResponseWriter& w);
+  http::Response ServeLocked(const http::Request& r, const std::string& path);
+  void Record(std::vector<std::string> argv);
 
   FakeCommandRunner& runner_;
+  std::string dir_;
+  std::unique_ptr<http::HttpServer> server_;
   mutable std::mutex mu_;
+  std::vector<std::vector<std::string>> calls_;
+  std::string hook_name_;
   bool down_ = false;
   int next_id_ = 1;
   std::set<std::string> images_;

@@ -41,11 +41,11 @@ std::string TarOneFile(const std::string& name, const std::string& content) {
   return tar;
 }
 
-Status EnsureSandboxImage(DockerCli& cli, const std::string& image,
+Status EnsureSandboxImage(DockerApi& api, const std::string& image,
                           const std::string& pause_binary) {
-  IL_ASSIGN_OR_RETURN(CommandResult have, cli.Run({"image", "inspect", "--format={{.Id}}", image}));
-  if (have.exit_code == 0) return Status::Ok();
-  if (DaemonDown(have)) return Unavailable("docker daemon unavailable: " + CleanStderr(have.err));
+  auto have = api.InspectImage(image);
+  if (have.ok()) return Status::Ok();
+  if (have.status().code() != StatusCode::kNotFound) return have.status();
   std::ifstream in(pause_binary, std::ios::binary);
   if (!in) {
     return FailedPrecondition("cannot read the sandbox program " + pause_binary +
@@ -53,16 +53,14 @@ Status EnsureSandboxImage(DockerCli& cli, const std::string& image,
   }
   std::stringstream bin;
   bin << in.rdbuf();
-  std::string tar = TarOneFile("pause", bin.str());
-  IL_ASSIGN_OR_RETURN(CommandResult r,
-                      cli.Run({"import", "--change=ENTRYPOINT [\"/pause\"]",
-                               "--message=docker-sd sandbox (il-pause)", "-", image},
-                              std::chrono::seconds(120), tar));
-  if (r.exit_code != 0) {
-    return Status(StatusCode::kBadGateway,
-                  "docker import of " + image + " failed: " + CleanStderr(r.err));
-  }
-  return Status::Ok();
+  size_t colon = image.rfind(':');
+  bool tagged = colon != std::string::npos && image.find('/', colon) == std::string::npos;
+  std::string repo = tagged ? image.substr(0, colon) : image;
+  std::string tag = tagged ? image.substr(colon + 1) : "latest";
+  Status s =
+      api.ImportImage(TarOneFile("pause", bin.str()), repo, tag, {"ENTRYPOINT [\"/pause\"]"});
+  if (s.ok() || s.code() == StatusCode::kUnavailable) return s;
+  return Status(StatusCode::kBadGateway, "import of " + image + " failed: " + s.message());
 }
 
 }  // namespace il::docker

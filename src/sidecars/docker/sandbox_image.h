@@ -1,6 +1,6 @@
 // The sandbox image: a one-file image holding the static il-pause program, imported into the
-// local Docker engine by docker-sd itself (`docker import` of a tar built in memory), so pods
-// need no registry and no particular image to get a namespace holder.
+// local Docker engine by docker-sd itself (POST /images/create?fromSrc=- of a tar built in memory),
+// so pods need no registry and no particular image to get a namespace holder.
 //
 // Thread-safety: EnsureSandboxImage may be called concurrently (idempotent).
 #pragma once
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "sidecars/docker/docker_cli.h"
+#include "sidecars/docker/docker_api.h"
 
 namespace il::docker {
 
@@ -16,7 +16,7 @@ namespace il::docker {
 std::string TarOneFile(const std::string& name, const std::string& content);
 
 // Imports `image` from the pause binary unless the engine already has it.
-Status EnsureSandboxImage(DockerCli& cli, const std::string& image,
+Status EnsureSandboxImage(DockerApi& api, const std::string& image,
                           const std::string& pause_binary);
 
 }  // namespace il::docker

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/fake_command_runner.h"
+#include "sidecars/docker/fake_docker_engine.h"
 
 namespace il::docker {
 namespace {
@@ -32,32 +33,26 @@ TEST(TarOneFile, IsAValidUstarArchive) {
 }
 
 TEST(EnsureSandboxImage, ImportsOnlyWhenMissing) {
-  FakeCommandRunner fake;
-  DockerCli cli(fake, "docker");
-  ASSERT_TRUE(EnsureSandboxImage(cli, "img:1", "/nonexistent").ok());  // inspect succeeded
-  ASSERT_EQ(fake.calls().size(), 1u);
-  EXPECT_EQ(fake.calls()[0][1], "image");
+  FakeCommandRunner runner;
+  FakeDockerEngine engine(runner);
+  DockerEndpoint ep;
+  ep.url = engine.url();
+  auto api = DockerApi::Create(ep);
+  ASSERT_TRUE(api.ok());
+  engine.AddImage("img:1");
+  ASSERT_TRUE(EnsureSandboxImage(**api, "img:1", "/nonexistent").ok());  // inspect succeeded
+  EXPECT_EQ(engine.verbs(), std::vector<std::string>{"image"});
 
   std::string bin =
       std::filesystem::temp_directory_path() / ("il-pause-" + std::to_string(::getpid()));
   std::ofstream(bin) << "BINARY";
-  FakeCommandRunner missing;
-  missing.SetResponder(
-      [](const std::vector<std::string>& a, const CommandOptions&) -> Result<CommandResult> {
-        CommandResult r;
-        r.exit_code = a[1] == "image" ? 1 : 0;
-        r.err = a[1] == "image" ? "Error: No such image: img:1" : "";
-        return r;
-      });
-  DockerCli cli2(missing, "docker");
-  ASSERT_TRUE(EnsureSandboxImage(cli2, "img:1", bin).ok());
-  ASSERT_EQ(missing.calls().size(), 2u);
-  EXPECT_EQ(missing.calls()[1],
-            (std::vector<std::string>{"docker", "import", "--change=ENTRYPOINT [\"/pause\"]",
-                                      "--message=docker-sd sandbox (il-pause)", "-", "img:1"}));
-  EXPECT_EQ(missing.stdins()[1], TarOneFile("pause", "BINARY"));
-  EXPECT_EQ(EnsureSandboxImage(cli2, "img:1", "/nonexistent").code(),
+  ASSERT_TRUE(EnsureSandboxImage(**api, "il/pause:2", bin).ok());
+  EXPECT_EQ(engine.calls_with("import"),
+            (std::vector<std::vector<std::string>>{{"docker", "import", "il/pause:2"}}));
+  EXPECT_EQ(EnsureSandboxImage(**api, "other:1", "/nonexistent").code(),
             StatusCode::kFailedPrecondition);
+  engine.SetDown(true);
+  EXPECT_EQ(EnsureSandboxImage(**api, "down:1", bin).code(), StatusCode::kUnavailable);
   std::filesystem::remove(bin);
 }
 
