@@ -390,7 +390,7 @@ Status DockerApi::StreamJsonLines(const std::string& method, const std::string& 
 
 Status DockerApi::Events(const json::object& filters,
                          const std::function<bool(const json::value&)>& on_event,
-                         const std::function<bool()>& cancelled, std::string since) {
+                         const std::function<bool()>& cancelled, const std::string& since) {
   std::string q = "/events?" + Filters(filters);
   if (!since.empty()) q += "&since=" + UrlEscape(since);
   return StreamJsonLines("GET", q, {}, "", on_event, cancelled, "docker events");

@@ -147,7 +147,7 @@ class DockerApi {
   // (an error status), on_event returns false or cancelled() (then OK).
   Status Events(const json::object& filters,
                 const std::function<bool(const json::value&)>& on_event,
-                const std::function<bool()>& cancelled, std::string since = "");
+                const std::function<bool()>& cancelled, const std::string& since = "");
 
   // GET /containers/{id}/logs, demultiplexed unless options.tty.
   Status Logs(const std::string& id, const LogsOptions& options, const StreamDemuxer::Sink& sink,

@@ -39,7 +39,7 @@ class DockerApiItest : public ::testing::Test {
       for (const auto& c : *l) (void)api_->RemoveContainer(api::GetString(c, {"Id"}));
     }
   }
-  json::object Body(std::vector<std::string> cmd) {
+  json::object Body(const std::vector<std::string>& cmd) {
     json::array a;
     for (auto& s : cmd) a.emplace_back(s);
     size_t eq = label_.find('=');

@@ -111,7 +111,7 @@ class FakeDockerd {
   std::string version_seen_;
 };
 
-EnvLookup Env(std::map<std::string, std::string> m) {
+EnvLookup Env(const std::map<std::string, std::string>& m) {
   return [m](const char* n) {
     auto it = m.find(n);
     return it == m.end() ? std::string() : it->second;

@@ -26,7 +26,7 @@ std::string PodRef(const PodPlan& p) { return p.ns + "/" + p.name + " (uid " + p
 Result<std::unique_ptr<DockerBackend>> DockerBackend::Create(DockerSettings settings,
                                                              CommandRunner& runner,
                                                              StreamRunner& streams,
-                                                             DockerBackendOptions options) {
+                                                             const DockerBackendOptions& options) {
   // Private by default, and refused when another user could have prepared them: the state
   // file holds the argv docker-sd replays as root.
   IL_RETURN_IF_ERROR(

@@ -59,7 +59,7 @@ class DockerBackend : public api::Backend, private ProberListener {
   // Opens the state file and loads the stored pods. Docker need not be up yet.
   static Result<std::unique_ptr<DockerBackend>> Create(DockerSettings settings,
                                                        CommandRunner& runner, StreamRunner& streams,
-                                                       DockerBackendOptions options = {});
+                                                       const DockerBackendOptions& options = {});
   ~DockerBackend() override;
 
   Result<api::CreateResult> Create(const api::CallContext& ctx,
@@ -145,7 +145,7 @@ class DockerBackend : public api::Backend, private ProberListener {
   Status PersistRuntime(PodEntry& e);
   HandlerTarget TargetOf(const PodEntry& e, const ContainerPlan& c,
                          const ObservedMap& observed) const;
-  void RunPostStart(const EntryPtr& e, const ContainerPlan& c, std::string instance);
+  void RunPostStart(const EntryPtr& e, const ContainerPlan& c, const std::string& instance);
   // Kills a container as the kubelet does (Killing event, preStop, stop) and schedules the
   // restart restartPolicy asks for. Takes e.op_mu.
   void Kill(const EntryPtr& e, const ContainerPlan& c, const std::string& instance,

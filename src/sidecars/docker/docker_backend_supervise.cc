@@ -203,7 +203,8 @@ Status DockerBackend::RestartDue(PodEntry& e, const ContainerPlan& c, const Obse
   return PersistRuntime(e);
 }
 
-void DockerBackend::RunPostStart(const EntryPtr& e, const ContainerPlan& c, std::string instance) {
+void DockerBackend::RunPostStart(const EntryPtr& e, const ContainerPlan& c,
+                                 const std::string& instance) {
   api::Lifecycle hooks = LifecycleOf(c);
   HandlerResult r{Outcome::kSuccess, ""};
   if (hooks.post_start) {

@@ -257,7 +257,7 @@ TEST_F(GrpcHealthExchange, MalformedFramesFail) {
 
 TEST_F(GrpcHealthExchange, EndlessFramesAreCutOffAtTheByteCap) {
   std::thread flood([fd = server_] {
-    std::string junk = Frame(0x42, 0, 0, std::string(16 * 1024, 'x'));
+    std::string junk = Frame(0x42, 0, 0, std::string(size_t{16} * 1024, 'x'));
     for (int i = 0; i < 20; ++i) {
       if (::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL) < 0) return;
     }

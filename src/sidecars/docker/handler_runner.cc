@@ -17,7 +17,7 @@ namespace il::docker {
 
 namespace {
 
-constexpr size_t kMaxOutput = 10 * 1024;
+constexpr size_t kMaxOutput = size_t{10} * 1024;
 
 std::string Cap(std::string s) {
   if (s.size() > kMaxOutput) s.resize(kMaxOutput);

@@ -87,7 +87,7 @@ std::optional<json::object> LastState(const ContainerRuntime& rt,
 }
 
 std::chrono::milliseconds RestartDelay(ContainerRuntime& rt, int64_t now_ms) {
-  constexpr int64_t kResetMs = 10 * 60 * 1000;
+  constexpr int64_t kResetMs = int64_t{10} * 60 * 1000;
   if (rt.last_restart_ms > 0 && now_ms - rt.last_restart_ms > kResetMs) rt.backoff_step = 0;
   int step = rt.backoff_step++;
   if (step == 0) return std::chrono::milliseconds(0);

@@ -22,7 +22,7 @@ TEST(RestartDelay, FirstAtOnceThenTenSecondsDoublingToFiveMinutes) {
     rt.last_restart_ms = now;
   }
   EXPECT_EQ(got, (std::vector<int64_t>{0, 10, 20, 40, 80, 160, 300, 300, 300}));
-  EXPECT_EQ(RestartDelay(rt, now + 11 * 60 * 1000).count(), 0);  // quiet for 10 min: reset
+  EXPECT_EQ(RestartDelay(rt, now + int64_t{11} * 60 * 1000).count(), 0);  // quiet for 10 min: reset
 }
 
 TEST(RuntimeJson, RoundTrips) {

@@ -106,7 +106,7 @@ TEST_F(JobFilesTest, TailStartsNearTheEndAndReadsInChunks) {
   LogTail all(dir_, "log");
   size_t n = 0, calls = 0;
   do {
-    n += all.Read(true, 64 * 1024).size();
+    n += all.Read(true, size_t{64} * 1024).size();
     ++calls;
   } while (all.more());
   EXPECT_EQ(n, 100000u);
