@@ -166,9 +166,10 @@ def api_baseline(cp, n):
     return n / elapsed
 
 
-def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None):
+def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, status_watch=True):
     stack = Stack(cp, bin_dir, node="vk-bench-t-" + os.urandom(3).hex(), ping_interval=10, proxy=False,
                   config={"ClientQPS": str(qps), "ClientBurst": str(burst),
+                          "StatusSafetyIntervalMs": "15000" if status_watch else "0",
                           "StatusSyncIntervalMs": str(interval_ms), "MockCapacityPods": '"100000"',
                           "Resources": '{CPU: "1000", Memory: "4Ti", Pods: "100000"}'},
                   vk_args=["--pod-sync-workers", str(workers)],
@@ -209,7 +210,9 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None):
                 done_lat.append(watch.succeeded[name] - (starts[uid] + PENDING + RUN))
         both = run_lat + done_lat
         print(f"\n== throughput: {n} pods created -> Running -> Succeeded -> deleted ==")
-        print(f"client QPS {qps}, burst {burst}; status sync every {interval_ms} ms; {workers} pod workers")
+        print(f"client QPS {qps}, burst {burst}; status sync every {interval_ms} ms"
+              f"{' (status watch on: full sync every 15 s)' if status_watch else ' (status watch off)'}; "
+              f"{workers} pod workers")
         print(f"creates accepted by the API in {created - t0:.1f} s")
         print(f"all {n} pods done and gone in {elapsed:.1f} s: {n / elapsed:.1f} pods/s"
               + (f" = {n / elapsed / baseline:.2f}x the API server's own create+delete rate"
@@ -325,6 +328,8 @@ def main():
     ap.add_argument("--workers", type=int, default=32)
     ap.add_argument("--interval-ms", type=int, default=500)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-watch", action="store_true",
+                    help="StatusSafetyIntervalMs 0: the vk polls /status as before the status watch")
     a = ap.parse_args()
     if a.quick:
         a.pods, a.scale_pods = 50, 500
@@ -339,7 +344,8 @@ def main():
     try:
         if a.pods > 0:
             base = api_baseline(cp, a.pods)
-            throughput(cp, a.bin_dir, a.pods, a.qps, a.burst, a.workers, a.interval_ms, base)
+            throughput(cp, a.bin_dir, a.pods, a.qps, a.burst, a.workers, a.interval_ms, base,
+                       status_watch=not a.no_watch)
         if a.scale_pods > 0:
             scale(cp, a.bin_dir, a.scale_pods, a.qps, a.burst, a.workers, a.interval_ms)
     finally:

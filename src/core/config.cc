@@ -476,6 +476,7 @@ const std::vector<std::string>& KnownVkKeys() {
                                              "KubeletPort",
                                              "KubeletAddress",
                                              "StatusSyncIntervalMs",
+                                             "StatusSafetyIntervalMs",
                                              "PingIntervalSeconds",
                                              "ClientQPS",
                                              "ClientBurst",
