@@ -17,8 +17,8 @@ std::string InterlinkBaseUrl(const std::string& url, const std::string& port) {
   return u + ":" + port;
 }
 
-Result<std::unique_ptr<InterlinkClient>> InterlinkClient::Create(InterlinkClientOptions options,
-                                                                 std::string* warning) {
+Result<std::unique_ptr<InterlinkClient>> InterlinkClient::Create(
+    const InterlinkClientOptions& options, std::string* warning) {
   std::string base = InterlinkBaseUrl(options.url, options.port);
   if (base.rfind("http://", 0) == 0 && !protocol::IsLocalUrl(base)) {
     if (!options.allow_plain_http) {

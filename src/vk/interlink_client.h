@@ -85,7 +85,7 @@ class InterlinkClient : public InterlinkApi {
  public:
   // Fails when the URL is plain http:// to a non-loopback host and allow_plain_http is
   // not set. `warning` receives what to log when it is set.
-  static Result<std::unique_ptr<InterlinkClient>> Create(InterlinkClientOptions options,
+  static Result<std::unique_ptr<InterlinkClient>> Create(const InterlinkClientOptions& options,
                                                          std::string* warning = nullptr);
 
   Result<api::CreateResult> Create(const api::PodCreateRequests& request) override;

@@ -90,6 +90,9 @@ void PodController::OnSync(const std::vector<json::value>& items) {
   }
   if (!synced_.exchange(true)) {
     Log()->info("initial list: {} pods bound to node {}", items.size(), opt_.node_name);
+    // Under mu_: a waiter that has just seen synced_ false is then already waiting, so
+    // the notification cannot fall between its check and its wait (a lost wakeup).
+    MutexLock l(mu_);
     cv_.NotifyAll();
   }
 }
@@ -290,7 +293,10 @@ Status PodController::Adopt() {
     orphans_.insert(orphans.begin(), orphans.end());
   }
   adopted_ = true;
-  cv_.NotifyAll();  // the watch loop waits for adoption
+  {
+    MutexLock l(mu_);  // as in OnSync: no lost wakeup
+    cv_.NotifyAll();   // the watch loop waits for adoption
+  }
   for (const auto& [uid, ref] : orphans) queue_.Add(uid);
   Log()->info("adoption done: {} pods already in the backend, {} orphans to delete",
               stats_.adopted.load(), orphans.size());

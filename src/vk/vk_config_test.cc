@@ -289,8 +289,8 @@ TEST(VkConfigOAuth2, IncompleteOrUnknownSettingsAreErrors) {
            "OAuth2: {ClientID: c, ClientSecretFile: /s}\n",            // no TokenURL
            "OAuth2: {TokenURL: ftp://i/t, ClientID: c, ClientSecretFile: /s}\n",
            "OAuth2: {TokenURL: https://i/t, ClientID: c, ClientSecretFile: /s, Secret: x}\n",
-           "OAuth2: {TokenURL: https://i/t, ClientID: c, ClientSecretFile: /s, "
-           "RefreshBeforeSeconds: -5}\n",
+           ("OAuth2: {TokenURL: https://i/t, ClientID: c, ClientSecretFile: /s, "
+            "RefreshBeforeSeconds: -5}\n"),
        }) {
     VkConfig c;
     EXPECT_EQ(ApplyVkYaml(bad, "t.yaml", &c).code(), StatusCode::kInvalidArgument) << bad;
