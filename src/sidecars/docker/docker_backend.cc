@@ -52,7 +52,7 @@ DockerBackend::DockerBackend(DockerSettings settings, CommandRunner& runner, Str
       api_(std::move(api)),
       streams_(streams),
       store_(std::move(store)),
-      options_(options),
+      options_(std::move(options)),
       log_(log::Logger("docker-sd")) {
   handlers_ = options_.handlers;
   if (!handlers_) {

@@ -18,9 +18,9 @@ namespace il::docker {
 namespace {
 
 constexpr size_t kMaxFrame =
-    size_t{16} * 1024;                    // SETTINGS_MAX_FRAME_SIZE default: we never raise it
-constexpr size_t kMaxTotal = 256 * 1024;  // every byte read from the peer
-constexpr size_t kMaxService = 8 * 1024;  // keeps the request in one DATA frame
+    size_t{16} * 1024;  // SETTINGS_MAX_FRAME_SIZE default: we never raise it
+constexpr size_t kMaxTotal = size_t{256} * 1024;  // every byte read from the peer
+constexpr size_t kMaxService = size_t{8} * 1024;  // keeps the request in one DATA frame
 constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 enum FrameType : uint8_t {

@@ -130,11 +130,11 @@ Result<std::string> Fetch(int pid, const ProbeUrl& url, const api::Handler& h, H
   };
   Result<std::string> resp = std::string();
   if (url.scheme == "https") {
-    resp = TlsExchange(fd.get(), url.host, request, 64 * 1024, deadline);
+    resp = TlsExchange(fd.get(), url.host, request, size_t{64} * 1024, deadline);
   } else if (Status s = WriteAll(fd.get(), request, deadline); !s.ok()) {
     return get(s);
   } else {
-    resp = ReadUpTo(fd.get(), 64 * 1024, deadline);
+    resp = ReadUpTo(fd.get(), size_t{64} * 1024, deadline);
   }
   if (!resp.ok()) return get(resp.status());
   return resp;

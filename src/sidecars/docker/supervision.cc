@@ -142,14 +142,15 @@ void AddStatusEvent(json::array& events, const std::string& container, const std
                     const std::string& reason, const std::string& message,
                     std::chrono::system_clock::time_point now) {
   std::string ts = api::Rfc3339(now);
-  for (auto& e : events) {
-    auto& o = e.as_object();
+  for (auto it = events.begin(); it != events.end(); ++it) {
+    const json::value& e = *it;
     if (api::GetString(e, {"container"}) == container && api::GetString(e, {"reason"}) == reason &&
         api::GetString(e, {"message"}) == message) {
-      o["count"] = api::GetInt(e, {"count"}) + 1;
+      json::value moved = std::move(*it);
+      events.erase(it);
+      auto& o = moved.as_object();
+      o["count"] = api::GetInt(moved, {"count"}) + 1;
       o["lastTimestamp"] = ts;
-      json::value moved = std::move(e);
-      events.erase(&e);
       events.push_back(std::move(moved));  // newest last
       return;
     }
