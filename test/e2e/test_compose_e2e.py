@@ -77,6 +77,18 @@ def compose_command(docker):
     return None
 
 
+def docker_and_compose(source_dir):
+    """(docker, compose argv, "") with dockerd up, or (None, None, why not)."""
+    denv, err = docker_env(source_dir)
+    if denv is None:
+        return None, None, f"dockerd cannot be started (scripts/docker/up): {err}"
+    docker = denv.get("DOCKER", "docker")
+    compose = compose_command(docker)
+    if compose is None:
+        return None, None, "neither `docker compose` nor `docker-compose` (scripts/setup docker)"
+    return docker, compose, ""
+
+
 class ComposeStack(Stack):
     """vk on the host (the harness's Stack), interlink + docker-sidecar from docker-compose.yaml."""
 
@@ -208,13 +220,9 @@ def main():
     if not os.access(os.path.join(bin_dir, "vk"), os.X_OK):
         print(f"FAIL: {bin_dir}/vk is not built")
         return 1
-    denv, err = docker_env(source_dir)
-    if denv is None:
-        return unavailable(f"dockerd cannot be started (scripts/docker/up): {err}")
-    docker = denv.get("DOCKER", "docker")
-    compose = compose_command(docker)
-    if compose is None:
-        return unavailable("neither `docker compose` nor `docker-compose` (scripts/setup docker)")
+    docker, compose, err = docker_and_compose(source_dir)
+    if docker is None:
+        return unavailable(err)
     if not shutil.which("debootstrap"):
         return unavailable("debootstrap is not installed (scripts/setup docker)")
 

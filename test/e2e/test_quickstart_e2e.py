@@ -33,7 +33,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_compose_e2e import (ComposeStack, build_images, compose_command, docker_env,  # noqa: E402
+from test_compose_e2e import (ComposeStack, build_images, docker_and_compose,  # noqa: E402
                               run, unavailable)
 from vk_harness import SKIP, ControlPlane, wait_until  # noqa: E402
 
@@ -178,13 +178,9 @@ def main():
         if port_open(p):
             print(f"FAIL: port {p} is in use; the quick start's interlink, sidecar and vk need it")
             return 1
-    denv, err = docker_env(source_dir)
-    if denv is None:
-        return unavailable(f"dockerd cannot be started (scripts/docker/up): {err}")
-    docker = denv.get("DOCKER", "docker")
-    compose = compose_command(docker)
-    if compose is None:
-        return unavailable("neither `docker compose` nor `docker-compose` (scripts/setup docker)")
+    docker, compose, err = docker_and_compose(source_dir)
+    if docker is None:
+        return unavailable(err)
     if not build_images(source_dir):
         return 1
 
