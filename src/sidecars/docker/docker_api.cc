@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "api/pod.h"
+#include "stream/hop_stream.h"
 
 namespace il::docker {
 namespace {
@@ -27,7 +28,7 @@ std::string Trim(std::string_view s) {
 }
 
 std::string Filters(const json::object& filters) {
-  return filters.empty() ? "" : "filters=" + UrlEscape(json::serialize(filters));
+  return filters.empty() ? "" : "filters=" + stream::UrlEncode(json::serialize(filters));
 }
 
 std::string Flag(bool b) { return b ? "1" : "0"; }
@@ -66,21 +67,6 @@ class LineSplitter {
 };
 
 }  // namespace
-
-std::string UrlEscape(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 EnvLookup ProcessEnv() {
   return [](const char* name) {
@@ -275,7 +261,7 @@ Result<json::value> DockerApi::Info() {
 }
 
 Result<std::string> DockerApi::CreateContainer(const std::string& name, const json::object& body) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/create?name=" + UrlEscape(name),
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/create?name=" + stream::UrlEncode(name),
                                      json::serialize(body), kLongCall));
   if (res.status == 409) {
     return Status(StatusCode::kAlreadyExists, ApiStatus(409, res.body, "create " + name).message());
@@ -288,47 +274,47 @@ Result<std::string> DockerApi::CreateContainer(const std::string& name, const js
 }
 
 Status DockerApi::StartContainer(const std::string& id) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + UrlEscape(id) + "/start", "",
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + stream::UrlEncode(id) + "/start", "",
                                      std::chrono::minutes(5)));
   if (res.status == 204 || res.status == 304) return Status();
   return ApiStatus(res.status, res.body, "start " + id);
 }
 
 Result<json::value> DockerApi::InspectContainer(const std::string& id) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/containers/" + UrlEscape(id) + "/json"));
+  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/containers/" + stream::UrlEncode(id) + "/json"));
   if (res.status != 200) return ApiStatus(res.status, res.body, "inspect " + id);
   return api::ParseJson(res.body);
 }
 
 Status DockerApi::StopContainer(const std::string& id, int64_t timeout_seconds) {
-  IL_ASSIGN_OR_RETURN(
-      auto res,
-      Call("POST", "/containers/" + UrlEscape(id) + "/stop?t=" + std::to_string(timeout_seconds),
-           "", std::chrono::seconds(timeout_seconds + 60)));
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST",
+                                     "/containers/" + stream::UrlEncode(id) +
+                                         "/stop?t=" + std::to_string(timeout_seconds),
+                                     "", std::chrono::seconds(timeout_seconds + 60)));
   if (res.status == 204 || res.status == 304) return Status();
   return ApiStatus(res.status, res.body, "stop " + id);
 }
 
 Status DockerApi::KillContainer(const std::string& id, const std::string& signal) {
-  IL_ASSIGN_OR_RETURN(
-      auto res, Call("POST", "/containers/" + UrlEscape(id) + "/kill?signal=" + UrlEscape(signal)));
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + stream::UrlEncode(id) +
+                                                 "/kill?signal=" + stream::UrlEncode(signal)));
   if (res.status == 204) return Status();
   return ApiStatus(res.status, res.body, "kill " + id);
 }
 
 Status DockerApi::RemoveContainer(const std::string& id, bool force, bool volumes) {
   IL_ASSIGN_OR_RETURN(auto res, Call("DELETE",
-                                     "/containers/" + UrlEscape(id) + "?force=" + Flag(force) +
-                                         "&v=" + Flag(volumes),
+                                     "/containers/" + stream::UrlEncode(id) +
+                                         "?force=" + Flag(force) + "&v=" + Flag(volumes),
                                      "", std::chrono::minutes(2)));
   if (res.status == 204) return Status();
   return ApiStatus(res.status, res.body, "remove " + id);
 }
 
 Status DockerApi::ResizeContainer(const std::string& id, int rows, int cols) {
-  IL_ASSIGN_OR_RETURN(
-      auto res, Call("POST", "/containers/" + UrlEscape(id) + "/resize?h=" + std::to_string(rows) +
-                                 "&w=" + std::to_string(cols)));
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + stream::UrlEncode(id) +
+                                                 "/resize?h=" + std::to_string(rows) +
+                                                 "&w=" + std::to_string(cols)));
   if (res.status == 200 || res.status == 204) return Status();
   return ApiStatus(res.status, res.body, "resize " + id);
 }
@@ -392,7 +378,7 @@ Status DockerApi::Events(const json::object& filters,
                          const std::function<bool(const json::value&)>& on_event,
                          const std::function<bool()>& cancelled, const std::string& since) {
   std::string q = "/events?" + Filters(filters);
-  if (!since.empty()) q += "&since=" + UrlEscape(since);
+  if (!since.empty()) q += "&since=" + stream::UrlEncode(since);
   return StreamJsonLines("GET", q, {}, "", on_event, cancelled, "docker events");
 }
 
@@ -400,11 +386,11 @@ Status DockerApi::Logs(const std::string& id, const LogsOptions& o, const Stream
                        const std::function<bool()>& cancelled) {
   IL_ASSIGN_OR_RETURN(std::string prefix, Prefix());
   http::ClientRequest r;
-  r.target = prefix + "/containers/" + UrlEscape(id) + "/logs?stdout=" + Flag(o.stdout_stream) +
-             "&stderr=" + Flag(o.stderr_stream) + "&follow=" + Flag(o.follow) +
-             "&timestamps=" + Flag(o.timestamps) +
-             "&tail=" + UrlEscape(o.tail.empty() ? "all" : o.tail);
-  if (!o.since.empty()) r.target += "&since=" + UrlEscape(o.since);
+  r.target = prefix + "/containers/" + stream::UrlEncode(id) +
+             "/logs?stdout=" + Flag(o.stdout_stream) + "&stderr=" + Flag(o.stderr_stream) +
+             "&follow=" + Flag(o.follow) + "&timestamps=" + Flag(o.timestamps) +
+             "&tail=" + stream::UrlEncode(o.tail.empty() ? "all" : o.tail);
+  if (!o.since.empty()) r.target += "&since=" + stream::UrlEncode(o.since);
   if (o.follow) r.timeout = std::chrono::milliseconds(0);
   int status = 0;
   std::string error_body;
@@ -431,7 +417,7 @@ Status DockerApi::Logs(const std::string& id, const LogsOptions& o, const Stream
 }
 
 Result<json::value> DockerApi::InspectImage(const std::string& name) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/images/" + UrlEscape(name) + "/json"));
+  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/images/" + stream::UrlEncode(name) + "/json"));
   if (res.status != 200) return ApiStatus(res.status, res.body, "image inspect " + name);
   return api::ParseJson(res.body);
 }
@@ -441,7 +427,9 @@ Status DockerApi::PullImage(const std::string& reference,
   auto [repo, tag] = SplitReference(reference);
   Status in_stream;
   Status s = StreamJsonLines(
-      "POST", "/images/create?fromImage=" + UrlEscape(repo) + "&tag=" + UrlEscape(tag), {}, "",
+      "POST",
+      "/images/create?fromImage=" + stream::UrlEncode(repo) + "&tag=" + stream::UrlEncode(tag), {},
+      "",
       [&](const json::value& v) {
         if (std::string err = api::GetString(v, {"error"}); !err.empty()) {
           in_stream = Internal("pull " + reference + ": " + err);
@@ -457,8 +445,9 @@ Status DockerApi::PullImage(const std::string& reference,
 
 Status DockerApi::ImportImage(std::string tar, const std::string& repo, const std::string& tag,
                               const std::vector<std::string>& changes) {
-  std::string q = "/images/create?fromSrc=-&repo=" + UrlEscape(repo) + "&tag=" + UrlEscape(tag);
-  for (const auto& c : changes) q += "&changes=" + UrlEscape(c);
+  std::string q =
+      "/images/create?fromSrc=-&repo=" + stream::UrlEncode(repo) + "&tag=" + stream::UrlEncode(tag);
+  for (const auto& c : changes) q += "&changes=" + stream::UrlEncode(c);
   http::Headers h;
   h.Set("Content-Type", "application/x-tar");
   Status in_stream;
@@ -489,8 +478,9 @@ Result<std::string> DockerApi::CreateExec(const std::string& container, const Ex
   if (!env.empty()) body["Env"] = std::move(env);
   if (!c.user.empty()) body["User"] = c.user;
   if (!c.working_dir.empty()) body["WorkingDir"] = c.working_dir;
-  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + UrlEscape(container) + "/exec",
-                                     json::serialize(body)));
+  IL_ASSIGN_OR_RETURN(
+      auto res,
+      Call("POST", "/containers/" + stream::UrlEncode(container) + "/exec", json::serialize(body)));
   if (res.status != 201) return ApiStatus(res.status, res.body, "exec in " + container);
   IL_ASSIGN_OR_RETURN(json::value v, api::ParseJson(res.body));
   std::string id = api::GetString(v, {"Id"});
@@ -521,19 +511,19 @@ Result<std::unique_ptr<http::ByteStream>> DockerApi::Hijack(const std::string& p
 Result<std::unique_ptr<http::ByteStream>> DockerApi::StartExec(const std::string& exec_id,
                                                                bool tty) {
   json::object body{{"Detach", false}, {"Tty", tty}};
-  return Hijack("/exec/" + UrlEscape(exec_id) + "/start", json::serialize(body));
+  return Hijack("/exec/" + stream::UrlEncode(exec_id) + "/start", json::serialize(body));
 }
 
 Status DockerApi::ResizeExec(const std::string& exec_id, int rows, int cols) {
-  IL_ASSIGN_OR_RETURN(
-      auto res, Call("POST", "/exec/" + UrlEscape(exec_id) + "/resize?h=" + std::to_string(rows) +
-                                 "&w=" + std::to_string(cols)));
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/exec/" + stream::UrlEncode(exec_id) +
+                                                 "/resize?h=" + std::to_string(rows) +
+                                                 "&w=" + std::to_string(cols)));
   if (res.status == 200 || res.status == 201 || res.status == 204) return Status();
   return ApiStatus(res.status, res.body, "exec resize");
 }
 
 Result<ExecState> DockerApi::InspectExec(const std::string& exec_id) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/exec/" + UrlEscape(exec_id) + "/json"));
+  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/exec/" + stream::UrlEncode(exec_id) + "/json"));
   if (res.status != 200) return ApiStatus(res.status, res.body, "exec inspect");
   IL_ASSIGN_OR_RETURN(json::value v, api::ParseJson(res.body));
   ExecState st;
@@ -608,7 +598,7 @@ Result<ExecOutput> DockerApi::RunExec(const std::string& container, const ExecCo
 
 Result<std::unique_ptr<http::ByteStream>> DockerApi::Attach(const std::string& container,
                                                             const AttachOptions& o) {
-  return Hijack("/containers/" + UrlEscape(container) + "/attach?stream=1&stdin=" +
+  return Hijack("/containers/" + stream::UrlEncode(container) + "/attach?stream=1&stdin=" +
                     Flag(o.stdin_stream) + "&stdout=" + Flag(o.stdout_stream) +
                     "&stderr=" + Flag(o.stderr_stream) + "&logs=" + Flag(o.logs),
                 "");

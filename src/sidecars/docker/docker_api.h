@@ -194,7 +194,4 @@ class DockerApi {
   std::string version_ IL_GUARDED_BY(version_mu_);  // empty until negotiated
 };
 
-// Percent-encodes a path segment or query value (RFC 3986 unreserved characters stay).
-std::string UrlEscape(std::string_view s);
-
 }  // namespace il::docker
