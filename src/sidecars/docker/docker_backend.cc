@@ -182,6 +182,7 @@ Result<api::CreateResult> DockerBackend::Create(const api::CallContext&,
     forget();
     return s;
   }
+  changes_.Notify(uid);
   log_->debug("created pod {} as {} container(s), stage {}", PodRef(e->plan),
               e->plan.containers.size(), StageName(StageOf(*e)));
   return api::CreateResult{uid, e->plan.NamespaceHolder()};
@@ -368,6 +369,13 @@ Status DockerBackend::GetLogs(const api::CallContext&, const api::LogRequest& re
   std::string text = MergeDockerLogs(r.out, r.err, req.opts, now);
   if (!text.empty()) sink.Write(text);
   return Status::Ok();
+}
+
+Result<api::StatusChanges> DockerBackend::WatchStatus(const api::CallContext&,
+                                                      const std::string& since,
+                                                      std::chrono::milliseconds timeout,
+                                                      const std::function<bool()>& gone) {
+  return changes_.Wait(since, timeout, gone);
 }
 
 Result<api::PingResponse> DockerBackend::Ping(const api::CallContext&) {

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "api/backend.h"
+#include "api/status_watch.h"
 #include "core/log.h"
 #include "core/mutex.h"
 #include "core/process.h"
@@ -70,6 +71,13 @@ class DockerBackend : public api::Backend, private ProberListener {
   Status GetLogs(const api::CallContext& ctx, const api::LogRequest& request,
                  api::LogSink& sink) override;
   Result<api::PingResponse> Ping(const api::CallContext& ctx) override;
+  // The status watch (docs/plugin-protocol.md): woken by Docker events (create, start, die,
+  // oom, destroy of a container labelled with the pod's UID), by create and delete, by
+  // creation errors, kubelet-style events and probe results docker-sd produces itself.
+  bool SupportsStatusWatch() override { return true; }
+  Result<api::StatusChanges> WatchStatus(const api::CallContext& ctx, const std::string& since,
+                                         std::chrono::milliseconds timeout,
+                                         const std::function<bool()>& gone) override;
 
   // One round of background work (what the worker thread does every poll interval).
   void RunOnce();
@@ -166,6 +174,9 @@ class DockerBackend : public api::Backend, private ProberListener {
                     const std::string& message) override;
   void OnProbeKill(const std::string& uid, const std::string& container, const api::Probe& probe,
                    const std::string& instance) override;
+  void OnProbeResult(const std::string& uid, const std::string& container) override;
+  // A Docker event of one of our containers: wakes the status watch for its pod.
+  void OnContainerEvent(const api::json::value& event);
 
   const DockerSettings settings_;
   DockerCli cli_;
@@ -174,6 +185,7 @@ class DockerBackend : public api::Backend, private ProberListener {
   std::unique_ptr<StateStore> store_;
   const DockerBackendOptions options_;
   std::shared_ptr<spdlog::logger> log_;
+  api::StatusChangeLog changes_;
   log::RateLimiter worker_errors_{std::chrono::seconds(30)};
 
   mutable Mutex pods_mu_;

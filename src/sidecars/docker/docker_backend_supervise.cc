@@ -113,8 +113,11 @@ void DockerBackend::JoinTasks() {
 
 void DockerBackend::AddEvent(PodEntry& e, const std::string& container, const std::string& type,
                              const std::string& reason, const std::string& message) {
-  MutexLock l(e.mu);
-  AddStatusEvent(e.events, container, type, reason, message, std::chrono::system_clock::now());
+  {
+    MutexLock l(e.mu);
+    AddStatusEvent(e.events, container, type, reason, message, std::chrono::system_clock::now());
+  }
+  changes_.Notify(e.plan.uid);
 }
 
 Status DockerBackend::PersistRuntime(PodEntry& e) {
@@ -303,6 +306,10 @@ void DockerBackend::OnDie(const std::string& docker_name, int exit_code,
 void DockerBackend::OnProbeEvent(const std::string& uid, const std::string& container,
                                  const std::string& reason, const std::string& message) {
   if (EntryPtr e = Find(uid)) AddEvent(*e, container, "Warning", reason, message);
+}
+
+void DockerBackend::OnProbeResult(const std::string& uid, const std::string&) {
+  changes_.Notify(uid);
 }
 
 void DockerBackend::OnProbeKill(const std::string& uid, const std::string& container,

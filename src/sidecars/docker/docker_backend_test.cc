@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "api/pod.h"
 #include "core/fake_command_runner.h"
@@ -392,6 +393,53 @@ TEST_F(DockerBackendTest, SandboxImageIsImportedWhenMissing) {
   EXPECT_EQ(engine_->calls_with("import").size(), 1u);
   EXPECT_EQ(StateOf(Status1(d).containers[1]), "running");
   settings_ = s;
+}
+
+TEST_F(DockerBackendTest, StatusWatchIsWokenByCreateDockerEventsAndDelete) {
+  using namespace std::chrono_literals;
+  ASSERT_TRUE(backend_->SupportsStatusWatch());
+  api::CallContext ctx;
+  auto first = backend_->WatchStatus(ctx, "", 0ms, nullptr);  // "from now": reset + cursor
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->reset);
+  std::string cursor = first->cursor;
+
+  auto d = Pod("u15", R"({"containers":[{"name":"c","image":"img"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  auto w = backend_->WatchStatus(ctx, cursor, 5s, nullptr);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->uids, std::vector<std::string>{"u15"});
+  cursor = w->cursor;
+  // Nothing changed since: the watch waits and answers no UIDs at its timeout.
+  auto idle = backend_->WatchStatus(ctx, cursor, 50ms, nullptr);
+  ASSERT_TRUE(idle.ok());
+  EXPECT_TRUE(idle->uids.empty());
+  EXPECT_FALSE(idle->reset);
+
+  // A Docker "die" event of the pod's container (the events stream, not a poll) wakes it.
+  DockerBackendOptions o;
+  o.poll_interval = std::chrono::hours(1);  // no poll can be what answers
+  o.retry_backoff = 0ms;
+  backend_.reset();
+  auto b = DockerBackend::Create(settings_, runner_, streams_, o);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  backend_ = std::move(*b);
+  auto fresh = backend_->WatchStatus(ctx, "", 0ms, nullptr);
+  ASSERT_TRUE(fresh.ok());
+  for (int i = 0; i < 500 && engine_->calls_with("events").empty(); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_FALSE(engine_->calls_with("events").empty());
+  std::this_thread::sleep_for(50ms);  // the stream has begun on the engine's side
+  engine_->Exit("il-ns_p-u15_c_u15", 3);
+  auto died = backend_->WatchStatus(ctx, fresh->cursor, 5s, nullptr);
+  ASSERT_TRUE(died.ok());
+  EXPECT_EQ(died->uids, std::vector<std::string>{"u15"});
+
+  ASSERT_TRUE(backend_->Delete({}, d.pod).ok());
+  auto gone = backend_->WatchStatus(ctx, died->cursor, 5s, nullptr);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->uids, std::vector<std::string>{"u15"});
 }
 
 }  // namespace

@@ -139,6 +139,7 @@ Status DockerBackend::Step(PodEntry& e, const ObservedMap& observed) {
       log_->warn("pod {}/{} uid={}: container {}: {} (retry in {}s)", e.plan.ns, e.plan.name,
                  e.plan.uid, c.name, s.message(),
                  std::chrono::duration_cast<std::chrono::seconds>(delay).count());
+      changes_.Notify(e.plan.uid);  // the status shows the creation error
       return Status::Ok();
     }
   }
@@ -149,6 +150,7 @@ Status DockerBackend::Step(PodEntry& e, const ObservedMap& observed) {
   if (d.stage == Stage::kFailed) {
     log_->info("pod {}/{} uid={} failed: {}", e.plan.ns, e.plan.name, e.plan.uid, d.failure);
   }
+  if (StageOf(e) != d.stage) changes_.Notify(e.plan.uid);
   return SetStage(e, d.stage);
 }
 
@@ -164,8 +166,11 @@ Status DockerBackend::FinishDelete(PodEntry& e) {
     MutexLock l(e.mu);
     e.removed = true;
   }
-  MutexLock l(pods_mu_);
-  pods_.erase(e.plan.uid);
+  {
+    MutexLock l(pods_mu_);
+    pods_.erase(e.plan.uid);
+  }
+  changes_.Notify(e.plan.uid);
   return Status::Ok();
 }
 
@@ -297,9 +302,20 @@ void DockerBackend::OnDieEvent(const json::value& ev) {
   }
 }
 
+void DockerBackend::OnContainerEvent(const json::value& ev) {
+  std::string uid = api::GetString(ev, {"Actor", "Attributes", kLabelPodUid});
+  if (!uid.empty()) changes_.Notify(uid);
+  std::string action = api::GetString(ev, {"Action"});
+  if (action.empty()) action = api::GetString(ev, {"status"});
+  if (action == "die") {
+    OnDieEvent(ev);
+    Wake();  // an init container may have finished: step the pod now, not at the next poll
+  }
+}
+
 void DockerBackend::EventsLoop() {
-  // A container of ours died: an init container may have finished. Wake the worker at once
-  // instead of waiting for the next poll. After a broken stream, `since` resumes just after
+  // Our containers' lifecycle events: each wakes the status watch of its pod; a death also
+  // wakes the worker (OnContainerEvent). After a broken stream, `since` resumes just after
   // the last event seen (or where the broken stream began), so nothing is missed or repeated.
   auto unix_nanos = [] {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -311,7 +327,7 @@ void DockerBackend::EventsLoop() {
     return std::to_string(nanos / 1000000000) + "." + std::string(9 - frac.size(), '0') + frac;
   };
   const json::object filters{{"type", json::array{"container"}},
-                             {"event", json::array{"die"}},
+                             {"event", json::array{"create", "start", "die", "oom", "destroy"}},
                              {"label", json::array{json::string(std::string(kLabelInstance) + "=" +
                                                                 store_->instance_id())}}};
   int64_t since = unix_nanos();
@@ -322,8 +338,7 @@ void DockerBackend::EventsLoop() {
         filters,
         [this, &last](const json::value& ev) {
           last = std::max<int64_t>(last, api::GetInt(ev, {"timeNano"}));
-          OnDieEvent(ev);
-          Wake();
+          OnContainerEvent(ev);
           return !stop_.load();
         },
         [this] { return stop_.load(); }, since_arg(since));

@@ -62,8 +62,19 @@ void FakeDockerEngine::AddImage(const std::string& image) {
 }
 void FakeDockerEngine::Exit(const std::string& name, int code) {
   std::lock_guard l(mu_);
-  containers_.at(name).status = "exited";
-  containers_.at(name).exit_code = code;
+  Container& c = containers_.at(name);
+  c.status = "exited";
+  c.exit_code = code;
+  json::object attrs{{"name", name}, {"exitCode", std::to_string(code)}};
+  for (const auto& [k, v] : c.labels) attrs[k] = v;
+  events_.push_back(
+      json::serialize(json::object{{"Type", "container"},
+                                   {"Action", "die"},
+                                   {"status", "die"},
+                                   {"id", c.id},
+                                   {"Actor", {{"ID", c.id}, {"Attributes", std::move(attrs)}}},
+                                   {"time", 1714557601},
+                                   {"timeNano", 1714557601000000000}}));
 }
 void FakeDockerEngine::Remove(const std::string& name) {
   std::lock_guard l(mu_);
@@ -214,10 +225,26 @@ void FakeDockerEngine::Serve(const http::Request& r, http::ResponseWriter& w) {
       std::lock_guard l(mu_);
       if (down_) return w.Reply(503, R"({"message":"Cannot connect to the Docker daemon"})");
     }
-    Record({"docker", "events"});
-    // No events: the stream stays open until the client goes away.
+    size_t sent;
+    {
+      std::lock_guard l(mu_);
+      calls_.push_back({"docker", "events"});
+      sent = events_.size();
+    }
+    // Events after the stream began; open until the client goes away.
     w.BeginStream(200, "application/json");
-    while (!w.ClientGone()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (!w.ClientGone()) {
+      std::vector<std::string> due;
+      {
+        std::lock_guard l(mu_);
+        due.assign(events_.begin() + static_cast<std::ptrdiff_t>(sent), events_.end());
+        sent = events_.size();
+      }
+      for (const auto& e : due) {
+        if (!w.Write(e + "\n")) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     return;
   }
   std::function<void()> hook;

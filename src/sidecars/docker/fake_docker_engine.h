@@ -7,6 +7,7 @@
 // "--type=container", name}, DELETE -> {"docker", "rm", "--force", "--volumes", name}, ...)
 // so tests read one call list. When down, the API answers 503 (kUnavailable, as a refused
 // connection is) and the CLI prints "Cannot connect to the Docker daemon".
+// /events streams the "die" events Exit() causes (filters are ignored).
 // Images decide behaviour: "exit<N>" exits with N as soon as it starts, anything else runs.
 //
 // Thread-safety: Handle may be called concurrently.
@@ -42,8 +43,9 @@ class FakeDockerEngine {
 
   void SetDown(bool down);
   void AddImage(const std::string& image);
-  void Exit(const std::string& name, int code);  // a running container exits
-  void Remove(const std::string& name);          // removed behind docker-sd's back
+  // A running container exits; a "die" event goes to the events streams open then.
+  void Exit(const std::string& name, int code);
+  void Remove(const std::string& name);  // removed behind docker-sd's back
   void AddForeign(const std::string& name, std::map<std::string, std::string> labels);
   std::map<std::string, Container> containers() const;
   // argv[1] of every call, e.g. {"run", "inspect", ...}
@@ -71,6 +73,7 @@ class FakeDockerEngine {
   std::unique_ptr<http::HttpServer> server_;
   mutable std::mutex mu_;
   std::vector<std::vector<std::string>> calls_;
+  std::vector<std::string> events_;  // serialized, in order; streams send those after they began
   std::string hook_name_;
   bool down_ = false;
   int next_id_ = 1;

@@ -146,6 +146,7 @@ void Prober::Execute(const Job& j) {
   std::optional<std::string> event;
   std::string reason = "Unhealthy";
   bool kill = false;
+  bool flipped = false;
   {
     MutexLock l(mu_);
     auto it = containers_.find(j.key);
@@ -162,6 +163,7 @@ void Prober::Execute(const Job& j) {
         event = name + " probe warning: " + r.output;
       }
       auto v = w.tracker.Record(r.outcome == Outcome::kSuccess);
+      flipped = v != api::ProbeTracker::Verdict::kUnchanged;
       if (v == api::ProbeTracker::Verdict::kNowFailure && j.type != api::ProbeType::kReadiness) {
         w.on_hold = true;
         kill = true;
@@ -170,6 +172,7 @@ void Prober::Execute(const Job& j) {
   }
   auto [uid, container] = SplitKey(j.key);
   if (event) listener_.OnProbeEvent(uid, container, reason, *event);
+  if (flipped) listener_.OnProbeResult(uid, container);
   if (kill) listener_.OnProbeKill(uid, container, j.probe, j.instance);
 }
 

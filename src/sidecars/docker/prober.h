@@ -55,6 +55,10 @@ class ProberListener {
   // A liveness or startup probe failed failureThreshold times for this instance.
   virtual void OnProbeKill(const std::string& uid, const std::string& container,
                            const api::Probe& probe, const std::string& instance) = 0;
+  // A probe's published result flipped (the container's started/ready changed).
+  virtual void OnProbeResult(const std::string& uid, const std::string& container) {
+    (void)uid, (void)container;
+  }
 };
 
 struct ProberOptions {
