@@ -115,8 +115,8 @@ int main(int argc, char** argv) {
 
   // interlink -> mock-sd, both over loopback TCP.
   auto store = il::mock::SqliteStateStore::Open(":memory:");
-  auto backend = il::mock::MockBackend::Open({":memory:"}, std::move(store).value(),
-                                             std::make_shared<il::mock::SystemClock>());
+  auto backend =
+      il::mock::MockBackend::Open({":memory:"}, std::move(store).value(), il::RealClock());
   il::protocol::ServerOptions so;
   so.component = "mock-sd";
   so.listen = "http://127.0.0.1:0";

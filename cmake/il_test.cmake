@@ -1,6 +1,7 @@
 # il_test(name SOURCES... [LIBS...]) adds a gtest binary beside the code it tests, labelled
-# "unit". Every listed source must exist: a missing one is a configure error, because a
-# warning here used to drop a whole test binary without anyone noticing (house rule,
+# "unit", linked with il_testing (src/testing: ASSERT_OK, the shared fakes, temp-dir and
+# golden-file helpers). Every listed source must exist: a missing one is a configure error,
+# because a warning here used to drop a whole test binary without anyone noticing (house rule,
 # docs/development.md). Included by the top CMakeLists.txt and by the lint fixture that
 # checks this rule (test/lint/missing_test_source).
 function(il_test name)
@@ -24,6 +25,6 @@ function(il_test name)
       "Add the file(s) or take them out of the list: a test binary is never dropped silently.")
   endif()
   add_executable(${name} ${T_SOURCES})
-  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_link_libraries(${name} PRIVATE ${T_LIBS} il_testing GTest::gtest GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
 endfunction()

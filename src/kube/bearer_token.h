@@ -12,9 +12,9 @@
 #include <memory>
 #include <string>
 
+#include "core/clock.h"
 #include "core/mutex.h"
 #include "core/status.h"
-#include "kube/clock.h"
 
 namespace il::kube {
 

@@ -6,10 +6,10 @@
 #include <thread>
 
 #include "kube/api_error.h"
-#include "kube/fake_clock.h"
 #include "kube/json_patch.h"
 #include "kube/paths.h"
 #include "kube/watch_loop.h"
+#include "testing/fake_clock.h"
 
 namespace il::kube {
 namespace {
@@ -127,7 +127,7 @@ TEST(FakeKubeApi, WatchLoopSeesEventsAndRelistsAfterCompaction) {
   };
   WatchLoopOptions o;
   o.field_selector = "spec.nodeName=vk";
-  o.clock = std::make_shared<FakeClock>();
+  o.clock = std::make_shared<testing::FakeClock>();
   std::stop_source stop;
   std::thread loop([&] { (void)WatchLoop(api, PodsPath(""), o, h, stop.get_token()); });
   ASSERT_TRUE(wait_for(1));

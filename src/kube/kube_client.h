@@ -17,7 +17,7 @@
 #include <memory>
 #include <string>
 
-#include "kube/clock.h"
+#include "core/clock.h"
 #include "kube/kube_api.h"
 #include "kube/kubeconfig.h"
 #include "kube/rate_limiter.h"

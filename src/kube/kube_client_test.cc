@@ -12,8 +12,8 @@
 #include "kube/api_error.h"
 #include "kube/base64.h"
 #include "kube/fake_api_server.h"
-#include "kube/fake_clock.h"
 #include "kube/paths.h"
+#include "testing/fake_clock.h"
 
 namespace il::kube {
 namespace {
@@ -34,7 +34,7 @@ class KubeClientTest : public ::testing::Test {
   }
 
   FakeApiServer server_;
-  std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>();
+  std::shared_ptr<testing::FakeClock> clock_ = std::make_shared<testing::FakeClock>();
 };
 
 void ReplyJson(http::ResponseWriter& w, int code, const std::string& body) { w.Reply(code, body); }
@@ -117,9 +117,9 @@ TEST_F(KubeClientTest, ServerErrorsGiveUpAfterMaxRetriesWithBackoff) {
   auto r = Client({}, o)->Get(NodePath("vk"));
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(server_.requests().size(), 4u);
-  std::vector<FakeClock::Duration> want = {std::chrono::milliseconds(100),
-                                           std::chrono::milliseconds(200),
-                                           std::chrono::milliseconds(400)};
+  std::vector<testing::FakeClock::Duration> want = {std::chrono::milliseconds(100),
+                                                    std::chrono::milliseconds(200),
+                                                    std::chrono::milliseconds(400)};
   EXPECT_EQ(clock_->sleeps(), want);
 }
 

@@ -11,8 +11,8 @@
 #include <memory>
 #include <stop_token>
 
+#include "core/clock.h"
 #include "core/mutex.h"
-#include "kube/clock.h"
 
 namespace il::kube {
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "kube/fake_clock.h"
+#include "testing/fake_clock.h"
 
 namespace il::kube {
 namespace {
@@ -11,7 +11,7 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 TEST(RateLimiter, BurstPassesThenPacesAtQps) {
-  auto clock = std::make_shared<FakeClock>();
+  auto clock = std::make_shared<testing::FakeClock>();
   RateLimiter rl(10, 3, clock);
   for (int i = 0; i < 3; ++i) rl.Acquire();
   EXPECT_TRUE(clock->sleeps().empty());
@@ -24,7 +24,7 @@ TEST(RateLimiter, BurstPassesThenPacesAtQps) {
 }
 
 TEST(RateLimiter, RefillsWhileIdleUpToBurst) {
-  auto clock = std::make_shared<FakeClock>();
+  auto clock = std::make_shared<testing::FakeClock>();
   RateLimiter rl(2, 2, clock);
   EXPECT_TRUE(rl.TryAcquire());
   EXPECT_TRUE(rl.TryAcquire());
@@ -36,14 +36,14 @@ TEST(RateLimiter, RefillsWhileIdleUpToBurst) {
 }
 
 TEST(RateLimiter, ZeroQpsMeansUnlimited) {
-  auto clock = std::make_shared<FakeClock>();
+  auto clock = std::make_shared<testing::FakeClock>();
   RateLimiter rl(0, 1, clock);
   for (int i = 0; i < 1000; ++i) rl.Acquire();
   EXPECT_TRUE(clock->sleeps().empty());
 }
 
 TEST(RateLimiter, StoppedWaiterGetsNoToken) {
-  auto clock = std::make_shared<FakeClock>();
+  auto clock = std::make_shared<testing::FakeClock>();
   RateLimiter rl(1, 1, clock);
   rl.Acquire();
   std::stop_source stop;

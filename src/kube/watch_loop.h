@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
-#include "kube/clock.h"
 #include "kube/kube_api.h"
 
 namespace il::kube {

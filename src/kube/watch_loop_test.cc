@@ -7,8 +7,8 @@
 
 #include "kube/api_error.h"
 #include "kube/fake_api_server.h"
-#include "kube/fake_clock.h"
 #include "kube/kube_client.h"
+#include "testing/fake_clock.h"
 
 namespace il::kube {
 namespace json = boost::json;
@@ -44,7 +44,7 @@ class ScriptedApi : public KubeApi {
   std::vector<std::string> watch_rvs;
   int list_calls = 0;
   std::stop_source stop;
-  std::shared_ptr<FakeClock> clock;
+  std::shared_ptr<testing::FakeClock> clock;
 
   Result<json::value> List(const std::string&, const ListOptions&) override {
     ++list_calls;
@@ -97,7 +97,7 @@ class WatchLoopTest : public ::testing::Test {
     return WatchLoop(api_, "/api/v1/pods", o, h, api_.stop.get_token());
   }
 
-  std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>();
+  std::shared_ptr<testing::FakeClock> clock_ = std::make_shared<testing::FakeClock>();
   ScriptedApi api_;
   std::vector<std::string> log_;
   std::vector<Status> errors_;
@@ -140,7 +140,8 @@ TEST_F(WatchLoopTest, FailuresBackOffExponentiallyAndCanGiveUp) {
   auto s = Run(o);
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_EQ(api_.list_calls, 4);
-  std::vector<FakeClock::Duration> want = {milliseconds(100), milliseconds(200), milliseconds(300)};
+  std::vector<testing::FakeClock::Duration> want = {milliseconds(100), milliseconds(200),
+                                                    milliseconds(300)};
   EXPECT_EQ(clock_->sleeps(), want);
   EXPECT_EQ(errors_.size(), 4u);
 }
@@ -202,7 +203,7 @@ TEST(WatchLoopHttp, RelistsAfterGoneOverHttp) {
     if (t == WatchEventType::kModified) stop.request_stop();
   };
   WatchLoopOptions o;
-  o.clock = std::make_shared<FakeClock>();
+  o.clock = std::make_shared<testing::FakeClock>();
   ASSERT_TRUE(
       WatchLoop(**client, "/api/v1/namespaces/default/configmaps", o, h, stop.get_token()).ok());
   EXPECT_EQ(seen,

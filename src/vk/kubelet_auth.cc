@@ -25,9 +25,7 @@ std::shared_ptr<spdlog::logger> Log() {
   return l;
 }
 
-std::shared_ptr<kube::Clock> OrReal(std::shared_ptr<kube::Clock> c) {
-  return c ? std::move(c) : kube::RealClock();
-}
+std::shared_ptr<Clock> OrReal(std::shared_ptr<Clock> c) { return c ? std::move(c) : RealClock(); }
 
 // isSubpath: p equals base or starts with base + "/".
 bool IsSubpath(std::string_view p, std::string_view base) {
@@ -165,7 +163,7 @@ kube::ResourceAttributes KubeletAttributes(const http::Request& req, const std::
 // --- authentication ------------------------------------------------------------------------
 
 KubeletAuthenticator::KubeletAuthenticator(kube::KubeApi& api, KubeletAuthOptions options,
-                                           bool x509, std::shared_ptr<kube::Clock> clock)
+                                           bool x509, std::shared_ptr<Clock> clock)
     : api_(api),
       opt_(options),
       x509_(x509),
@@ -243,7 +241,7 @@ std::string KubeletAuthenticator::Describe() const {
 // --- authorization -------------------------------------------------------------------------
 
 KubeletAuthorizer::KubeletAuthorizer(kube::KubeApi& api, KubeletAuthOptions options,
-                                     std::shared_ptr<kube::Clock> clock)
+                                     std::shared_ptr<Clock> clock)
     : api_(api), opt_(options), cache_(options.decision_cache_size, OrReal(std::move(clock))) {}
 
 Result<bool> KubeletAuthorizer::Authorize(const kube::UserInfo& user,
@@ -270,7 +268,7 @@ Result<bool> KubeletAuthorizer::Authorize(const kube::UserInfo& user,
 // --- the filter ----------------------------------------------------------------------------
 
 KubeletAuthFilter::KubeletAuthFilter(kube::KubeApi& api, KubeletAuthOptions options, bool x509,
-                                     std::string node_name, std::shared_ptr<kube::Clock> clock)
+                                     std::string node_name, std::shared_ptr<Clock> clock)
     : authn_(api, options, x509, clock),
       authz_(api, options, std::move(clock)),
       node_(std::move(node_name)) {}

@@ -29,11 +29,11 @@
 #include <string_view>
 
 #include "core/authenticator.h"
+#include "core/clock.h"
 #include "core/http.h"
 #include "core/http_server.h"
 #include "core/log.h"
 #include "kube/access_review.h"
-#include "kube/clock.h"
 #include "kube/kube_api.h"
 #include "kube/kubeconfig.h"
 #include "vk/kubelet_auth_options.h"
@@ -82,7 +82,7 @@ class KubeletAuthenticator : public Authenticator {
  public:
   // `x509`: client certificates count (a client CA is configured on the listener).
   KubeletAuthenticator(kube::KubeApi& api, KubeletAuthOptions options, bool x509,
-                       std::shared_ptr<kube::Clock> clock = nullptr);
+                       std::shared_ptr<Clock> clock = nullptr);
   Result<KubeletCaller> AuthenticateCaller(const http::Request& head);
   Result<http::Identity> Authenticate(const http::Request& head) override;
   std::string Describe() const override;
@@ -99,7 +99,7 @@ class KubeletAuthenticator : public Authenticator {
 class KubeletAuthorizer {
  public:
   KubeletAuthorizer(kube::KubeApi& api, KubeletAuthOptions options,
-                    std::shared_ptr<kube::Clock> clock = nullptr);
+                    std::shared_ptr<Clock> clock = nullptr);
   // True when allowed, false when not; an error when the review failed or said both
   // allowed and denied.
   Result<bool> Authorize(const kube::UserInfo& user, const kube::ResourceAttributes& attrs);
@@ -115,7 +115,7 @@ class KubeletAuthorizer {
 class KubeletAuthFilter {
  public:
   KubeletAuthFilter(kube::KubeApi& api, KubeletAuthOptions options, bool x509,
-                    std::string node_name, std::shared_ptr<kube::Clock> clock = nullptr);
+                    std::string node_name, std::shared_ptr<Clock> clock = nullptr);
   bool operator()(http::Request& req, http::ResponseWriter& w);
   KubeletAuthenticator& authenticator() { return authn_; }
 

@@ -11,8 +11,8 @@
 
 #include "api/pod.h"
 #include "core/base64.h"
-#include "kube/fake_clock.h"
 #include "kube/fake_kube_api.h"
+#include "testing/fake_clock.h"
 
 namespace il::vk {
 namespace {
@@ -130,7 +130,7 @@ class KubeletAuthTest : public ::testing::Test {
   }
 
   kube::FakeKubeApi api_;
-  std::shared_ptr<kube::FakeClock> clock_ = std::make_shared<kube::FakeClock>();
+  std::shared_ptr<testing::FakeClock> clock_ = std::make_shared<testing::FakeClock>();
   int token_reviews_ = 0;
   int access_reviews_ = 0;
   json::value last_review_;

@@ -4,7 +4,7 @@
 //
 // Each entry carries its own time to live (allowed and denied decisions live for
 // different times). When full, the least recently used entry goes. Time comes from an
-// injected kube::Clock so tests need no sleeps.
+// injected Clock so tests need no sleeps.
 //
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -16,15 +16,15 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/clock.h"
 #include "core/mutex.h"
-#include "kube/clock.h"
 
 namespace il::vk {
 
 template <typename V>
 class TtlCache {
  public:
-  TtlCache(size_t capacity, std::shared_ptr<kube::Clock> clock)
+  TtlCache(size_t capacity, std::shared_ptr<Clock> clock)
       : capacity_(capacity), clock_(std::move(clock)) {}
 
   // The value if present and not expired (an expired one is dropped).
@@ -42,8 +42,8 @@ class TtlCache {
   }
 
   // Stores `value` for `ttl`; a ttl of zero or less stores nothing.
-  void Put(const std::string& key, V value, kube::Clock::Duration ttl) {
-    if (ttl <= kube::Clock::Duration::zero() || capacity_ == 0) return;
+  void Put(const std::string& key, V value, Clock::Duration ttl) {
+    if (ttl <= Clock::Duration::zero() || capacity_ == 0) return;
     MutexLock lock(mu_);
     auto expires = clock_->Now() + ttl;
     if (auto it = map_.find(key); it != map_.end()) {
@@ -68,11 +68,11 @@ class TtlCache {
  private:
   struct Entry {
     V value;
-    kube::Clock::TimePoint expires;
+    Clock::TimePoint expires;
     std::list<std::string>::iterator pos;
   };
   const size_t capacity_;
-  const std::shared_ptr<kube::Clock> clock_;
+  const std::shared_ptr<Clock> clock_;
   mutable Mutex mu_;
   std::list<std::string> lru_ IL_GUARDED_BY(mu_);  // most recently used first
   std::unordered_map<std::string, Entry> map_ IL_GUARDED_BY(mu_);

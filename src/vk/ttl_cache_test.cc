@@ -2,14 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "kube/fake_clock.h"
+#include "testing/fake_clock.h"
 
 namespace il::vk {
 namespace {
 using std::chrono::seconds;
 
 TEST(TtlCache, EntriesExpireAfterTheirOwnTtl) {
-  auto clock = std::make_shared<kube::FakeClock>();
+  auto clock = std::make_shared<testing::FakeClock>();
   TtlCache<int> c(10, clock);
   c.Put("long", 1, seconds(300));
   c.Put("short", 2, seconds(30));
@@ -26,7 +26,7 @@ TEST(TtlCache, EntriesExpireAfterTheirOwnTtl) {
 }
 
 TEST(TtlCache, IsBoundedAndDropsTheLeastRecentlyUsed) {
-  auto clock = std::make_shared<kube::FakeClock>();
+  auto clock = std::make_shared<testing::FakeClock>();
   TtlCache<int> c(2, clock);
   c.Put("a", 1, seconds(60));
   c.Put("b", 2, seconds(60));

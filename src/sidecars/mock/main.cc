@@ -17,9 +17,8 @@ il::Result<std::unique_ptr<il::api::Backend>> MakeBackend(const il::InterLinkCon
   }
   IL_ASSIGN_OR_RETURN(auto store, il::mock::SqliteStateStore::Open(opt.state_file));
   il::log::Logger("mock-sd")->info("state in {}", opt.state_file);
-  IL_ASSIGN_OR_RETURN(auto backend,
-                      il::mock::MockBackend::Open(std::move(opt), std::move(store),
-                                                  std::make_shared<il::mock::SystemClock>()));
+  IL_ASSIGN_OR_RETURN(
+      auto backend, il::mock::MockBackend::Open(std::move(opt), std::move(store), il::RealClock()));
   return std::unique_ptr<il::api::Backend>(std::move(backend));
 }
 

@@ -102,7 +102,7 @@ Result<api::CreateResult> MockBackend::Create(const api::CallContext&,
   e->uid = uid;
   e->name = api::PodName(data.pod);
   e->ns = api::PodNamespace(data.pod);
-  e->created = clock_->Now();
+  e->created = clock_->WallNow();
   e->pod = data.pod;
   e->plan = std::move(plan);
   StoredPod sp;
@@ -150,7 +150,7 @@ api::PodStatus MockBackend::StatusOf(const Entry& e, system_clock::time_point no
 
 Result<std::vector<api::PodStatus>> MockBackend::GetStatus(const api::CallContext&,
                                                            const std::vector<json::value>& pods) {
-  const auto now = clock_->Now();
+  const auto now = clock_->WallNow();
   std::vector<api::PodStatus> out;
   out.reserve(pods.size());
   ReaderMutexLock l(mu_);
@@ -169,7 +169,7 @@ Status MockBackend::GetLogs(const api::CallContext&, const api::LogRequest& r, a
   if (r.opts.previous) {
     return NotFound("previous terminated container " + c->name + " in pod " + where + " not found");
   }
-  const auto now = clock_->Now();
+  const auto now = clock_->WallNow();
   auto lines = LogLinesAt(*c, e->created, now);
   std::string out = api::RenderLogs(lines, r.opts, now);
   if (!out.empty() && !sink.Write(out)) return Status::Ok();
@@ -188,7 +188,7 @@ Status MockBackend::Follow(const EntryPtr& e, const ContainerPlan& c,
     clock_->SleepFor(opt_.follow_poll);
     if (sink.Gone()) return Status::Ok();
     if (Find(e->uid) != e) return Status::Ok();  // deleted (or deleted and re-created)
-    st.now = clock_->Now();
+    st.now = clock_->WallNow();
     auto lines = LogLinesAt(c, e->created, st.now);
     for (size_t i = st.lines; i < lines.size(); ++i) {
       if (lines[i].time < st.cutoff) continue;
@@ -223,7 +223,7 @@ std::vector<Offset> MockBackend::ChangeOffsets(const MockPlan& plan) {
 }
 
 void MockBackend::ScheduleWakes(const Entry& e) {
-  const auto now = clock_->Now();
+  const auto now = clock_->WallNow();
   bool earliest = false;
   {
     MutexLock l(wake_mu_);
@@ -238,7 +238,7 @@ void MockBackend::ScheduleWakes(const Entry& e) {
 }
 
 system_clock::time_point MockBackend::FireDue() {
-  const auto now = clock_->Now();
+  const auto now = clock_->WallNow();
   std::vector<std::string> due;
   system_clock::time_point next = system_clock::time_point::max();
   {
@@ -259,7 +259,7 @@ void MockBackend::WakerLoop(const std::stop_token& stop) {
     // every second rather than trusting one long wait.
     auto wait = std::chrono::milliseconds(1000);
     if (next != system_clock::time_point::max()) {
-      auto d = std::chrono::duration_cast<std::chrono::milliseconds>(next - clock_->Now()) +
+      auto d = std::chrono::duration_cast<std::chrono::milliseconds>(next - clock_->WallNow()) +
                std::chrono::milliseconds(1);
       wait = std::clamp(d, std::chrono::milliseconds(1), wait);
     }

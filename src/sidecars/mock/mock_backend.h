@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "api/backend.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/mutex.h"
-#include "sidecars/mock/clock.h"
 #include "sidecars/mock/mock_plan.h"
 #include "sidecars/mock/state_store.h"
 

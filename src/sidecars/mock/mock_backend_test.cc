@@ -9,6 +9,7 @@
 
 #include "api/pod.h"
 #include "sidecars/mock/mock_test_util.h"
+#include "testing/fake_clock.h"
 
 namespace il::mock {
 namespace {
@@ -18,14 +19,14 @@ using testing::PodSpec;
 namespace json = boost::json;
 
 // A fake clock that can also act when a follow stream sleeps.
-class HookClock : public FakeClock {
+class HookClock : public il::testing::FakeClock {
  public:
-  void SleepFor(Duration d) override {
-    FakeClock::SleepFor(d);
-    ++sleeps;
-    if (on_sleep) on_sleep(sleeps);
+  bool SleepFor(Duration d, const std::stop_token& stop = {}) override {
+    const bool slept = FakeClock::SleepFor(d, stop);
+    if (on_sleep) on_sleep(sleep_count());
+    return slept;
   }
-  int sleeps = 0;
+  int sleep_count() { return static_cast<int>(sleeps().size()); }
   std::function<void(int)> on_sleep;
 };
 
@@ -253,7 +254,7 @@ TEST_F(MockBackendTest, FollowStreamsNewLinesUntilTheContainerEnds) {
   o.follow = true;
   ASSERT_TRUE(Logs(s, "main", o, sink).ok());
   EXPECT_EQ(sink.text, "main started\ntick 1\ntick 2\ntick 3\nmain exited with code 0\n");
-  EXPECT_EQ(clock_->sleeps, 7) << "polled every 100ms from 0.3s to 1.0s";
+  EXPECT_EQ(clock_->sleep_count(), 7) << "polled every 100ms from 0.3s to 1.0s";
   EXPECT_GT(sink.writes, 2) << "lines arrived over time, not at once";
 }
 
@@ -267,7 +268,7 @@ TEST_F(MockBackendTest, FollowStopsWhenTheReaderGoes) {
   api::ContainerLogOpts o;
   o.follow = true;
   ASSERT_TRUE(Logs(s, "main", o, sink).ok());
-  EXPECT_EQ(clock_->sleeps, 5);
+  EXPECT_EQ(clock_->sleep_count(), 5);
   RecordingSink closing;
   closing.close_after = 2;
   clock_->on_sleep = nullptr;
@@ -289,7 +290,7 @@ TEST_F(MockBackendTest, FollowEndsWhenThePodIsDeleted) {
   api::ContainerLogOpts o;
   o.follow = true;
   ASSERT_TRUE(Logs(s, "main", o, sink).ok());
-  EXPECT_EQ(clock_->sleeps, 3);
+  EXPECT_EQ(clock_->sleep_count(), 3);
   EXPECT_EQ(sink.text, "main started\n");
 }
 
