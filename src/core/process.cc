@@ -39,42 +39,85 @@ std::string ArgvToString(const std::vector<std::string>& argv) {
   return s;
 }
 
-Result<CommandResult> PosixCommandRunner::Run(const std::vector<std::string>& argv,
-                                              const CommandOptions& opt) {
+Subprocess& Subprocess::operator=(Subprocess&& o) noexcept {
+  if (this != &o) {
+    if (pid_ > 0 && !status_) {
+      Kill(SIGKILL);
+      Wait();
+    }
+    pid_ = o.pid_;
+    status_ = o.status_;
+    o.pid_ = -1;
+  }
+  return *this;
+}
+
+Subprocess::~Subprocess() {
+  if (pid_ > 0 && !status_) {
+    Kill(SIGKILL);
+    Wait();
+  }
+}
+
+void Subprocess::Kill(int signal) {
+  // Not after Wait: the pid (and group id) may belong to someone else by then.
+  if (pid_ > 0 && !status_) ::kill(-pid_, signal);
+}
+
+int Subprocess::Wait() {
+  if (status_) return *status_;
+  if (pid_ <= 0) return 0;
+  int wstatus = 0;
+  while (::waitpid(pid_, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  status_ = wstatus;
+  return wstatus;
+}
+
+int ExitCodeOf(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 1;
+}
+
+Result<Subprocess> Spawn(const std::vector<std::string>& argv, const SpawnOptions& opt) {
   if (argv.empty() || argv[0].empty()) return InvalidArgument("empty command");
-  int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (pipe2(in_pipe, O_CLOEXEC) != 0) return Internal("pipe failed");
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-    close(in_pipe[0]);
-    close(in_pipe[1]);
-    return Internal("pipe failed");
-  }
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    close(in_pipe[0]);
-    close(in_pipe[1]);
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    return Internal("pipe failed");
-  }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in_pipe[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
+  short flags = POSIX_SPAWN_SETSIGMASK;
+  if (!opt.terminal.empty()) {
+    // glibc runs setsid before the file actions: the first open of the terminal in the
+    // new session makes it the controlling terminal (as forkpty does).
+    flags |= POSIX_SPAWN_SETSID;
+    posix_spawn_file_actions_addopen(&fa, 0, opt.terminal.c_str(), O_RDWR, 0);
+    posix_spawn_file_actions_adddup2(&fa, 0, 1);
+    posix_spawn_file_actions_adddup2(&fa, 0, 2);
+  } else {
+    // A new process group so that Kill reaches the whole tree.
+    flags |= POSIX_SPAWN_SETPGROUP;
+    const int fds[3] = {opt.stdin_fd, opt.stdout_fd, opt.stderr_fd};
+    for (int i = 0; i < 3; ++i) {
+      if (fds[i] >= 0) {
+        posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+      } else {
+        posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
+      }
+    }
+  }
   // The child gets stdin/stdout/stderr only: an inherited listening socket would outlive a
   // killed daemon and keep its port busy.
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   if (!opt.working_dir.empty()) posix_spawn_file_actions_addchdir_np(&fa, opt.working_dir.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  // A new process group so a timeout can kill the whole tree.
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(&attr, flags);
   posix_spawnattr_setpgroup(&attr, 0);
   sigset_t empty;
   sigemptyset(&empty);
   posix_spawnattr_setsigmask(&attr, &empty);
 
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   std::vector<std::string> env_store;
@@ -95,15 +138,45 @@ Result<CommandResult> PosixCommandRunner::Run(const std::vector<std::string>& ar
                         cenv.empty() ? environ : cenv.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    StatusCode code = rc == ENOENT ? StatusCode::kNotFound : StatusCode::kInternal;
+    return Status(code, "cannot start " + argv[0] + ": " + std::strerror(rc));
+  }
+  return Subprocess(pid);
+}
+
+Result<CommandResult> PosixCommandRunner::Run(const std::vector<std::string>& argv,
+                                              const CommandOptions& opt) {
+  if (argv.empty() || argv[0].empty()) return InvalidArgument("empty command");
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) return Internal("pipe failed");
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    close(in_pipe[0]);
+    close(in_pipe[1]);
+    return Internal("pipe failed");
+  }
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    close(in_pipe[0]);
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return Internal("pipe failed");
+  }
+  SpawnOptions so;
+  so.stdin_fd = in_pipe[0];
+  so.stdout_fd = out_pipe[1];
+  so.stderr_fd = err_pipe[1];
+  so.env_overrides = opt.env_overrides;
+  so.working_dir = opt.working_dir;
+  auto child = Spawn(argv, so);
   close(in_pipe[0]);
   close(out_pipe[1]);
   close(err_pipe[1]);
-  if (rc != 0) {
+  if (!child.ok()) {
     close(in_pipe[1]);
     close(out_pipe[0]);
     close(err_pipe[0]);
-    StatusCode code = rc == ENOENT ? StatusCode::kNotFound : StatusCode::kInternal;
-    return Status(code, "cannot start " + argv[0] + ": " + std::strerror(rc));
+    return child.status();
   }
 
   CommandResult res;
@@ -128,7 +201,7 @@ Result<CommandResult> PosixCommandRunner::Run(const std::vector<std::string>& ar
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       res.timed_out = true;
-      kill(-pid, SIGKILL);
+      child->Kill(SIGKILL);
       break;
     }
     int pr = poll(fds, n, static_cast<int>(std::min<long long>(left.count(), 1000)));
@@ -160,9 +233,7 @@ Result<CommandResult> PosixCommandRunner::Run(const std::vector<std::string>& ar
   if (in_fd >= 0) close(in_fd);
   if (out_fd >= 0) close(out_fd);
   if (err_fd >= 0) close(err_fd);
-  int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-  }
+  const int wstatus = child->Wait();
   if (WIFEXITED(wstatus)) {
     res.exit_code = WEXITSTATUS(wstatus);
   } else if (WIFSIGNALED(wstatus)) {

@@ -1,6 +1,10 @@
 #include "core/process.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace il {
 namespace {
@@ -47,6 +51,58 @@ TEST(PosixCommandRunner, AddsEnvironmentOverrides) {
   auto res = r.Run({"sh", "-c", "printf %s \"$IL_TEST_VAR\""}, o);
   ASSERT_TRUE(res.ok());
   EXPECT_EQ(res->out, "v a;l");
+}
+
+TEST(Spawn, ChildGetsOnlyItsThreeFds) {
+  // An fd of the parent without close-on-exec: the spawner must close it anyway.
+  const int leak = ::open("/dev/null", O_RDONLY);
+  ASSERT_GE(leak, 3);
+  PosixCommandRunner r;
+  auto res = r.Run({"sh", "-c", "ls /proc/$$/fd"});
+  ::close(leak);
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->out, "0\n1\n2\n") << "fd " << leak << " leaked into the child";
+}
+
+TEST(Spawn, UnsetStdioIsDevNullAndWorkingDirApplies) {
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  SpawnOptions so;
+  so.stdout_fd = out[1];
+  so.working_dir = "/";
+  so.env_overrides["IL_SPAWN_VAR"] = "x";
+  auto child = Spawn({"sh", "-c", "cat; pwd; printf %s \"$IL_SPAWN_VAR\""}, so);
+  ::close(out[1]);
+  ASSERT_TRUE(child.ok()) << child.status().ToString();
+  std::string got;
+  char buf[256];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) got.append(buf, n);
+  ::close(out[0]);
+  EXPECT_EQ(ExitCodeOf(child->Wait()), 0);
+  EXPECT_EQ(got, "/\nx");
+}
+
+TEST(Spawn, KillReachesTheWholeProcessGroup) {
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  SpawnOptions so;
+  so.stdout_fd = out[1];
+  // The grandchild holds stdout open: EOF comes only when it dies too.
+  auto child = Spawn({"sh", "-c", "sleep 30 & echo started; wait"}, so);
+  ::close(out[1]);
+  ASSERT_TRUE(child.ok());
+  char buf[64];
+  ASSERT_GT(::read(out[0], buf, sizeof buf), 0);
+  child->Kill(SIGKILL);
+  EXPECT_EQ(ExitCodeOf(child->Wait()), 128 + SIGKILL);
+  EXPECT_EQ(::read(out[0], buf, sizeof buf), 0) << "the grandchild survived";
+  ::close(out[0]);
+}
+
+TEST(Spawn, MissingProgramIsNotFound) {
+  auto child = Spawn({"/nonexistent/program"}, {});
+  ASSERT_FALSE(child.ok());
+  EXPECT_EQ(child.status().code(), StatusCode::kNotFound);
 }
 
 TEST(ArgvToString, QuotesWhatAShellWouldSplit) {

@@ -7,11 +7,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
 #include <thread>
+
+#include "core/process.h"
 
 namespace il::stream {
 
@@ -38,22 +41,6 @@ void Pump(int fd, uint8_t ch, api::Channels& io) {
   }
 }
 
-int ExitCode(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
-
-[[noreturn]] void Exec(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  ::execvp(args[0], args.data());
-  std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
-  ::_exit(127);
-}
-
 }  // namespace
 
 std::optional<std::pair<uint16_t, uint16_t>> ParseTerminalSize(std::string_view text) {
@@ -76,36 +63,55 @@ std::optional<std::pair<uint16_t, uint16_t>> ParseTerminalSize(std::string_view 
 Result<int> RunProcessStream(const std::vector<std::string>& argv, bool tty, api::Channels& io) {
   if (argv.empty()) return InvalidArgument("empty command");
   int in_fd = -1, out_fd = -1, err_fd = -1;
-  pid_t pid;
+  Result<Subprocess> child = Status(StatusCode::kInternal, "not started");
   if (tty) {
-    int master = -1;
+    int master = -1, slave = -1;
     winsize ws{24, 80, 0, 0};
-    pid = ::forkpty(&master, nullptr, nullptr, &ws);
-    if (pid < 0) return Internal(std::string("forkpty: ") + std::strerror(errno));
-    if (pid == 0) Exec(argv);
+    if (::openpty(&master, &slave, nullptr, nullptr, &ws) != 0) {
+      return Internal(std::string("openpty: ") + std::strerror(errno));
+    }
     ::fcntl(master, F_SETFD, FD_CLOEXEC);
+    ::fcntl(slave, F_SETFD, FD_CLOEXEC);
+    std::array<char, 128> name{};
+    SpawnOptions so;
+    if (::ptsname_r(master, name.data(), name.size()) == 0) so.terminal = name.data();
+    // The child opens the terminal itself (so it becomes its controlling terminal); the
+    // parent's copy of the slave side goes once it has, so EOF reaches the master.
+    if (!so.terminal.empty()) child = Spawn(argv, so);
+    ::close(slave);
+    if (so.terminal.empty() || !child.ok()) {
+      ::close(master);
+      return so.terminal.empty() ? Internal("ptsname failed") : child.status();
+    }
     in_fd = master;
     out_fd = ::dup(master);
   } else {
     int pin[2], pout[2], perr[2];
-    if (::pipe2(pin, O_CLOEXEC) || ::pipe2(pout, O_CLOEXEC) || ::pipe2(perr, O_CLOEXEC)) {
+    if (::pipe2(pin, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + std::strerror(errno));
+    if (::pipe2(pout, O_CLOEXEC) != 0 || ::pipe2(perr, O_CLOEXEC) != 0) {
+      // Not leaking the ends already made is not worth the lines: a process out of fds
+      // is about to fail anyway.
       return Internal(std::string("pipe: ") + std::strerror(errno));
     }
-    pid = ::fork();
-    if (pid < 0) return Internal(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) {
-      ::dup2(pin[0], 0);
-      ::dup2(pout[1], 1);
-      ::dup2(perr[1], 2);
-      Exec(argv);
-    }
+    SpawnOptions so;
+    so.stdin_fd = pin[0];
+    so.stdout_fd = pout[1];
+    so.stderr_fd = perr[1];
+    child = Spawn(argv, so);
     ::close(pin[0]);
     ::close(pout[1]);
     ::close(perr[1]);
+    if (!child.ok()) {
+      ::close(pin[1]);
+      ::close(pout[0]);
+      ::close(perr[0]);
+      return child.status();
+    }
     in_fd = pin[1];
     out_fd = pout[0];
     err_fd = perr[0];
   }
+  const pid_t pid = child->pid();
   std::atomic<bool> exited{false};
   std::thread up([&] {
     bool stdin_open = true;
@@ -128,22 +134,21 @@ Result<int> RunProcessStream(const std::vector<std::string>& argv, bool tty, api
         stdin_open = false;
       }
     }
-    if (!exited) ::kill(pid, SIGKILL);  // the caller went away
+    // The caller went away. Not through `child`: the main thread may be waiting on it.
+    if (!exited) ::kill(-pid, SIGKILL);
   });
   std::thread err_pump;
   if (err_fd >= 0) err_pump = std::thread([&] { Pump(err_fd, api::kChanStderr, io); });
   Pump(out_fd, api::kChanStdout, io);
   if (err_pump.joinable()) err_pump.join();
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  const int status = child->Wait();
   exited = true;
   io.CancelRead();
   up.join();
   for (int fd : {in_fd, out_fd, err_fd}) {
     if (fd >= 0) ::close(fd);
   }
-  return ExitCode(status);
+  return ExitCodeOf(status);
 }
 
 }  // namespace il::stream
