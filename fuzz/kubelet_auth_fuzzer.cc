@@ -12,7 +12,7 @@
 
 #include "fuzz/fuzz_check.h"
 #include "kube/access_review.h"
-#include "kube/fake_kube_api.h"
+#include "testing/fake_kube_api.h"
 #include "vk/kubelet_auth.h"
 
 namespace {

@@ -8,9 +8,9 @@
 
 #include <fstream>
 
-#include "api/fake_backend.h"
 #include "core/http_client.h"
 #include "core/token_auth.h"
+#include "testing/fake_backend.h"
 
 namespace il::interlink {
 namespace {

@@ -5,7 +5,7 @@
 #include <condition_variable>
 #include <thread>
 
-#include "api/fake_backend.h"
+#include "testing/fake_backend.h"
 
 namespace il::interlink {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <boost/json.hpp>
 
-#include "kube/fake_kube_api.h"
+#include "testing/fake_kube_api.h"
 
 namespace il::kube {
 namespace {

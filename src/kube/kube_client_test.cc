@@ -11,8 +11,8 @@
 
 #include "kube/api_error.h"
 #include "kube/base64.h"
-#include "kube/fake_api_server.h"
 #include "kube/paths.h"
+#include "testing/fake_api_server.h"
 #include "testing/fake_clock.h"
 
 namespace il::kube {

@@ -6,8 +6,8 @@
 #include <deque>
 
 #include "kube/api_error.h"
-#include "kube/fake_api_server.h"
 #include "kube/kube_client.h"
+#include "testing/fake_api_server.h"
 #include "testing/fake_clock.h"
 
 namespace il::kube {

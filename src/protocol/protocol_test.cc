@@ -8,12 +8,12 @@
 #include <fstream>
 #include <thread>
 
-#include "api/fake_backend.h"
 #include "core/http_client.h"
 #include "core/http_server.h"
 #include "core/token_auth.h"
 #include "protocol/client.h"
 #include "protocol/server.h"
+#include "testing/fake_backend.h"
 
 namespace il::protocol {
 namespace {

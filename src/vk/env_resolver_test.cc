@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "api/pod.h"
-#include "kube/fake_kube_api.h"
 #include "kube/paths.h"
+#include "testing/fake_kube_api.h"
 
 namespace il::vk {
 namespace {

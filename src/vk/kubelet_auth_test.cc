@@ -11,8 +11,8 @@
 
 #include "api/pod.h"
 #include "core/base64.h"
-#include "kube/fake_kube_api.h"
 #include "testing/fake_clock.h"
+#include "testing/fake_kube_api.h"
 
 namespace il::vk {
 namespace {

@@ -8,8 +8,8 @@
 
 #include "api/pod.h"
 #include "core/http_client.h"
-#include "kube/fake_kube_api.h"
 #include "kube/paths.h"
+#include "testing/fake_kube_api.h"
 #include "vk/fake_interlink.h"
 #include "vk/self_signed.h"
 

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "api/pod.h"
-#include "kube/fake_kube_api.h"
 #include "kube/paths.h"
+#include "testing/fake_kube_api.h"
 #include "vk/fake_interlink.h"
 
 namespace il::vk {

@@ -5,8 +5,8 @@
 
 #include "api/pod.h"
 #include "kube/base64.h"
-#include "kube/fake_kube_api.h"
 #include "kube/paths.h"
+#include "testing/fake_kube_api.h"
 #include "vk/env_resolver.h"
 #include "vk/quantity.h"
 

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "api/pod.h"
-#include "core/fake_command_runner.h"
+#include "testing/fake_command_runner.h"
 
 namespace il::slurm {
 namespace {

@@ -1,4 +1,4 @@
-#include "kube/fake_kube_api.h"
+#include "testing/fake_kube_api.h"
 
 #include <boost/json.hpp>
 #include <ctime>
