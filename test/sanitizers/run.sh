@@ -20,5 +20,6 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 cd "$tree" || exit 1
-# Sanitized binaries are slower: generous per-test timeouts.
-ctest --output-on-failure -L '^(unit|integration)$' --timeout 1200 -j1
+# Sanitized binaries are slower: generous per-test timeouts. Two at a time, as the main run:
+# tests sharing dockerd, Slurm or the API server hold its RESOURCE_LOCK.
+ctest --output-on-failure -L '^(unit|integration)$' --timeout 1200 -j "${IL_TEST_JOBS:-2}"
