@@ -30,10 +30,11 @@ PodPlan Plan() {
   p.ns = "ns";
   p.name = "p";
   p.restart_policy = "Never";
-  p.containers = {{Role::kInit, "init", "il-ns_p_init_u1", "img", {}, {}, {}, nullptr, "", false},
-                  {Role::kApp, "main", "il-ns_p_main_u1", "img", {}, {}, {}, nullptr, "", false},
-                  {Role::kApp, "side", "il-ns_p_side_u1", "img", {}, {}, {}, nullptr, "", false},
-                  {Role::kApp, "gone", "il-ns_p_gone_u1", "img", {}, {}, {}, nullptr, "", false}};
+  p.containers = {
+      {Role::kInit, "init", "il-ns_p_init_u1", "img", {}, "", {}, {}, {}, nullptr, "", false},
+      {Role::kApp, "main", "il-ns_p_main_u1", "img", {}, "", {}, {}, {}, nullptr, "", false},
+      {Role::kApp, "side", "il-ns_p_side_u1", "img", {}, "", {}, {}, {}, nullptr, "", false},
+      {Role::kApp, "gone", "il-ns_p_gone_u1", "img", {}, "", {}, {}, {}, nullptr, "", false}};
   return p;
 }
 

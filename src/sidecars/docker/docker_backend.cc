@@ -28,7 +28,7 @@ Result<std::unique_ptr<DockerBackend>> DockerBackend::Create(DockerSettings sett
                                                              StreamRunner& streams,
                                                              const DockerBackendOptions& options) {
   // Private by default, and refused when another user could have prepared them: the state
-  // file holds the argv docker-sd replays as root.
+  // file holds the create bodies docker-sd replays as root.
   IL_RETURN_IF_ERROR(
       EnsurePrivateDir(std::filesystem::path(settings.data_dir).parent_path().string()));
   IL_RETURN_IF_ERROR(EnsurePrivateDir(settings.data_dir));
@@ -154,7 +154,8 @@ Result<api::CreateResult> DockerBackend::Create(const api::CallContext&,
     // Never recursively through a pin (bind_source.h) left by an earlier run.
     if (UnpinBelow(dir).ok()) std::filesystem::remove_all(dir, ec);
   };
-  // Environment files go beside the volumes, in the pod's private directory (0700).
+  // Environment files (the create bodies' Env) go beside the volumes, in the pod's private
+  // directory (0700).
   volumes.dirs.push_back({dir + "/env", 0700});
   volumes.files.insert(volumes.files.end(), e->plan.env_files.begin(), e->plan.env_files.end());
   volumes.files.insert(volumes.files.end(), e->plan.termination_files.begin(),

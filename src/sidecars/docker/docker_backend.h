@@ -1,5 +1,5 @@
 // DockerBackend: il::api::Backend over the Docker Engine API (docker_api.h) and, for what has
-// not moved yet (docker run, logs, exec), the docker CLI (docs/docker-sidecar.md).
+// not moved yet (logs, exec), the docker CLI (docs/docker-sidecar.md).
 //
 // Create plans the pod (pod_plan.h), writes its ConfigMap/Secret/projected files and emptyDirs
 // (pod_volumes.h), records it in SQLite (state_store.h) and starts what can start at once: the
@@ -129,6 +129,11 @@ class DockerBackend : public api::Backend, private ProberListener {
   Status Step(PodEntry& e, const ObservedMap& observed);
   Status RunAction(PodEntry& e, const ContainerPlan& c, bool start_only);
   Status EnsureSandbox();
+  // Pull (as pull_policy asks), create and start; a CreateError when the pod's status should
+  // show one, an error Status only when dockerd is unavailable.
+  Result<std::optional<CreateError>> CreateAndStart(const PodEntry& e, const ContainerPlan& c,
+                                                    const api::json::object& body);
+  Status Pull(const PodEntry& e, const ContainerPlan& c);
   // rm -f of every container, the pod dir, the row and the map entry. Caller holds e.op_mu.
   Status FinishDelete(PodEntry& e);
   Status DeleteUnknown(const std::string& uid);

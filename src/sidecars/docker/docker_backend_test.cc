@@ -11,6 +11,7 @@
 #include "core/fake_command_runner.h"
 #include "sidecars/docker/bind_source.h"
 #include "sidecars/docker/fake_docker_engine.h"
+#include "sidecars/docker/state_store.h"
 
 namespace il::docker {
 namespace {
@@ -95,17 +96,18 @@ class DockerBackendTest : public ::testing::Test {
   std::unique_ptr<DockerBackend> backend_;
 };
 
-TEST_F(DockerBackendTest, CreateRunsASingleContainerPodWithOneDockerRun) {
+TEST_F(DockerBackendTest, CreateRunsASingleContainerPodWithOneCreateAndStart) {
   auto d = Pod("u1", R"({"containers":[{"name":"c","image":"img","args":["a;b","$X"]}]})");
   auto r = Create(d);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->pod_uid, "u1");
   EXPECT_EQ(r->pod_jid, "il-ns_p-u1_c_u1");
-  EXPECT_EQ(engine_->verbs(), std::vector<std::string>{"run"});
-  auto run = engine_->calls_with("run")[0];
-  EXPECT_EQ(run[0], "docker");
-  EXPECT_EQ(std::vector<std::string>(run.end() - 3, run.end()),
-            (std::vector<std::string>{"img", "a;b", "$X"}));
+  EXPECT_EQ(engine_->verbs(),
+            (std::vector<std::string>{"pull", "create", "start"}));  // "img": Always
+  auto body = engine_->create_body("il-ns_p-u1_c_u1");
+  EXPECT_EQ(body.at("Image"), "img");
+  EXPECT_EQ(body.at("Cmd"), (json::array{"a;b", "$X"}));
+  EXPECT_EQ(body.as_object().if_contains("Entrypoint"), nullptr);
   auto s = Status1(d);
   ASSERT_EQ(s.containers.size(), 1u);
   EXPECT_EQ(StateOf(s.containers[0]), "running");
@@ -118,7 +120,7 @@ TEST_F(DockerBackendTest, CreateIsIdempotentPerUid) {
   auto again = Create(d);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->pod_jid, "il-ns_p-u1_c_u1");
-  EXPECT_EQ(engine_->calls_with("run").size(), 1u);
+  EXPECT_EQ(engine_->calls_with("create").size(), 1u);
 }
 
 TEST_F(DockerBackendTest, InitContainersRunInOrderBeforeAppContainers) {
@@ -127,11 +129,7 @@ TEST_F(DockerBackendTest, InitContainersRunInOrderBeforeAppContainers) {
   ASSERT_TRUE(Create(d).ok());
   auto names = [&] {
     std::vector<std::string> n;
-    for (const auto& c : engine_->calls_with("run")) {
-      for (const auto& a : c) {
-        if (a.rfind("--name=", 0) == 0) n.push_back(a.substr(7));
-      }
-    }
+    for (const auto& c : engine_->calls_with("create")) n.push_back(c[2]);
     return n;
   };
   EXPECT_EQ(names(), (std::vector<std::string>{"il-ns_p-u2_POD_u2", "il-ns_p-u2_i1_u2"}));
@@ -157,7 +155,7 @@ TEST_F(DockerBackendTest, FailingInitContainerFailsThePodWithItsExitCode) {
   ASSERT_TRUE(Create(d).ok());
   backend_->RunOnce();
   backend_->RunOnce();
-  EXPECT_EQ(engine_->calls_with("run").size(), 2u);  // sandbox + init only
+  EXPECT_EQ(engine_->calls_with("create").size(), 2u);  // sandbox + init only
   auto s = Status1(d);
   EXPECT_EQ(s.init_containers[0].at("state").at("terminated").at("exitCode"), 3);
   EXPECT_EQ(StateOf(s.containers[0]), "waiting");
@@ -175,6 +173,14 @@ TEST_F(DockerBackendTest, MissingImageIsAWaitingReasonAndIsRetried) {
   auto p = Pod("u5", R"({"containers":[{"name":"c","image":"remote/img:2"}]})");
   ASSERT_TRUE(Create(p).ok());
   EXPECT_EQ(Status1(p).containers[0].at("state").at("waiting").at("reason"), "ErrImagePull");
+  EXPECT_EQ(engine_->calls_with("pull").back(),
+            (std::vector<std::string>{"docker", "pull", "remote/img:2"}));
+  // IfNotPresent: a missing image is pulled through the API, then the create is repeated.
+  auto q = Pod("u5b", R"({"containers":[{"name":"c","image":"pullable/img:3"}]})");
+  ASSERT_TRUE(Create(q).ok());
+  EXPECT_EQ(StateOf(Status1(q).containers[0]), "running");
+  EXPECT_EQ(engine_->calls_with("pull").back(),
+            (std::vector<std::string>{"docker", "pull", "pullable/img:3"}));
 }
 
 TEST_F(DockerBackendTest, InvalidPodsStartNothingAndLeaveNoState) {
@@ -250,7 +256,7 @@ TEST_F(DockerBackendTest, RestartKeepsPodsAndDuplicatesNothing) {
   engine_->Exit("il-ns_p-u9_i_u9", 0);
   backend_->RunOnce();  // reconcile + advance: the app container starts exactly once
   backend_->RunOnce();
-  EXPECT_EQ(engine_->calls_with("run").size(), 3u);
+  EXPECT_EQ(engine_->calls_with("create").size(), 3u);
   EXPECT_EQ(StateOf(Status1(d).containers[0]), "running");
 }
 
@@ -284,11 +290,11 @@ TEST_F(DockerBackendTest, PinsAreNeitherStackedNorLeakedAcrossRestartReconcileAn
   auto d = Pod("u11", R"({"containers":[{"name":"a","image":"img","volumeMounts":[
       {"name":"e","mountPath":"/m","subPath":"x"}]}],"volumes":[{"name":"e","emptyDir":{}}]})");
   ASSERT_TRUE(Create(d).ok());
-  auto run = engine_->calls_with("run")[0];
   std::string pin = settings_.PodDir("u11") + "/pins/a/0";
-  EXPECT_NE(
-      std::find(run.begin(), run.end(), "--mount=type=bind,\"source=" + pin + "\",\"target=/m\""),
-      run.end());
+  auto mounts = engine_->create_body("il-ns_p-u11_a_u11").at("HostConfig").at("Mounts");
+  EXPECT_EQ(
+      mounts.at(0),
+      (json::object{{"Type", "bind"}, {"Source", pin}, {"Target", "/m"}, {"ReadOnly", false}}));
   if (::geteuid() != 0) GTEST_SKIP() << "mount(2) needs root";
   EXPECT_EQ(MountsBelow(root_), 1);
   // A pod directory no stored pod owns, with a pin left by an earlier docker-sd, whose
@@ -440,6 +446,76 @@ TEST_F(DockerBackendTest, StatusWatchIsWokenByCreateDockerEventsAndDelete) {
   auto gone = backend_->WatchStatus(ctx, died->cursor, 5s, nullptr);
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ(gone->uids, std::vector<std::string>{"u15"});
+}
+
+TEST_F(DockerBackendTest, EnvTravelsInTheCreateBodyOnlyNeverInTheStateFile) {
+  auto d = Pod("u17", R"({"containers":[{"name":"c","image":"img","env":[
+      {"name":"SECRET","value":"s3cr3t\nline2 $(X) ;rm"},{"name":"DOCKER_HOST","value":"tcp://x"}]}]})");
+  ASSERT_TRUE(Create(d).ok());
+  auto env = engine_->create_body("il-ns_p-u17_c_u17").at("Env");
+  EXPECT_EQ(env, (json::array{"SECRET=s3cr3t\nline2 $(X) ;rm", "DOCKER_HOST=tcp://x"}));
+  std::string db;  // the database and its write-ahead log
+  for (const std::string& f : {settings_.state_file, settings_.state_file + "-wal"}) {
+    std::ifstream in(f, std::ios::binary);
+    db.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  EXPECT_EQ(db.find("s3cr3t"), std::string::npos);
+  EXPECT_NE(db.find("il-ns_p-u17_c_u17"), std::string::npos);  // the row is there
+}
+
+// A state row written by a docker-sd that ran `docker run` (its plan has runArgs, no
+// createBody): it still loads; its containers are inspected and removed by name, and one
+// that is gone is reported instead of being created from the old argv.
+TEST_F(DockerBackendTest, OldStateRowsWithRunArgsStillLoad) {
+  backend_.reset();
+  {
+    auto store = StateStore::Open(settings_.state_file);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    std::string instance = (*store)->instance_id();
+    json::object plan{
+        {"uid", "old1"},
+        {"namespace", "ns"},
+        {"name", "p-old1"},
+        {"restartPolicy", "Always"},
+        {"graceSeconds", 30},
+        {"containers",
+         json::array{
+             json::object{{"role", "sandbox"},
+                          {"name", "POD"},
+                          {"dockerName", "il-ns_p-old1_POD_old1"},
+                          {"image", "interlink/docker-sd-pause:1"},
+                          {"runArgs", json::array{"run", "--detach", "--name=il-ns_p-old1_POD_old1",
+                                                  "--", "interlink/docker-sd-pause:1"}}},
+             json::object{{"role", "app"},
+                          {"name", "a"},
+                          {"dockerName", "il-ns_p-old1_a_old1"},
+                          {"image", "img"},
+                          {"runArgs", json::array{"run", "--detach", "--name=il-ns_p-old1_a_old1",
+                                                  "--env-file=/x/a.env", "--", "img"}}},
+             json::object{{"role", "app"},
+                          {"name", "b"},
+                          {"dockerName", "il-ns_p-old1_b_old1"},
+                          {"image", "img"},
+                          {"runArgs", json::array{"run", "--detach", "--name=il-ns_p-old1_b_old1",
+                                                  "--", "img"}}}}}};
+    ASSERT_TRUE((*store)->Insert({"old1", json::serialize(plan), "pending", 1, ""}).ok());
+    std::map<std::string, std::string> labels{{"io.kubernetes.pod.uid", "old1"},
+                                              {"interlink.docker-sd.instance", instance}};
+    engine_->AddForeign("il-ns_p-old1_POD_old1", labels);
+    engine_->AddForeign("il-ns_p-old1_a_old1", labels);
+  }
+  Open();
+  EXPECT_EQ(backend_->pod_count(), 1u);
+  backend_->RunOnce();
+  EXPECT_TRUE(engine_->calls_with("create").empty());  // never from the old argv
+  auto d = Pod("old1", R"({"containers":[{"name":"a","image":"img"},{"name":"b","image":"img"}]})");
+  auto s = Status1(d);
+  ASSERT_EQ(s.containers.size(), 2u);
+  EXPECT_EQ(StateOf(s.containers[0]), "running");
+  EXPECT_EQ(s.containers[1].at("state").at("waiting").at("reason"), "CreateContainerConfigError");
+  ASSERT_TRUE(backend_->Delete({}, d.pod).ok());
+  EXPECT_FALSE(engine_->containers().count("il-ns_p-old1_a_old1"));
+  EXPECT_EQ(backend_->pod_count(), 0u);
 }
 
 }  // namespace

@@ -14,27 +14,37 @@ namespace il::docker {
 
 namespace {
 
-constexpr auto kRunTimeout = std::chrono::minutes(10);  // includes an image pull
-
 std::chrono::steady_clock::duration Backoff(std::chrono::milliseconds first, int attempts) {
   auto d = first * (1 << std::min(attempts, 6));
   return std::min<std::chrono::steady_clock::duration>(d, std::chrono::minutes(5));
 }
 
-// The variables a container takes from the docker CLI's environment (pod_plan.h).
-Result<std::map<std::string, std::string>> LoadEnvJson(const std::string& path) {
+// The container's environment (pod_plan.h): a JSON array of "NAME=value".
+Result<json::array> LoadEnv(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   if (!in) return FailedPrecondition("cannot read the environment file " + path);
   auto v = api::ParseJson(ss.str());
-  if (!v.ok() || !v->is_object())
+  if (!v.ok() || !v->is_array()) {
     return FailedPrecondition("environment file " + path + " is malformed");
-  std::map<std::string, std::string> env;
-  for (const auto& [k, x] : v->as_object()) {
-    if (x.is_string()) env[std::string(k)] = std::string(x.as_string());
   }
-  return env;
+  for (const auto& x : v->as_array()) {
+    if (!x.is_string()) return FailedPrecondition("environment file " + path + " is malformed");
+  }
+  return v->as_array();
+}
+
+bool Contains(const std::string& s, std::string_view what) {
+  return s.find(what) != std::string::npos;
+}
+
+// A failed pull as the kubelet reports it.
+CreateError PullError(const Status& s) {
+  if (Contains(s.message(), "invalid reference format")) {
+    return {"InvalidImageName", s.message()};
+  }
+  return {"ErrImagePull", s.message()};
 }
 
 }  // namespace
@@ -90,25 +100,29 @@ Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_
     e.errors.erase(c.docker_name);
     return Status::Ok();
   }
-  const std::vector<std::string>& args = c.run_args;
-  std::map<std::string, std::string> env;
-  if (!c.env_json_file.empty()) {
-    auto loaded = LoadEnvJson(c.env_json_file);
-    if (!loaded.ok()) {
+  if (!c.legacy_run_args.empty()) {
+    // Planned by a docker-sd that ran `docker run`: started by name while it exists (the
+    // step starts it), never created again from that argv.
+    MutexLock l(e.mu);
+    e.errors[c.docker_name] = {
+        "CreateContainerConfigError",
+        "the container was planned by an older docker-sd (docker run) and is gone; delete "
+        "and create the pod again"};
+    return FailedPrecondition(e.errors[c.docker_name].message);
+  }
+  json::object body = c.create_body;
+  if (!c.env_file.empty()) {
+    auto env = LoadEnv(c.env_file);
+    if (!env.ok()) {
       MutexLock l(e.mu);
-      e.errors[c.docker_name] = {"CreateContainerConfigError", loaded.status().message()};
-      return loaded.status();
+      e.errors[c.docker_name] = {"CreateContainerConfigError", env.status().message()};
+      return env.status();
     }
-    env = std::move(*loaded);
+    body["Env"] = std::move(*env);
   }
-  IL_ASSIGN_OR_RETURN(CommandResult r, cli_.Run(args, kRunTimeout, "", env));
-  ClassifiedFailure f{RunFailure::kExists, {}};
-  if (r.exit_code != 0) f = ClassifyRunFailure(r, c.image, c.run_args);
-  if (r.exit_code != 0 && f.kind == RunFailure::kDaemonDown) {
-    return Unavailable("docker daemon unavailable: " + CleanStderr(r.err));
-  }
+  IL_ASSIGN_OR_RETURN(std::optional<CreateError> failed, CreateAndStart(e, c, body));
   MutexLock l(e.mu);
-  if (r.exit_code == 0 || f.kind != RunFailure::kCreateError) {
+  if (!failed) {
     e.errors.erase(c.docker_name);
     if (c.role == Role::kSandbox) {
       for (const auto& x : e.plan.containers) e.errors.erase(x.docker_name);
@@ -118,12 +132,71 @@ Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_
   if (c.role == Role::kSandbox) {
     sandbox_ready_ = false;  // the image may have been removed: import it again next time
     for (const auto& x : e.plan.containers) {
-      e.errors[x.docker_name] = {f.error.reason, "pod sandbox: " + f.error.message};
+      e.errors[x.docker_name] = {failed->reason, "pod sandbox: " + failed->message};
     }
   } else {
-    e.errors[c.docker_name] = f.error;
+    e.errors[c.docker_name] = *failed;
   }
-  return Status(StatusCode::kFailedPrecondition, f.error.reason + ": " + f.error.message);
+  return Status(StatusCode::kFailedPrecondition, failed->reason + ": " + failed->message);
+}
+
+Status DockerBackend::Pull(const PodEntry& e, const ContainerPlan& c) {
+  // Progress goes to docker-sd's log: each layer's state changes, not every byte count.
+  std::map<std::string, std::string> last;
+  return api_->PullImage(c.image, [&](const json::value& v) {
+    std::string status = api::GetString(v, {"status"}), id = api::GetString(v, {"id"});
+    if (status.empty() || last[id] == status) return;
+    last[id] = status;
+    log_->info("pod {}/{} uid={}: container {}: pulling {}: {}{}", e.plan.ns, e.plan.name,
+               e.plan.uid, c.name, c.image, id.empty() ? "" : id + ": ", status);
+  });
+}
+
+Result<std::optional<CreateError>> DockerBackend::CreateAndStart(const PodEntry& e,
+                                                                 const ContainerPlan& c,
+                                                                 const json::object& body) {
+  if (c.pull_policy == "Always") {
+    Status s = Pull(e, c);
+    if (s.code() == StatusCode::kUnavailable) return s;
+    if (!s.ok()) return std::optional<CreateError>(PullError(s));
+  }
+  auto id = api_->CreateContainer(c.docker_name, body);
+  if (!id.ok() && id.status().code() == StatusCode::kNotFound && c.pull_policy == "IfNotPresent") {
+    Status s = Pull(e, c);
+    if (s.code() == StatusCode::kUnavailable) return s;
+    if (!s.ok()) return std::optional<CreateError>(PullError(s));
+    id = api_->CreateContainer(c.docker_name, body);
+  }
+  if (!id.ok()) {
+    const Status& s = id.status();
+    switch (s.code()) {
+      case StatusCode::kUnavailable:
+        return s;
+      case StatusCode::kAlreadyExists:
+        return std::optional<CreateError>();  // created before (the step starts it)
+      case StatusCode::kNotFound:
+        if (c.pull_policy == "Never") {
+          return std::optional<CreateError>(CreateError{
+              "ErrImageNeverPull",
+              "Container image \"" + c.image + "\" is not present with pull policy of Never"});
+        }
+        return std::optional<CreateError>(PullError(s));
+      default:
+        if (Contains(s.message(), "invalid reference format")) {
+          return std::optional<CreateError>(CreateError{"InvalidImageName", s.message()});
+        }
+        return std::optional<CreateError>(CreateError{"CreateContainerError", s.message()});
+    }
+  }
+  // A failed start (executable not found...) stays in the container's State.Error, which
+  // the status reports, as `docker run`'s exit codes 126/127 did.
+  Status s = api_->StartContainer(c.docker_name);
+  if (s.code() == StatusCode::kUnavailable) return s;
+  if (!s.ok()) {
+    log_->info("pod {}/{} uid={}: container {}: start: {}", e.plan.ns, e.plan.name, e.plan.uid,
+               c.name, s.message());
+  }
+  return std::optional<CreateError>();
 }
 
 Status DockerBackend::Step(PodEntry& e, const ObservedMap& observed) {

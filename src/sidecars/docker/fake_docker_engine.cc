@@ -86,6 +86,11 @@ void FakeDockerEngine::AddForeign(const std::string& name,
   containers_[name] = Container{
       "f" + std::to_string(next_id_++), "running", "img", "no", "", 0, 1, std::move(labels)};
 }
+json::value FakeDockerEngine::create_body(const std::string& name) const {
+  std::lock_guard l(mu_);
+  auto it = bodies_.find(name);
+  return it == bodies_.end() ? json::value() : it->second;
+}
 std::map<std::string, FakeDockerEngine::Container> FakeDockerEngine::containers() const {
   std::lock_guard l(mu_);
   return containers_;
@@ -335,6 +340,48 @@ http::Response FakeDockerEngine::ServeLocked(const http::Request& r, const std::
     calls_.push_back({"docker", "image", "inspect", name});
     if (!images_.count(name)) return Error(404, "no such image: " + name);
     return Reply(200, R"({"Id":"sha256:x"})");
+  }
+  if (path == "/images/create" && r.method == "POST" && !Query(r, "fromImage").empty()) {
+    std::string image = Query(r, "fromImage") + ":" + Query(r, "tag");
+    calls_.push_back({"docker", "pull", image});
+    // The registry has what the engine already had (a re-pull), and "pullable*" images.
+    if (image.rfind("pullable", 0) != 0 && image.rfind("exit", 0) != 0 && !images_.count(image) &&
+        !images_.count(Query(r, "fromImage"))) {
+      return Error(404, "pull access denied for " + Query(r, "fromImage") +
+                            ", repository does not exist or may require 'docker login'");
+    }
+    images_.insert(image);
+    return Reply(200, R"({"status":"Pulling from library/x","id":"latest"})"
+                      "\n"
+                      R"({"status":"Status: Downloaded newer image for )" +
+                          image + "\"}\n");
+  }
+  if (path == "/containers/create" && r.method == "POST") {
+    std::string name = Query(r, "name");
+    auto body = json::parse(r.body.empty() ? "{}" : r.body);
+    Container c;
+    c.image = std::string(body.at("Image").as_string());
+    calls_.push_back({"docker", "create", name, c.image});
+    bodies_[name] = body;
+    if (containers_.count(name)) {
+      return Error(409, "Conflict. The container name \"/" + name +
+                            "\" is already in use by container \"x\"");
+    }
+    bool known = images_.count(c.image) || images_.count(c.image + ":latest") ||
+                 c.image.rfind("exit", 0) == 0;
+    if (!known) return Error(404, "No such image: " + c.image);
+    if (const auto* rp = body.as_object().if_contains("HostConfig")) {
+      if (const auto* n = rp->as_object().if_contains("RestartPolicy")) {
+        c.restart = std::string(n->at("Name").as_string());
+      }
+    }
+    if (const auto* labels = body.as_object().if_contains("Labels")) {
+      for (const auto& [k, v] : labels->as_object()) c.labels[k] = std::string(v.as_string());
+    }
+    c.id = "id" + std::to_string(next_id_++);
+    c.status = "created";
+    containers_[name] = c;
+    return Reply(201, json::serialize(json::object{{"Id", c.id}, {"Warnings", json::array{}}}));
   }
   if (path == "/images/create" && r.method == "POST") {
     std::string image = Query(r, "repo") + ":" + Query(r, "tag");

@@ -7,6 +7,10 @@
 // "--type=container", name}, DELETE -> {"docker", "rm", "--force", "--volumes", name}, ...)
 // so tests read one call list. When down, the API answers 503 (kUnavailable, as a refused
 // connection is) and the CLI prints "Cannot connect to the Docker daemon".
+// POST /containers/create (recorded as {"docker", "create", name, image}) knows images added
+// with AddImage and "exit<N>"; /images/create?fromImage= (recorded as {"docker", "pull",
+// image}) succeeds for images it has and "pullable*" ones, else answers 404 "pull access
+// denied".
 // /events streams the "die" events Exit() causes (filters are ignored).
 // Images decide behaviour: "exit<N>" exits with N as soon as it starts, anything else runs.
 //
@@ -51,6 +55,8 @@ class FakeDockerEngine {
   // argv[1] of every call, e.g. {"run", "inspect", ...}
   std::vector<std::string> verbs() const;
   std::vector<std::vector<std::string>> calls_with(const std::string& verb) const;
+  // The last POST /containers/create body for `name` (null when none).
+  boost::json::value create_body(const std::string& name) const;
   // Runs once, after the next inspect of `name` has computed its answer and before it is sent,
   // outside the engine's lock: lets a test change the world between a caller's snapshot and
   // its use of it.
@@ -79,6 +85,7 @@ class FakeDockerEngine {
   int next_id_ = 1;
   std::set<std::string> images_;
   std::map<std::string, Container> containers_;
+  std::map<std::string, boost::json::value> bodies_;
   std::function<void()> after_inspect_;
 };
 

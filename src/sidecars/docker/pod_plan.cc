@@ -1,7 +1,6 @@
 #include "sidecars/docker/pod_plan.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "api/bounded_name.h"
 #include "api/pod.h"
@@ -42,14 +41,30 @@ Status ValidateImage(const std::string& cname, const std::string& image) {
   return Status::Ok();
 }
 
-// Rejects bytes argv cannot carry.
-Status CheckArgs(const std::string& cname, const std::vector<std::string>& args) {
-  for (const auto& a : args) {
-    if (a.find('\0') != std::string::npos) {
+// Rejects bytes no process argument, path or label can carry, in every string of the body.
+Status CheckValues(const std::string& cname, const json::value& v) {
+  if (v.is_string()) {
+    std::string_view sv = v.as_string();
+    if (sv.find('\0') != std::string_view::npos) {
       return InvalidArgument("container " + cname + ": a value contains a NUL byte");
+    }
+  } else if (v.is_array()) {
+    for (const auto& x : v.as_array()) IL_RETURN_IF_ERROR(CheckValues(cname, x));
+  } else if (v.is_object()) {
+    for (const auto& [k, x] : v.as_object()) {
+      if (std::string_view(k).find('\0') != std::string_view::npos) {
+        return InvalidArgument("container " + cname + ": a value contains a NUL byte");
+      }
+      IL_RETURN_IF_ERROR(CheckValues(cname, x));
     }
   }
   return Status::Ok();
+}
+
+json::array JsonStrings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
 }
 
 std::vector<std::string> Strings(const json::value& c, std::string_view key) {
@@ -62,24 +77,14 @@ std::vector<std::string> Strings(const json::value& c, std::string_view key) {
   return out;
 }
 
-std::string PullFlag(const json::value& c, const std::string& image, Result<std::string>* err) {
+Result<std::string> PullPolicy(const json::value& c, const std::string& image) {
   std::string p = api::GetString(c, {"imagePullPolicy"});
   if (p.empty()) p = DefaultPullPolicy(image);
-  if (p == "Always") return "--pull=always";
-  if (p == "IfNotPresent") return "--pull=missing";
-  if (p == "Never") return "--pull=never";
-  *err = InvalidArgument("imagePullPolicy '" + p + "' is not Always, IfNotPresent or Never");
-  return "";
+  if (p == "Always" || p == "IfNotPresent" || p == "Never") return p;
+  return InvalidArgument("imagePullPolicy '" + p + "' is not Always, IfNotPresent or Never");
 }
 
-std::string Cpus(int64_t millis) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%lld.%03lld", static_cast<long long>(millis / 1000),
-                static_cast<long long>(millis % 1000));
-  return buf;
-}
-
-Status AddResources(const json::value& c, const std::string& cname, std::vector<std::string>* a) {
+Status AddResources(const json::value& c, const std::string& cname, json::object* h) {
   auto q = [&](const char* kind, const char* res) {
     return api::GetString(c, {"resources", kind, res});
   };
@@ -89,36 +94,39 @@ Status AddResources(const json::value& c, const std::string& cname, std::vector<
   if (auto v = q("limits", "cpu"); !v.empty()) {
     auto m = api::QuantityMilli(v);
     if (!m.ok()) return bad(m.status(), "limits.cpu");
-    if (*m > 0) a->push_back("--cpus=" + Cpus(*m));
+    if (*m > 0) (*h)["NanoCpus"] = *m * 1000000;
   }
   if (auto v = q("requests", "cpu"); !v.empty()) {
     auto m = api::QuantityMilli(v);
     if (!m.ok()) return bad(m.status(), "requests.cpu");
-    a->push_back("--cpu-shares=" + std::to_string(std::max<int64_t>(2, *m * 1024 / 1000)));
+    (*h)["CpuShares"] = std::max<int64_t>(2, *m * 1024 / 1000);
   }
   if (auto v = q("limits", "memory"); !v.empty()) {
     auto b = api::QuantityWhole(v);
     if (!b.ok()) return bad(b.status(), "limits.memory");
-    a->push_back("--memory=" + std::to_string(*b));
-    a->push_back("--memory-swap=" + std::to_string(*b));  // no swap, as on a kubelet
+    (*h)["Memory"] = *b;
+    (*h)["MemorySwap"] = *b;  // no swap, as on a kubelet
   }
   if (auto v = q("requests", "memory"); !v.empty()) {
     auto b = api::QuantityWhole(v);
     if (!b.ok()) return bad(b.status(), "requests.memory");
-    if (*b > 0) a->push_back("--memory-reservation=" + std::to_string(*b));
+    if (*b > 0) (*h)["MemoryReservation"] = *b;
   }
   std::string gpu = q("limits", "nvidia.com/gpu");
   if (gpu.empty()) gpu = q("requests", "nvidia.com/gpu");
   if (!gpu.empty()) {
     auto n = api::QuantityWhole(gpu);
     if (!n.ok()) return bad(n.status(), "nvidia.com/gpu");
-    if (*n > 0) a->push_back("--gpus=" + std::to_string(*n));
+    if (*n > 0) {  // what `docker run --gpus=N` sends
+      (*h)["DeviceRequests"] = json::array{json::object{
+          {"Driver", ""}, {"Count", *n}, {"Capabilities", json::array{json::array{"gpu"}}}}};
+    }
   }
   return Status::Ok();
 }
 
 Status AddSecurity(const json::value& pod, const json::value& c, const std::string& cname,
-                   std::vector<std::string>* a) {
+                   json::object* config, json::object* h) {
   // The container's securityContext wins over the pod's.
   auto id = [&](const char* key) -> std::optional<int64_t> {
     for (const json::value* f : {api::Find(c, {"securityContext", key}),
@@ -130,15 +138,17 @@ Status AddSecurity(const json::value& pod, const json::value& c, const std::stri
   };
   auto user = id("runAsUser"), group = id("runAsGroup");
   if (user) {
-    a->push_back("--user=" + std::to_string(*user) + (group ? ":" + std::to_string(*group) : ""));
+    (*config)["User"] = std::to_string(*user) + (group ? ":" + std::to_string(*group) : "");
   }
-  if (auto fs_group = id("fsGroup")) a->push_back("--group-add=" + std::to_string(*fs_group));
+  json::array groups;
+  if (auto fs_group = id("fsGroup")) groups.emplace_back(std::to_string(*fs_group));
   if (const auto* sg = api::Find(pod, {"spec", "securityContext", "supplementalGroups"});
       sg && sg->is_array()) {
     for (const auto& g : sg->as_array()) {
-      if (g.is_int64()) a->push_back("--group-add=" + std::to_string(g.as_int64()));
+      if (g.is_int64()) groups.emplace_back(std::to_string(g.as_int64()));
     }
   }
+  if (!groups.empty()) (*h)["GroupAdd"] = std::move(groups);
   if (Truthy(c, {"securityContext", "privileged"})) {
     return InvalidArgument("container " + cname +
                            ": privileged containers are not allowed by docker-sd");
@@ -149,6 +159,7 @@ Status AddSecurity(const json::value& pod, const json::value& c, const std::stri
   }
   if (const auto* drop = api::Find(c, {"securityContext", "capabilities", "drop"});
       drop && drop->is_array()) {
+    json::array caps;
     for (const auto& d : drop->as_array()) {
       if (!d.is_string()) continue;
       std::string cap(d.as_string());
@@ -157,12 +168,15 @@ Status AddSecurity(const json::value& pod, const json::value& c, const std::stri
           return InvalidArgument(Cat("container ", cname, ": capability '", cap, "' is invalid"));
         }
       }
-      a->push_back("--cap-drop=" + cap);
+      caps.emplace_back(cap);
     }
+    if (!caps.empty()) (*h)["CapDrop"] = std::move(caps);
   }
-  if (Truthy(c, {"securityContext", "readOnlyRootFilesystem"})) a->push_back("--read-only");
+  if (Truthy(c, {"securityContext", "readOnlyRootFilesystem"})) (*h)["ReadonlyRootfs"] = true;
   const auto* ape = api::Find(c, {"securityContext", "allowPrivilegeEscalation"});
-  if (ape && ape->is_bool() && !ape->as_bool()) a->push_back("--security-opt=no-new-privileges");
+  if (ape && ape->is_bool() && !ape->as_bool()) {
+    (*h)["SecurityOpt"] = json::array{"no-new-privileges"};
+  }
   return Status::Ok();
 }
 
@@ -184,43 +198,55 @@ struct Common {
   std::vector<PlannedFile>* termination_files = nullptr;
 };
 
-std::vector<std::string> BaseArgs(const Common& k, Role role, const std::string& name,
-                                  const std::string& docker_name) {
-  std::vector<std::string> a = {"run",
-                                "--detach",
-                                "--name=" + docker_name,
-                                "--label=" + std::string(kLabelPodUid) + "=" + k.uid,
-                                "--label=io.kubernetes.pod.namespace=" + k.ns,
-                                "--label=io.kubernetes.pod.name=" + k.pod_name,
-                                "--label=io.kubernetes.container.name=" + name,
-                                "--label=" + std::string(kLabelInstance) + "=" + k.instance,
-                                "--label=interlink.docker-sd.role=" + std::string(RoleName(role))};
+// The parts of a create body every container has: labels, the admin's limits.
+json::object BaseBody(const Common& k, Role role, const std::string& name, const std::string& image,
+                      json::object* h) {
+  json::object labels{{kLabelPodUid, k.uid},
+                      {"io.kubernetes.pod.namespace", k.ns},
+                      {"io.kubernetes.pod.name", k.pod_name},
+                      {"io.kubernetes.container.name", name},
+                      {kLabelInstance, k.instance},
+                      {"interlink.docker-sd.role", RoleName(role)}};
   // Limits the admin set for every container: a fork bomb or a chatty log stays contained.
-  if (k.settings.pids_limit > 0)
-    a.push_back("--pids-limit=" + std::to_string(k.settings.pids_limit));
+  if (k.settings.pids_limit > 0) (*h)["PidsLimit"] = k.settings.pids_limit;
   if (!k.settings.log_max_size.empty()) {
-    a.push_back("--log-driver=json-file");
-    a.push_back("--log-opt=max-size=" + k.settings.log_max_size);
-    a.push_back("--log-opt=max-file=" + std::to_string(k.settings.log_max_files));
+    (*h)["LogConfig"] = json::object{
+        {"Type", "json-file"},
+        {"Config", json::object{{"max-size", k.settings.log_max_size},
+                                {"max-file", std::to_string(k.settings.log_max_files)}}}};
   }
-  return a;
+  return json::object{{"Image", image}, {"Labels", std::move(labels)}};
 }
 
-void AddNamespaceArgs(const Common& k, std::vector<std::string>* a) {
+// NetworkingConfig for a user-defined network (none, host, bridge and container: need none).
+json::object Networking(const std::string& network) {
+  if (network == "none" || network == "host" || network == "bridge" || network == "default" ||
+      network.rfind("container:", 0) == 0) {
+    return json::object{{"EndpointsConfig", json::object{}}};
+  }
+  return json::object{{"EndpointsConfig", json::object{{network, json::object{}}}}};
+}
+
+void AddNamespaces(const Common& k, json::object* config, json::object* h) {
   if (!k.sandbox.empty()) {
-    a->push_back("--network=container:" + k.sandbox);
-    a->push_back(k.host_ipc ? std::string("--ipc=host") : "--ipc=container:" + k.sandbox);
+    (*h)["NetworkMode"] = "container:" + k.sandbox;
+    (*h)["IpcMode"] = k.host_ipc ? std::string("host") : "container:" + k.sandbox;
     if (k.host_pid) {
-      a->push_back("--pid=host");
+      (*h)["PidMode"] = "host";
     } else if (k.share_pid) {
-      a->push_back("--pid=container:" + k.sandbox);
+      (*h)["PidMode"] = "container:" + k.sandbox;
     }
     return;
   }
-  a->push_back("--network=" + k.network);
-  if (!k.host_network) a->push_back("--hostname=" + Hostname(k.src.pod()));
-  if (k.host_ipc) a->push_back("--ipc=host");
-  if (k.host_pid) a->push_back("--pid=host");
+  (*h)["NetworkMode"] = k.network;
+  if (!k.host_network) (*config)["Hostname"] = Hostname(k.src.pod());
+  if (k.host_ipc) (*h)["IpcMode"] = "host";
+  if (k.host_pid) (*h)["PidMode"] = "host";
+}
+
+json::object MountJson(const Mount& m) {
+  return json::object{
+      {"Type", "bind"}, {"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.read_only}};
 }
 
 // Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF), as Go's
@@ -255,67 +281,35 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-// True when docker's --env-file carries `value` byte for byte. Docker reads the file line by
-// line (lines of at most 64 KiB, UTF-8 only, a trailing CR dropped).
-bool EnvFileCarries(const std::string& name, const std::string& value) {
-  return value.find('\n') == std::string::npos && (value.empty() || value.back() != '\r') &&
-         name.size() + value.size() + 2 <= 65536 && IsValidUtf8(value);
-}
-
-// Names the docker CLI itself reads from its environment: a value for one of them cannot
-// travel through the CLI's environment without changing what the CLI does.
-bool CliReservedName(const std::string& name) {
-  std::string up;
-  for (char c : name) up += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (const char* p : {"DOCKER", "BUILDKIT", "GO", "LD_", "XDG_", "SSH_", "NOTARY", "COMPOSE"}) {
-    if (up.rfind(p, 0) == 0) return true;
-  }
-  for (const char* n : {"HOME", "PATH", "TMPDIR", "USER", "SHELL", "HTTP_PROXY", "HTTPS_PROXY",
-                        "NO_PROXY", "ALL_PROXY", "REQUEST_METHOD"}) {
-    if (up == n) return true;
-  }
-  return false;
-}
-
-// Environment values never go into argv (other local users can read it in /proc): they go
-// into a 0600 --env-file, or, for values that file format cannot carry (a line break, ...),
-// into the docker CLI's own environment, named in argv by `--env=NAME` only.
+// Environment values never go into argv, a log line or the state file: they travel in the
+// create body's Env, read from a 0600 JSON file in the pod's private directory just before
+// each create (the stored plan has no Env).
 Status AddEnv(const Common& k, const std::string& cname, const EnvList& env, ContainerPlan* p) {
-  std::string text;
-  json::object overflow;
+  json::array list;
   for (const auto& [name, value] : env) {
     if (name.empty() || name.find_first_of("= \t\n\r\v\f#") != std::string::npos ||
         name.find('\0') != std::string::npos || !IsValidUtf8(name)) {
       return InvalidArgument(
           Cat("container ", cname, ": invalid environment variable name '", name, "'"));
     }
-    if (EnvFileCarries(name, value)) {
-      text.append(name).append("=").append(value).append("\n");
-      continue;
-    }
-    if (CliReservedName(name)) {
+    // JSON carries text: Docker would replace bytes that are not UTF-8; a process
+    // environment cannot hold a NUL.
+    if (value.find('\0') != std::string::npos || !IsValidUtf8(value)) {
       return InvalidArgument(Cat("container ", cname, ": the value of environment variable ", name,
-                                 " has a line break or is not UTF-8, which docker-sd can pass "
-                                 "only for names the docker CLI does not read itself"));
+                                 " has a NUL byte or is not UTF-8"));
     }
-    p->run_args.push_back("--env=" + name);
-    overflow[name] = value;
+    list.emplace_back(name + "=" + value);
   }
-  const std::string base = k.settings.PodDir(k.uid) + "/env/" + cname;
-  if (!text.empty()) {
-    p->run_args.push_back("--env-file=" + base + ".env");
-    k.env_files->push_back({base + ".env", std::move(text), 0600});
-  }
-  if (!overflow.empty()) {
-    p->env_json_file = base + ".env.json";
-    k.env_files->push_back({p->env_json_file, json::serialize(overflow), 0600});
-  }
+  if (list.empty()) return Status::Ok();
+  p->env_file = k.settings.PodDir(k.uid) + "/env/" + cname + ".json";
+  k.env_files->push_back({p->env_file, json::serialize(list), 0600});
   return Status::Ok();
 }
 
 // The termination message file: ours (created by docker-sd in the pod's private directory,
 // never a path from the pod), so it needs no bind-source check.
-Status AddTermination(const Common& k, const json::value& c, ContainerPlan* p) {
+Status AddTermination(const Common& k, const json::value& c, ContainerPlan* p,
+                      json::array* mounts) {
   std::string path = api::GetString(c, {"terminationMessagePath"});
   if (path.empty()) path = "/dev/termination-log";
   if (path.front() != '/' || path.find('\0') != std::string::npos) {
@@ -330,7 +324,7 @@ Status AddTermination(const Common& k, const json::value& c, ContainerPlan* p) {
   p->fallback_to_logs = policy == "FallbackToLogsOnError";
   p->termination_file = k.settings.PodDir(k.uid) + "/termination/" + p->name;
   k.termination_files->push_back({p->termination_file, "", 0666});
-  p->run_args.push_back(MountArg(Mount{p->termination_file, path, false, std::nullopt}));
+  mounts->push_back(MountJson(Mount{p->termination_file, path, false, std::nullopt}));
   return Status::Ok();
 }
 
@@ -353,39 +347,47 @@ Result<ContainerPlan> PlanContainer(const Common& k, const json::value& c, Role 
   p.name = cname;
   p.docker_name = DockerName(k.settings.container_prefix, k.ns, k.pod_name, cname, k.uid);
   p.image = image;
-  auto& a = p.run_args;
-  a = BaseArgs(k, role, cname, p.docker_name);
-  AddNamespaceArgs(k, &a);
-  Result<std::string> err = std::string();
-  a.push_back(PullFlag(c, image, &err));
-  if (!err.ok()) return err.status().WithContext("container " + cname);
+  json::object h;
+  json::object body = BaseBody(k, role, cname, image, &h);
+  AddNamespaces(k, &body, &h);
+  auto pull = PullPolicy(c, image);
+  if (!pull.ok()) return pull.status().WithContext("container " + cname);
+  p.pull_policy = *pull;
   std::string restart = "no";
   if (role == Role::kInit && k.restart_policy != "Never") restart = "on-failure";
   if (role == Role::kApp && k.restart_policy == "Always") restart = "always";
   if (role == Role::kApp && k.restart_policy == "OnFailure") restart = "on-failure";
-  a.push_back("--restart=" + restart);
+  h["RestartPolicy"] = json::object{{"Name", restart}, {"MaximumRetryCount", 0}};
   IL_ASSIGN_OR_RETURN(EnvList env, ResolveEnv(c, k.src));
   std::vector<std::string> command = Strings(c, "command"), args = Strings(c, "args");
-  if (!command.empty()) a.push_back("--entrypoint=" + command[0]);
-  if (auto wd = api::GetString(c, {"workingDir"}); !wd.empty()) a.push_back("--workdir=" + wd);
-  IL_RETURN_IF_ERROR(AddSecurity(k.src.pod(), c, cname, &a));
-  IL_RETURN_IF_ERROR(AddResources(c, cname, &a));
-  if (Truthy(c, {"tty"})) a.push_back("--tty");
-  if (Truthy(c, {"stdin"})) a.push_back("--interactive");
+  // As the kubelet: command replaces the image's entrypoint (and its default arguments),
+  // args alone keep the entrypoint.
+  if (!command.empty()) {
+    body["Entrypoint"] = JsonStrings(command);
+    body["Cmd"] = JsonStrings(args);
+  } else if (!args.empty()) {
+    body["Cmd"] = JsonStrings(args);
+  }
+  if (auto wd = api::GetString(c, {"workingDir"}); !wd.empty()) body["WorkingDir"] = wd;
+  IL_RETURN_IF_ERROR(AddSecurity(k.src.pod(), c, cname, &body, &h));
+  IL_RETURN_IF_ERROR(AddResources(c, cname, &h));
+  if (Truthy(c, {"tty"})) body["Tty"] = true;
+  if (Truthy(c, {"stdin"})) body["OpenStdin"] = true;
   IL_RETURN_IF_ERROR(AddEnv(k, cname, env, &p));
+  json::array mounts;
   if (auto it = k.volumes.mounts.find(cname); it != k.volumes.mounts.end()) {
     for (const auto& m : it->second) {
-      a.push_back(MountArg(m));
+      mounts.push_back(MountJson(m));
       if (m.check) p.bind_checks.push_back(*m.check);
     }
   }
-  IL_RETURN_IF_ERROR(AddTermination(k, c, &p));
+  IL_RETURN_IF_ERROR(AddTermination(k, c, &p, &mounts));
+  h["Mounts"] = std::move(mounts);
   p.supervision = Supervision(c);
-  a.push_back("--");
-  a.push_back(image);
-  for (size_t i = 1; i < command.size(); ++i) a.push_back(command[i]);
-  for (auto& s : args) a.push_back(std::move(s));
-  IL_RETURN_IF_ERROR(CheckArgs(cname, a));
+  body["HostConfig"] = std::move(h);
+  body["NetworkingConfig"] = Networking(k.sandbox.empty() ? k.network : "container:" + k.sandbox);
+  IL_RETURN_IF_ERROR(CheckValues(cname, body));
+  p.create_body = std::move(body);
   return p;
 }
 
@@ -395,16 +397,17 @@ ContainerPlan PlanSandbox(const Common& k) {
   p.name = kSandboxName;
   p.docker_name = k.sandbox;
   p.image = k.settings.pause_image;
-  auto& a = p.run_args;
-  a = BaseArgs(k, Role::kSandbox, kSandboxName, k.sandbox);
-  a.push_back("--network=" + k.network);
-  if (!k.host_network) a.push_back("--hostname=" + Hostname(k.src.pod()));
-  a.push_back(k.host_ipc ? "--ipc=host" : "--ipc=shareable");
-  if (k.host_pid) a.push_back("--pid=host");
-  a.push_back("--pull=never");
-  a.push_back("--restart=unless-stopped");
-  a.push_back("--");
-  a.push_back(k.settings.pause_image);
+  json::object h;
+  json::object body = BaseBody(k, Role::kSandbox, kSandboxName, k.settings.pause_image, &h);
+  h["NetworkMode"] = k.network;
+  if (!k.host_network) body["Hostname"] = Hostname(k.src.pod());
+  h["IpcMode"] = k.host_ipc ? "host" : "shareable";
+  if (k.host_pid) h["PidMode"] = "host";
+  h["RestartPolicy"] = json::object{{"Name", "unless-stopped"}, {"MaximumRetryCount", 0}};
+  p.pull_policy = "Never";
+  body["HostConfig"] = std::move(h);
+  body["NetworkingConfig"] = Networking(k.network);
+  p.create_body = std::move(body);
   return p;
 }
 
@@ -517,14 +520,17 @@ Result<PodPlan> BuildPodPlan(const PodSources& src, const VolumePlan& volumes,
 json::value ToJson(const PodPlan& plan) {
   json::array cs;
   for (const auto& c : plan.containers) {
-    json::array args;
-    for (const auto& a : c.run_args) args.emplace_back(a);
     json::object o{{"role", RoleName(c.role)},
                    {"name", c.name},
                    {"dockerName", c.docker_name},
-                   {"image", c.image},
-                   {"runArgs", std::move(args)}};
-    if (!c.env_json_file.empty()) o["envJsonFile"] = c.env_json_file;
+                   {"image", c.image}};
+    if (c.legacy_run_args.empty()) {
+      o["createBody"] = c.create_body;
+      o["pullPolicy"] = c.pull_policy;
+    } else {
+      o["runArgs"] = JsonStrings(c.legacy_run_args);
+    }
+    if (!c.env_file.empty()) o["envFile"] = c.env_file;
     if (!c.supervision.is_null()) o["supervision"] = c.supervision;
     if (!c.termination_file.empty()) o["terminationFile"] = c.termination_file;
     if (c.fallback_to_logs) o["fallbackToLogs"] = true;
@@ -566,14 +572,21 @@ Result<PodPlan> PodPlanFromJson(const json::value& v) {
     cp.name = api::GetString(c, {"name"});
     cp.docker_name = api::GetString(c, {"dockerName"});
     cp.image = api::GetString(c, {"image"});
-    const auto* args = api::Find(c, {"runArgs"});
-    if (cp.docker_name.empty() || !args || !args->is_array()) {
+    const auto* body = api::Find(c, {"createBody"});
+    const auto* args = api::Find(c, {"runArgs"});  // a row of a docker-sd before the API
+    if (cp.docker_name.empty() || !((body && body->is_object()) || (args && args->is_array()))) {
       return InvalidArgument("stored pod plan is malformed");
     }
-    for (const auto& a : args->as_array()) {
-      if (a.is_string()) cp.run_args.emplace_back(a.as_string());
+    if (body && body->is_object()) {
+      cp.create_body = body->as_object();
+      cp.pull_policy = api::GetString(c, {"pullPolicy"});
+    } else {
+      for (const auto& a : args->as_array()) {
+        if (a.is_string()) cp.legacy_run_args.emplace_back(a.as_string());
+      }
+      if (cp.legacy_run_args.empty()) return InvalidArgument("stored pod plan is malformed");
     }
-    cp.env_json_file = api::GetString(c, {"envJsonFile"});
+    cp.env_file = api::GetString(c, {"envFile"});
     if (const auto* sv = api::Find(c, {"supervision"}); sv && sv->is_object()) cp.supervision = *sv;
     cp.termination_file = api::GetString(c, {"terminationFile"});
     const auto* fb = api::Find(c, {"fallbackToLogs"});

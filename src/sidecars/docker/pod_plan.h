@@ -1,9 +1,10 @@
-// PodPlan: a pod turned into the `docker run` argument vectors of its containers.
+// PodPlan: a pod turned into the Docker Engine API create bodies of its containers
+// (POST /containers/create: Config + HostConfig + NetworkingConfig, API 1.41).
 //
 // A pod with more than one container (init containers included), or with
 // shareProcessNamespace, gets a sandbox container first (the static il-pause program in a
 // tiny local image) holding the network, IPC and optionally PID namespace; the others join
-// it with --network=container:<sandbox>. A pod with a single container needs no sandbox: that
+// it with NetworkMode container:<sandbox>. A pod with a single container needs no sandbox: that
 // container holds its own namespaces. The sandbox uses DockerNetwork (default "none", i.e.
 // loopback only) or the host network when spec.hostNetwork is set.
 //
@@ -15,9 +16,10 @@
 // Labels: io.kubernetes.pod.{uid,namespace,name}, io.kubernetes.container.name,
 // interlink.docker-sd.{instance,role}.
 //
-// Every value from the pod spec becomes exactly one argv element ("--entrypoint=...",
-// arguments after "--" and the image); nothing is interpreted by a shell. Environment values
-// never reach argv: they go through a 0600 --env-file (see AddEnv in pod_plan.cc).
+// Every value from the pod spec becomes exactly one JSON string of the body (Entrypoint,
+// Cmd, WorkingDir, Image, a label, a mount path); nothing is interpreted by a shell.
+// Environment values are not in the stored body: they go into a 0600 JSON file in the pod's
+// private directory and into the body's Env only for the create call (AddEnv in pod_plan.cc).
 // BuildPodPlan and the JSON round trip are pure; thread-safety: plain values.
 #pragma once
 
@@ -37,15 +39,19 @@ std::string_view RoleName(Role r);
 
 struct ContainerPlan {
   Role role = Role::kApp;
-  std::string name;                   // Kubernetes container name ("POD" for the sandbox)
-  std::string docker_name;            // unique container name
-  std::string image;                  // image as the pod spec names it
-  std::vector<std::string> run_args;  // arguments after the docker binary: {"run", ...}
+  std::string name;         // Kubernetes container name ("POD" for the sandbox)
+  std::string docker_name;  // unique container name
+  std::string image;        // image as the pod spec names it
+  // POST /containers/create body without Env (ContainerPlan::env_file adds it).
+  api::json::object create_body;
+  std::string pull_policy;  // Always | IfNotPresent | Never
+  // A plan stored by a docker-sd that ran `docker run` (state rows with runArgs): kept for
+  // the record; such a container is only started or removed by name, never created again.
+  std::vector<std::string> legacy_run_args;
   // Bind sources to check again before every start (pod_volumes.h, bind_source.h).
   std::vector<BindCheck> bind_checks;
-  // JSON object of variables `docker run` takes from the CLI's own environment (values an
-  // --env-file cannot carry); empty when there are none.
-  std::string env_json_file;
+  // 0600 JSON array of "NAME=value" (the body's Env); "" when the container has none.
+  std::string env_file;
   // The kubelet-facing parts of the container spec docker-sd itself acts on, kept whole so
   // api::ParseProbes/ParseLifecycle read them: startupProbe, livenessProbe, readinessProbe,
   // lifecycle, ports, terminationMessagePolicy (null when none of them is set).
@@ -61,8 +67,8 @@ struct PodPlan {
   std::string restart_policy = "Always";  // Always | OnFailure | Never
   int64_t grace_seconds = 30;             // spec.terminationGracePeriodSeconds (probe kills)
   std::vector<ContainerPlan> containers;  // sandbox (if any), init containers in order, apps
-  // The --env-file of each container that has an environment: written 0600 into the pod's
-  // private directory by the backend, never stored in the state file nor put into argv.
+  // The env file of each container that has an environment: written 0600 into the pod's
+  // private directory by the backend, never stored in the state file.
   std::vector<PlannedFile> env_files;
   // The empty termination message files (ContainerPlan::termination_file), mode 0666.
   std::vector<PlannedFile> termination_files;

@@ -39,13 +39,19 @@ json::value Pod(const std::string& spec, const std::string& meta_extra = "") {
                      R"(},"spec":)" + spec + "}}");
 }
 
-bool Has(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
+// body[path...] or null.
+json::value At(const json::object& body, std::initializer_list<std::string_view> path) {
+  json::value whole(body);
+  const json::value* v = api::Find(whole, path);
+  return v ? *v : json::value();
+}
+json::value Host(const ContainerPlan& c, std::string_view key) {
+  return At(c.create_body, {"HostConfig", key});
 }
 
-// The argv of a full-featured pod, compared with a reviewed golden file. Regenerate with
-// IL_UPDATE_GOLDEN=1, pretty-print with `python3 -m json.tool`, and review the diff.
-TEST(BuildPodPlan, MatchesTheGoldenArgv) {
+// The create bodies of a full-featured pod, compared with a reviewed golden file. Regenerate
+// with IL_UPDATE_GOLDEN=1, pretty-print with `python3 -m json.tool`, and review the diff.
+TEST(BuildPodPlan, MatchesTheGoldenCreateBodies) {
   std::string dir = std::string(IL_SOURCE_DIR) + "/src/sidecars/docker/testdata/";
   auto plan = Plan(json::parse(Read(dir + "full_pod.json")));
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
@@ -57,37 +63,31 @@ TEST(BuildPodPlan, MatchesTheGoldenArgv) {
   EXPECT_EQ(json::parse(got), want) << got;
 }
 
-TEST(BuildPodPlan, HostileValuesAreSingleLiteralArguments) {
+TEST(BuildPodPlan, HostileValuesAreSingleJsonStrings) {
   std::string dir = std::string(IL_SOURCE_DIR) + "/src/sidecars/docker/testdata/";
   auto plan = Plan(json::parse(Read(dir + "full_pod.json")));
   ASSERT_TRUE(plan.ok());
   const auto& app = *plan->WithRole(Role::kApp)[0];
-  const auto& a = app.run_args;
-  // No value in argv: MODE and POD go through the 0600 env file, TRICKY (a line break, which
-  // that file cannot carry) through the docker CLI's environment, named only.
-  for (const auto& arg : a) EXPECT_EQ(arg.find("prod"), std::string::npos) << arg;
-  EXPECT_TRUE(Has(a, "--env=TRICKY"));
-  EXPECT_TRUE(Has(a, "--env-file=/data/docker-sd/pods/6f1c-uid/env/app.env"));
-  EXPECT_EQ(app.env_json_file, "/data/docker-sd/pods/6f1c-uid/env/app.env.json");
-  ASSERT_EQ(plan->env_files.size(), 2u);
-  EXPECT_EQ(plan->env_files[0].path, "/data/docker-sd/pods/6f1c-uid/env/app.env");
-  EXPECT_EQ(plan->env_files[0].content, "MODE=prod\nPOD=web\n");
+  // No environment value in the stored body: MODE, TRICKY (a line break) and POD go into
+  // the 0600 env file, each as exactly one "NAME=value" string.
+  EXPECT_EQ(json::serialize(ToJson(*plan)).find("prod"), std::string::npos);
+  EXPECT_EQ(app.create_body.if_contains("Env"), nullptr);
+  EXPECT_EQ(app.env_file, "/data/docker-sd/pods/6f1c-uid/env/app.json");
+  ASSERT_EQ(plan->env_files.size(), 1u);
+  EXPECT_EQ(plan->env_files[0].path, app.env_file);
   EXPECT_EQ(plan->env_files[0].mode, 0600);
-  EXPECT_EQ(json::parse(plan->env_files[1].content),
-            json::parse(R"({"TRICKY":"a'b\"c;$d`e`\nnext line"})"));
-  EXPECT_EQ(plan->env_files[1].mode, 0600);
+  EXPECT_EQ(json::parse(plan->env_files[0].content),
+            (json::array{"MODE=prod", "TRICKY=a'b\"c;$d`e`\nnext line", "POD=web"}));
   // The subPath is checked again before every start, and created as a directory if missing.
   ASSERT_EQ(app.bind_checks.size(), 1u);
   EXPECT_EQ(app.bind_checks[0], (BindCheck{"/data/docker-sd/pods/6f1c-uid/volumes/work", "out/app",
                                            true, "/data/docker-sd/pods/6f1c-uid/pins/app/1"}));
-  EXPECT_TRUE(Has(a, "--workdir=/srv/my dir"));
-  EXPECT_TRUE(Has(a, "--entrypoint=/bin/app"));
-  auto sep = std::find(a.begin(), a.end(), "--");
-  ASSERT_NE(sep, a.end());
-  std::vector<std::string> tail(sep + 1, a.end());
-  EXPECT_EQ(tail, (std::vector<std::string>{"registry.local:5000/app:v1", "--flag=$(MODE)",
-                                            "arg; rm -rf /", "$HOME", "multi\nline", "'single'",
-                                            "\"double\"", "$(MISSING)"}));
+  EXPECT_EQ(At(app.create_body, {"WorkingDir"}), "/srv/my dir");
+  EXPECT_EQ(At(app.create_body, {"Image"}), "registry.local:5000/app:v1");
+  // command replaces the entrypoint, args are the command's arguments: one string each.
+  EXPECT_EQ(At(app.create_body, {"Entrypoint"}), (json::array{"/bin/app", "--flag=$(MODE)"}));
+  EXPECT_EQ(At(app.create_body, {"Cmd"}), (json::array{"arg; rm -rf /", "$HOME", "multi\nline",
+                                                       "'single'", "\"double\"", "$(MISSING)"}));
 }
 
 TEST(BuildPodPlan, SingleContainerPodNeedsNoSandbox) {
@@ -96,13 +96,14 @@ TEST(BuildPodPlan, SingleContainerPodNeedsNoSandbox) {
   ASSERT_EQ(plan->containers.size(), 1u);
   EXPECT_EQ(plan->Sandbox(), nullptr);
   EXPECT_EQ(plan->NamespaceHolder(), "il-ns_p_c_u1");
-  const auto& a = plan->containers[0].run_args;
-  EXPECT_TRUE(Has(a, "--network=none"));
-  EXPECT_TRUE(Has(a, "--hostname=p"));
-  EXPECT_TRUE(Has(a, "--pull=missing"));
-  EXPECT_TRUE(Has(a, "--restart=always"));  // the API server's default restartPolicy
-  EXPECT_FALSE(Has(a, "--entrypoint=x"));   // args only: the image's entrypoint stays
-  EXPECT_EQ(a.back(), "x");
+  const auto& c = plan->containers[0];
+  EXPECT_EQ(Host(c, "NetworkMode"), "none");
+  EXPECT_EQ(At(c.create_body, {"Hostname"}), "p");
+  EXPECT_EQ(c.pull_policy, "IfNotPresent");
+  // The API server's default restartPolicy.
+  EXPECT_EQ(At(c.create_body, {"HostConfig", "RestartPolicy", "Name"}), "always");
+  EXPECT_TRUE(At(c.create_body, {"Entrypoint"}).is_null());  // args only: the image's stays
+  EXPECT_EQ(At(c.create_body, {"Cmd"}), json::array{"x"});
 }
 
 TEST(BuildPodPlan, MultiContainerPodsShareTheSandboxNamespaces) {
@@ -114,13 +115,14 @@ TEST(BuildPodPlan, MultiContainerPodsShareTheSandboxNamespaces) {
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   ASSERT_NE(plan->Sandbox(), nullptr);
   EXPECT_EQ(plan->Sandbox()->docker_name, "il-ns_p_POD_u1");
-  EXPECT_TRUE(Has(plan->Sandbox()->run_args, "--network=bridge"));
-  EXPECT_TRUE(Has(plan->Sandbox()->run_args, "--ipc=shareable"));
+  EXPECT_EQ(Host(*plan->Sandbox(), "NetworkMode"), "bridge");
+  EXPECT_EQ(Host(*plan->Sandbox(), "IpcMode"), "shareable");
+  EXPECT_EQ(plan->Sandbox()->pull_policy, "Never");
   for (const auto* c : plan->WithRole(Role::kApp)) {
-    EXPECT_TRUE(Has(c->run_args, "--network=container:il-ns_p_POD_u1"));
-    EXPECT_TRUE(Has(c->run_args, "--ipc=container:il-ns_p_POD_u1"));
-    EXPECT_TRUE(Has(c->run_args, "--pid=container:il-ns_p_POD_u1"));
-    EXPECT_FALSE(Has(c->run_args, "--hostname=p"));
+    EXPECT_EQ(Host(*c, "NetworkMode"), "container:il-ns_p_POD_u1");
+    EXPECT_EQ(Host(*c, "IpcMode"), "container:il-ns_p_POD_u1");
+    EXPECT_EQ(Host(*c, "PidMode"), "container:il-ns_p_POD_u1");
+    EXPECT_TRUE(At(c->create_body, {"Hostname"}).is_null());
   }
 }
 
@@ -141,38 +143,41 @@ TEST(BuildPodPlan, HostNamespacesNeedTheAdminSetting) {
   auto plan =
       Plan(Pod(R"({"hostPID":true,"hostIPC":true,"containers":[{"name":"c","image":"i"}]})"), s);
   ASSERT_TRUE(plan.ok());
-  EXPECT_TRUE(Has(plan->containers[0].run_args, "--pid=host"));
-  EXPECT_TRUE(Has(plan->containers[0].run_args, "--ipc=host"));
+  EXPECT_EQ(Host(plan->containers[0], "PidMode"), "host");
+  EXPECT_EQ(Host(plan->containers[0], "IpcMode"), "host");
 }
 
 TEST(BuildPodPlan, EveryContainerGetsThePidsLimitAndLogRotation) {
   auto plan = Plan(Pod(R"({"containers":[{"name":"a","image":"i"},{"name":"b","image":"i"}]})"));
   ASSERT_TRUE(plan.ok());
   for (const auto& c : plan->containers) {
-    EXPECT_TRUE(Has(c.run_args, "--pids-limit=4096")) << c.name;
-    EXPECT_TRUE(Has(c.run_args, "--log-opt=max-size=10m")) << c.name;
-    EXPECT_TRUE(Has(c.run_args, "--log-opt=max-file=5")) << c.name;
+    EXPECT_EQ(Host(c, "PidsLimit"), 4096) << c.name;
+    EXPECT_EQ(
+        Host(c, "LogConfig"),
+        (json::object{{"Type", "json-file"}, {"Config", {{"max-size", "10m"}, {"max-file", "5"}}}}))
+        << c.name;
   }
   DockerSettings s = Settings();
   s.pids_limit = 0;
   s.log_max_size.clear();
   plan = Plan(Pod(R"({"containers":[{"name":"a","image":"i"}]})"), s);
   ASSERT_TRUE(plan.ok());
-  for (const auto& arg : plan->containers[0].run_args) {
-    EXPECT_EQ(arg.rfind("--pids-limit", 0), std::string::npos);
-    EXPECT_EQ(arg.rfind("--log-", 0), std::string::npos);
-  }
+  EXPECT_TRUE(Host(plan->containers[0], "PidsLimit").is_null());
+  EXPECT_TRUE(Host(plan->containers[0], "LogConfig").is_null());
 }
 
-TEST(BuildPodPlan, EnvValuesTheCliWouldReadAreRefusedNotPassed) {
+// No docker CLI reads its environment any more: any name is passed, any text value too.
+TEST(BuildPodPlan, EnvValuesTravelWholeAndOnlyNulOrNonUtf8IsRefused) {
   auto plan = Plan(Pod(
       R"({"containers":[{"name":"c","image":"i","env":[{"name":"DOCKER_HOST","value":"a\nb"}]}]})"));
-  ASSERT_FALSE(plan.ok());
-  EXPECT_NE(plan.status().message().find("DOCKER_HOST"), std::string::npos);
-  auto fine = Plan(Pod(
-      R"({"containers":[{"name":"c","image":"i","env":[{"name":"DOCKER_HOST","value":"ab"}]}]})"));
-  ASSERT_TRUE(fine.ok());
-  EXPECT_EQ(fine->env_files[0].content, "DOCKER_HOST=ab\n");
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(json::parse(plan->env_files[0].content), json::array{"DOCKER_HOST=a\nb"});
+  json::value bad = Pod(R"({"containers":[{"name":"c","image":"i","env":[{"name":"X"}]}]})");
+  bad.at("pod").at("spec").at("containers").at(0).at("env").at(0).as_object()["value"] =
+      std::string("a\xff");
+  auto refused = Plan(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("not UTF-8"), std::string::npos);
 }
 
 TEST(BuildPodPlan, NamesAreUniquePerPodAndUid) {
@@ -220,9 +225,7 @@ TEST(BuildPodPlan, MaximalNamesGetBoundedContainerNamesAndFullLabels) {
   ASSERT_EQ(plan->containers.size(), 3u);
   for (const auto& cp : plan->containers) {
     EXPECT_LE(cp.docker_name.size(), kMaxDockerNameLength);
-    EXPECT_NE(
-        std::find(cp.run_args.begin(), cp.run_args.end(), "--label=io.kubernetes.pod.name=" + name),
-        cp.run_args.end());
+    EXPECT_EQ(At(cp.create_body, {"Labels", "io.kubernetes.pod.name"}), json::value(name));
   }
   EXPECT_NE(plan->containers[1].docker_name, plan->containers[2].docker_name);
 }
@@ -264,7 +267,7 @@ TEST(PodPlanJson, RoundTrips) {
   EXPECT_EQ(ToJson(*back), ToJson(*plan));
   EXPECT_EQ(back->WithRole(Role::kInit).size(), 1u);
   EXPECT_EQ(back->WithRole(Role::kApp)[0]->bind_checks.size(), 1u);
-  EXPECT_FALSE(back->WithRole(Role::kApp)[0]->env_json_file.empty());
+  EXPECT_FALSE(back->WithRole(Role::kApp)[0]->env_file.empty());
   EXPECT_FALSE(PodPlanFromJson(json::parse(R"({"uid":"x"})")).ok());
 }
 
@@ -280,9 +283,11 @@ TEST(BuildPodPlan, TerminationMessageFileAndSupervisionSurviveTheRoundTrip) {
   const ContainerPlan& c = *plan->WithRole(Role::kApp)[0];
   EXPECT_EQ(c.termination_file, "/data/docker-sd/pods/u1/termination/c");
   EXPECT_TRUE(c.fallback_to_logs);
-  EXPECT_TRUE(Has(c.run_args,
-                  "--mount=type=bind,\"source=/data/docker-sd/pods/u1/termination/c\","
-                  "\"target=/tmp/why\""));
+  EXPECT_EQ(Host(c, "Mounts").at(0),
+            (json::object{{"Type", "bind"},
+                          {"Source", "/data/docker-sd/pods/u1/termination/c"},
+                          {"Target", "/tmp/why"},
+                          {"ReadOnly", false}}));
   ASSERT_EQ(plan->termination_files.size(), 2u);
   EXPECT_EQ(plan->termination_files[0].mode, 0666);
   EXPECT_TRUE(c.supervision.as_object().contains("readinessProbe"));

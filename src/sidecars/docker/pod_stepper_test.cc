@@ -9,11 +9,11 @@ PodPlan Plan(std::string restart = "Never") {
   PodPlan p;
   p.uid = "u";
   p.restart_policy = std::move(restart);
-  p.containers = {{Role::kSandbox, "POD", "s", "pause", {}, {}, {}, nullptr, "", false},
-                  {Role::kInit, "i1", "i1", "img", {}, {}, {}, nullptr, "", false},
-                  {Role::kInit, "i2", "i2", "img", {}, {}, {}, nullptr, "", false},
-                  {Role::kApp, "a", "a", "img", {}, {}, {}, nullptr, "", false},
-                  {Role::kApp, "b", "b", "img", {}, {}, {}, nullptr, "", false}};
+  p.containers = {{Role::kSandbox, "POD", "s", "pause", {}, "", {}, {}, {}, nullptr, "", false},
+                  {Role::kInit, "i1", "i1", "img", {}, "", {}, {}, {}, nullptr, "", false},
+                  {Role::kInit, "i2", "i2", "img", {}, "", {}, {}, {}, nullptr, "", false},
+                  {Role::kApp, "a", "a", "img", {}, "", {}, {}, {}, nullptr, "", false},
+                  {Role::kApp, "b", "b", "img", {}, "", {}, {}, {}, nullptr, "", false}};
   return p;
 }
 
@@ -96,7 +96,7 @@ TEST(NextStep, DeadSandboxFailsAPodThatIsStillStarting) {
 
 TEST(NextStep, PodWithoutSandboxOrInitStartsEverything) {
   PodPlan p;
-  p.containers = {{Role::kApp, "a", "a", "img", {}, {}, {}, nullptr, "", false}};
+  p.containers = {{Role::kApp, "a", "a", "img", {}, "", {}, {}, {}, nullptr, "", false}};
   auto d = NextStep(p, {});
   EXPECT_EQ(Runs(d), (std::vector<size_t>{0}));
   EXPECT_EQ(d.stage, Stage::kRunning);
