@@ -11,119 +11,25 @@
 namespace il {
 namespace {
 
-// Keys this loader reads itself.
-const std::vector<std::string>& OwnKeys() {
-  static const std::vector<std::string> k = {"InterlinkURL",
-                                             "InterlinkAddress",
-                                             "InterlinkPort",
-                                             "SidecarURL",
-                                             "SidecarPort",
-                                             "SidecarService",
-                                             "VKTokenFile",
-                                             "TLS",
-                                             "SbatchPath",
-                                             "ScancelPath",
-                                             "SqueuePath",
-                                             "SacctPath",
-                                             "SinfoPath",
-                                             "ScontrolPath",
-                                             "BashPath",
-                                             "CommandPrefix",
-                                             "ExportPodData",
-                                             "Tsocks",
-                                             "TsocksPath",
-                                             "TsocksConfig",
-                                             "TsocksLoginNode",
-                                             "DataRootFolder",
-                                             "MaxRequestBytes",
-                                             "SidecarTimeoutSeconds",
-                                             "WorkerThreads",
-                                             "JobScriptTemplate",
-                                             "JobScriptBuildConfig",
-                                             "VerboseLogging",
-                                             "ErrorsOnlyLogging",
-                                             "LogLevel",
-                                             "LogFormat",
-                                             "Pprof",
-                                             "sidecarport",
-                                             "SidecarTokenFile",
-                                             "OIDC",
-                                             "TrustedProxies",
-                                             "SidecarTLS",
-                                             "SidecarClientTLS",
-                                             "AllowUnauthenticatedListen",
-                                             "MaxConnections",
-                                             "MaxConnectionsPerPeer",
-                                             "MaxStreams",
-                                             "MaxStreamsPerPeer"};
-  return k;
-}
-
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::string Suggest(const std::string& key) {
-  std::string best;
-  size_t best_d = 4;
-  auto consider = [&](const std::vector<std::string>& keys) {
-    for (const auto& k : keys) {
-      size_t d = EditDistance(key, k);
-      if (d < best_d) {
-        best_d = d;
-        best = k;
-      }
-    }
-  };
-  consider(OwnKeys());
-  consider(KnownVkKeys());
-  consider(KnownSidecarKeys());
-  return best.empty() ? "" : " (did you mean '" + best + "'?)";
-}
+using config::Key;
+using config::KeyInfo;
+using config::Where;
 
 Status KeyError(const std::string& origin, const std::string& key, const std::string& what) {
   return InvalidArgument(origin + ": key '" + key + "': " + what);
 }
 
 Result<std::string> Scalar(const YAML::Node& n, const std::string& origin, const std::string& key) {
-  if (n.IsNull()) return std::string();
-  if (!n.IsScalar()) return KeyError(origin, key, "must be a scalar value");
-  return n.Scalar();
+  return config::ScalarOf(n, Where{origin, key});
 }
 
 Result<bool> ParseBool(const std::string& v, const std::string& origin, const std::string& key) {
-  std::string l = v;
-  std::transform(l.begin(), l.end(), l.begin(), ::tolower);
-  if (l == "true" || l == "yes" || l == "1" || l == "on") return true;
-  if (l == "false" || l == "no" || l == "0" || l == "off" || l.empty()) return false;
-  return KeyError(origin, key, "must be true or false, got '" + v + "'");
+  return config::BoolOf(YAML::Node(v), Where{origin, key});
 }
 
 Result<long long> ParseInt(const std::string& v, const std::string& origin, const std::string& key,
                            long long min, long long max) {
-  try {
-    size_t pos = 0;
-    long long x = std::stoll(v, &pos);
-    if (pos != v.size()) throw std::invalid_argument("trailing");
-    if (x < min || x > max) {
-      return KeyError(
-          origin, key,
-          "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + v);
-    }
-    return x;
-  } catch (const std::exception&) {
-    return KeyError(origin, key, "must be an integer, got '" + v + "'");
-  }
+  return config::IntOf(YAML::Node(v), Where{origin, key}, min, max);
 }
 
 Status ValidatePort(const std::string& v, const std::string& origin, const std::string& key) {
@@ -221,11 +127,7 @@ Status ApplyOidc(const YAML::Node& n, const std::string& origin, OidcConfig* o) 
       continue;
     }
     if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end()) {
-      std::string best;
-      for (const auto& known : kKeys) {
-        size_t d = EditDistance(k, known);
-        if (d < 4 && (best.empty() || d < EditDistance(k, best))) best = known;
-      }
+      const std::string best = config::Closest(k, kKeys);
       return KeyError(origin, full,
                       "unknown key" + (best.empty() ? "" : " (did you mean 'OIDC." + best + "'?)"));
     }
@@ -280,147 +182,171 @@ Status ValidateOidc(const InterLinkConfig& c, const std::string& origin) {
 }
 // --- end OIDC ---
 
-Status ApplyKey(const std::string& k, const YAML::Node& node, const std::string& origin,
-                InterLinkConfig* c) {
-  if (k == "TLS") return ApplyTls(node, origin, &c->tls);
-  if (k == "SidecarTLS") return ApplyTls(node, origin, &c->sidecar_tls, "SidecarTLS");
-  if (k == "SidecarClientTLS") return ApplyClientTls(node, origin, &c->sidecar_client_tls);
-  if (k == "OIDC") return ApplyOidc(node, origin, &c->oidc);
-  if (k == "TrustedProxies") {
-    IL_ASSIGN_OR_RETURN(c->trusted_proxies, StringList(node, origin, k));
+// Setter helpers for InterLinkConfig keys.
+using Setter = std::function<Status(const YAML::Node&, const Where&, InterLinkConfig*)>;
+
+Setter Port(std::string InterLinkConfig::*m, bool keep_default_when_empty) {
+  return [m, keep_default_when_empty](const YAML::Node& n, const Where& w,
+                                      InterLinkConfig* c) -> Status {
+    IL_ASSIGN_OR_RETURN(std::string v, config::ScalarOf(n, w));
+    IL_RETURN_IF_ERROR(ValidatePort(v, w.origin, w.key));
+    if (!v.empty() || !keep_default_when_empty) c->*m = v;
     return Status::Ok();
-  }
-  if (k == "JobScriptBuildConfig" || k == "Pprof") return Status::Ok();  // upstream-only blocks
-  // A key of both the VK and the sidecars (StateFile) is kept for the sidecar.
-  if (std::find(KnownVkKeys().begin(), KnownVkKeys().end(), k) != KnownVkKeys().end() &&
-      std::find(OwnKeys().begin(), OwnKeys().end(), k) == OwnKeys().end() &&
-      std::find(KnownSidecarKeys().begin(), KnownSidecarKeys().end(), k) ==
-          KnownSidecarKeys().end()) {
-    return Status::Ok();
-  }
-  if (std::find(KnownSidecarKeys().begin(), KnownSidecarKeys().end(), k) !=
-      KnownSidecarKeys().end()) {
-    if (node.IsScalar() || node.IsNull()) {
-      c->sidecar_settings[k] = node.IsNull() ? "" : node.Scalar();
-    } else {
-      c->sidecar_settings[k] = YAML::Dump(node);
-    }
-    return Status::Ok();
-  }
-  if (std::find(OwnKeys().begin(), OwnKeys().end(), k) == OwnKeys().end()) {
-    return KeyError(origin, k, "unknown key" + Suggest(k));
-  }
-  IL_ASSIGN_OR_RETURN(std::string v, Scalar(node, origin, k));
-  if (k == "InterlinkURL" || k == "InterlinkAddress") {
-    if (!v.empty()) c->interlink_url = v;
-  } else if (k == "InterlinkPort") {
-    IL_RETURN_IF_ERROR(ValidatePort(v, origin, k));
-    if (!v.empty()) c->interlink_port = v;
-  } else if (k == "SidecarURL") {
-    if (!v.empty()) c->sidecar_url = v;
-  } else if (k == "SidecarPort" || k == "sidecarport") {
-    IL_RETURN_IF_ERROR(ValidatePort(v, origin, k));
-    c->sidecar_port = v;
-  } else if (k == "SidecarService") {
-    c->sidecar_service = v;
-  } else if (k == "VKTokenFile") {
-    c->vk_token_file = v;
-  } else if (k == "SidecarTokenFile") {
-    c->sidecar_token_file = v;
-  } else if (k == "SbatchPath") {
-    if (!v.empty()) c->sbatch_path = v;
-  } else if (k == "ScancelPath") {
-    if (!v.empty()) c->scancel_path = v;
-  } else if (k == "SqueuePath") {
-    if (!v.empty()) c->squeue_path = v;
-  } else if (k == "SacctPath") {
-    if (!v.empty()) c->sacct_path = v;
-  } else if (k == "SinfoPath") {
-    if (!v.empty()) c->sinfo_path = v;
-  } else if (k == "ScontrolPath") {
-    if (!v.empty()) c->scontrol_path = v;
-  } else if (k == "BashPath") {
-    if (!v.empty()) c->bash_path = v;
-  } else if (k == "CommandPrefix") {
-    c->command_prefix = v;
-  } else if (k == "ExportPodData") {
-    IL_ASSIGN_OR_RETURN(c->export_pod_data, ParseBool(v, origin, k));
-  } else if (k == "Tsocks") {
-    IL_ASSIGN_OR_RETURN(c->tsocks, ParseBool(v, origin, k));
-  } else if (k == "TsocksPath") {
-    c->tsocks_path = v;
-  } else if (k == "TsocksConfig") {
-    c->tsocks_config = v;
-  } else if (k == "TsocksLoginNode") {
-    c->tsocks_login_node = v;
-  } else if (k == "DataRootFolder") {
-    if (!v.empty()) c->data_root_folder = v;
-  } else if (k == "MaxRequestBytes") {
-    IL_ASSIGN_OR_RETURN(auto n, ParseInt(v, origin, k, 1024, 1ll << 34));
-    c->max_request_bytes = static_cast<size_t>(n);
-  } else if (k == "SidecarTimeoutSeconds") {
-    IL_ASSIGN_OR_RETURN(auto n, ParseInt(v, origin, k, 1, 86400));
-    c->sidecar_timeout_seconds = static_cast<int>(n);
-  } else if (k == "AllowUnauthenticatedListen") {
-    IL_ASSIGN_OR_RETURN(c->allow_unauthenticated_listen, ParseBool(v, origin, k));
-  } else if (k == "MaxConnections" || k == "MaxConnectionsPerPeer" || k == "MaxStreams" ||
-             k == "MaxStreamsPerPeer") {
-    IL_ASSIGN_OR_RETURN(auto n, ParseInt(v, origin, k, 1, 1000000));
-    size_t* field = k == "MaxConnections"          ? &c->limits.max_connections
-                    : k == "MaxConnectionsPerPeer" ? &c->limits.max_connections_per_peer
-                    : k == "MaxStreams"            ? &c->limits.max_streams
-                                                   : &c->limits.max_streams_per_peer;
-    *field = static_cast<size_t>(n);
-  } else if (k == "WorkerThreads") {
-    IL_ASSIGN_OR_RETURN(auto n, ParseInt(v, origin, k, 1, 4096));
-    c->worker_threads = static_cast<int>(n);
-  } else if (k == "JobScriptTemplate") {
-    c->job_script_template = v;
-  } else if (k == "VerboseLogging") {
-    IL_ASSIGN_OR_RETURN(bool b, ParseBool(v, origin, k));
-    if (b) c->log_level = "debug";
-  } else if (k == "ErrorsOnlyLogging") {
-    IL_ASSIGN_OR_RETURN(bool b, ParseBool(v, origin, k));
-    if (b && c->log_level != "debug") c->log_level = "error";
-  } else if (k == "LogLevel") {
-    if (!v.empty()) c->log_level = v;
-  } else if (k == "LogFormat") {
-    if (v != "text" && v != "json") return KeyError(origin, k, "must be 'text' or 'json'");
-    c->log_format = v;
-  }
-  return Status::Ok();
+  };
 }
 
-Status ApplyEnv(const EnvLookup& env, InterLinkConfig* c) {
-  auto get = [&](const char* name) { return env(name); };
-  const std::string origin = "environment";
-  if (auto v = get("INTERLINKURL")) c->interlink_url = *v;
-  if (auto v = get("INTERLINKPORT")) {
-    IL_RETURN_IF_ERROR(ValidatePort(*v, origin, "INTERLINKPORT"));
-    c->interlink_port = *v;
-  }
-  if (auto v = get("SIDECARURL")) c->sidecar_url = *v;
-  if (auto v = get("SIDECARSERVICE")) c->sidecar_service = *v;
-  if (auto v = get("SIDECARPORT")) {
-    IL_RETURN_IF_ERROR(ValidatePort(*v, origin, "SIDECARPORT"));
-    c->sidecar_port = *v;
-  }
-  if (auto v = get("SBATCHPATH")) c->sbatch_path = *v;
-  if (auto v = get("SCANCELPATH")) c->scancel_path = *v;
-  if (auto v = get("VKTOKENFILE")) c->vk_token_file = *v;
-  if (auto v = get("SIDECARTOKENFILE")) c->sidecar_token_file = *v;
-  if (auto v = get("TSOCKS")) {
-    IL_ASSIGN_OR_RETURN(c->tsocks, ParseBool(*v, origin, "TSOCKS"));
-  }
-  if (auto v = get("TSOCKSPATH")) c->tsocks_path = *v;
-  if (auto v = get("INTERLINK_LOG_LEVEL")) c->log_level = *v;
-  if (auto v = get("INTERLINK_LOG_FORMAT")) {
-    if (*v != "text" && *v != "json") {
-      return KeyError(origin, "INTERLINK_LOG_FORMAT", "must be 'text' or 'json'");
-    }
-    c->log_format = *v;
-  }
-  return Status::Ok();
+Setter Limit(size_t ListenerLimits::*m) {
+  return [m](const YAML::Node& n, const Where& w, InterLinkConfig* c) -> Status {
+    IL_ASSIGN_OR_RETURN(auto x, config::IntOf(n, w, 1, 1000000));
+    c->limits.*m = static_cast<size_t>(x);
+    return Status::Ok();
+  };
+}
+
+Setter LogFormat() {
+  return [](const YAML::Node& n, const Where& w, InterLinkConfig* c) -> Status {
+    IL_ASSIGN_OR_RETURN(std::string v, config::ScalarOf(n, w));
+    if (v != "text" && v != "json") return w.Error("must be 'text' or 'json'");
+    c->log_format = v;
+    return Status::Ok();
+  };
+}
+
+Setter TlsBlock(TlsConfig InterLinkConfig::*m) {
+  return [m](const YAML::Node& n, const Where& w, InterLinkConfig* c) {
+    return ApplyTls(n, w.origin, &(c->*m), w.key);
+  };
+}
+
+const std::vector<std::string> kTlsKeys = {"Enabled", "CertFile", "KeyFile", "CACertFile"};
+
+std::vector<Key<InterLinkConfig>> MakeKeys() {
+  using C = InterLinkConfig;
+  using config::SetBool;
+  using config::SetInt;
+  using config::SetString;
+  auto k = [](std::string name, std::vector<std::string> aliases, std::vector<std::string> env,
+              std::string type, std::string def, std::string doc, Setter set,
+              std::vector<std::string> subkeys = {}) {
+    return Key<C>{KeyInfo{std::move(name), std::move(aliases), std::move(env), std::move(type),
+                          std::move(def), std::move(doc), std::move(subkeys)},
+                  std::move(set)};
+  };
+  return {
+      k("InterlinkURL", {"InterlinkAddress"}, {"INTERLINKURL"}, "string", "http://127.0.0.1",
+        "where interlink listens (http://host, https://host, unix:///path)",
+        SetString(&C::interlink_url, true)),
+      k("InterlinkPort", {}, {"INTERLINKPORT"}, "port", "3000",
+        "port appended to an http(s) InterlinkURL without one", Port(&C::interlink_port, true)),
+      k("SidecarURL", {}, {"SIDECARURL"}, "string", "http://localhost",
+        "the sidecar: http://host, https://host or unix:///path", SetString(&C::sidecar_url, true)),
+      k("SidecarPort", {"sidecarport"}, {"SIDECARPORT"}, "port", "",
+        "sidecar port (default by SidecarService: docker 4000, slurm 4001, mock 4002)",
+        Port(&C::sidecar_port, false)),
+      k("SidecarService", {}, {"SIDECARSERVICE"}, "string", "", "docker, slurm or mock",
+        SetString(&C::sidecar_service)),
+      k("VKTokenFile", {}, {"VKTOKENFILE"}, "string", "",
+        "bearer token file the vk sends and interlink requires", SetString(&C::vk_token_file)),
+      k("SidecarTokenFile", {}, {"SIDECARTOKENFILE"}, "string", "",
+        "bearer token interlink sends to the sidecar and the sidecar requires",
+        SetString(&C::sidecar_token_file)),
+      k("TLS", {}, {}, "block", "off", "interlink serves HTTPS (mTLS with CACertFile)",
+        TlsBlock(&C::tls), kTlsKeys),
+      k("SidecarTLS", {}, {}, "block", "off", "the sidecar serves HTTPS (mTLS with CACertFile)",
+        TlsBlock(&C::sidecar_tls), kTlsKeys),
+      k("SidecarClientTLS", {}, {}, "block", "", "how interlink dials an https:// sidecar",
+        [](const YAML::Node& n, const Where& w, C* c) {
+          return ApplyClientTls(n, w.origin, &c->sidecar_client_tls);
+        },
+        {"CACertFile", "CertFile", "KeyFile", "InsecureSkipVerify", "ServerName"}),
+      k("AllowUnauthenticatedListen", {}, {}, "bool", "false",
+        "listen on a non-loopback address without any credential",
+        SetBool(&C::allow_unauthenticated_listen)),
+      k("MaxConnections", {}, {}, "int", "2048", "open connections per listener",
+        Limit(&ListenerLimits::max_connections)),
+      k("MaxConnectionsPerPeer", {}, {}, "int", "1024",
+        "open connections per listener and client address",
+        Limit(&ListenerLimits::max_connections_per_peer)),
+      k("MaxStreams", {}, {}, "int", "1024", "concurrent follow-mode log streams",
+        Limit(&ListenerLimits::max_streams)),
+      k("MaxStreamsPerPeer", {}, {}, "int", "512",
+        "concurrent follow-mode log streams per client address",
+        Limit(&ListenerLimits::max_streams_per_peer)),
+      k("OIDC", {}, {}, "block", "off", "bearer JWTs from an identity provider (docs/oidc.md)",
+        [](const YAML::Node& n, const Where& w, C* c) { return ApplyOidc(n, w.origin, &c->oidc); },
+        {"Issuer", "Audience", "JWKSFile", "JWKSURL", "JWKSCAFile", "AllowedSubjects",
+         "AllowedGroups", "AllowedEmails", "SubjectClaim", "GroupsClaim", "EmailClaim",
+         "ClockSkewSeconds"}),
+      k("TrustedProxies", {}, {}, "list", "[]",
+        "reverse proxies whose X-Forwarded-* identity headers are believed",
+        config::SetList(&C::trusted_proxies)),
+      k("SbatchPath", {}, {"SBATCHPATH"}, "string", "/usr/bin/sbatch", "Slurm sbatch",
+        SetString(&C::sbatch_path, true)),
+      k("ScancelPath", {}, {"SCANCELPATH"}, "string", "/usr/bin/scancel", "Slurm scancel",
+        SetString(&C::scancel_path, true)),
+      k("SqueuePath", {}, {}, "string", "/usr/bin/squeue", "Slurm squeue",
+        SetString(&C::squeue_path, true)),
+      k("SacctPath", {}, {}, "string", "/usr/bin/sacct", "Slurm sacct",
+        SetString(&C::sacct_path, true)),
+      k("SinfoPath", {}, {}, "string", "/usr/bin/sinfo", "Slurm sinfo",
+        SetString(&C::sinfo_path, true)),
+      k("ScontrolPath", {}, {}, "string", "/usr/bin/scontrol", "Slurm scontrol",
+        SetString(&C::scontrol_path, true)),
+      k("BashPath", {}, {}, "string", "/bin/bash", "shell of the Slurm job script",
+        SetString(&C::bash_path, true)),
+      k("CommandPrefix", {}, {}, "string", "", "text before the commands of every Slurm job",
+        SetString(&C::command_prefix)),
+      k("ExportPodData", {}, {}, "bool", "true",
+        "sidecars materialise ConfigMaps/Secrets/projected volumes", SetBool(&C::export_pod_data)),
+      k("Tsocks", {}, {"TSOCKS"}, "bool", "false", "the seed's SOCKS proxy for Slurm jobs",
+        SetBool(&C::tsocks)),
+      k("TsocksPath", {}, {"TSOCKSPATH"}, "string", "", "libtsocks.so (required with Tsocks)",
+        SetString(&C::tsocks_path)),
+      k("TsocksConfig", {}, {}, "string", "", "tsocks configuration file",
+        SetString(&C::tsocks_config)),
+      k("TsocksLoginNode", {}, {}, "string", "", "login node of the tsocks proxy",
+        SetString(&C::tsocks_login_node)),
+      k("DataRootFolder", {}, {}, "string", "/var/lib/interlink",
+        "where sidecars keep per-pod files and state (private, 0700)",
+        SetString(&C::data_root_folder, true)),
+      k("MaxRequestBytes", {}, {}, "int", "134217728", "request body limit",
+        SetInt(&C::max_request_bytes, 1024, 1LL << 34)),
+      k("SidecarTimeoutSeconds", {}, {}, "int", "120", "interlink's deadline for a sidecar reply",
+        SetInt(&C::sidecar_timeout_seconds, 1, 86400)),
+      k("WorkerThreads", {}, {}, "int", "32", "request handler threads per daemon",
+        SetInt(&C::worker_threads, 1, 4096)),
+      k("JobScriptTemplate", {}, {}, "string", "", "upstream key, accepted and ignored",
+        SetString(&C::job_script_template)),
+      k("JobScriptBuildConfig", {}, {}, "block", "", "upstream key, accepted and ignored",
+        config::Ignore<C>()),
+      k("Pprof", {}, {}, "block", "", "upstream key, accepted and ignored", config::Ignore<C>()),
+      k("VerboseLogging", {}, {}, "bool", "false", "debug log level (upstream key)",
+        [](const YAML::Node& n, const Where& w, C* c) -> Status {
+          IL_ASSIGN_OR_RETURN(bool b, config::BoolOf(n, w));
+          if (b) c->log_level = "debug";
+          return Status::Ok();
+        }),
+      k("ErrorsOnlyLogging", {}, {}, "bool", "false", "error log level (upstream key)",
+        [](const YAML::Node& n, const Where& w, C* c) -> Status {
+          IL_ASSIGN_OR_RETURN(bool b, config::BoolOf(n, w));
+          if (b && c->log_level != "debug") c->log_level = "error";
+          return Status::Ok();
+        }),
+      k("LogLevel", {}, {"INTERLINK_LOG_LEVEL"}, "string", "info",
+        "trace, debug, info, warn, error, critical, off", SetString(&C::log_level, true)),
+      k("LogFormat", {}, {"INTERLINK_LOG_FORMAT"}, "string", "text", "text or json", LogFormat()),
+  };
+}
+
+// The keys of one sidecar, kept as text in sidecar_settings for its typed view.
+Key<InterLinkConfig> SidecarSetting(const KeyInfo& info) {
+  return {info, [name = info.name](const YAML::Node& n, const Where& w, InterLinkConfig* c) {
+            std::string text = !n || n.IsNull() ? "" : (n.IsScalar() ? n.Scalar() : YAML::Dump(n));
+            // VAR= leaves the file's value (SHARED_FS= is not "false").
+            if (text.empty() && w.origin == "environment") return Status::Ok();
+            c->sidecar_settings[name] = std::move(text);
+            return Status::Ok();
+          }};
 }
 
 Status Validate(const InterLinkConfig& c, const std::string& origin) {
@@ -447,63 +373,8 @@ Status Validate(const InterLinkConfig& c, const std::string& origin) {
 
 }  // namespace
 
-const std::vector<std::string>& KnownVkKeys() {
-  static const std::vector<std::string> k = {"InterlinkURL",
-                                             "InterlinkPort",
-                                             "VKConfigPath",
-                                             "VKTokenFile",
-                                             "ServiceAccount",
-                                             "Namespace",
-                                             "PodIP",
-                                             "PodCIDR",
-                                             "KubernetesApiAddr",
-                                             "KubernetesApiPort",
-                                             "KubernetesApiCaCrt",
-                                             "DisableProjectedVolumes",
-                                             "JobScriptBuilderURL",
-                                             "HTTP",
-                                             "KubeletHTTP",
-                                             "KubeletCertFile",
-                                             "KubeletKeyFile",
-                                             "KubeletCSRSignerName",
-                                             "DisableCSR",
-                                             "Resources",
-                                             "NodeLabels",
-                                             "NodeTaints",
-                                             "Network",
-                                             "SkipDownwardAPIResolution",
-                                             "NodeName",
-                                             "KubeletPort",
-                                             "KubeletAddress",
-                                             "StatusSyncIntervalMs",
-                                             "StatusSafetyIntervalMs",
-                                             "PingIntervalSeconds",
-                                             "ClientQPS",
-                                             "ClientBurst",
-                                             "LeaseDurationSeconds",
-                                             "StateFile",
-                                             "Kubeconfig",
-                                             "OAuth2",
-                                             "AllowPlainHTTP"};
-  return k;
-}
-
-const std::vector<std::string>& KnownSidecarKeys() {
-  static const std::vector<std::string> k = {
-      // Slurm sidecar
-      "Partition", "Account", "TimeLimit", "DefaultCPUs", "DefaultMemory", "ContainerRuntime",
-      "ImagePrefix", "SingularityPath", "SingularityDefaultOptions", "SingularityPrefix",
-      "PodmanPath", "ChRunPath", "ImageRoot", "SharedFS", "PreExec", "Socket", "Flavors",
-      "DefaultFlavor", "EnableProbes", "Taints", "StatusCacheSeconds", "HonouredAnnotations",
-      "AllowedRuntimes", "SbatchOptionsAllowList", "SbatchOptionsDenyList", "NamespaceUsers",
-      "RunAsCommand",
-      // Docker sidecar
-      "DockerPath", "HostPathAllowList", "DockerNetwork", "ContainerPrefix",
-      "DockerAllowHostNamespaces", "DockerPidsLimit", "DockerLogMaxSize", "DockerLogMaxFiles",
-      // Mock sidecar
-      "MockStateFile", "MockCapacityCPU", "MockCapacityMemory", "MockCapacityPods",
-      // Common
-      "StateFile"};
+const std::vector<config::Key<InterLinkConfig>>& InterlinkKeys() {
+  static const std::vector<config::Key<InterLinkConfig>> k = MakeKeys();
   return k;
 }
 
@@ -578,45 +449,32 @@ Result<std::string> ResolveConfigPath(const std::string& explicit_path, const En
   return std::string();
 }
 
-Result<InterLinkConfig> ParseConfig(const std::string& yaml, const std::string& origin,
-                                    const EnvLookup& env) {
+Result<InterLinkConfig> LoadConfigFrom(const YAML::Node& doc, const std::string& origin,
+                                       const EnvLookup& env, const OtherKeys& other) {
   InterLinkConfig c;
   c.source_file = origin;
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(origin + ": invalid YAML: " + e.what());
-  }
-  if (root.IsDefined() && !root.IsNull()) {
-    if (!root.IsMap()) return InvalidArgument(origin + ": top level must be a mapping of keys");
-    try {
-      for (const auto& kv : root) {
-        IL_RETURN_IF_ERROR(ApplyKey(kv.first.as<std::string>(), kv.second, origin, &c));
-      }
-    } catch (const YAML::Exception& e) {
-      return InvalidArgument(origin + ": " + e.what());
-    }
-  }
-  IL_RETURN_IF_ERROR(ApplyEnv(env, &c));
+  std::vector<Key<InterLinkConfig>> own = InterlinkKeys();
+  for (const auto& info : other.sidecar) own.push_back(SidecarSetting(info));
+  config::Sources src;
+  src.file = doc;
+  src.origin = origin;
+  src.env = env;
+  IL_RETURN_IF_ERROR(config::LoadSettings(own, other.foreign, src, &c));
   IL_RETURN_IF_ERROR(Validate(c, origin));
   return c;
 }
 
-Result<InterLinkConfig> LoadConfig(const std::string& path, const EnvLookup& env) {
-  if (path.empty()) return ParseConfig("", "", env);
-  std::string text;
-  try {
-    YAML::Node probe = YAML::LoadFile(path);  // surfaces I/O errors with the path
-    (void)probe;
-    std::ifstream in(path);
-    text.assign(std::istreambuf_iterator<char>(in), {});
-  } catch (const YAML::BadFile&) {
-    return NotFound("cannot read config file " + path);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(path + ": invalid YAML: " + e.what());
-  }
-  return ParseConfig(text, path, env);
+Result<InterLinkConfig> ParseConfig(const std::string& yaml, const std::string& origin,
+                                    const EnvLookup& env, const OtherKeys& other) {
+  IL_ASSIGN_OR_RETURN(YAML::Node doc, config::ParseDocument(yaml, origin));
+  return LoadConfigFrom(doc, origin, env, other);
+}
+
+Result<InterLinkConfig> LoadConfig(const std::string& path, const EnvLookup& env,
+                                   const OtherKeys& other) {
+  if (path.empty()) return ParseConfig("", "", env, other);
+  IL_ASSIGN_OR_RETURN(YAML::Node doc, config::ReadDocument(path));
+  return LoadConfigFrom(doc, path, env, other);
 }
 
 }  // namespace il

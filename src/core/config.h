@@ -6,9 +6,11 @@
 // SbatchPath, ScancelPath, VKTokenFile, CommandPrefix, ExportPodData, Tsocks, TsocksPath,
 // TsocksLoginNode; INTERLINKURL, INTERLINKPORT, SIDECARURL, SIDECARPORT, SIDECARSERVICE,
 // SBATCHPATH, SCANCELPATH, VKTOKENFILE, TSOCKS, TSOCKSPATH), as do today's upstream keys
-// (InterlinkAddress, TLS, DataRootFolder, ...). The same file may also carry the virtual
-// kubelet's keys; those are recognised and left to the VK's own loader. Any other key is
-// an error naming the key and the file. See docs/configuration.md.
+// (InterlinkAddress, TLS, DataRootFolder, ...). The keys are declared in one table
+// (InterlinkKeys(), core/config_schema.h). The same file may also carry the virtual
+// kubelet's and the sidecars' keys: callers pass those declarations (OtherKeys, usually
+// from the catalog in daemon/config_catalog.h); any other key is an error naming the key,
+// the file and the closest known key. See docs/configuration.md.
 //
 // Thread-safety: a plain value.
 #pragma once
@@ -19,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config_schema.h"
 #include "core/status.h"
 
 namespace il {
@@ -107,9 +110,8 @@ struct InterLinkConfig {
   std::string tsocks_config;
   std::string tsocks_login_node;
   std::string data_root_folder = "/var/lib/interlink";  // private: 0700, checked at start
-  // Extra, sidecar-specific settings (e.g. "Partition", "ContainerRuntime", "DockerPath"),
-  // kept as strings for the sidecar's own typed view; only keys listed in
-  // KnownSidecarKeys() are accepted.
+  // The running sidecar's own settings (e.g. "Partition", "DockerPath"), kept as text for
+  // its typed view; filled for the keys passed in OtherKeys::sidecar.
   std::map<std::string, std::string> sidecar_settings;
 
   // --- interLink API behaviour (our additions) ---
@@ -147,15 +149,25 @@ std::optional<std::string> ProcessEnv(const std::string& name);
 // Returns "" when none exists and none was named explicitly.
 Result<std::string> ResolveConfigPath(const std::string& explicit_path, const EnvLookup& env);
 
+// What else the file may hold besides interlink's keys (InterlinkKeys()).
+struct OtherKeys {
+  // The running sidecar's own keys: their values are kept as text in sidecar_settings.
+  std::vector<config::KeyInfo> sidecar;
+  // Keys other components declare (the vk's, the other sidecars'): accepted and ignored.
+  std::vector<config::KeyInfo> foreign;
+};
+
 // Loads and validates. `path` empty: defaults + environment only.
-Result<InterLinkConfig> LoadConfig(const std::string& path, const EnvLookup& env = ProcessEnv);
+Result<InterLinkConfig> LoadConfig(const std::string& path, const EnvLookup& env = ProcessEnv,
+                                   const OtherKeys& other = {});
 // Parses YAML text (for tests); `origin` names the source in errors.
 Result<InterLinkConfig> ParseConfig(const std::string& yaml, const std::string& origin,
-                                    const EnvLookup& env = ProcessEnv);
+                                    const EnvLookup& env = ProcessEnv, const OtherKeys& other = {});
+// From a parsed document (config::ReadDocument), read once and shared by several loaders.
+Result<InterLinkConfig> LoadConfigFrom(const YAML::Node& doc, const std::string& origin,
+                                       const EnvLookup& env, const OtherKeys& other);
 
-// Keys that belong to the virtual kubelet and are accepted (ignored) here.
-const std::vector<std::string>& KnownVkKeys();
-// Sidecar-specific keys stored in sidecar_settings.
-const std::vector<std::string>& KnownSidecarKeys();
+// The keys of interlink and of every sidecar's listener (the "interlink" component).
+const std::vector<config::Key<InterLinkConfig>>& InterlinkKeys();
 
 }  // namespace il

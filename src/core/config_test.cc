@@ -94,7 +94,11 @@ Resources:
   CPU: "100"
 NodeTaints: []
 )",
-                       "up.yaml", Env({}));
+                       "up.yaml", Env({}),
+                       // The vk's keys, as the catalog (daemon/config_catalog.h) declares them.
+                       OtherKeys{{},
+                                 {{"Resources", {}, {}, "block", "", "", {}},
+                                  {"NodeTaints", {}, {}, "list", "", "", {}}}});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->InterlinkListenUrl(), "unix:///tmp/il.sock");
   EXPECT_EQ(c->SidecarEndpoint("4000"), "unix:///tmp/plugin.sock");
@@ -102,13 +106,24 @@ NodeTaints: []
   EXPECT_EQ(c->tls.ca_cert_file, "/ca.pem");
 }
 
-TEST(Config, ExampleConfigsLoad) {
-  for (const char* f :
-       {"/examples/config/InterLinkConfig.yaml", "/kustomizations/InterLinkConfig.yaml"}) {
-    auto c = LoadConfig(std::string(IL_SOURCE_DIR) + f, Env({}));
-    EXPECT_TRUE(c.ok()) << f << ": " << c.status().ToString();
-  }
+TEST(Config, KeysOfOtherComponentsAreUnknownUnlessDeclared) {
+  auto c = ParseConfig("NodeTaints: []\n", "f.yaml", Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("key 'NodeTaints': unknown key"), std::string::npos)
+      << c.status().message();
 }
+
+TEST(Config, TheRunningSidecarsKeysAreKeptAsText) {
+  auto c = ParseConfig("Partition: gpu\nAllowedRuntimes: [podman, none]\n", "f.yaml", Env({}),
+                       OtherKeys{{{"Partition", {}, {}, "string", "", "", {}},
+                                  {"AllowedRuntimes", {}, {}, "list", "", "", {}}},
+                                 {}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->sidecar_settings.at("Partition"), "gpu");
+  EXPECT_NE(c->sidecar_settings.at("AllowedRuntimes").find("podman"), std::string::npos);
+}
+
+// The example files (with the vk's keys) load in daemon/config_catalog_test.cc.
 
 TEST(Config, MissingExplicitFileIsAnError) {
   EXPECT_FALSE(ResolveConfigPath("/nonexistent.yaml", Env({})).ok());

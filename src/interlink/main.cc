@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "daemon/config_catalog.h"
 #include "interlink/interlink_service.h"
 #include "protocol/listener_policy.h"
 
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
     std::cerr << "interlink: " << path.status().message() << "\n";
     return 2;
   }
-  auto cfg = il::LoadConfig(*path);
+  auto cfg = il::LoadConfig(*path, il::ProcessEnv, {{}, il::ForeignKeys({"interlink"})});
   if (!cfg.ok()) {
     std::cerr << "interlink: " << cfg.status().message() << "\n";
     return 2;

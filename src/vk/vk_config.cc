@@ -237,66 +237,27 @@ Status ApplyOAuth2(const YAML::Node& n, const std::string& origin, OAuth2ClientC
   return Status::Ok();
 }
 
-// One top-level VK key.
-Status ApplyKey(const std::string& k, const YAML::Node& n, const std::string& origin, VkConfig* c) {
-  auto str = [&](std::string* dst) -> Status {
-    IL_ASSIGN_OR_RETURN(std::string v, Str(n, origin, k));
-    *dst = v;
-    return Status::Ok();
-  };
-  auto integer = [&](int* dst, long long min, long long max) -> Status {
-    IL_ASSIGN_OR_RETURN(std::string v, Str(n, origin, k));
-    if (v.empty()) return Status::Ok();
-    IL_ASSIGN_OR_RETURN(long long x, Int(v, origin, k, min, max));
-    *dst = static_cast<int>(x);
-    return Status::Ok();
-  };
-  if (k == "NodeName") return str(&c->node_name);
-  if (k == "KubeletCertFile") return str(&c->kubelet_cert_file);
-  if (k == "KubeletKeyFile") return str(&c->kubelet_key_file);
-  if (k == "KubeletAddress") return str(&c->kubelet_address);
-  if (k == "KubeletPort") return integer(&c->kubelet_port, 1, 65535);
-  if (k == "StatusSyncIntervalMs") return integer(&c->status_sync_interval_ms, 10, 600000);
-  if (k == "StatusSafetyIntervalMs") return integer(&c->status_safety_interval_ms, 0, 3600000);
-  if (k == "PingIntervalSeconds") return integer(&c->ping_interval_seconds, 1, 3600);
-  if (k == "LeaseDurationSeconds") return integer(&c->lease_duration_seconds, 4, 3600);
-  if (k == "ClientBurst") return integer(&c->client_burst, 1, 100000);
-  if (k == "PodIP") return str(&c->internal_ip);
-  if (k == "StateFile") return str(&c->state_file);
-  if (k == "Kubeconfig") return str(&c->kubeconfig);
-  if (k == "KubernetesApiAddr") return str(&c->kubernetes_api_addr);
-  if (k == "KubernetesApiPort") return str(&c->kubernetes_api_port);
-  if (k == "KubernetesApiCaCrt") return str(&c->kubernetes_api_ca_crt);
-  if (k == "JobScriptBuilderURL") return str(&c->job_script_builder_url);
-  if (k == "VKConfigPath") return str(&c->provider_config);
-  if (k == "ClientQPS") {
-    IL_ASSIGN_OR_RETURN(std::string v, Str(n, origin, k));
-    if (!v.empty()) {
-      IL_ASSIGN_OR_RETURN(c->client_qps, Double(v, origin, k));
+using config::Key;
+using config::KeyInfo;
+using config::Where;
+using Setter = std::function<Status(const YAML::Node&, const Where&, VkConfig*)>;
+
+// A block key whose parser takes (node, origin, destination).
+template <class F>
+Setter Block(F apply) {
+  return
+      [apply](const YAML::Node& n, const Where& w, VkConfig* c) { return apply(n, w.origin, c); };
+}
+
+Setter KubeletHttp() {
+  return [](const YAML::Node& n, const Where& w, VkConfig* c) -> Status {
+    const std::string& origin = w.origin;
+    if (origin == "environment") {  // APISERVER_CA_CERT_LOCATION: KubeletHTTP.ClientCAFile
+      IL_ASSIGN_OR_RETURN(c->kubelet_client_ca_file, Str(n, origin, w.key));
+      return Status::Ok();
     }
-    return Status::Ok();
-  }
-  if (k == "AllowPlainHTTP") {
-    IL_ASSIGN_OR_RETURN(c->allow_plain_http, Bool(n, origin, k));
-    return Status::Ok();
-  }
-  if (k == "DisableProjectedVolumes") {
-    IL_ASSIGN_OR_RETURN(c->disable_projected_volumes, Bool(n, origin, k));
-    return Status::Ok();
-  }
-  if (k == "Resources") return ApplyResources(n, origin, &c->resources);
-  if (k == "OAuth2") return ApplyOAuth2(n, origin, &c->oauth2);
-  if (k == "NodeTaints") return ApplyTaints(n, origin, &c->taints);
-  if (k == "NodeLabels") return ApplyLabels(n, origin, &c->labels);
-  if (k == "HTTP") {
-    IL_RETURN_IF_ERROR(OnlyKeys(n, origin, k, {"Insecure", "CaCert"}));
-    IL_ASSIGN_OR_RETURN(c->http_insecure, Bool(n["Insecure"], origin, "HTTP.Insecure"));
-    IL_ASSIGN_OR_RETURN(c->http_ca_cert, Str(n["CaCert"], origin, "HTTP.CaCert"));
-    return Status::Ok();
-  }
-  if (k == "KubeletHTTP") {
     IL_RETURN_IF_ERROR(
-        OnlyKeys(n, origin, k,
+        OnlyKeys(n, origin, w.key,
                  {"Insecure", "insecure", "ClientCAFile", "Authentication", "Authorization",
                   "StreamingConnectionIdleTimeout", "StreamCreationTimeout"}));
     IL_ASSIGN_OR_RETURN(c->kubelet_client_ca_file,
@@ -307,14 +268,168 @@ Status ApplyKey(const std::string& k, const YAML::Node& n, const std::string& or
     IL_RETURN_IF_ERROR(Duration(n["StreamCreationTimeout"], origin,
                                 "KubeletHTTP.StreamCreationTimeout", &c->stream_creation_timeout));
     return ApplyKubeletAuth(n, origin, &c->kubelet_auth);
-  }
-  if (k == "PodCIDR") {
-    IL_RETURN_IF_ERROR(OnlyKeys(n, origin, k, {"Subnet", "MaxIP", "MinIP"}));
-    IL_ASSIGN_OR_RETURN(c->pod_cidr, Str(n["Subnet"], origin, "PodCIDR.Subnet"));
-    return Status::Ok();
-  }
-  // Accepted for compatibility with upstream files; no effect here (see the docs).
-  return Status::Ok();
+  };
+}
+
+std::vector<Key<VkConfig>> MakeKeys() {
+  using C = VkConfig;
+  using config::SetBool;
+  using config::SetInt;
+  using config::SetString;
+  auto k = [](std::string name, std::vector<std::string> aliases, std::vector<std::string> env,
+              std::string type, std::string def, std::string doc, Setter set,
+              std::vector<std::string> subkeys = {}) {
+    return Key<C>{KeyInfo{std::move(name), std::move(aliases), std::move(env), std::move(type),
+                          std::move(def), std::move(doc), std::move(subkeys)},
+                  std::move(set)};
+  };
+  auto ignored = [&k](std::string name, std::string type) {
+    return k(std::move(name), {}, {}, std::move(type), "", "upstream key, accepted, no effect",
+             config::Ignore<C>());
+  };
+  auto log_flag = [](const char* level) -> Setter {
+    return [level](const YAML::Node& n, const Where& w, C* c) -> Status {
+      IL_ASSIGN_OR_RETURN(bool b, config::BoolOf(n, w));
+      if (b && (std::string(level) == "debug" || c->log_level != "debug")) c->log_level = level;
+      return Status::Ok();
+    };
+  };
+  return {
+      // --- interLink connection (shared with interlink's own declarations) ---
+      k("InterlinkURL", {"InterlinkAddress"}, {"INTERLINKURL"}, "string", "http://127.0.0.1",
+        "interLink's URL (http, https, unix)", SetString(&C::interlink_url, true)),
+      k("InterlinkPort", {}, {"INTERLINKPORT"}, "port", "3000",
+        "port appended to an http(s) InterlinkURL without one",
+        [](const YAML::Node& n, const Where& w, C* c) -> Status {
+          IL_ASSIGN_OR_RETURN(std::string v, Str(n, w.origin, w.key));
+          if (v.empty()) return Status::Ok();
+          IL_RETURN_IF_ERROR(Int(v, w.origin, w.key, 0, 65535).status());
+          c->interlink_port = v;
+          return Status::Ok();
+        }),
+      k("VKTokenFile", {}, {"VKTOKENFILE"}, "string", "",
+        "bearer token file sent to interLink (re-read on every call)",
+        SetString(&C::vk_token_file)),
+      k("TLS", {}, {}, "block", "off", "mTLS client certificate towards interLink",
+        [](const YAML::Node& n, const Where& w, C* c) -> Status {
+          IL_RETURN_IF_ERROR(
+              OnlyKeys(n, w.origin, w.key, {"Enabled", "CertFile", "KeyFile", "CACertFile"}));
+          IL_ASSIGN_OR_RETURN(c->tls.enabled, Bool(n["Enabled"], w.origin, "TLS.Enabled"));
+          IL_ASSIGN_OR_RETURN(c->tls.cert_file, Str(n["CertFile"], w.origin, "TLS.CertFile"));
+          IL_ASSIGN_OR_RETURN(c->tls.key_file, Str(n["KeyFile"], w.origin, "TLS.KeyFile"));
+          IL_ASSIGN_OR_RETURN(c->tls.ca_cert_file,
+                              Str(n["CACertFile"], w.origin, "TLS.CACertFile"));
+          if (c->tls.enabled && (c->tls.cert_file.empty() || c->tls.key_file.empty())) {
+            return KeyError(w.origin, "TLS.CertFile", "Enabled needs CertFile and KeyFile");
+          }
+          return Status::Ok();
+        },
+        {"Enabled", "CertFile", "KeyFile", "CACertFile"}),
+      k("VerboseLogging", {}, {}, "bool", "false", "debug log level", log_flag("debug")),
+      k("ErrorsOnlyLogging", {}, {}, "bool", "false", "error log level", log_flag("error")),
+      k("LogLevel", {}, {"INTERLINK_LOG_LEVEL"}, "string", "info", "log level",
+        SetString(&C::log_level, true)),
+      k("HTTP", {}, {}, "block", "", "how the vk dials interLink over https",
+        [](const YAML::Node& n, const Where& w, C* c) -> Status {
+          IL_RETURN_IF_ERROR(OnlyKeys(n, w.origin, w.key, {"Insecure", "CaCert"}));
+          IL_ASSIGN_OR_RETURN(c->http_insecure, Bool(n["Insecure"], w.origin, "HTTP.Insecure"));
+          IL_ASSIGN_OR_RETURN(c->http_ca_cert, Str(n["CaCert"], w.origin, "HTTP.CaCert"));
+          return Status::Ok();
+        },
+        {"Insecure", "CaCert"}),
+      k("AllowPlainHTTP", {}, {}, "bool", "false",
+        "send the token and Secrets over http:// to a non-loopback interLink",
+        SetBool(&C::allow_plain_http)),
+      k("JobScriptBuilderURL", {}, {}, "string", "", "PodCreateRequests.jobscriptURL",
+        SetString(&C::job_script_builder_url)),
+      k("OAuth2", {}, {}, "block", "", "keeps VKTokenFile fresh (client credentials)",
+        Block([](const YAML::Node& n, const std::string& o, C* c) {
+          return ApplyOAuth2(n, o, &c->oauth2);
+        }),
+        {"TokenURL", "ClientID", "ClientSecretFile", "Scope", "Audience", "RefreshBeforeSeconds",
+         "CAFile"}),
+      // --- node ---
+      k("NodeName", {}, {"NODENAME"}, "string", "virtual-kubelet", "the node's name",
+        SetString(&C::node_name)),
+      k("VKConfigPath", {}, {"VK_CONFIG_PATH"}, "string", "", "knoc-cfg.json (node capacity)",
+        SetString(&C::provider_config)),
+      k("Resources", {}, {}, "block", "cpu 20, memory 100Gi, pods 20",
+        "node capacity (an upper bound on what the plugin reports)",
+        Block([](const YAML::Node& n, const std::string& o, C* c) {
+          return ApplyResources(n, o, &c->resources);
+        }),
+        {"CPU", "Memory", "Pods", "Accelerators"}),
+      k("NodeLabels", {}, {}, "list", "[]", "node labels, \"key=value\"",
+        Block([](const YAML::Node& n, const std::string& o, C* c) {
+          return ApplyLabels(n, o, &c->labels);
+        })),
+      k("NodeTaints", {}, {}, "list", "[]", "node taints {Key, Value, Effect}",
+        Block([](const YAML::Node& n, const std::string& o, C* c) {
+          return ApplyTaints(n, o, &c->taints);
+        })),
+      k("PodCIDR", {}, {}, "block", "", "the node's pod CIDR (Subnet)",
+        [](const YAML::Node& n, const Where& w, C* c) -> Status {
+          IL_RETURN_IF_ERROR(OnlyKeys(n, w.origin, w.key, {"Subnet", "MaxIP", "MinIP"}));
+          IL_ASSIGN_OR_RETURN(c->pod_cidr, Str(n["Subnet"], w.origin, "PodCIDR.Subnet"));
+          return Status::Ok();
+        },
+        {"Subnet", "MaxIP", "MinIP"}),
+      k("PodIP", {}, {"POD_IP", "VKUBELET_POD_IP"}, "string", "127.0.0.1", "the node's InternalIP",
+        SetString(&C::internal_ip)),
+      k("LeaseDurationSeconds", {}, {}, "int", "40", "node lease duration",
+        SetInt(&C::lease_duration_seconds, 4, 3600)),
+      k("PingIntervalSeconds", {}, {}, "int", "10", "how often interLink is pinged",
+        SetInt(&C::ping_interval_seconds, 1, 3600)),
+      // --- kubelet API ---
+      k("KubeletAddress", {}, {"KUBELET_URL"}, "string", "0.0.0.0", "kubelet API address",
+        SetString(&C::kubelet_address)),
+      k("KubeletPort", {}, {"KUBELET_PORT"}, "port", "10250", "kubelet API port",
+        SetInt(&C::kubelet_port, 1, 65535)),
+      k("KubeletCertFile", {}, {"APISERVER_CERT_LOCATION"}, "string", "",
+        "kubelet API certificate (empty: CSR, else self-signed)", SetString(&C::kubelet_cert_file)),
+      k("KubeletKeyFile", {}, {"APISERVER_KEY_LOCATION"}, "string", "", "its key",
+        SetString(&C::kubelet_key_file)),
+      k("KubeletHTTP", {}, {"APISERVER_CA_CERT_LOCATION"}, "block", "",
+        "kubelet API authentication and authorization (the env var sets ClientCAFile)",
+        KubeletHttp(),
+        {"Insecure", "insecure", "ClientCAFile", "Authentication", "Authorization",
+         "StreamingConnectionIdleTimeout", "StreamCreationTimeout"}),
+      // --- pods ---
+      k("StatusSyncIntervalMs", {}, {}, "int", "500", "pod status poll interval",
+        SetInt(&C::status_sync_interval_ms, 10, 600000)),
+      k("StatusSafetyIntervalMs", {}, {}, "int", "15000",
+        "full status poll while the status watch works (0: no watch)",
+        SetInt(&C::status_safety_interval_ms, 0, 3600000)),
+      k("DisableProjectedVolumes", {}, {}, "bool", "false", "do not resolve projected volumes",
+        SetBool(&C::disable_projected_volumes)),
+      k("KubernetesApiAddr", {}, {}, "string", "", "KUBERNETES_SERVICE_HOST for containers",
+        SetString(&C::kubernetes_api_addr)),
+      k("KubernetesApiPort", {}, {}, "string", "", "KUBERNETES_SERVICE_PORT for containers",
+        SetString(&C::kubernetes_api_port)),
+      k("KubernetesApiCaCrt", {}, {}, "string", "", "replaces kube-root-ca.crt",
+        SetString(&C::kubernetes_api_ca_crt)),
+      k("StateFile", {}, {}, "string", "", "UIDs sent to the backend (restart recovery)",
+        SetString(&C::state_file)),
+      // --- Kubernetes client ---
+      k("Kubeconfig", {}, {}, "string", "", "kubeconfig (else CUSTOMKUBECONF, KUBECONFIG)",
+        SetString(&C::kubeconfig)),
+      k("ClientQPS", {}, {}, "number", "50", "API client rate",
+        [](const YAML::Node& n, const Where& w, C* c) -> Status {
+          IL_ASSIGN_OR_RETURN(std::string v, Str(n, w.origin, w.key));
+          if (!v.empty()) {
+            IL_ASSIGN_OR_RETURN(c->client_qps, Double(v, w.origin, w.key));
+          }
+          return Status::Ok();
+        }),
+      k("ClientBurst", {}, {}, "int", "100", "API client burst",
+        SetInt(&C::client_burst, 1, 100000)),
+      ignored("ServiceAccount", "string"),
+      ignored("Namespace", "string"),
+      ignored("KubeletCSRSignerName", "string"),
+      ignored("DisableCSR", "bool"),
+      ignored("Network", "block"),
+      ignored("SkipDownwardAPIResolution", "bool"),
+  };
 }
 
 std::string ReadFile(const std::string& path, Status* st) {
@@ -326,45 +441,25 @@ std::string ReadFile(const std::string& path, Status* st) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-Status ApplyEnv(const EnvLookup& env, VkConfig* c) {
-  auto get = [&](const char* name) -> std::optional<std::string> {
-    auto v = env(name);
-    if (v && v->empty()) return std::nullopt;
-    return v;
-  };
-  if (auto v = get("NODENAME")) c->node_name = *v;
-  if (auto v = get("VK_CONFIG_PATH")) c->provider_config = *v;
-  if (auto v = get("APISERVER_CERT_LOCATION")) c->kubelet_cert_file = *v;
-  if (auto v = get("APISERVER_KEY_LOCATION")) c->kubelet_key_file = *v;
-  if (auto v = get("APISERVER_CA_CERT_LOCATION")) c->kubelet_client_ca_file = *v;
-  if (auto v = get("KUBELET_URL")) c->kubelet_address = *v;
-  if (auto v = get("KUBELET_PORT")) {
-    IL_ASSIGN_OR_RETURN(long long p, Int(*v, "environment", "KUBELET_PORT", 1, 65535));
-    c->kubelet_port = static_cast<int>(p);
-  }
-  if (auto v = get("POD_IP")) c->internal_ip = *v;
-  if (auto v = get("VKUBELET_POD_IP")) c->internal_ip = *v;
-  // CUSTOMKUBECONF / KUBECONFIG / in-cluster are resolved by kube::ResolveClusterConfig.
-  return Status::Ok();
-}
-
 }  // namespace
 
+const std::vector<config::Key<VkConfig>>& VkKeys() {
+  static const std::vector<config::Key<VkConfig>> k = MakeKeys();
+  return k;
+}
+
 Status ApplyVkYaml(const std::string& yaml, const std::string& origin, VkConfig* c) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(origin + ": invalid YAML: " + e.what());
-  }
-  if (!root.IsDefined() || root.IsNull()) return Status::Ok();
-  if (!root.IsMap()) return InvalidArgument(origin + ": top level must be a mapping of keys");
-  const auto& vk_keys = KnownVkKeys();
+  IL_ASSIGN_OR_RETURN(YAML::Node root, config::ParseDocument(yaml, origin));
+  if (!root) return Status::Ok();
   try {
     for (const auto& kv : root) {
       auto k = kv.first.as<std::string>();
-      if (std::find(vk_keys.begin(), vk_keys.end(), k) == vk_keys.end()) continue;
-      IL_RETURN_IF_ERROR(ApplyKey(k, kv.second, origin, c));
+      for (const auto& key : VkKeys()) {
+        const auto& a = key.info.aliases;
+        if (key.info.name == k || std::find(a.begin(), a.end(), k) != a.end()) {
+          IL_RETURN_IF_ERROR(key.set(kv.second, Where{origin, k}, c));
+        }
+      }
     }
   } catch (const YAML::Exception& e) {
     return InvalidArgument(origin + ": " + e.what());
@@ -395,29 +490,33 @@ Status ApplyKnocConfig(const std::string& text, const std::string& origin, const
   return Status::Ok();
 }
 
-Result<VkConfig> LoadVkConfig(const VkFlags& flags, const EnvLookup& env) {
+Result<VkConfig> LoadVkConfig(const VkFlags& flags, const EnvLookup& env,
+                              const std::vector<config::KeyInfo>& foreign) {
   VkConfig c;
-  // 1. The shared file: interlink's loader validates it and applies the seed's env vars.
+  // 1. The shared file, read once: the vk's keys; other components' keys are ignored, any
+  //    other key is an error. 2. The environment.
   std::string explicit_path = flags.config;
   if (explicit_path.empty() && !env("INTERLINKCONFIGPATH")) {
     if (auto p = env("CONFIGPATH"); p && !p->empty()) explicit_path = *p;
   }
   IL_ASSIGN_OR_RETURN(std::string path, ResolveConfigPath(explicit_path, env));
-  IL_ASSIGN_OR_RETURN(InterLinkConfig ilc, LoadConfig(path, env));
-  c.config_file = path;
-  c.interlink_url = ilc.interlink_url;
-  c.interlink_port = ilc.interlink_port;
-  c.vk_token_file = ilc.vk_token_file;
-  c.tls = ilc.tls;
-  c.log_level = ilc.log_level;
+  config::Sources src;
   if (!path.empty()) {
-    Status st;
-    std::string text = ReadFile(path, &st);
-    IL_RETURN_IF_ERROR(st);
-    IL_RETURN_IF_ERROR(ApplyVkYaml(text, path, &c));
+    IL_ASSIGN_OR_RETURN(src.file, config::ReadDocument(path));
   }
-  // 2. Environment.
-  IL_RETURN_IF_ERROR(ApplyEnv(env, &c));
+  src.origin = path;
+  src.env = env;
+  src.empty_env_is_unset = true;
+  IL_RETURN_IF_ERROR(config::LoadSettings(VkKeys(), foreign, src, &c));
+  c.config_file = path;
+  for (const auto& [key, url] :
+       {std::pair<std::string, std::string>{"InterlinkURL", c.interlink_url}}) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0 &&
+        url.rfind("unix://", 0) != 0) {
+      return KeyError(path.empty() ? "environment" : path, key,
+                      "must start with http://, https:// or unix://, got '" + url + "'");
+    }
+  }
   // 3. Flags.
   if (!flags.node_name.empty()) c.node_name = flags.node_name;
   if (!flags.provider.empty()) c.provider = flags.provider;

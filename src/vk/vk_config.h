@@ -3,11 +3,11 @@
 // file and defaults.
 //
 // The YAML file is the same InterLinkConfig.yaml interlink reads (upstream's VK config
-// keys, reference §2.7, plus ours). LoadVkConfig first lets il::LoadConfig validate the
-// whole file (unknown keys are errors there) and take InterlinkURL / InterlinkPort /
-// VKTokenFile with the seed's env overrides, then reads the VK keys itself and ignores
-// interlink's and the sidecars' keys. knoc-cfg.json (--provider-config or VK_CONFIG_PATH)
-// gives the node's cpu/memory/pods, as in the seed.
+// keys, reference §2.7, plus ours). The vk's keys, with their environment variables, are
+// declared in one table (VkKeys(), core/config_schema.h); LoadVkConfig reads the file once
+// with it, ignores the keys other components declare (`foreign`, from the catalog in
+// daemon/config_catalog.h) and rejects any other key with a suggestion. knoc-cfg.json
+// (--provider-config or VK_CONFIG_PATH) gives the node's cpu/memory/pods, as in the seed.
 //
 // Thread-safety: plain values.
 #pragma once
@@ -149,10 +149,15 @@ struct VkFlags {
 // special "help requested" case returns kFailedPrecondition with the help text.
 Result<VkFlags> ParseVkFlags(int argc, const char* const* argv);
 
-// Builds the config from flags + env + files.
-Result<VkConfig> LoadVkConfig(const VkFlags& flags, const EnvLookup& env = ProcessEnv);
+// The vk's configuration keys (the "vk" component of the catalog).
+const std::vector<config::Key<VkConfig>>& VkKeys();
 
-// Reads the VK keys of YAML text into `c` (ignores interlink and sidecar keys).
+// Builds the config from flags + env + files. `foreign`: the keys of the other components
+// that may share the file (ignored); any key neither the vk's nor foreign is an error.
+Result<VkConfig> LoadVkConfig(const VkFlags& flags, const EnvLookup& env = ProcessEnv,
+                              const std::vector<config::KeyInfo>& foreign = {});
+
+// Reads the VK keys of YAML text into `c`, skipping every other key (for tests).
 Status ApplyVkYaml(const std::string& yaml, const std::string& origin, VkConfig* c);
 // Reads knoc-cfg.json text: the entry for `node` overrides cpu/memory/pods.
 Status ApplyKnocConfig(const std::string& json, const std::string& origin, const std::string& node,

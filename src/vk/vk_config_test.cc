@@ -6,6 +6,8 @@
 #include <fstream>
 #include <map>
 
+#include "daemon/config_catalog.h"
+
 namespace il::vk {
 namespace {
 
@@ -15,6 +17,11 @@ EnvLookup Env(const std::map<std::string, std::string>& m) {
     if (it == m.end()) return std::nullopt;
     return it->second;
   };
+}
+
+// As bin/vk loads: the other components' keys (the catalog) are ignored.
+Result<VkConfig> LoadVk(const VkFlags& flags, const EnvLookup& env) {
+  return LoadVkConfig(flags, env, ForeignKeys({"vk"}));
 }
 
 VkFlags Flags(std::string node, std::string config = "", std::string provider_config = "",
@@ -79,7 +86,7 @@ TEST(VkFlags, RejectsUnknownFlags) {
 }
 
 TEST(VkConfig, DefaultsWithoutAnyFile) {
-  auto c = LoadVkConfig({}, Env({}));
+  auto c = LoadVk({}, Env({}));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->node_name, "virtual-kubelet");
   EXPECT_EQ(c->resources.cpu, "20");
@@ -126,7 +133,7 @@ KubeletHTTP:
   ClientCAFile: /etc/ca.crt
 StateFile: /var/lib/vk/state
 )");
-  auto c = LoadVkConfig(Flags("", path), Env({}));
+  auto c = LoadVk(Flags("", path), Env({}));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->interlink_port, "3333");
   EXPECT_EQ(c->vk_token_file, "/tmp/token");
@@ -160,14 +167,14 @@ TEST(VkConfig, EnvironmentOverridesFileAndFlagsOverrideEnvironment) {
                   {"INTERLINKURL", "unix:///tmp/il.sock"},
                   {"APISERVER_CERT_LOCATION", "/c.crt"},
                   {"APISERVER_KEY_LOCATION", "/c.key"}});
-  auto c = LoadVkConfig({}, env);
+  auto c = LoadVk({}, env);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->node_name, "env-node");
   EXPECT_EQ(c->kubelet_port, 2000);
   EXPECT_EQ(c->internal_ip, "127.0.0.9");
   EXPECT_EQ(c->interlink_url, "unix:///tmp/il.sock");
   EXPECT_EQ(c->kubelet_cert_file, "/c.crt");
-  auto f = LoadVkConfig(Flags("flag-node"), env);
+  auto f = LoadVk(Flags("flag-node"), env);
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->node_name, "flag-node");
 }
@@ -176,19 +183,19 @@ TEST(VkConfig, KnocConfigGivesTheNodeResources) {
   TempDir d;
   std::string knoc =
       d.Write("knoc-cfg.json", R"({"test-vk": {"cpu": "128", "memory": "800Gi", "pods": "1000"}})");
-  auto c = LoadVkConfig(Flags("test-vk", "", knoc, "knoc"), Env({}));
+  auto c = LoadVk(Flags("test-vk", "", knoc, "knoc"), Env({}));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->resources.cpu, "128");
   EXPECT_EQ(c->resources.memory, "800Gi");
   EXPECT_EQ(c->resources.pods, "1000");
   EXPECT_EQ(c->resources.configured, (std::set<std::string>{"cpu", "memory", "pods"}));
   // Another node name falls back to the defaults, as the seed does; defaults bound nothing.
-  auto other = LoadVkConfig(Flags("x", "", knoc), Env({}));
+  auto other = LoadVk(Flags("x", "", knoc), Env({}));
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(other->resources.cpu, "20");
   EXPECT_TRUE(other->resources.configured.empty());
   // VK_CONFIG_PATH names the same file.
-  auto env = LoadVkConfig(Flags("test-vk"), Env({{"VK_CONFIG_PATH", knoc}}));
+  auto env = LoadVk(Flags("test-vk"), Env({{"VK_CONFIG_PATH", knoc}}));
   ASSERT_TRUE(env.ok());
   EXPECT_EQ(env->resources.pods, "1000");
 }
@@ -196,15 +203,15 @@ TEST(VkConfig, KnocConfigGivesTheNodeResources) {
 TEST(VkConfig, RejectsBadValuesNamingTheKey) {
   TempDir d;
   auto bad = [&](const std::string& yaml) {
-    auto c = LoadVkConfig(Flags("", d.Write("bad.yaml", yaml)), Env({}));
+    auto c = LoadVk(Flags("", d.Write("bad.yaml", yaml)), Env({}));
     return c.ok() ? std::string("ok") : c.status().message();
   };
   EXPECT_NE(bad("KubeletPort: 70000\n").find("KubeletPort"), std::string::npos);
   EXPECT_NE(bad("Resources: {CPUs: 4}\n").find("Resources.CPUs"), std::string::npos);
   EXPECT_NE(bad("Resources: {CPU: lots}\n").find("not a quantity"), std::string::npos);
   EXPECT_NE(bad("NodeLabels: [novalue]\n").find("key=value"), std::string::npos);
-  EXPECT_NE(bad("Bogus: 1\n").find("Bogus"), std::string::npos);  // from interlink's loader
-  auto p = LoadVkConfig(Flags("", "", "", "docker"), Env({}));
+  EXPECT_NE(bad("Bogus: 1\n").find("Bogus"), std::string::npos);  // neither the vk's nor foreign
+  auto p = LoadVk(Flags("", "", "", "docker"), Env({}));
   EXPECT_FALSE(p.ok());
 }
 
@@ -266,7 +273,7 @@ OAuth2:
   RefreshBeforeSeconds: 120
   CAFile: /etc/ssl/idp.pem
 )");
-  auto c = LoadVkConfig(Flags("n1", cfg), Env({}));
+  auto c = LoadVk(Flags("n1", cfg), Env({}));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_TRUE(c->oauth2.enabled());
   EXPECT_EQ(c->oauth2.token_url, "https://idp.example/realms/hpc/protocol/openid-connect/token");
@@ -276,7 +283,7 @@ OAuth2:
   EXPECT_EQ(c->oauth2.audience, "interlink-api");
   EXPECT_EQ(c->oauth2.refresh_before_seconds, 120);
   EXPECT_EQ(c->oauth2.ca_file, "/etc/ssl/idp.pem");
-  auto off = LoadVkConfig(Flags("n1", d.Write("e.yaml", "NodeName: n1\n")), Env({}));
+  auto off = LoadVk(Flags("n1", d.Write("e.yaml", "NodeName: n1\n")), Env({}));
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->oauth2.enabled());
   EXPECT_EQ(off->oauth2.refresh_before_seconds, 60);
@@ -299,7 +306,7 @@ TEST(VkConfigOAuth2, IncompleteOrUnknownSettingsAreErrors) {
   TempDir d;
   std::string cfg =
       d.Write("c.yaml", "OAuth2: {TokenURL: https://i/t, ClientID: c, ClientSecretFile: /s}\n");
-  auto c = LoadVkConfig(Flags("n1", cfg), Env({}));
+  auto c = LoadVk(Flags("n1", cfg), Env({}));
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("VKTokenFile"), std::string::npos);
 }

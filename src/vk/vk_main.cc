@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/private_path.h"
+#include "daemon/config_catalog.h"
 #include "kube/kube_client.h"
 #include "kube/kubeconfig.h"
 #include "vk/event_recorder.h"
@@ -75,7 +76,7 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "vk: %s\n", flags.status().message().c_str());
     return 2;
   }
-  auto cfg = LoadVkConfig(*flags);
+  auto cfg = LoadVkConfig(*flags, ProcessEnv, ForeignKeys({"vk"}));
   if (!cfg.ok()) return Fail("configuration", cfg.status());
   if (Status st = log::Init({cfg->log_level, log::Format::kText}); !st.ok()) {
     return Fail("logging", st);

@@ -7,6 +7,7 @@
 
 #include "core/daemon.h"
 #include "core/log.h"
+#include "daemon/config_catalog.h"
 #include "protocol/listener_policy.h"
 #include "protocol/server.h"
 
@@ -46,7 +47,10 @@ int RunSidecar(int argc, char** argv, const SidecarSpec& spec) {
     std::cerr << spec.name << ": " << path.status().message() << "\n";
     return 2;
   }
-  auto cfg = LoadConfig(*path);
+  // The file may hold the vk's and the other sidecars' keys too (ignored); this sidecar's
+  // own keys are kept for its typed view (sidecar_settings).
+  auto cfg = LoadConfig(*path, ProcessEnv,
+                        {ComponentKeys(spec.name), ForeignKeys({"interlink", spec.name})});
   if (!cfg.ok()) {
     std::cerr << spec.name << ": " << cfg.status().message() << "\n";
     return 2;

@@ -44,8 +44,9 @@ void Compare(const fs::path& golden, const std::string& actual) {
 Result<JobSpec> SpecFor(const fs::path& json_file) {
   IL_ASSIGN_OR_RETURN(auto v, api::ParseJson(Read(json_file)));
   auto env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-  IL_ASSIGN_OR_RETURN(
-      auto ilc, ParseConfig(std::string(v.at("config").as_string()), json_file.string(), env));
+  IL_ASSIGN_OR_RETURN(auto ilc,
+                      ParseConfig(std::string(v.at("config").as_string()), json_file.string(), env,
+                                  {config::InfoOf(SlurmKeys()), {}}));
   IL_ASSIGN_OR_RETURN(auto cfg, SlurmConfigFrom(ilc, env));
   IL_ASSIGN_OR_RETURN(auto data, api::ParseRetrievedPodData(v.at("data")));
   return BuildJobSpec(data, cfg);

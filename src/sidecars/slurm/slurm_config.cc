@@ -193,7 +193,78 @@ Status ApplySetting(const std::string& k, const std::string& v, SlurmConfig* s) 
   return Status::Ok();
 }
 
+using config::Key;
+using config::KeyInfo;
+
+// A key whose text value ApplySetting reads (a YAML list or mapping arrives as YAML text).
+Key<SlurmConfig> Setting(std::string name, std::vector<std::string> aliases,
+                         std::vector<std::string> env, std::string type, std::string def,
+                         std::string doc) {
+  std::string canonical = name;
+  return {KeyInfo{std::move(name),
+                  std::move(aliases),
+                  std::move(env),
+                  std::move(type),
+                  std::move(def),
+                  std::move(doc),
+                  {}},
+          [canonical](const YAML::Node& n, const config::Where&, SlurmConfig* s) {
+            const std::string text =
+                !n || n.IsNull() ? "" : (n.IsScalar() ? n.Scalar() : YAML::Dump(n));
+            return ApplySetting(canonical, text, s);
+          }};
+}
+
+std::vector<Key<SlurmConfig>> MakeKeys() {
+  auto k = Setting;
+  return {
+      k("Partition", {}, {}, "string", "", "#SBATCH --partition"),
+      k("Account", {}, {}, "string", "", "#SBATCH --account"),
+      k("TimeLimit", {}, {}, "string", "", "#SBATCH --time"),
+      k("DefaultCPUs", {}, {}, "number", "1", "CPUs of a pod without requests"),
+      k("DefaultMemory", {}, {}, "string", "", "memory of a pod without requests (quantity)"),
+      k("ContainerRuntime", {}, {}, "string", "singularity",
+        "singularity, apptainer, podman, ch-run or none"),
+      k("ImagePrefix", {"ImageRoot", "SingularityPrefix"}, {}, "string", "",
+        "prefix of image names (default docker:// for singularity/apptainer)"),
+      k("SingularityPath", {}, {}, "string", "", "singularity or apptainer binary"),
+      k("SingularityDefaultOptions", {}, {}, "list", "[--nv, --no-eval, --containall]",
+        "options of every singularity exec"),
+      k("PodmanPath", {}, {}, "string", "podman", "podman binary"),
+      k("ChRunPath", {}, {}, "string", "ch-run", "Charliecloud ch-run binary"),
+      k("SharedFS", {}, {"SHARED_FS"}, "bool", "true",
+        "the job directory is on a filesystem the compute nodes share"),
+      k("PreExec", {}, {}, "string", "", "shell text run before the containers"),
+      k("EnableProbes", {}, {}, "bool", "false", "run probes inside the job"),
+      k("GrpcProbePath", {}, {}, "string", "il-grpc-probe beside slurm-sd",
+        "program gRPC probes run inside the job"),
+      k("StatusCacheSeconds", {}, {}, "number", "1", "reuse of squeue/sacct results"),
+      k("StateFile", {}, {}, "string", kDefaultSlurmStateFile,
+        "SQLite state, never inside DataRootFolder"),
+      k("NamespaceUsers", {}, {}, "map", "", "namespace: Unix user its jobs run as"),
+      k("RunAsCommand", {}, {}, "list", "/usr/sbin/runuser -u {user} --",
+        "how jobs are submitted as a tenant"),
+      k("HonouredAnnotations", {}, {}, "list", "flags, container-runtime, pod-ip",
+        "pod annotations slurm-sd honours"),
+      k("AllowedRuntimes", {}, {}, "list", "singularity, apptainer, podman, ch-run",
+        "runtimes a pod may pick"),
+      k("SbatchOptionsAllowList", {}, {}, "list", "[]", "sbatch options a pod may set"),
+      k("SbatchOptionsDenyList", {}, {}, "list", "[clusters, reboot, priority]",
+        "sbatch options a pod may not set"),
+      k("HostPathAllowList", {}, {}, "list", "[]", "host directories hostPath volumes may use"),
+      k("Socket", {}, {}, "string", "", "upstream key, accepted, no effect"),
+      k("Flavors", {}, {}, "map", "", "upstream key, accepted, no effect"),
+      k("DefaultFlavor", {}, {}, "string", "", "upstream key, accepted, no effect"),
+      k("Taints", {}, {}, "list", "", "upstream key, accepted, no effect"),
+  };
+}
+
 }  // namespace
+
+const std::vector<config::Key<SlurmConfig>>& SlurmKeys() {
+  static const std::vector<config::Key<SlurmConfig>> k = MakeKeys();
+  return k;
+}
 
 const std::vector<std::string>& KnownAnnotations() {
   static const std::vector<std::string> k = {"slurm-job.vk.io/flags",
@@ -286,7 +357,15 @@ Result<SlurmConfig> SlurmConfigFrom(const InterLinkConfig& c, const EnvLookup& e
   s.tsocks_login_node = c.tsocks_login_node;
   if (s.tsocks && s.tsocks_login_node.empty())
     return Bad("TsocksLoginNode", "must be set when Tsocks is true");
-  for (const auto& [k, v] : c.sidecar_settings) IL_RETURN_IF_ERROR(ApplySetting(k, v, &s));
+  for (const auto& [k, v] : c.sidecar_settings) {
+    const auto& keys = SlurmKeys();
+    auto key = std::find_if(keys.begin(), keys.end(), [&k](const config::Key<SlurmConfig>& x) {
+      return x.info.name == k ||
+             std::find(x.info.aliases.begin(), x.info.aliases.end(), k) != x.info.aliases.end();
+    });
+    if (key == keys.end()) return Bad(k, "not a key of slurm-sd");
+    IL_RETURN_IF_ERROR(key->set(YAML::Node(v), config::Where{"settings", k}, &s));
+  }
   if (auto v = env("SHARED_FS"); v && !v->empty()) {
     IL_ASSIGN_OR_RETURN(s.shared_fs, Bool("SHARED_FS", *v));
   }

@@ -3,7 +3,7 @@
 // Seed and upstream keys keep their meaning: SbatchPath, ScancelPath, SqueuePath,
 // SacctPath, SinfoPath, ScontrolPath (each may carry a wrapper, e.g. "ssh login sbatch";
 // it is split into an argv, never run through a shell), BashPath, CommandPrefix, Tsocks,
-// TsocksPath, TsocksLoginNode, DataRootFolder. Sidecar settings (KnownSidecarKeys):
+// TsocksPath, TsocksLoginNode, DataRootFolder. Its own keys (SlurmKeys()):
 // Partition, Account, TimeLimit, DefaultCPUs, DefaultMemory, ContainerRuntime,
 // ImagePrefix (ImageRoot is an alias), SingularityPath, SingularityDefaultOptions,
 // PodmanPath, ChRunPath, SharedFS (env SHARED_FS), PreExec, StatusCacheSeconds, StateFile,
@@ -115,6 +115,11 @@ std::vector<std::string> AsUser(const SlurmConfig& cfg, const std::optional<std:
 // Local to the login node and outside the default DataRootFolder (/var/lib/interlink), which
 // compute nodes (and so jobs) may share.
 inline constexpr const char* kDefaultSlurmStateFile = "/var/lib/interlink-slurm-sd/state.db";
+
+// slurm-sd's own keys (the "slurm-sd" component of daemon/config_catalog.h). The loader
+// (core/config.h, OtherKeys::sidecar) keeps their values as text in sidecar_settings;
+// SlurmConfigFrom reads them through these setters.
+const std::vector<config::Key<SlurmConfig>>& SlurmKeys();
 
 // Validates and converts. `env` supplies SHARED_FS.
 Result<SlurmConfig> SlurmConfigFrom(const InterLinkConfig& c, const EnvLookup& env = ProcessEnv);

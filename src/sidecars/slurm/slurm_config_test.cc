@@ -8,7 +8,8 @@ namespace {
 std::optional<std::string> NoEnv(const std::string&) { return std::nullopt; }
 
 Result<SlurmConfig> From(const std::string& yaml, const EnvLookup& env = NoEnv) {
-  IL_ASSIGN_OR_RETURN(auto c, ParseConfig(yaml, "test.yaml", env));
+  IL_ASSIGN_OR_RETURN(auto c,
+                      ParseConfig(yaml, "test.yaml", env, {config::InfoOf(SlurmKeys()), {}}));
   return SlurmConfigFrom(c, env);
 }
 
