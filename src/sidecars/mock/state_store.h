@@ -9,14 +9,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/mutex.h"
+#include "core/sqlite.h"
 #include "core/status.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace il::mock {
 
@@ -47,7 +46,7 @@ class SqliteStateStore : public StateStore {
  public:
   // Opens (creating if needed) the database at `path`; ":memory:" for a private one.
   static Result<std::unique_ptr<SqliteStateStore>> Open(const std::string& path);
-  ~SqliteStateStore() override;
+  ~SqliteStateStore() override = default;
   SqliteStateStore(const SqliteStateStore&) = delete;
   SqliteStateStore& operator=(const SqliteStateStore&) = delete;
 
@@ -57,21 +56,16 @@ class SqliteStateStore : public StateStore {
 
  private:
   SqliteStateStore() = default;
-  Status Exec(const char* sql);
-  Status Prepare(const char* sql, sqlite3_stmt** stmt);
-  Status Error(const std::string& what);
 
-  // Serialises use of the connection (db_ and its statements). Not IL_PT_GUARDED_BY: the
-  // pointers are set in Open() before the store is shared, and sqlite3 handles are opaque
-  // (never dereferenced here), so the analysis would have nothing to check.
+  // Serialises use of the connection and its statements (core/sqlite.h: not thread-safe).
+  // Set in Open() before the store is shared; the statements go before the database.
   Mutex mu_;
-  std::string path_;
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* insert_ = nullptr;
-  sqlite3_stmt* bump_ = nullptr;
-  sqlite3_stmt* remove_ = nullptr;
-  sqlite3_stmt* select_ = nullptr;
-  sqlite3_stmt* next_ = nullptr;
+  std::unique_ptr<sqlite::Database> db_ IL_PT_GUARDED_BY(mu_);
+  std::optional<sqlite::Statement> insert_ IL_GUARDED_BY(mu_);
+  std::optional<sqlite::Statement> bump_ IL_GUARDED_BY(mu_);
+  std::optional<sqlite::Statement> remove_ IL_GUARDED_BY(mu_);
+  std::optional<sqlite::Statement> select_ IL_GUARDED_BY(mu_);
+  std::optional<sqlite::Statement> next_ IL_GUARDED_BY(mu_);
 };
 
 }  // namespace il::mock

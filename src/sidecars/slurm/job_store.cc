@@ -1,14 +1,7 @@
 #include "sidecars/slurm/job_store.h"
 
-#include <fcntl.h>
-#include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <boost/json.hpp>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 
 namespace il::slurm {
 namespace {
@@ -51,131 +44,77 @@ std::vector<ContainerRef> ParseContainers(const std::string& text) {
   return out;
 }
 
-std::string Text(sqlite3_stmt* s, int col) {
-  const unsigned char* t = sqlite3_column_text(s, col);
-  return t ? reinterpret_cast<const char*>(t) : "";
-}
-
-// Finalises a statement when it goes out of scope.
-struct Stmt {
-  sqlite3_stmt* s = nullptr;
-  ~Stmt() { sqlite3_finalize(s); }
-};
-
 }  // namespace
 
 Result<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
   std::unique_ptr<JobStore> st(new JobStore());
-  if (!path.empty() && path != ":memory:") {
-    // Created private before SQLite opens it (it never follows a planted symlink here).
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return Internal("cannot open state database " + path + ": " + strerror(errno));
-    ::fchmod(fd, 0600);
-    ::close(fd);
-  }
-  if (sqlite3_open_v2(path.c_str(), &st->db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string msg = st->db_ ? sqlite3_errmsg(st->db_) : "out of memory";
-    return Internal("cannot open state database " + path + ": " + msg);
-  }
-  sqlite3_busy_timeout(st->db_, 5000);
-  IL_RETURN_IF_ERROR(st->Exec("PRAGMA journal_mode=WAL"));
-  IL_RETURN_IF_ERROR(st->Exec("PRAGMA synchronous=NORMAL"));
-  IL_RETURN_IF_ERROR(st->Exec(
+  MutexLock l(st->mu_);
+  // A private file (0600, created before SQLite opens it, never through a symlink), WAL.
+  IL_ASSIGN_OR_RETURN(st->db_, sqlite::Database::Open(path));
+  IL_RETURN_IF_ERROR(st->db_->Exec(
       "CREATE TABLE IF NOT EXISTS pods (uid TEXT PRIMARY KEY, namespace TEXT NOT NULL, "
       "name TEXT NOT NULL, dir TEXT NOT NULL, containers TEXT NOT NULL, job_id TEXT NOT NULL, "
       "state TEXT NOT NULL, reason TEXT NOT NULL, exit_code INTEGER NOT NULL, "
       "signal INTEGER NOT NULL, start_time REAL NOT NULL, end_time REAL NOT NULL, "
       "created REAL NOT NULL)"));
+  l.Unlock();
   return st;
-}
-
-JobStore::~JobStore() { sqlite3_close(db_); }
-
-Status JobStore::Exec(const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return Internal("state database: " + msg);
-  }
-  return Status::Ok();
 }
 
 Status JobStore::Put(const PodRecord& r) {
   MutexLock l(mu_);
-  Stmt st;
-  const char* sql =
-      "INSERT OR REPLACE INTO pods (uid, namespace, name, dir, containers, job_id, state, reason, "
-      "exit_code, signal, start_time, end_time, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
-  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) {
-    return Internal(std::string("state database: ") + sqlite3_errmsg(db_));
-  }
-  std::string containers = ContainersJson(r.containers);
-  std::string state(JobStateName(r.job.state));
-  sqlite3_bind_text(st.s, 1, r.uid.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.s, 2, r.ns.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.s, 3, r.name.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.s, 4, r.dir.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.s, 5, containers.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.s, 6, r.job.job_id.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.s, 7, state.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st.s, 8, r.job.reason.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int(st.s, 9, r.job.exit_code);
-  sqlite3_bind_int(st.s, 10, r.job.signal);
-  sqlite3_bind_double(st.s, 11, ToEpoch(r.job.start));
-  sqlite3_bind_double(st.s, 12, ToEpoch(r.job.end));
-  sqlite3_bind_double(st.s, 13, ToEpoch(r.created));
-  if (sqlite3_step(st.s) != SQLITE_DONE) {
-    return Internal(std::string("state database: ") + sqlite3_errmsg(db_));
-  }
-  return Status::Ok();
+  IL_ASSIGN_OR_RETURN(
+      auto put,
+      db_->Prepare("INSERT OR REPLACE INTO pods (uid, namespace, name, dir, containers, job_id, "
+                   "state, reason, exit_code, signal, start_time, end_time, created) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  return put.Bind(1, r.uid)
+      .Bind(2, r.ns)
+      .Bind(3, r.name)
+      .Bind(4, r.dir)
+      .Bind(5, ContainersJson(r.containers))
+      .Bind(6, r.job.job_id)
+      .Bind(7, JobStateName(r.job.state))
+      .Bind(8, r.job.reason)
+      .Bind(9, r.job.exit_code)
+      .Bind(10, r.job.signal)
+      .Bind(11, ToEpoch(r.job.start))
+      .Bind(12, ToEpoch(r.job.end))
+      .Bind(13, ToEpoch(r.created))
+      .Run();
 }
 
 Status JobStore::Remove(const std::string& uid) {
   MutexLock l(mu_);
-  Stmt st;
-  if (sqlite3_prepare_v2(db_, "DELETE FROM pods WHERE uid = ?", -1, &st.s, nullptr) != SQLITE_OK) {
-    return Internal(std::string("state database: ") + sqlite3_errmsg(db_));
-  }
-  sqlite3_bind_text(st.s, 1, uid.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(st.s) != SQLITE_DONE) {
-    return Internal(std::string("state database: ") + sqlite3_errmsg(db_));
-  }
-  return Status::Ok();
+  IL_ASSIGN_OR_RETURN(auto del, db_->Prepare("DELETE FROM pods WHERE uid = ?"));
+  return del.Bind(1, uid).Run();
 }
 
 Result<std::vector<PodRecord>> JobStore::LoadAll() {
   MutexLock l(mu_);
-  Stmt st;
-  const char* sql =
-      "SELECT uid, namespace, name, dir, containers, job_id, state, reason, exit_code, signal, "
-      "start_time, end_time, created FROM pods ORDER BY created";
-  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) {
-    return Internal(std::string("state database: ") + sqlite3_errmsg(db_));
-  }
+  IL_ASSIGN_OR_RETURN(
+      auto all,
+      db_->Prepare("SELECT uid, namespace, name, dir, containers, job_id, state, reason, "
+                   "exit_code, signal, start_time, end_time, created FROM pods ORDER BY created"));
   std::vector<PodRecord> out;
-  int rc;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+  IL_RETURN_IF_ERROR(all.ForEachRow([&out](const sqlite::Statement::Row& row) {
     PodRecord r;
-    r.uid = Text(st.s, 0);
-    r.ns = Text(st.s, 1);
-    r.name = Text(st.s, 2);
-    r.dir = Text(st.s, 3);
-    r.containers = ParseContainers(Text(st.s, 4));
-    r.job.job_id = Text(st.s, 5);
-    std::string state = Text(st.s, 6);
+    r.uid = row.Text(0);
+    r.ns = row.Text(1);
+    r.name = row.Text(2);
+    r.dir = row.Text(3);
+    r.containers = ParseContainers(row.Text(4));
+    r.job.job_id = row.Text(5);
+    std::string state = row.Text(6);
     r.job.state = state == "LOST" ? JobState::kLost : ParseJobState(state);
-    r.job.reason = Text(st.s, 7);
-    r.job.exit_code = sqlite3_column_int(st.s, 8);
-    r.job.signal = sqlite3_column_int(st.s, 9);
-    r.job.start = FromEpoch(sqlite3_column_double(st.s, 10));
-    r.job.end = FromEpoch(sqlite3_column_double(st.s, 11));
-    r.created = FromEpoch(sqlite3_column_double(st.s, 12)).value_or(TimePoint{});
+    r.job.reason = row.Text(7);
+    r.job.exit_code = static_cast<int>(row.Int64(8));
+    r.job.signal = static_cast<int>(row.Int64(9));
+    r.job.start = FromEpoch(row.Double(10));
+    r.job.end = FromEpoch(row.Double(11));
+    r.created = FromEpoch(row.Double(12)).value_or(TimePoint{});
     out.push_back(std::move(r));
-  }
-  if (rc != SQLITE_DONE) return Internal(std::string("state database: ") + sqlite3_errmsg(db_));
+  }));
   return out;
 }
 

@@ -14,10 +14,9 @@
 #include <vector>
 
 #include "core/mutex.h"
+#include "core/sqlite.h"
 #include "core/status.h"
 #include "sidecars/slurm/pod_state.h"
-
-struct sqlite3;
 
 namespace il::slurm {
 
@@ -31,9 +30,9 @@ struct PodRecord {
 
 class JobStore {
  public:
-  // Opens or creates the database (":memory:" for tests); WAL mode.
+  // Opens or creates the database (":memory:" for tests): a 0600 file, WAL mode.
   static Result<std::unique_ptr<JobStore>> Open(const std::string& path);
-  ~JobStore();
+  ~JobStore() = default;
   JobStore(const JobStore&) = delete;
   JobStore& operator=(const JobStore&) = delete;
 
@@ -43,11 +42,10 @@ class JobStore {
 
  private:
   JobStore() = default;
-  Status Exec(const std::string& sql);
-  // Serialises use of the connection. db_ is set in Open() before the store is shared and
-  // is an opaque handle (never dereferenced here): nothing for IL_PT_GUARDED_BY to check.
+  // Serialises use of the connection (core/sqlite.h: not thread-safe). Set in Open()
+  // before the store is shared.
   Mutex mu_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite::Database> db_ IL_PT_GUARDED_BY(mu_);
 };
 
 }  // namespace il::slurm
