@@ -1,7 +1,6 @@
 // bin/interlink: the interLink API server. Needs no arguments: it reads
 // InterLinkConfig.yaml (INTERLINKCONFIGPATH, /etc/interlink, ./kustomizations) and the
 // environment overrides, as the seed documents. See docs/configuration.md.
-#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "core/config.h"
@@ -17,30 +16,13 @@
 
 int main(int argc, char** argv) {
   il::BlockShutdownSignals();
-  CLI::App app{"interlink: the interLink API server"};
-  std::string config_path, listen, log_level, log_format;
-  bool version = false, verbose = false, errors_only = false;
-  app.add_option("--config,--interlinkconfigpath", config_path,
-                 "InterLinkConfig.yaml (default: $INTERLINKCONFIGPATH, /etc/interlink/...)");
-  app.add_option("--listen", listen, "listen URL, overrides InterlinkURL/InterlinkPort");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
-  app.add_option("--log-format", log_format, "text or json");
-  app.add_flag("--verbose", verbose, "debug logging (upstream flag)");
-  app.add_flag("--errorsonly", errors_only, "error logging only (upstream flag)");
-  app.add_flag("--version", version, "print the version and exit");
-  auto args = il::NormalizeGoFlags(argc, argv);
-  std::vector<const char*> cargs;
-  for (const auto& a : args) cargs.push_back(a.c_str());
-  try {
-    app.parse(static_cast<int>(cargs.size()), const_cast<char**>(cargs.data()));
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+  il::DaemonFlags flags;
+  if (auto done = il::ParseDaemonFlags(
+          argc, argv, {"interlink", "interlink: the interLink API server", IL_VERSION, true},
+          &flags)) {
+    return *done;
   }
-  if (version) {
-    std::cout << "interlink " << IL_VERSION << "\n";
-    return 0;
-  }
-  auto path = il::ResolveConfigPath(config_path, il::ProcessEnv);
+  auto path = il::ResolveConfigPath(flags.config_path, il::ProcessEnv);
   if (!path.ok()) {
     std::cerr << "interlink: " << path.status().message() << "\n";
     return 2;
@@ -50,14 +32,8 @@ int main(int argc, char** argv) {
     std::cerr << "interlink: " << cfg.status().message() << "\n";
     return 2;
   }
-  il::log::Options lo;
-  lo.level = !log_level.empty() ? log_level
-             : verbose          ? "debug"
-             : errors_only      ? "error"
-                                : cfg->log_level;
-  auto fmt = il::log::ParseFormat(log_format.empty() ? cfg->log_format : log_format);
-  if (!fmt.ok() || !il::log::Init({lo.level, *fmt}).ok()) {
-    std::cerr << "interlink: bad --log-level or --log-format\n";
+  if (auto s = il::StartLogging(flags, cfg->log_level, cfg->log_format); !s.ok()) {
+    std::cerr << "interlink: bad --log-level or --log-format: " << s.message() << "\n";
     return 2;
   }
   auto log = il::log::Logger("interlink");
@@ -81,7 +57,7 @@ int main(int argc, char** argv) {
 
   auto& srv = so.server;
   srv.component = "interlink";
-  srv.listen = listen.empty() ? cfg->InterlinkListenUrl() : listen;
+  srv.listen = flags.listen.empty() ? cfg->InterlinkListenUrl() : flags.listen;
   if (cfg->tls.enabled && srv.listen.rfind("http://", 0) == 0) {
     srv.listen = "https://" + srv.listen.substr(7);
   }

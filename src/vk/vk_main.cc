@@ -6,11 +6,11 @@
 //
 // See docs/virtual-kubelet.md for flags, config keys and environment variables.
 #include <malloc.h>
-#include <signal.h>
 
 #include <cstdio>
 #include <iostream>
 
+#include "core/daemon.h"
 #include "core/log.h"
 #include "core/private_path.h"
 #include "daemon/config_catalog.h"
@@ -34,15 +34,6 @@ int Fail(const std::string& what, const Status& st) {
   return 1;
 }
 
-void WaitForSignal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
-}
-
 http::TlsOptions InterlinkTls(const VkConfig& c) {
   http::TlsOptions t;
   t.ca_file = c.http_ca_cert;
@@ -57,12 +48,7 @@ http::TlsOptions InterlinkTls(const VkConfig& c) {
 
 int Run(int argc, char** argv) {
   // Block the signals before any thread starts, so sigwait gets them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  BlockShutdownSignals();
   // Two malloc arenas instead of eight per core: the many short-lived per-pod objects made
   // by 20-odd threads otherwise fragment into arenas that never shrink.
   mallopt(M_ARENA_MAX, 2);
@@ -78,7 +64,7 @@ int Run(int argc, char** argv) {
   }
   auto cfg = LoadVkConfig(*flags, ProcessEnv, ForeignKeys({"vk"}));
   if (!cfg.ok()) return Fail("configuration", cfg.status());
-  if (Status st = log::Init({cfg->log_level, log::Format::kText}); !st.ok()) {
+  if (Status st = StartLogging(DaemonFlags{}, cfg->log_level, "text"); !st.ok()) {
     return Fail("logging", st);
   }
   auto log = log::Logger("vk");
@@ -179,7 +165,7 @@ int Run(int argc, char** argv) {
   node.Start();
   pods.Start();
   log->info("virtual kubelet {} running", cfg->node_name);
-  WaitForSignal();
+  WaitForShutdownSignal();
   log->info("shutting down");
   pods.Stop();
   node.Stop();

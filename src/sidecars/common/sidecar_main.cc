@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "core/daemon.h"
@@ -21,28 +20,13 @@ int RunSidecar(int argc, char** argv, const SidecarSpec& spec) {
   // Block the shutdown signals in every thread; WaitForShutdownSignal takes them.
   BlockShutdownSignals();
 
-  CLI::App app{spec.name + ": interLink sidecar plugin"};
-  std::string config_path, listen, log_level, log_format;
-  bool version = false;
-  app.add_option("--config,--interlinkconfigpath", config_path,
-                 "InterLinkConfig.yaml (default: $INTERLINKCONFIGPATH)");
-  app.add_option("--listen", listen, "listen URL (http://host:port or unix:///path)");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
-  app.add_option("--log-format", log_format, "text or json");
-  app.add_flag("--version", version, "print the version and exit");
-  try {
-    auto args = NormalizeGoFlags(argc, argv);
-    std::vector<const char*> cargs;
-    for (const auto& a : args) cargs.push_back(a.c_str());
-    app.parse(static_cast<int>(cargs.size()), const_cast<char**>(cargs.data()));
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+  DaemonFlags flags;
+  if (auto done = ParseDaemonFlags(
+          argc, argv, {spec.name, spec.name + ": interLink sidecar plugin", IL_VERSION, false},
+          &flags)) {
+    return *done;
   }
-  if (version) {
-    std::cout << spec.name << " " << IL_VERSION << "\n";
-    return 0;
-  }
-  auto path = ResolveConfigPath(config_path, ProcessEnv);
+  auto path = ResolveConfigPath(flags.config_path, ProcessEnv);
   if (!path.ok()) {
     std::cerr << spec.name << ": " << path.status().message() << "\n";
     return 2;
@@ -55,15 +39,7 @@ int RunSidecar(int argc, char** argv, const SidecarSpec& spec) {
     std::cerr << spec.name << ": " << cfg.status().message() << "\n";
     return 2;
   }
-  log::Options lo;
-  lo.level = log_level.empty() ? cfg->log_level : log_level;
-  auto fmt = log::ParseFormat(log_format.empty() ? cfg->log_format : log_format);
-  if (!fmt.ok()) {
-    std::cerr << spec.name << ": " << fmt.status().message() << "\n";
-    return 2;
-  }
-  lo.format = *fmt;
-  if (auto s = log::Init(lo); !s.ok()) {
+  if (auto s = StartLogging(flags, cfg->log_level, cfg->log_format); !s.ok()) {
     std::cerr << spec.name << ": " << s.message() << "\n";
     return 2;
   }
@@ -85,7 +61,7 @@ int RunSidecar(int argc, char** argv, const SidecarSpec& spec) {
   protocol::ServerOptions so;
   so.component = spec.name;
   so.hop = protocol::Hop::kPlugin;
-  so.listen = listen.empty() ? cfg->SidecarListenUrl(spec.default_port) : listen;
+  so.listen = flags.listen.empty() ? cfg->SidecarListenUrl(spec.default_port) : flags.listen;
   if (so.listen.rfind("https://", 0) == 0) {
     so.tls.cert_file = cfg->sidecar_tls.cert_file;
     so.tls.key_file = cfg->sidecar_tls.key_file;
