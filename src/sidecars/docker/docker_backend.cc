@@ -357,17 +357,29 @@ Status DockerBackend::GetLogs(const api::CallContext&, const api::LogRequest& re
     return LogsWaitingError(*e, *c);
   }
   auto now = std::chrono::system_clock::now();
-  std::vector<std::string> args = LogsArgs(c->docker_name, req.opts, now);
+  LogsOptions q = LogsRequest(req.opts, now);
+  const auto* tty = c->create_body.if_contains("Tty");
+  q.tty = (tty && tty->is_bool() && tty->as_bool()) ||
+          std::find(c->legacy_run_args.begin(), c->legacy_run_args.end(), "--tty") !=
+              c->legacy_run_args.end();
+  const std::string name = c->docker_name;
   if (req.opts.follow) {
-    args.insert(args.begin(), cli_.binary());
-    return FollowLogs(streams_, args, req.opts, sink);
+    return FollowLogs(
+        [&](const StreamDemuxer::Sink& out, const std::function<bool()>& stop) {
+          return api_->Logs(name, q, out, stop);
+        },
+        req.opts, sink);
   }
-  IL_ASSIGN_OR_RETURN(CommandResult r, cli_.Run(args, std::chrono::minutes(5)));
-  if (r.exit_code != 0) {
-    if (DaemonDown(r)) return Unavailable("docker daemon unavailable: " + CleanStderr(r.err));
-    return Status(StatusCode::kBadGateway, "docker logs failed: " + CleanStderr(r.err));
+  std::string out, err;
+  Status s = api_->Logs(name, q, [&](int stream, std::string_view data) {
+    (stream == 2 ? err : out).append(data);
+    return true;
+  });
+  if (s.code() == StatusCode::kUnavailable) {
+    return Unavailable("docker daemon unavailable: " + s.message());
   }
-  std::string text = MergeDockerLogs(r.out, r.err, req.opts, now);
+  if (!s.ok()) return Status(StatusCode::kBadGateway, "docker logs failed: " + s.message());
+  std::string text = MergeDockerLogs(out, err, req.opts, now);
   if (!text.empty()) sink.Write(text);
   return Status::Ok();
 }

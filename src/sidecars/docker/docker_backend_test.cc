@@ -377,6 +377,14 @@ TEST_F(DockerBackendTest, LogsAreMergedAndValidated) {
   ASSERT_EQ(logs.size(), 1u);
   EXPECT_EQ(logs[0],
             (std::vector<std::string>{"docker", "logs", "--timestamps", "il-ns_p-u13_a_u13"}));
+  // Follow: the demultiplexed stream is copied as it arrives, whole lines per stream.
+  req.opts.follow = true;
+  StringSink followed;
+  ASSERT_TRUE(backend_->GetLogs({}, req, followed).ok());
+  EXPECT_EQ(followed.data, "hello\nworld\noops\n");
+  EXPECT_EQ(engine_->calls_with("logs").back(),
+            (std::vector<std::string>{"docker", "logs", "--follow", "il-ns_p-u13_a_u13"}));
+  req.opts.follow = false;
   req.container = "b";
   Status waiting = backend_->GetLogs({}, req, sink);
   EXPECT_EQ(waiting.code(), StatusCode::kInvalidArgument);

@@ -7,23 +7,23 @@
 
 namespace il::docker {
 
-std::vector<std::string> LogsArgs(const std::string& docker_name, const api::ContainerLogOpts& opts,
-                                  std::chrono::system_clock::time_point now) {
-  std::vector<std::string> a = {"logs"};
-  if (opts.follow) a.push_back("--follow");
-  if (opts.timestamps || !opts.follow) a.push_back("--timestamps");
-  if (opts.tail > 0) a.push_back("--tail=" + std::to_string(opts.tail));
+LogsOptions LogsRequest(const api::ContainerLogOpts& opts,
+                        std::chrono::system_clock::time_point now) {
+  LogsOptions o;
+  o.follow = opts.follow;
+  // Without follow the streams are merged by time: they need the timestamps.
+  o.timestamps = opts.timestamps || !opts.follow;
+  if (opts.tail > 0) o.tail = std::to_string(opts.tail);
   auto cutoff = api::SinceCutoff(opts, now);
   if (cutoff.time_since_epoch().count() > 0) {
     auto ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(cutoff.time_since_epoch()).count();
     char buf[48];
-    std::snprintf(buf, sizeof(buf), "--since=%lld.%09lld", static_cast<long long>(ns / 1000000000),
+    std::snprintf(buf, sizeof(buf), "%lld.%09lld", static_cast<long long>(ns / 1000000000),
                   static_cast<long long>(ns % 1000000000));
-    a.push_back(buf);
+    o.since = buf;
   }
-  a.push_back(docker_name);
-  return a;
+  return o;
 }
 
 std::vector<api::LogLine> ParseTimestampedLines(std::string_view text) {
@@ -61,8 +61,7 @@ std::string MergeDockerLogs(std::string_view out, std::string_view err,
   return api::RenderLogs(merged, opts, now);
 }
 
-Status FollowLogs(StreamRunner& runner, const std::vector<std::string>& argv,
-                  const api::ContainerLogOpts& opts, api::LogSink& sink) {
+Status FollowLogs(const LogSource& source, const api::ContainerLogOpts& opts, api::LogSink& sink) {
   std::string partial[3];
   int64_t left = opts.limit_bytes > 0 ? opts.limit_bytes : -1;
   bool gone = false;
@@ -79,7 +78,7 @@ Status FollowLogs(StreamRunner& runner, const std::vector<std::string>& argv,
     return left != 0;
   };
   auto on_output = [&](int stream, std::string_view chunk) {
-    std::string& buf = partial[stream];
+    std::string& buf = partial[stream == 2 ? 2 : 1];
     buf.append(chunk);
     size_t nl = buf.rfind('\n');
     if (nl == std::string::npos) return true;
@@ -87,9 +86,8 @@ Status FollowLogs(StreamRunner& runner, const std::vector<std::string>& argv,
     buf.erase(0, nl + 1);
     return emit(whole);
   };
-  auto r = runner.Stream(
-      argv, on_output, [&] { return gone || sink.Gone(); }, std::chrono::milliseconds(200));
-  if (!r.ok()) return r.status();
+  Status r = source(on_output, [&] { return gone || sink.Gone(); });
+  if (!r.ok() && !gone) return r;
   if (!gone && left != 0) {
     for (int s : {1, 2}) {
       if (!partial[s].empty() && !emit(partial[s])) break;

@@ -1,38 +1,43 @@
-// Container logs through `docker logs`, with the kubelet's options.
+// Container logs through the Engine API (GET /containers/{id}/logs, demultiplexed), with the
+// kubelet's options.
 //
-// Without follow: `docker logs --timestamps [--tail] [--since]`, stdout and stderr merged back
-// into one stream in time order, then tail/since/timestamps/limitBytes applied (RenderLogs).
-// With follow: `docker logs --follow ...` runs as a child whose output is copied to the sink
-// line by line as it arrives, until the container stops, limitBytes is reached or the reader
-// goes away.
+// Without follow: timestamps on, [tail] [since]; stdout and stderr merged back into one
+// stream in time order, then tail/since/timestamps/limitBytes applied (RenderLogs).
+// With follow: the stream is copied to the sink line by line as it arrives, until the
+// container stops, limitBytes is reached or the reader goes away.
 //
-// LogsArgs and MergeDockerLogs are pure; thread-safety: none needed.
+// LogsRequest and MergeDockerLogs are pure; thread-safety: none needed.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "api/backend.h"
 #include "api/log_filter.h"
-#include "sidecars/docker/stream_runner.h"
+#include "sidecars/docker/docker_api.h"
 
 namespace il::docker {
 
-// Arguments after the docker binary.
-std::vector<std::string> LogsArgs(const std::string& docker_name, const api::ContainerLogOpts& opts,
-                                  std::chrono::system_clock::time_point now);
+// The API query for the kubelet's options.
+LogsOptions LogsRequest(const api::ContainerLogOpts& opts,
+                        std::chrono::system_clock::time_point now);
 
-// Lines of `docker logs --timestamps` output ("<RFC3339Nano> <text>").
+// Lines of timestamped log output ("<RFC3339Nano> <text>").
 std::vector<api::LogLine> ParseTimestampedLines(std::string_view text);
-// stdout and stderr of `docker logs --timestamps`, merged by time and rendered per opts.
+// stdout and stderr of a timestamped logs call, merged by time and rendered per opts.
 std::string MergeDockerLogs(std::string_view out, std::string_view err,
                             const api::ContainerLogOpts& opts,
                             std::chrono::system_clock::time_point now);
 
-// Streams `docker <args>` (LogsArgs with follow) to `sink`, honouring opts.limit_bytes.
-// Returns when the program ends or the reader is gone.
-Status FollowLogs(StreamRunner& runner, const std::vector<std::string>& argv,
-                  const api::ContainerLogOpts& opts, api::LogSink& sink);
+// A followed logs stream: calls `out(stream, bytes)` (1 stdout, 2 stderr) until it ends,
+// `out` returns false or `stop()` is true (DockerApi::Logs with follow).
+using LogSource =
+    std::function<Status(const StreamDemuxer::Sink& out, const std::function<bool()>& stop)>;
+
+// Streams `source` to `sink`, honouring opts.limit_bytes. Returns when the stream ends or the
+// reader is gone.
+Status FollowLogs(const LogSource& source, const api::ContainerLogOpts& opts, api::LogSink& sink);
 
 }  // namespace il::docker

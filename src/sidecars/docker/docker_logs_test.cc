@@ -9,21 +9,29 @@ namespace {
 
 api::ContainerLogOpts Opts() { return {}; }
 
-TEST(LogsArgs, TranslatesKubeletOptions) {
+TEST(LogsRequest, TranslatesKubeletOptions) {
   auto now = *api::ParseRfc3339("2024-05-01T10:00:00Z");
   auto o = Opts();
-  EXPECT_EQ(LogsArgs("c", o, now), (std::vector<std::string>{"logs", "--timestamps", "c"}));
+  auto q = LogsRequest(o, now);
+  EXPECT_FALSE(q.follow);
+  EXPECT_TRUE(q.timestamps);  // merged by time
+  EXPECT_EQ(q.tail, "");
+  EXPECT_EQ(q.since, "");
   o.tail = 5;
   o.since_seconds = 60;
-  EXPECT_EQ(LogsArgs("c", o, now), (std::vector<std::string>{"logs", "--timestamps", "--tail=5",
-                                                             "--since=1714557540.000000000", "c"}));
+  q = LogsRequest(o, now);
+  EXPECT_EQ(q.tail, "5");
+  EXPECT_EQ(q.since, "1714557540.000000000");
   o = Opts();
   o.follow = true;
-  EXPECT_EQ(LogsArgs("c", o, now), (std::vector<std::string>{"logs", "--follow", "c"}));
+  q = LogsRequest(o, now);
+  EXPECT_TRUE(q.follow);
+  EXPECT_FALSE(q.timestamps);
   o.timestamps = true;
   o.since_time = "2024-05-01T09:00:00.5Z";
-  EXPECT_EQ(LogsArgs("c", o, now), (std::vector<std::string>{"logs", "--follow", "--timestamps",
-                                                             "--since=1714554000.500000000", "c"}));
+  q = LogsRequest(o, now);
+  EXPECT_TRUE(q.timestamps);
+  EXPECT_EQ(q.since, "1714554000.500000000");
 }
 
 TEST(MergeDockerLogs, InterleavesStdoutAndStderrByTime) {
@@ -44,18 +52,17 @@ TEST(MergeDockerLogs, InterleavesStdoutAndStderrByTime) {
   EXPECT_EQ(MergeDockerLogs(out, err, o, now), "out1\ner");
 }
 
-class FakeStreams : public StreamRunner {
- public:
+// A followed stream delivering `chunks` (stream, bytes) as DockerApi::Logs would.
+struct FakeStreams {
   std::vector<std::pair<int, std::string>> chunks;
-  std::vector<std::string> argv;
-  Result<int> Stream(const std::vector<std::string>& a, const OutputFn& out, const StopFn& stop,
-                     std::chrono::milliseconds) override {
-    argv = a;
-    for (const auto& [s, c] : chunks) {
-      if (stop && stop()) return -1;
-      if (!out(s, c)) return -1;
-    }
-    return 0;
+  LogSource source() const {
+    return [this](const StreamDemuxer::Sink& out, const std::function<bool()>& stop) {
+      for (const auto& [s, c] : chunks) {
+        if (stop && stop()) return Status::Ok();
+        if (!out(s, c)) return Status::Ok();
+      }
+      return Status::Ok();
+    };
   }
 };
 
@@ -74,7 +81,7 @@ TEST(FollowLogs, CopiesWholeLinesAsTheyArrive) {
   FakeStreams fs;
   fs.chunks = {{1, "a"}, {2, "err line\n"}, {1, "b\nc"}, {1, "\n"}, {1, "partial"}};
   StringSink sink;
-  ASSERT_TRUE(FollowLogs(fs, {"docker", "logs", "--follow", "x"}, Opts(), sink).ok());
+  ASSERT_TRUE(FollowLogs(fs.source(), Opts(), sink).ok());
   EXPECT_EQ(sink.data, "err line\nab\nc\npartial");
 }
 
@@ -84,7 +91,7 @@ TEST(FollowLogs, StopsAtLimitBytes) {
   StringSink sink;
   auto o = Opts();
   o.limit_bytes = 8;
-  ASSERT_TRUE(FollowLogs(fs, {"docker"}, o, sink).ok());
+  ASSERT_TRUE(FollowLogs(fs.source(), o, sink).ok());
   EXPECT_EQ(sink.data, "12345\n67");
 }
 
@@ -93,7 +100,7 @@ TEST(FollowLogs, StopsWhenTheReaderIsGone) {
   fs.chunks = {{1, "1\n"}, {1, "2\n"}, {1, "3\n"}};
   StringSink sink;
   sink.writes_until_gone = 1;
-  ASSERT_TRUE(FollowLogs(fs, {"docker"}, Opts(), sink).ok());
+  ASSERT_TRUE(FollowLogs(fs.source(), Opts(), sink).ok());
   EXPECT_EQ(sink.data, "1\n");
 }
 

@@ -411,7 +411,11 @@ http::Response FakeDockerEngine::ServeLocked(const http::Request& r, const std::
   } else if (op.empty() && r.method == "DELETE") {
     argv.insert(argv.end(), {"rm", "--force", "--volumes"});
   } else if (op == "logs") {
-    argv.insert(argv.end(), {"logs", "--tail=" + Query(r, "tail")});
+    argv.push_back("logs");
+    if (Query(r, "follow") == "1") argv.push_back("--follow");
+    if (Query(r, "timestamps") == "1") argv.push_back("--timestamps");
+    if (Query(r, "tail") != "all") argv.push_back("--tail=" + Query(r, "tail"));
+    if (!Query(r, "since").empty()) argv.push_back("--since=" + Query(r, "since"));
   } else {
     return Error(404, "page not found");
   }
@@ -432,6 +436,12 @@ http::Response FakeDockerEngine::ServeLocked(const http::Request& r, const std::
     return Reply(204);
   }
   if (op == "logs") {
+    if (Query(r, "timestamps") == "1") {
+      return Reply(200,
+                   Frame(1, "2024-05-01T10:00:00.1Z hello\n2024-05-01T10:00:00.3Z world\n") +
+                       Frame(2, "2024-05-01T10:00:00.2Z oops\n"),
+                   "");
+    }
     return Reply(200, Frame(1, "hello\nworld\n") + Frame(2, "oops\n"), "");
   }
   containers_.erase(it);
