@@ -25,8 +25,8 @@ import threading
 import time
 import uuid
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test", "integration"))
-import ilharness as h  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))  # the harness package
+from harness import integration as h  # noqa: E402
 
 
 def percentile(xs, p):
@@ -102,8 +102,8 @@ def report(title, base, loaded, n_failures, first_failure):
 
 def main_vk(a):
     import ssl
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "test", "e2e"))
-    from vk_harness import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))  # the harness package
+    from harness.vk import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
     cp = ControlPlane(os.path.abspath(a.src))
     if not cp.start():
         return SKIP

@@ -26,8 +26,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "e2e"))
-from vk_harness import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))  # the harness package
+from harness.vk import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
 
 PENDING, RUN = 0.2, 1.0
 

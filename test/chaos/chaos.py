@@ -43,9 +43,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "bench"))
-from vk_harness import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness.vk import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
 from vk_bench import Api  # noqa: E402
 
 SIZES = {  # pods -> (waves, faults)

@@ -13,7 +13,8 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vk_harness import SKIP, ControlPlane, Daemon, Stack, wait_until  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness.vk import SKIP, ControlPlane, Daemon, Stack, wait_until  # noqa: E402
 
 BIN_DIR = SOURCE_DIR = None
 CP = None

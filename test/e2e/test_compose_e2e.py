@@ -24,7 +24,8 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vk_harness import SKIP, ControlPlane, Daemon, Stack, wait_until  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness.vk import SKIP, ControlPlane, Daemon, Stack, wait_until  # noqa: E402
 
 BUSYBOX = "interlink-test/busybox:latest"
 IMAGES = {"interlink": "interlink/interlink:latest", "vk": "interlink/vk:latest",

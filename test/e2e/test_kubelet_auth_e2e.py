@@ -31,7 +31,8 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vk_harness import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness.vk import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
 
 BIN_DIR = SOURCE_DIR = None
 CP = None

@@ -15,7 +15,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_backends_e2e as be  # noqa: E402
-from vk_harness import SKIP, ControlPlane, wait_until  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness.vk import SKIP, ControlPlane, wait_until  # noqa: E402
 
 IMAGE = be.IMAGE
 # Marker files get names of their own per run and pod: under slurm-sd's runtime `none` the

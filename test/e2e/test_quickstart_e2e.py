@@ -35,7 +35,8 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_compose_e2e import (ComposeStack, build_images, docker_and_compose,  # noqa: E402
                               run, unavailable)
-from vk_harness import SKIP, ControlPlane, wait_until  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness.vk import SKIP, ControlPlane, wait_until  # noqa: E402
 
 NS = "vk"
 VK_NODE = "test-vk"            # kustomizations/deployment.yaml --nodename

@@ -34,7 +34,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_backends_e2e as backends  # noqa: E402
-from vk_harness import SKIP, ControlPlane, Stack, free_port, wait_until  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness.vk import SKIP, ControlPlane, Stack, free_port, wait_until  # noqa: E402
 
 CP = None
 BIN_DIR = SOURCE_DIR = None

@@ -15,10 +15,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vk_harness import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness.vk import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
+from harness.k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
 
 BIN_DIR = SOURCE_DIR = None
 CP = None

@@ -18,8 +18,9 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-import ilharness as h  # noqa: E402
-from k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness import integration as h  # noqa: E402
+from harness.k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
 
 BIN = SRC = None
 

@@ -22,7 +22,8 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness.k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
 
 PREFIX = "mock.interlink.io/"
 
@@ -91,7 +92,7 @@ class Sidecar:
             c.close()
 
 
-from ilharness import free_port  # noqa: E402,F401  (one implementation)
+from harness import free_port  # noqa: E402,F401  (one implementation)
 
 
 def make_pod(uid, name, annotations=None, containers=("main",), init=()):

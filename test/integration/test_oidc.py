@@ -24,7 +24,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import ilharness as h  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness import integration as h  # noqa: E402
 
 BIN = SRC = None
 ISSUER = "https://idp.test/realms/hpc"

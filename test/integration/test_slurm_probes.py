@@ -37,7 +37,8 @@ import test_slurm_sd as s  # noqa: E402
 PROBES_ON = s.Sidecar.POLICY + "EnableProbes: true\n"
 
 
-from ilharness import free_port  # noqa: E402,F401  (one implementation)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness import free_port  # noqa: E402,F401  (one implementation)
 
 
 def host(name, argv, **extra):

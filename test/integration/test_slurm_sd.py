@@ -31,7 +31,8 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness.k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -78,7 +79,7 @@ def ensure_slurm():
 
 # ---------------------------------------------------------------- slurm-sd process
 
-from ilharness import free_port  # noqa: E402,F401  (one implementation)
+from harness import free_port  # noqa: E402,F401  (one implementation)
 
 
 class Sidecar:

@@ -21,7 +21,8 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-import ilharness as h  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+from harness import integration as h  # noqa: E402
 
 BIN = SRC = None
 SECRET = "vk-s3cret"

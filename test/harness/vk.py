@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -18,38 +17,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SKIP = 77
-
-
-_ISSUED_PORTS = set()
-
-
-def free_port():
-    """A port nothing listens on, never one this process handed out before: the kernel may
-    give the same ephemeral port to two bind(0) calls in a row once the first socket is
-    closed, and a stack's sidecar and interlink then fought over it."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _ISSUED_PORTS:
-            _ISSUED_PORTS.add(port)
-            return port
-
-
-def wait_until(what, fn, timeout=60.0, interval=0.2):
-    """Polls fn() until it returns a truthy value; returns it or raises AssertionError."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = fn()
-            if last:
-                return last
-        except Exception as e:  # noqa: BLE001 - transient API errors while polling
-            last = e
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+from harness import SKIP, Process, free_port, wait_until  # noqa: F401  (re-exported)
 
 
 class ControlPlane:
@@ -208,40 +176,14 @@ class RecordingProxy:
         self.server.server_close()
 
 
-class Daemon:
+class Daemon(Process):
+    """A stack's daemon in a session of its own (a kill -9 of it leaves its children)."""
+
     def __init__(self, name, argv, env, log_dir):
-        self.name, self.argv, self.env = name, argv, env
-        self.log_path = os.path.join(log_dir, name + ".log")
-        self.proc = None
-
-    def start(self):
-        env = dict(os.environ)
-        env.update(self.env)
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.argv, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        return self
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, sig=signal.SIGTERM):
-        if not self.alive():
-            return
-        self.proc.send_signal(sig)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+        super().__init__(name, argv, env, log_dir, new_session=True)
 
     def tail(self, n=40):
-        try:
-            with open(self.log_path, "rb") as f:
-                return b"".join(f.readlines()[-n:]).decode(errors="replace")
-        except OSError:
-            return ""
+        return super().tail(n)
 
 
 class Stack:
