@@ -357,7 +357,8 @@ Result<SlurmConfig> SlurmConfigFrom(const InterLinkConfig& c, const EnvLookup& e
   s.tsocks_login_node = c.tsocks_login_node;
   if (s.tsocks && s.tsocks_login_node.empty())
     return Bad("TsocksLoginNode", "must be set when Tsocks is true");
-  for (const auto& [k, v] : c.sidecar_settings) {
+  for (const auto& [name, v] : c.sidecar_settings) {
+    const std::string& k = name;  // clang 14 (the tsan tree) cannot capture a structured binding
     const auto& keys = SlurmKeys();
     auto key = std::find_if(keys.begin(), keys.end(), [&k](const config::Key<SlurmConfig>& x) {
       return x.info.name == k ||
