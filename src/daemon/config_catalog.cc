@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/config.h"
+#include "sidecars/docker/docker_settings.h"
 #include "sidecars/slurm/slurm_config.h"
 #include "vk/vk_config.h"
 
@@ -11,20 +12,6 @@ namespace {
 
 config::KeyInfo Text(std::string name, std::string def, std::string doc) {
   return {std::move(name), {}, {}, "string", std::move(def), std::move(doc), {}};
-}
-
-// docker-sd's keys, read by sidecars/docker/docker_settings.cc from sidecar_settings.
-// TODO(issue 11): declared by docker_settings itself once its rewrite has landed.
-std::vector<config::KeyInfo> DockerKeys() {
-  return {Text("DockerPath", "docker", "docker CLI"),
-          Text("HostPathAllowList", "[]", "host directories hostPath volumes may use"),
-          Text("DockerNetwork", "none", "network of the pod's sandbox container"),
-          Text("ContainerPrefix", "il-", "prefix of every container name"),
-          Text("StateFile", "<DataRootFolder>/docker-sd/state.db", "SQLite state"),
-          Text("DockerAllowHostNamespaces", "false", "honour hostNetwork / hostPID / hostIPC"),
-          Text("DockerPidsLimit", "4096", "--pids-limit of every container"),
-          Text("DockerLogMaxSize", "10m", "json-file log rotation size per container"),
-          Text("DockerLogMaxFiles", "5", "rotated log files kept per container")};
 }
 
 // mock-sd's keys, read by sidecars/mock/mock_backend.cc (MockOptionsFromConfig).
@@ -43,7 +30,7 @@ const std::vector<config::Component>& ConfigCatalog() {
       {"interlink", config::InfoOf(InterlinkKeys())},
       {"vk", config::InfoOf(vk::VkKeys())},
       {"slurm-sd", config::InfoOf(slurm::SlurmKeys())},
-      {"docker-sd", DockerKeys()},
+      {"docker-sd", docker::DockerKeys()},
       {"mock-sd", MockKeys()},
   };
   return c;

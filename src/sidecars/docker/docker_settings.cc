@@ -135,6 +135,21 @@ bool PathAllowed(const std::string& path, const std::vector<std::string>& prefix
   return false;
 }
 
+std::vector<config::KeyInfo> DockerKeys() {
+  auto text = [](std::string name, std::string def, std::string doc) {
+    return config::KeyInfo{std::move(name), {}, {}, "string", std::move(def), std::move(doc), {}};
+  };
+  return {text("DockerPath", "docker", "docker CLI"),
+          text("HostPathAllowList", "[]", "host directories hostPath volumes may use"),
+          text("DockerNetwork", "none", "network of the pod's sandbox container"),
+          text("ContainerPrefix", "il-", "prefix of every container name"),
+          text("StateFile", "<DataRootFolder>/docker-sd/state.db", "SQLite state"),
+          text("DockerAllowHostNamespaces", "false", "honour hostNetwork / hostPID / hostIPC"),
+          text("DockerPidsLimit", "4096", "--pids-limit of every container"),
+          text("DockerLogMaxSize", "10m", "json-file log rotation size per container"),
+          text("DockerLogMaxFiles", "5", "rotated log files kept per container")};
+}
+
 Result<DockerSettings> DockerSettingsFromConfig(const InterLinkConfig& cfg) {
   DockerSettings s;
   if (auto v = Setting(cfg, "DockerPath"); !v.empty()) s.docker_path = v;

@@ -1,6 +1,6 @@
 // DockerSettings: the docker sidecar's typed view of InterLinkConfig.
 //
-// Keys (InterLinkConfig.yaml, stored in sidecar_settings; see docs/docker-sidecar.md):
+// Keys (InterLinkConfig.yaml, declared by DockerKeys(); see docs/docker-sidecar.md):
 //   DockerPath         docker CLI to run (default "docker", looked up in PATH)
 //   HostPathAllowList  host directories hostPath volumes may use: a YAML list or a comma-separated
 //                      string of absolute paths; empty (default) refuses every hostPath volume
@@ -45,6 +45,11 @@ struct DockerSettings {
 
   std::string PodDir(const std::string& uid) const { return data_dir + "/pods/" + uid; }
 };
+
+// docker-sd's own keys (the "docker-sd" component of daemon/config_catalog.h): the loader
+// keeps their values as text in InterLinkConfig::sidecar_settings for
+// DockerSettingsFromConfig, and the other components ignore them.
+std::vector<config::KeyInfo> DockerKeys();
 
 // Reads and validates the settings; relative paths are made absolute against the current
 // directory. An invalid value is kInvalidArgument naming the key.
