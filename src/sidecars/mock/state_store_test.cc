@@ -1,9 +1,9 @@
 #include "sidecars/mock/state_store.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
+#include "testing/assert_ok.h"
+#include "testing/temp_dir.h"
 
 namespace il::mock {
 namespace {
@@ -38,24 +38,22 @@ TEST(SqliteStateStore, InsertRemoveAndLoad) {
 }
 
 TEST(SqliteStateStore, FileSurvivesReopenAndNeverReusesSequence) {
-  auto dir = std::filesystem::temp_directory_path() / ("mock-store-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  std::string path = (dir / "state.sqlite").string();
+  testing::TempDir dir("mock-store");
+  const std::string path = dir.File("state.sqlite");
   {
     auto st = std::move(SqliteStateStore::Open(path)).value();
-    ASSERT_TRUE(st->Insert(Pod(1, "a")).ok());
-    ASSERT_TRUE(st->Insert(Pod(2, "b")).ok());
-    ASSERT_TRUE(st->Remove("b").ok());
+    ASSERT_OK(st->Insert(Pod(1, "a")));
+    ASSERT_OK(st->Insert(Pod(2, "b")));
+    ASSERT_OK(st->Remove("b"));
   }
   {
     auto st = std::move(SqliteStateStore::Open(path)).value();
     auto s = st->Load();
-    ASSERT_TRUE(s.ok());
+    ASSERT_OK(s);
     ASSERT_EQ(s->pods.size(), 1u);
     EXPECT_EQ(s->pods[0].uid, "a");
     EXPECT_EQ(s->next_seq, 3) << "the deleted pod's number is not handed out again";
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST(SqliteStateStore, UnopenablePathIsAnError) {

@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
+#include "testing/assert_ok.h"
+#include "testing/temp_dir.h"
 
 namespace il::slurm {
 namespace {
@@ -25,24 +26,23 @@ PodRecord Rec(const std::string& uid) {
 }
 
 TEST(JobStore, StoresAndReloadsRecords) {
-  auto path = std::filesystem::temp_directory_path() /
-              ("slurm-store-" + std::to_string(::getpid()) + ".db");
-  std::filesystem::remove(path);
+  testing::TempDir dir("slurm-store");
+  const std::string path = dir.File("state.db");
   {
-    auto s = JobStore::Open(path.string());
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    ASSERT_TRUE((*s)->Put(Rec("a")).ok());
-    ASSERT_TRUE((*s)->Put(Rec("b")).ok());
+    auto s = JobStore::Open(path);
+    ASSERT_OK(s);
+    ASSERT_OK((*s)->Put(Rec("a")));
+    ASSERT_OK((*s)->Put(Rec("b")));
     auto b = Rec("b");
     b.job.state = JobState::kLost;
-    ASSERT_TRUE((*s)->Put(b).ok());  // replaces
-    ASSERT_TRUE((*s)->Remove("a").ok());
-    ASSERT_TRUE((*s)->Remove("missing").ok());
+    ASSERT_OK((*s)->Put(b));  // replaces
+    ASSERT_OK((*s)->Remove("a"));
+    ASSERT_OK((*s)->Remove("missing"));
   }
-  auto s = JobStore::Open(path.string());
-  ASSERT_TRUE(s.ok());
+  auto s = JobStore::Open(path);
+  ASSERT_OK(s);
   auto all = (*s)->LoadAll();
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   ASSERT_EQ(all->size(), 1u);
   const auto& r = (*all)[0];
   EXPECT_EQ(r.uid, "b");
@@ -53,9 +53,6 @@ TEST(JobStore, StoresAndReloadsRecords) {
   ASSERT_EQ(r.containers.size(), 2u);
   EXPECT_TRUE(r.containers[0].init);
   EXPECT_EQ(r.containers[1].image, "img2");
-  std::filesystem::remove(path);
-  std::filesystem::remove(path.string() + "-wal");
-  std::filesystem::remove(path.string() + "-shm");
 }
 
 TEST(JobStore, OpenFailsClearlyOnABadPath) {
