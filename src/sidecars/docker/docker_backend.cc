@@ -56,7 +56,7 @@ DockerBackend::DockerBackend(DockerSettings settings, CommandRunner& runner, Str
       log_(log::Logger("docker-sd")) {
   handlers_ = options_.handlers;
   if (!handlers_) {
-    own_handlers_ = std::make_unique<DockerHandlerRunner>(cli_);
+    own_handlers_ = std::make_unique<DockerHandlerRunner>(*api_);
     handlers_ = own_handlers_.get();
   }
   prober_ =

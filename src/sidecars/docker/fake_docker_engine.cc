@@ -86,6 +86,12 @@ void FakeDockerEngine::AddForeign(const std::string& name,
   containers_[name] = Container{
       "f" + std::to_string(next_id_++), "running", "img", "no", "", 0, 1, std::move(labels)};
 }
+void FakeDockerEngine::SetExecResponder(
+    std::function<ExecResult(const std::vector<std::string>& argv)> f) {
+  std::lock_guard l(mu_);
+  exec_responder_ = std::move(f);
+}
+
 json::value FakeDockerEngine::create_body(const std::string& name) const {
   std::lock_guard l(mu_);
   auto it = bodies_.find(name);
@@ -252,6 +258,38 @@ void FakeDockerEngine::Serve(const http::Request& r, http::ResponseWriter& w) {
     }
     return;
   }
+  if (r.method == "POST" && path.rfind("/exec/", 0) == 0 && path.size() > 12 &&
+      path.compare(path.size() - 6, 6, "/start") == 0) {
+    std::string id = path.substr(6, path.size() - 12);
+    std::vector<std::string> argv;
+    std::function<ExecResult(const std::vector<std::string>&)> responder;
+    {
+      std::lock_guard l(mu_);
+      auto it = execs_.find(id);
+      if (it == execs_.end()) return w.Reply(404, R"({"message":"No such exec instance"})");
+      argv = it->second;
+      responder = exec_responder_;
+    }
+    ExecResult res = responder ? responder(argv) : ExecResult{};
+    auto s = w.Upgrade(101);
+    if (!s) return;
+    std::string frames;
+    for (auto [stream, data] : {std::pair<int, const std::string*>{1, &res.out}, {2, &res.err}}) {
+      if (data->empty()) continue;
+      std::string h(8, '\0');
+      h[0] = static_cast<char>(stream);
+      auto n = static_cast<uint32_t>(data->size());
+      for (int i = 0; i < 4; ++i) h[4 + i] = static_cast<char>(n >> (24 - 8 * i));
+      frames += h + *data;
+    }
+    {
+      std::lock_guard l(mu_);
+      exec_exit_[id] = res.exit_code;
+    }
+    s->Write(frames);
+    s->Close();
+    return;
+  }
   std::function<void()> hook;
   http::Response res;
   {
@@ -390,6 +428,13 @@ http::Response FakeDockerEngine::ServeLocked(const http::Request& r, const std::
     return Reply(200, R"({"status":"sha256:new"})"
                       "\n");
   }
+  if (path.rfind("/exec/", 0) == 0 && r.method == "GET") {  // /exec/{id}/json
+    std::string id = path.substr(6, path.find('/', 6) - 6);
+    auto it = exec_exit_.find(id);
+    if (it == exec_exit_.end()) return Reply(200, R"({"Running":true,"ExitCode":null,"Pid":1})");
+    return Reply(200, json::serialize(
+                          json::object{{"Running", false}, {"ExitCode", it->second}, {"Pid", 1}}));
+  }
   const std::string prefix = "/containers/";
   if (path.rfind(prefix, 0) != 0) return Error(404, "page not found");
   std::string rest = path.substr(prefix.size());
@@ -410,6 +455,8 @@ http::Response FakeDockerEngine::ServeLocked(const http::Request& r, const std::
     argv.insert(argv.end(), {"stop", "--time=" + Query(r, "t")});
   } else if (op.empty() && r.method == "DELETE") {
     argv.insert(argv.end(), {"rm", "--force", "--volumes"});
+  } else if (op == "exec" && r.method == "POST") {
+    argv.push_back("exec");
   } else if (op == "logs") {
     argv.push_back("logs");
     if (Query(r, "follow") == "1") argv.push_back("--follow");
@@ -420,9 +467,24 @@ http::Response FakeDockerEngine::ServeLocked(const http::Request& r, const std::
     return Error(404, "page not found");
   }
   argv.push_back(name);
+  json::value exec_body;
+  if (op == "exec") {
+    exec_body = json::parse(r.body.empty() ? "{}" : r.body);
+    if (const auto* cmd = exec_body.as_object().if_contains("Cmd"); cmd && cmd->is_array()) {
+      for (const auto& a : cmd->as_array()) argv.emplace_back(a.as_string());
+    }
+  }
   calls_.push_back(argv);
   if (it == containers_.end()) return Error(404, "No such container: " + name);
   Container& c = it->second;
+  if (op == "exec") {
+    if (c.status != "running") {
+      return Error(409, "Container " + c.id + " is not running");
+    }
+    std::string id = "exec" + std::to_string(next_id_++);
+    execs_[id] = argv;
+    return Reply(201, json::serialize(json::object{{"Id", id}}));
+  }
   if (op == "json") return Reply(200, json::serialize(InspectJson(it->first, c)));
   if (op == "start") {
     if (c.status == "running") return Reply(304);

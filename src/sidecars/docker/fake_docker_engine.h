@@ -55,6 +55,14 @@ class FakeDockerEngine {
   // argv[1] of every call, e.g. {"run", "inspect", ...}
   std::vector<std::string> verbs() const;
   std::vector<std::vector<std::string>> calls_with(const std::string& verb) const;
+  // Exec (POST /containers/{n}/exec, /exec/{id}/start hijacked, /exec/{id}/json), recorded
+  // as {"docker", "exec", name, cmd...}: `responder` decides the exit code and output of a
+  // command (default: exit 0, no output). Running containers only (409 otherwise).
+  struct ExecResult {
+    int exit_code = 0;
+    std::string out, err;
+  };
+  void SetExecResponder(std::function<ExecResult(const std::vector<std::string>& argv)> f);
   // The last POST /containers/create body for `name` (null when none).
   boost::json::value create_body(const std::string& name) const;
   // Runs once, after the next inspect of `name` has computed its answer and before it is sent,
@@ -86,6 +94,9 @@ class FakeDockerEngine {
   std::set<std::string> images_;
   std::map<std::string, Container> containers_;
   std::map<std::string, boost::json::value> bodies_;
+  std::function<ExecResult(const std::vector<std::string>&)> exec_responder_;
+  std::map<std::string, std::vector<std::string>> execs_;  // id -> argv as recorded
+  std::map<std::string, int> exec_exit_;                   // id -> exit code once done
   std::function<void()> after_inspect_;
 };
 

@@ -317,9 +317,10 @@ class GrpcHealthProbe : public ::testing::Test {
     h.grpc_service = service;
     return handlers_.Run(h, HandlerTarget{"il-c", 0, "127.0.0.1"}, timeout, HandlerMode::kProbe);
   }
-  FakeCommandRunner runner_;
-  DockerCli cli_{runner_, "docker"};
-  DockerHandlerRunner handlers_{cli_};
+  // gRPC probes never call dockerd: a client of no daemon will do.
+  std::unique_ptr<DockerApi> api_ = std::move(
+      DockerApi::Create(DockerEndpoint{"unix:///nonexistent/docker.sock", {}, ""}).value());
+  DockerHandlerRunner handlers_{*api_};
 };
 
 // The same against grpc_health_server.py: "" SERVING, "down" NOT_SERVING, "slow" never answers.

@@ -234,16 +234,20 @@ int ResponseStatus(std::string_view r) {
 HandlerResult DockerHandlerRunner::Exec(const api::Handler& h, const HandlerTarget& t,
                                         std::chrono::milliseconds timeout) {
   if (h.command.empty()) return Fail("exec handler has no command");
-  std::vector<std::string> args = {"exec", t.docker_name};
-  args.insert(args.end(), h.command.begin(), h.command.end());
-  auto r = cli_.Run(args, timeout);
-  if (!r.ok()) return {Outcome::kError, r.status().message()};
+  ExecConfig config;
+  config.cmd = h.command;
+  auto r = api_.RunExec(t.docker_name, config, timeout, kMaxOutput);
+  if (!r.ok()) {
+    // dockerd down: an error (retried, no verdict); the container gone or stopped: a failure.
+    if (r.status().code() == StatusCode::kUnavailable)
+      return {Outcome::kError, r.status().message()};
+    return Fail(r.status().message());
+  }
   if (r->timed_out) {
     std::string cmd;
     for (const auto& a : h.command) cmd += (cmd.empty() ? "" : " ") + a;
     return Fail("command \"" + cmd + "\" timed out");
   }
-  if (DaemonDown(*r)) return {Outcome::kError, CleanStderr(r->err)};
   if (r->exit_code == 0) return {Outcome::kSuccess, Cap(r->out + r->err)};
   return Fail(r->out + r->err);
 }

@@ -2,8 +2,8 @@
 // of a pod, as the kubelet's prober and hook runner do (reference/kubelet-behaviour-and-
 // docker-api.md §2.2, §3.3).
 //
-// DockerHandlerRunner: `exec` is `docker exec <container> argv...` (argv vector, no shell)
-// with the timeout; `httpGet`, `tcpSocket` and `grpc` connect from inside the pod's network
+// DockerHandlerRunner: `exec` is an Engine API exec in the container (argv vector, no shell;
+// create, start on a hijacked connection, exit code from exec inspect) with the timeout; `httpGet`, `tcpSocket` and `grpc` connect from inside the pod's network
 // namespace (netns_dial.h) to the pod's IP, or to 127.0.0.1 when the pod has none
 // (DockerNetwork "none"); an explicit `host` is dialled from docker-sd's own namespace, as
 // the kubelet dials from the node. HTTPS does not verify certificates (as the kubelet).
@@ -18,7 +18,7 @@
 #include <string>
 
 #include "api/probe.h"
-#include "sidecars/docker/docker_cli.h"
+#include "sidecars/docker/docker_api.h"
 
 namespace il::docker {
 
@@ -56,14 +56,15 @@ class HandlerRunner {
 
 class DockerHandlerRunner : public HandlerRunner {
  public:
-  explicit DockerHandlerRunner(DockerCli& cli) : cli_(cli) {}
+  // Exec handlers run as Engine API execs (create, start hijacked, inspect for the code).
+  explicit DockerHandlerRunner(DockerApi& api) : api_(api) {}
   HandlerResult Run(const api::Handler& h, const HandlerTarget& target,
                     std::chrono::milliseconds timeout, HandlerMode mode) override;
 
  private:
   HandlerResult Exec(const api::Handler& h, const HandlerTarget& t,
                      std::chrono::milliseconds timeout);
-  DockerCli& cli_;
+  DockerApi& api_;
 };
 
 // The HTTP/1.1 GET request a probe sends (kubelet headers: User-Agent kube-probe/1.20,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/fake_command_runner.h"
+#include "sidecars/docker/fake_docker_engine.h"
 #include "sidecars/docker/netns_dial.h"
 
 namespace il::docker {
@@ -125,11 +126,19 @@ api::Handler Http(int port, const std::string& path = "/healthz") {
   return h;
 }
 
+std::unique_ptr<DockerApi> ApiOf(const FakeDockerEngine& engine) {
+  auto api = DockerApi::Create(DockerEndpoint{engine.url(), {}, ""});
+  if (!api.ok()) std::abort();
+  return std::move(*api);
+}
+
 class HandlerRunnerTest : public ::testing::Test {
  protected:
+  void SetUp() override { engine_.AddForeign("il-c", {}); }
   FakeCommandRunner runner_;
-  DockerCli cli_{runner_, "docker"};
-  DockerHandlerRunner handlers_{cli_};
+  FakeDockerEngine engine_{runner_};
+  std::unique_ptr<DockerApi> api_ = ApiOf(engine_);
+  DockerHandlerRunner handlers_{*api_};
   HandlerTarget target_{"il-c", 0, "127.0.0.1"};
 };
 
@@ -267,20 +276,31 @@ TEST_F(HandlerRunnerTest, TcpInsideANetworkNamespace) {
   EXPECT_EQ(r.outcome, Outcome::kSuccess) << r.output;
 }
 
-TEST_F(HandlerRunnerTest, ExecIsDockerExecWithAnArgv) {
-  runner_.SetResponder([](const std::vector<std::string>& argv, const CommandOptions&) {
-    CommandResult r;
+TEST_F(HandlerRunnerTest, ExecIsAnApiExecWithAnArgv) {
+  engine_.SetExecResponder([](const std::vector<std::string>& argv) {
     bool want =
         argv == std::vector<std::string>{"docker", "exec", "il-c", "cat", "/tmp/ready file"};
-    r.exit_code = want ? 1 : 99;
-    r.err = "no such file\n";
-    return Result<CommandResult>(r);
+    return FakeDockerEngine::ExecResult{want ? 1 : 99, "", "no such file\n"};
   });
   api::Handler h;
   h.command = {"cat", "/tmp/ready file"};
-  auto r = handlers_.Run(h, target_, std::chrono::seconds(1), HandlerMode::kProbe);
+  auto r = handlers_.Run(h, target_, std::chrono::seconds(5), HandlerMode::kProbe);
   EXPECT_EQ(r.outcome, Outcome::kFailure);
   EXPECT_EQ(r.output, "no such file\n");
+  engine_.SetExecResponder([](const std::vector<std::string>&) {
+    return FakeDockerEngine::ExecResult{0, "ready\n", ""};
+  });
+  r = handlers_.Run(h, target_, std::chrono::seconds(5), HandlerMode::kProbe);
+  EXPECT_EQ(r.outcome, Outcome::kSuccess) << r.output;
+  EXPECT_EQ(r.output, "ready\n");
+  // A stopped container: a failure with Docker's message; dockerd down: an error.
+  engine_.Exit("il-c", 0);
+  r = handlers_.Run(h, target_, std::chrono::seconds(5), HandlerMode::kProbe);
+  EXPECT_EQ(r.outcome, Outcome::kFailure);
+  EXPECT_NE(r.output.find("is not running"), std::string::npos) << r.output;
+  engine_.SetDown(true);
+  r = handlers_.Run(h, target_, std::chrono::seconds(5), HandlerMode::kProbe);
+  EXPECT_EQ(r.outcome, Outcome::kError) << r.output;
 }
 
 TEST_F(HandlerRunnerTest, NamedPortThatDidNotResolveFails) {
