@@ -4,26 +4,11 @@
 
 #include "core/config.h"
 #include "sidecars/docker/docker_settings.h"
+#include "sidecars/mock/mock_backend.h"
 #include "sidecars/slurm/slurm_config.h"
 #include "vk/vk_config.h"
 
 namespace il {
-namespace {
-
-config::KeyInfo Text(std::string name, std::string def, std::string doc) {
-  return {std::move(name), {}, {}, "string", std::move(def), std::move(doc), {}};
-}
-
-// mock-sd's keys, read by sidecars/mock/mock_backend.cc (MockOptionsFromConfig).
-// TODO(issue 11): declared by mock-sd itself once the Clock rework there has landed.
-std::vector<config::KeyInfo> MockKeys() {
-  return {Text("MockStateFile", "<DataRootFolder>/mock-sd.sqlite", "SQLite state"),
-          Text("MockCapacityCPU", "", "cpu the node reports"),
-          Text("MockCapacityMemory", "", "memory the node reports"),
-          Text("MockCapacityPods", "", "pods the node reports")};
-}
-
-}  // namespace
 
 const std::vector<config::Component>& ConfigCatalog() {
   static const std::vector<config::Component> c = {
@@ -31,7 +16,7 @@ const std::vector<config::Component>& ConfigCatalog() {
       {"vk", config::InfoOf(vk::VkKeys())},
       {"slurm-sd", config::InfoOf(slurm::SlurmKeys())},
       {"docker-sd", docker::DockerKeys()},
-      {"mock-sd", MockKeys()},
+      {"mock-sd", mock::MockKeys()},
   };
   return c;
 }

@@ -34,6 +34,16 @@ const ContainerPlan* FindContainer(const MockPlan& plan, const std::string& name
 
 }  // namespace
 
+std::vector<config::KeyInfo> MockKeys() {
+  auto text = [](std::string name, std::string def, std::string doc) {
+    return config::KeyInfo{std::move(name), {}, {}, "string", std::move(def), std::move(doc), {}};
+  };
+  return {text("MockStateFile", "<DataRootFolder>/mock-sd.sqlite", "SQLite state"),
+          text("MockCapacityCPU", "", "cpu the node reports"),
+          text("MockCapacityMemory", "", "memory the node reports"),
+          text("MockCapacityPods", "", "pods the node reports")};
+}
+
 MockOptions MockOptionsFromConfig(const InterLinkConfig& cfg) {
   MockOptions o;
   o.state_file = Setting(cfg, "MockStateFile", cfg.data_root_folder + "/mock-sd.sqlite");

@@ -40,6 +40,9 @@ struct MockOptions {
   std::chrono::milliseconds follow_poll{100};
 };
 
+// mock-sd's own keys (the "mock-sd" component of daemon/config_catalog.h), kept as text
+// in InterLinkConfig::sidecar_settings by the loader.
+std::vector<config::KeyInfo> MockKeys();
 // Reads the Mock* sidecar settings of the config.
 MockOptions MockOptionsFromConfig(const InterLinkConfig& cfg);
 
