@@ -507,6 +507,15 @@ Result<VkConfig> LoadVkConfig(const VkFlags& flags, const EnvLookup& env,
   src.origin = path;
   src.env = env;
   src.empty_env_is_unset = true;
+  // 3. The flags that set a key go through the same setters, last.
+  for (const auto& [key, value] : {std::pair<const char*, std::string>{"NodeName", flags.node_name},
+                                   {"VKConfigPath", flags.provider_config},
+                                   {"Kubeconfig", flags.kubeconfig},
+                                   {"LogLevel", !flags.log_level.empty() ? flags.log_level
+                                                : flags.klog_v >= 4      ? "debug"
+                                                                         : ""}}) {
+    if (!value.empty()) src.flags.emplace_back(key, value);
+  }
   IL_RETURN_IF_ERROR(config::LoadSettings(VkKeys(), foreign, src, &c));
   c.config_file = path;
   for (const auto& [key, url] :
@@ -517,16 +526,8 @@ Result<VkConfig> LoadVkConfig(const VkFlags& flags, const EnvLookup& env,
                       "must start with http://, https:// or unix://, got '" + url + "'");
     }
   }
-  // 3. Flags.
-  if (!flags.node_name.empty()) c.node_name = flags.node_name;
+  // The flags that set no key.
   if (!flags.provider.empty()) c.provider = flags.provider;
-  if (!flags.provider_config.empty()) c.provider_config = flags.provider_config;
-  if (!flags.kubeconfig.empty()) c.kubeconfig = flags.kubeconfig;
-  if (!flags.log_level.empty()) {
-    c.log_level = flags.log_level;
-  } else if (flags.klog_v >= 4) {
-    c.log_level = "debug";
-  }
   if (flags.pod_sync_workers > 0) c.pod_sync_workers = flags.pod_sync_workers;
   if (flags.disable_taint) c.disable_provider_taint = true;
   if (!flags.startup_timeout.empty()) {

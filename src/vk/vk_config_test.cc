@@ -179,6 +179,27 @@ TEST(VkConfig, EnvironmentOverridesFileAndFlagsOverrideEnvironment) {
   EXPECT_EQ(f->node_name, "flag-node");
 }
 
+TEST(VkConfig, FlagsGoThroughTheKeysSetters) {
+  TempDir d;
+  std::string path = d.Write("il.yaml", "LogLevel: warn\nKubeconfig: /file/kc\n");
+  auto env = Env({{"INTERLINKCONFIGPATH", path}, {"INTERLINK_LOG_LEVEL", "error"}});
+  auto c = LoadVk({}, env);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->log_level, "error");  // environment beats the file
+  EXPECT_EQ(c->kubeconfig, "/file/kc");
+  VkFlags f;
+  f.klog_v = 4;
+  f.kubeconfig = "/flag/kc";
+  auto g = LoadVk(f, env);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->log_level, "debug");  // --klog.v >= 4 beats the environment
+  EXPECT_EQ(g->kubeconfig, "/flag/kc");
+  f.log_level = "trace";
+  auto h = LoadVk(f, env);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(h->log_level, "trace");  // --log-level beats --klog.v
+}
+
 TEST(VkConfig, KnocConfigGivesTheNodeResources) {
   TempDir d;
   std::string knoc =
