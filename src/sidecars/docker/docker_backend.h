@@ -83,6 +83,8 @@ class DockerBackend : public api::Backend, private ProberListener {
   void RunOnce();
   size_t pod_count() const;
   Prober& prober() { return *prober_; }
+  // The Engine API client (shared with exec, attach and port-forward: docker_exec.h).
+  DockerApi& api() { return *api_; }
   // Waits for the kills and hooks running in the background (tests).
   void JoinTasks();
 

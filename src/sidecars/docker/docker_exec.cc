@@ -11,60 +11,102 @@
 #include <cstring>
 #include <thread>
 
+#include "api/pod.h"
 #include "stream/process_stream.h"
 #include "stream/tcp_forward.h"
 
 namespace il::docker {
+namespace json = boost::json;
 
-std::vector<std::string> DockerFindArgv(const std::string& docker, const std::string& pod_uid,
-                                        const std::string& container) {
-  std::vector<std::string> argv = {
-      docker, "ps", "-q", "--no-trunc", "--filter", "label=io.kubernetes.pod.uid=" + pod_uid};
-  if (!container.empty()) {
-    argv.push_back("--filter");
-    argv.push_back("label=io.kubernetes.container.name=" + container);
-  }
-  return argv;
+ExecConfig ExecConfigOf(const api::ExecRequest& r) {
+  ExecConfig c;
+  c.cmd = r.command;
+  c.tty = r.tty;
+  c.attach_stdin = r.stdin;
+  c.attach_stdout = true;
+  c.attach_stderr = !r.tty;
+  return c;
 }
 
-std::vector<std::string> DockerExecArgv(const std::string& docker, const std::string& container,
-                                        const api::ExecRequest& r) {
-  std::vector<std::string> argv = {docker, "exec"};
-  if (r.stdin) argv.push_back("-i");
-  if (r.tty) argv.push_back("-t");
-  argv.push_back(container);
-  argv.insert(argv.end(), r.command.begin(), r.command.end());
-  return argv;
-}
-
-std::vector<std::string> DockerAttachArgv(const std::string& docker, const std::string& container,
-                                          const api::ExecRequest& r) {
-  std::vector<std::string> argv = {docker, "attach", "--sig-proxy=false"};
-  if (!r.stdin) argv.push_back("--no-stdin");
-  argv.push_back(container);
-  return argv;
+json::object FindFilters(const std::string& pod_uid, const std::string& container) {
+  json::array labels{json::string("io.kubernetes.pod.uid=" + pod_uid)};
+  if (!container.empty()) labels.emplace_back("io.kubernetes.container.name=" + container);
+  return json::object{{"label", std::move(labels)}, {"status", json::array{"running"}}};
 }
 
 Result<std::string> DockerStreams::Find(const std::string& pod_uid, const std::string& container) {
-  IL_ASSIGN_OR_RETURN(auto res, runner_.Run(DockerFindArgv(docker_, pod_uid, container)));
-  if (res.exit_code != 0) {
-    return Unavailable("docker ps failed: " + res.err.substr(0, 500));
+  IL_ASSIGN_OR_RETURN(json::array list,
+                      api_.ListContainers(FindFilters(pod_uid, container), /*all=*/false));
+  for (const auto& c : list) {
+    if (std::string id = api::GetString(c, {"Id"}); !id.empty()) return id;
   }
-  std::string id = res.out.substr(0, res.out.find('\n'));
-  if (id.empty()) {
-    return NotFound((container.empty() ? "no container" : "container " + container) + " of pod " +
-                    pod_uid + " is running");
-  }
-  return id;
+  return NotFound((container.empty() ? "no container" : "container " + container) + " of pod " +
+                  pod_uid + " is running");
 }
 
 Result<int> DockerStreams::Exec(const api::CallContext&, const api::ExecRequest& r,
                                 api::Channels& io) {
   IL_ASSIGN_OR_RETURN(std::string id, Find(r.pod_uid, r.container));
-  auto argv = r.attach ? DockerAttachArgv(docker_, id, r) : DockerExecArgv(docker_, id, r);
-  // A TTY exec needs a terminal on the CLI's side; attach gets one when the container has
-  // a TTY and the caller asked for it.
-  return stream::RunProcessStream(argv, r.tty, io);
+  std::string exec_id;
+  bool tty = r.tty;
+  std::unique_ptr<http::ByteStream> s;
+  if (r.attach) {
+    IL_ASSIGN_OR_RETURN(json::value inspect, api_.InspectContainer(id));
+    const json::value* t = api::Find(inspect, {"Config", "Tty"});
+    tty = t && t->is_bool() && t->as_bool();
+    IL_ASSIGN_OR_RETURN(s, api_.Attach(id, AttachOptions{r.stdin, true, true, false}));
+  } else {
+    if (r.command.empty()) return InvalidArgument("exec needs a command");
+    IL_ASSIGN_OR_RETURN(exec_id, api_.CreateExec(id, ExecConfigOf(r)));
+    IL_ASSIGN_OR_RETURN(s, api_.StartExec(exec_id, tty));
+  }
+  // Caller -> container: stdin, end of stdin, resizes.
+  std::thread in([&] {
+    while (auto m = io.Read()) {
+      if (m->channel == api::kChanStdin && r.stdin) {
+        if (!s->Write(m->data)) break;
+      } else if (m->channel == api::kChanClose && !m->data.empty() && m->data[0] == 0) {
+        if (tty) {
+          s->Write("\x04");  // ^D on a terminal
+        } else {
+          s->ShutdownWrite();
+        }
+      } else if (m->channel == api::kChanResize) {
+        if (auto size = stream::ParseTerminalSize(m->data)) {
+          auto [w, h] = *size;
+          (void)(exec_id.empty() ? api_.ResizeContainer(id, h, w) : api_.ResizeExec(exec_id, h, w));
+        }
+      }
+    }
+  });
+  // Container -> caller.
+  StreamDemuxer demux;
+  auto out = [&](int stream, std::string_view data) {
+    return io.Write(stream == 2 ? api::kChanStderr : api::kChanStdout, data);
+  };
+  char buf[16384];
+  for (size_t n; (n = s->Read(buf, sizeof buf)) > 0;) {
+    std::string_view chunk(buf, n);
+    if (!(tty ? out(1, chunk) : demux.Feed(chunk, out))) break;
+  }
+  io.CancelRead();
+  in.join();
+  s->Close();
+  // The stream ends with the process; its exit code may lag a little behind.
+  for (int i = 0; i < 50; ++i) {
+    if (exec_id.empty()) {
+      IL_ASSIGN_OR_RETURN(json::value v, api_.InspectContainer(id));
+      const json::value* running = api::Find(v, {"State", "Running"});
+      if (!(running && running->is_bool() && running->as_bool())) {
+        return static_cast<int>(api::GetInt(v, {"State", "ExitCode"}));
+      }
+    } else {
+      IL_ASSIGN_OR_RETURN(ExecState st, api_.InspectExec(exec_id));
+      if (!st.running && st.exit_code) return *st.exit_code;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return 0;  // attach ended (detached or the caller left) with the process still running
 }
 
 Result<int> DialInNetns(int pid, uint16_t port) {
@@ -116,13 +158,9 @@ Status DockerStreams::PortForward(const api::CallContext&, const api::PortForwar
   auto id = Find(r.pod_uid, "POD");
   if (!id.ok() && id.status().code() == StatusCode::kNotFound) id = Find(r.pod_uid, "");
   if (!id.ok()) return id.status();
-  IL_ASSIGN_OR_RETURN(auto res, runner_.Run({docker_, "inspect", "-f", "{{.State.Pid}}", *id}));
-  int pid = 0;
-  try {
-    pid = std::stoi(res.out);
-  } catch (const std::exception&) {
-  }
-  if (res.exit_code != 0 || pid <= 0) {
+  auto inspect = api_.InspectContainer(*id);
+  int pid = inspect.ok() ? static_cast<int>(api::GetInt(*inspect, {"State", "Pid"})) : 0;
+  if (pid <= 0) {
     return Unavailable("the sandbox of pod " + r.namespace_ + "/" + r.pod_name + " is not running");
   }
   IL_ASSIGN_OR_RETURN(int fd, DialInNetns(pid, r.port));

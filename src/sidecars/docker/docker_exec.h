@@ -1,14 +1,17 @@
 // DockerStreams: docker-sd's exec, attach and port-forward (the streaming extension).
 //
-//   exec:         docker exec -i [-t] <container> <command...>; with a TTY the CLI runs
-//                 on a pseudo-terminal of ours, whose size follows kubectl's resizes
-//                 (the CLI passes them on to the container's TTY).
-//   attach:       docker attach --sig-proxy=false [--no-stdin] <container>.
+//   exec:         an Engine API exec (POST /containers/{id}/exec, then /exec/{id}/start on a
+//                 hijacked connection: frames demultiplexed, raw with a TTY); kubectl's
+//                 resizes become POST /exec/{id}/resize; the exit code comes from
+//                 GET /exec/{id}/json.
+//   attach:       POST /containers/{id}/attach (hijacked; no signal proxying), resizes to
+//                 POST /containers/{id}/resize; the exit code is the container's.
 //   port-forward: a TCP connection to 127.0.0.1:<port> made inside the pod's network
 //                 namespace (the il-pause sandbox's, via setns), so it works for every
 //                 DockerNetwork, "none" included. Needs CAP_SYS_ADMIN (docker-sd runs as
 //                 root beside dockerd).
-// Containers are found by their labels (io.kubernetes.pod.uid, io.kubernetes.container.name);
+// Containers are found by their labels (io.kubernetes.pod.uid, io.kubernetes.container.name)
+// with GET /containers/json;
 // port-forward uses the sandbox ("POD"), or the pod's only container when it has none.
 //
 // Thread-safety: thread-safe.
@@ -17,23 +20,18 @@
 #include <string>
 
 #include "api/stream_backend.h"
-#include "core/process.h"
+#include "sidecars/docker/docker_api.h"
 
 namespace il::docker {
 
-// argv builders (pure, tested).
-std::vector<std::string> DockerExecArgv(const std::string& docker, const std::string& container,
-                                        const api::ExecRequest& r);
-std::vector<std::string> DockerAttachArgv(const std::string& docker, const std::string& container,
-                                          const api::ExecRequest& r);
-// `container` empty: any running container of the pod.
-std::vector<std::string> DockerFindArgv(const std::string& docker, const std::string& pod_uid,
-                                        const std::string& container);
+// The exec create body for a request (pure, tested).
+ExecConfig ExecConfigOf(const api::ExecRequest& r);
+// GET /containers/json filters for a pod's running container (`container` empty: any).
+api::json::object FindFilters(const std::string& pod_uid, const std::string& container);
 
 class DockerStreams : public api::StreamBackend {
  public:
-  DockerStreams(std::string docker_path, CommandRunner& runner)
-      : docker_(std::move(docker_path)), runner_(runner) {}
+  explicit DockerStreams(DockerApi& api) : api_(api) {}
   Result<int> Exec(const api::CallContext& ctx, const api::ExecRequest& request,
                    api::Channels& io) override;
   Status PortForward(const api::CallContext& ctx, const api::PortForwardRequest& request,
@@ -43,8 +41,7 @@ class DockerStreams : public api::StreamBackend {
   // The running container's id; kNotFound when there is none.
   Result<std::string> Find(const std::string& pod_uid, const std::string& container);
 
-  std::string docker_;
-  CommandRunner& runner_;
+  DockerApi& api_;
 };
 
 // A TCP socket created inside the network namespace of process `pid` and connected to

@@ -3,13 +3,14 @@
 // docker-api.md §2.2, §3.3).
 //
 // DockerHandlerRunner: `exec` is an Engine API exec in the container (argv vector, no shell;
-// create, start on a hijacked connection, exit code from exec inspect) with the timeout; `httpGet`, `tcpSocket` and `grpc` connect from inside the pod's network
-// namespace (netns_dial.h) to the pod's IP, or to 127.0.0.1 when the pod has none
-// (DockerNetwork "none"); an explicit `host` is dialled from docker-sd's own namespace, as
-// the kubelet dials from the node. HTTPS does not verify certificates (as the kubelet).
-// Probe `httpGet` follows redirects to the same host name (at most 10 requests); a redirect
-// elsewhere is a success with `warning` set (the kubelet's ProbeWarning); hooks never follow.
-// `grpc` is one grpc.health.v1.Health/Check over h2c (grpc_health.h). `sleep` (hooks) waits.
+// create, start on a hijacked connection, exit code from exec inspect) with the timeout; `httpGet`,
+// `tcpSocket` and `grpc` connect from inside the pod's network namespace (netns_dial.h) to the
+// pod's IP, or to 127.0.0.1 when the pod has none (DockerNetwork "none"); an explicit `host` is
+// dialled from docker-sd's own namespace, as the kubelet dials from the node. HTTPS does not verify
+// certificates (as the kubelet). Probe `httpGet` follows redirects to the same host name (at most
+// 10 requests); a redirect elsewhere is a success with `warning` set (the kubelet's ProbeWarning);
+// hooks never follow. `grpc` is one grpc.health.v1.Health/Check over h2c (grpc_health.h). `sleep`
+// (hooks) waits.
 //
 // Thread-safety: Run is thread-safe; each call blocks its caller until done or timed out.
 #pragma once

@@ -19,11 +19,14 @@ int main(int argc, char** argv) {
     IL_ASSIGN_OR_RETURN(auto backend, il::docker::DockerBackend::Create(settings, runner, streams));
     return std::unique_ptr<il::api::Backend>(std::move(backend));
   };
-  spec.make_streams = [](const il::InterLinkConfig& cfg,
-                         il::api::Backend&) -> il::Result<std::unique_ptr<il::api::StreamBackend>> {
-    IL_ASSIGN_OR_RETURN(auto settings, il::docker::DockerSettingsFromConfig(cfg));
+  spec.make_streams =
+      [](const il::InterLinkConfig&,
+         il::api::Backend& backend) -> il::Result<std::unique_ptr<il::api::StreamBackend>> {
+    auto* docker = dynamic_cast<il::docker::DockerBackend*>(&backend);
+    if (!docker) return il::Internal("docker-sd streams need the docker backend");
+    // exec, attach and port-forward share the backend's Engine API client.
     return std::unique_ptr<il::api::StreamBackend>(
-        std::make_unique<il::docker::DockerStreams>(settings.docker_path, runner));
+        std::make_unique<il::docker::DockerStreams>(docker->api()));
   };
   return il::sidecar::RunSidecar(argc, argv, spec);
 }
