@@ -118,8 +118,12 @@ Status AddResources(const json::value& c, const std::string& cname, json::object
     auto n = api::QuantityWhole(gpu);
     if (!n.ok()) return bad(n.status(), "nvidia.com/gpu");
     if (*n > 0) {  // what `docker run --gpus=N` sends
+      // Capabilities is [][]string. Built step by step: clang reads json::array{json::array{..}}
+      // as a copy of the inner array, gcc as an array holding it.
+      json::array capabilities;
+      capabilities.emplace_back(json::array{"gpu"});
       (*h)["DeviceRequests"] = json::array{json::object{
-          {"Driver", ""}, {"Count", *n}, {"Capabilities", json::array{json::array{"gpu"}}}}};
+          {"Driver", ""}, {"Count", *n}, {"Capabilities", std::move(capabilities)}}};
     }
   }
   return Status::Ok();
