@@ -178,7 +178,7 @@ Result<std::unique_ptr<JwksSource>> MakeJwksUrlSource(const std::string& url,
 }
 
 JwksKeySet::JwksKeySet(std::unique_ptr<JwksSource> source, JwksOptions options,
-                       jwt::WallClock clock)
+                       std::shared_ptr<Clock> clock)
     : source_(std::move(source)), options_(options), clock_(std::move(clock)) {}
 
 int JwksKeySet::fetches() const {
@@ -241,7 +241,7 @@ void JwksKeySet::RefreshLocked(std::chrono::system_clock::time_point now) {
 
 Result<std::vector<jwt::PublicKey>> JwksKeySet::Find(std::string_view kid, std::string_view alg) {
   MutexLock lock(mu_);
-  const auto now = clock_();
+  const auto now = clock_->WallNow();
   if (!loaded_) {
     RefreshLocked(now);
     if (!loaded_) {

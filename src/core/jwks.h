@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/jwt.h"
 #include "core/mutex.h"
 #include "core/status.h"
@@ -71,7 +72,7 @@ struct JwksOptions {
 class JwksKeySet {
  public:
   JwksKeySet(std::unique_ptr<JwksSource> source, JwksOptions options,
-             jwt::WallClock clock = jwt::SystemWallClock());
+             std::shared_ptr<Clock> clock = RealClock());
 
   // Keys that may have signed a token with this kid and alg: the key with that kid, or,
   // when the token names no kid, every key of that algorithm. Refreshes as described
@@ -95,7 +96,7 @@ class JwksKeySet {
 
   const std::unique_ptr<JwksSource> source_;
   const JwksOptions options_;
-  const jwt::WallClock clock_;
+  const std::shared_ptr<Clock> clock_;  // wall time: key ages, fetch intervals
 
   mutable Mutex mu_;
   CondVar fetched_;                           // signalled when a fetch ends

@@ -11,6 +11,7 @@
 
 #include "core/http_server.h"
 #include "core/jwt_test_util.h"
+#include "testing/fake_clock.h"
 
 namespace il {
 namespace {
@@ -34,13 +35,6 @@ class FakeSource : public JwksSource {
   std::string doc;
   bool up = true;
   int fetches = 0;
-};
-
-struct Clock {
-  std::chrono::system_clock::time_point now{std::chrono::seconds(1'700'000'000)};
-  jwt::WallClock fn() {
-    return [this] { return now; };
-  }
 };
 
 TEST(Jwks, ParsesRsaAndEcKeysAndSkipsTheRest) {
@@ -75,8 +69,8 @@ TEST(Jwks, RejectsDocumentsThatAreNotKeySets) {
 TEST(Jwks, FindsByKidOrByAlgorithmWithoutKid) {
   auto src = std::make_unique<FakeSource>();
   src->doc = Jwks({{RsaKey(), "a"}, {RsaKey2(), "b"}, {EcKey(), "c"}});
-  Clock clock;
-  JwksKeySet set(std::move(src), {}, clock.fn());
+  auto clock = std::make_shared<testing::FakeClock>();
+  JwksKeySet set(std::move(src), {}, clock);
   EXPECT_EQ(set.Find("a", "RS256")->size(), 1u);
   EXPECT_EQ(set.Find("", "RS256")->size(), 2u);
   EXPECT_EQ(set.Find("", "ES256")->size(), 1u);
@@ -88,26 +82,26 @@ TEST(Jwks, UnknownKidRefreshesAtMostOncePerInterval) {
   auto owned = std::make_unique<FakeSource>();
   FakeSource* src = owned.get();
   src->doc = Jwks({{RsaKey(), "old"}});
-  Clock clock;
-  JwksKeySet set(std::move(owned), {10s, 3600s}, clock.fn());
+  auto clock = std::make_shared<testing::FakeClock>();
+  JwksKeySet set(std::move(owned), {10s, 3600s}, clock);
   ASSERT_TRUE(set.Find("old", "RS256").ok());
   EXPECT_EQ(src->fetches, 1);
 
   // The IdP rotates: a token names the new kid.
   src->doc = Jwks({{RsaKey(), "old"}, {RsaKey2(), "new"}});
-  clock.now += 11s;
+  clock->Advance(11s);
   auto found = set.Find("new", "RS256");
   ASSERT_TRUE(found.ok()) << found.status().ToString();
   EXPECT_EQ(src->fetches, 2);
 
   // Made-up kids: one fetch per interval, however many tokens.
-  clock.now += 11s;
+  clock->Advance(11s);
   for (int i = 0; i < 100; ++i) {
     EXPECT_EQ(set.Find("bogus-" + std::to_string(i), "RS256").status().code(),
               StatusCode::kNotFound);
   }
   EXPECT_EQ(src->fetches, 3);
-  clock.now += 10s;
+  clock->Advance(10s);
   EXPECT_FALSE(set.Find("bogus", "RS256").ok());
   EXPECT_EQ(src->fetches, 4);
   // Known kids never cause a fetch.
@@ -119,24 +113,24 @@ TEST(Jwks, UnreachableSourceIsUnavailableAndKeepsOldKeys) {
   auto owned = std::make_unique<FakeSource>();
   FakeSource* src = owned.get();
   src->up = false;
-  Clock clock;
-  JwksKeySet set(std::move(owned), {10s, 60s}, clock.fn());
+  auto clock = std::make_shared<testing::FakeClock>();
+  JwksKeySet set(std::move(owned), {10s, 60s}, clock);
   EXPECT_EQ(set.Find("a", "RS256").status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(set.Find("a", "RS256").status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(src->fetches, 1);  // rate-limited even while never loaded
 
   src->up = true;
   src->doc = Jwks({{RsaKey(), "a"}});
-  clock.now += 10s;
+  clock->Advance(10s);
   ASSERT_TRUE(set.Find("a", "RS256").ok());
 
   // Older than max_age: refetched; the IdP is down, the cached key still works.
   src->up = false;
-  clock.now += 61s;
+  clock->Advance(61s);
   EXPECT_TRUE(set.Find("a", "RS256").ok());
   EXPECT_EQ(src->fetches, 3);
   // An unknown kid while the IdP is down: we cannot tell, so 503 rather than 403.
-  clock.now += 10s;
+  clock->Advance(10s);
   EXPECT_EQ(set.Find("b", "RS256").status().code(), StatusCode::kUnavailable);
 }
 
@@ -161,10 +155,10 @@ TEST(Jwks, KnownKidsDoNotWaitForAFetchInFlight) {
   auto owned = std::make_unique<BlockingSource>();
   BlockingSource* src = owned.get();
   src->doc = Jwks({{RsaKey(), "old"}});
-  Clock clock;
-  JwksKeySet set(std::move(owned), {10s, 3600s}, clock.fn());
+  auto clock = std::make_shared<testing::FakeClock>();
+  JwksKeySet set(std::move(owned), {10s, 3600s}, clock);
   ASSERT_TRUE(set.Find("old", "RS256").ok());
-  clock.now += 11s;
+  clock->Advance(11s);
   src->doc = Jwks({{RsaKey(), "old"}, {RsaKey2(), "new"}});
   // A token with the new kid triggers a fetch that hangs (a slow IdP)...
   std::thread rotated([&] { EXPECT_TRUE(set.Find("new", "RS256").ok()); });
@@ -199,8 +193,8 @@ class JwksFileTest : public ::testing::Test {
 
 TEST_F(JwksFileTest, FileIsReReadWhenItChanges) {
   Write(Jwks({{RsaKey(), "one"}}));
-  Clock clock;
-  JwksKeySet set(MakeJwksFileSource(path_), {3600s, 0s}, clock.fn());
+  auto clock = std::make_shared<testing::FakeClock>();
+  JwksKeySet set(MakeJwksFileSource(path_), {3600s, 0s}, clock);
   ASSERT_TRUE(set.Find("one", "RS256").ok());
   EXPECT_FALSE(set.Find("two", "RS256").ok());
   Write(Jwks({{RsaKey2(), "two"}}));  // no time passes: the change alone triggers it
@@ -212,8 +206,8 @@ TEST_F(JwksFileTest, FileIsReReadWhenItChanges) {
 }
 
 TEST_F(JwksFileTest, MissingFileIsUnavailable) {
-  Clock clock;
-  JwksKeySet set(MakeJwksFileSource(path_), {}, clock.fn());
+  auto clock = std::make_shared<testing::FakeClock>();
+  JwksKeySet set(MakeJwksFileSource(path_), {}, clock);
   EXPECT_EQ(set.Find("x", "RS256").status().code(), StatusCode::kUnavailable);
 }
 

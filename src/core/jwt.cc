@@ -133,10 +133,6 @@ Result<std::optional<double>> NumericDate(const boost::json::object& claims, con
 
 }  // namespace
 
-WallClock SystemWallClock() {
-  return [] { return std::chrono::system_clock::now(); };
-}
-
 Result<PublicKey> PublicKey::FromRsa(std::string_view n, std::string_view e) {
   if (n.empty() || e.empty()) return InvalidArgument("RSA key without n or e");
   BnPtr bn_n = Bn(n), bn_e = Bn(e);

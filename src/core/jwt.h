@@ -29,10 +29,6 @@
 
 namespace il::jwt {
 
-// Wall-clock seam: tests inject a fixed time instead of sleeping.
-using WallClock = std::function<std::chrono::system_clock::time_point()>;
-WallClock SystemWallClock();
-
 // A verification key (RSA or EC P-256).
 class PublicKey {
  public:

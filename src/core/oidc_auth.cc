@@ -123,7 +123,7 @@ bool IdentityAllowList::Allows(const std::string& subject, const std::string& em
 // --- OidcAuthenticator ---
 
 OidcAuthenticator::OidcAuthenticator(OidcConfig config, std::shared_ptr<JwksKeySet> keys,
-                                     jwt::WallClock clock)
+                                     std::shared_ptr<Clock> clock)
     : config_(std::move(config)),
       allow_(IdentityAllowList::From(config_)),
       keys_(std::move(keys)),
@@ -175,7 +175,7 @@ Result<http::Identity> OidcAuthenticator::Validate(std::string_view token) {
   IL_RETURN_IF_ERROR(sig);
   jwt::ClaimRequirements req{config_.issuer, config_.audience,
                              std::chrono::seconds(config_.clock_skew_seconds)};
-  IL_RETURN_IF_ERROR(jwt::CheckClaims(t, req, clock_()));
+  IL_RETURN_IF_ERROR(jwt::CheckClaims(t, req, clock_->WallNow()));
 
   std::string subject = StringClaim(t.claims, config_.subject_claim);
   if (subject.empty()) return Denied("JWT has no string claim '" + config_.subject_claim + "'");
@@ -196,7 +196,7 @@ Result<http::Identity> OidcAuthenticator::Validate(std::string_view token) {
 }
 
 Result<std::unique_ptr<Authenticator>> MakeOidcAuthenticator(const OidcConfig& config,
-                                                             jwt::WallClock clock) {
+                                                             std::shared_ptr<Clock> clock) {
   if (!config.enabled()) return InvalidArgument("OIDC.Issuer is not set");
   std::unique_ptr<JwksSource> source;
   if (!config.jwks_file.empty()) {

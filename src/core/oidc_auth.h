@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/authenticator.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/jwks.h"
 #include "core/jwt.h"
@@ -45,7 +46,7 @@ struct IdentityAllowList {
 class OidcAuthenticator : public Authenticator {
  public:
   OidcAuthenticator(OidcConfig config, std::shared_ptr<JwksKeySet> keys,
-                    jwt::WallClock clock = jwt::SystemWallClock());
+                    std::shared_ptr<Clock> clock = RealClock());
   Result<http::Identity> Authenticate(const http::Request& head) override;
   std::string Describe() const override;
 
@@ -54,7 +55,7 @@ class OidcAuthenticator : public Authenticator {
   const OidcConfig config_;
   const IdentityAllowList allow_;
   const std::shared_ptr<JwksKeySet> keys_;
-  const jwt::WallClock clock_;
+  const std::shared_ptr<Clock> clock_;
 };
 
 // A parsed TrustedProxies entry list: IPv4/IPv6 addresses, CIDRs, and "unix" for
@@ -94,7 +95,7 @@ class ProxyHeaderAuthenticator : public Authenticator {
 // kInvalidArgument. The keys are fetched on the first request, not here, so interlink
 // starts while the IdP is down.
 Result<std::unique_ptr<Authenticator>> MakeOidcAuthenticator(
-    const OidcConfig& config, jwt::WallClock clock = jwt::SystemWallClock());
+    const OidcConfig& config, std::shared_ptr<Clock> clock = RealClock());
 
 // Builds the proxy-header authenticator from TrustedProxies (must be non-empty) and the
 // OIDC.Allowed* lists. A malformed address -> kInvalidArgument.

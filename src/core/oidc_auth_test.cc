@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/jwt_test_util.h"
+#include "testing/fake_clock.h"
 
 namespace il {
 namespace {
@@ -45,8 +46,8 @@ class OidcAuthTest : public ::testing::Test {
     if (!auth_) {
       auto keys =
           std::make_shared<JwksKeySet>(std::make_unique<FakeSource>(&jwks_, &idp_up_, &fetches_),
-                                       JwksOptions{10s, 3600s}, [this] { return now_; });
-      auth_ = std::make_unique<OidcAuthenticator>(config_, keys, [this] { return now_; });
+                                       JwksOptions{10s, 3600s}, clock_);
+      auth_ = std::make_unique<OidcAuthenticator>(config_, keys, clock_);
     }
     return *auth_;
   }
@@ -77,7 +78,8 @@ class OidcAuthTest : public ::testing::Test {
   std::string jwks_;
   bool idp_up_ = true;
   int fetches_ = 0;
-  std::chrono::system_clock::time_point now_{std::chrono::seconds(kNow)};
+  std::shared_ptr<testing::FakeClock> clock_ =
+      std::make_shared<testing::FakeClock>(Clock::WallTimePoint(std::chrono::seconds(kNow)));
   std::unique_ptr<OidcAuthenticator> auth_;
 };
 
@@ -138,7 +140,7 @@ TEST_F(OidcAuthTest, UnknownKidIsRefusedUntilTheJwksHasIt) {
   EXPECT_NE(st.message().find("unknown key"), std::string::npos) << st.message();
   // The IdP publishes the new key; after the refresh interval the token is accepted.
   jwks_ = il::testing::Jwks({{RsaKey(), "rsa1"}, {RsaKey2(), "rsa2"}});
-  now_ += 11s;
+  clock_->Advance(11s);
   auto id = Call(rotated);
   EXPECT_TRUE(id.ok()) << id.status().ToString();
   // A key that is named by kid but does not match the signature is refused.
@@ -218,8 +220,8 @@ TEST_F(OidcAuthTest, UnreachableJwksIsUnavailable) {
   list.push_back(std::make_unique<OidcAuthenticator>(
       config_,
       std::make_shared<JwksKeySet>(std::make_unique<FakeSource>(&jwks_, &idp_up_, &fetches_),
-                                   JwksOptions{}, [this] { return now_; }),
-      [this] { return now_; }));
+                                   JwksOptions{}, clock_),
+      clock_));
   AnyOfAuthenticator any(std::move(list));
   http::Request r;
   r.headers.Set("Authorization", "Bearer " + Rs(Claims()));
