@@ -24,8 +24,6 @@ std::string PodRef(const PodPlan& p) { return p.ns + "/" + p.name + " (uid " + p
 }  // namespace
 
 Result<std::unique_ptr<DockerBackend>> DockerBackend::Create(DockerSettings settings,
-                                                             CommandRunner& runner,
-                                                             StreamRunner& streams,
                                                              const DockerBackendOptions& options) {
   // Private by default, and refused when another user could have prepared them: the state
   // file holds the create bodies docker-sd replays as root.
@@ -37,20 +35,17 @@ Result<std::unique_ptr<DockerBackend>> DockerBackend::Create(DockerSettings sett
                       ResolveDockerEndpoint(settings.docker_host, ProcessEnv()));
   IL_ASSIGN_OR_RETURN(auto api, DockerApi::Create(std::move(endpoint)));
   IL_ASSIGN_OR_RETURN(auto store, StateStore::Open(settings.state_file));
-  std::unique_ptr<DockerBackend> b(new DockerBackend(std::move(settings), runner, streams,
-                                                     std::move(api), std::move(store), options));
+  std::unique_ptr<DockerBackend> b(
+      new DockerBackend(std::move(settings), std::move(api), std::move(store), options));
   IL_RETURN_IF_ERROR(b->LoadState());
   if (options.start_worker) b->StartWorker();
   return b;
 }
 
-DockerBackend::DockerBackend(DockerSettings settings, CommandRunner& runner, StreamRunner& streams,
-                             std::unique_ptr<DockerApi> api, std::unique_ptr<StateStore> store,
-                             DockerBackendOptions options)
+DockerBackend::DockerBackend(DockerSettings settings, std::unique_ptr<DockerApi> api,
+                             std::unique_ptr<StateStore> store, DockerBackendOptions options)
     : settings_(std::move(settings)),
-      cli_(runner, settings_.docker_path),
       api_(std::move(api)),
-      streams_(streams),
       store_(std::move(store)),
       options_(std::move(options)),
       log_(log::Logger("docker-sd")) {

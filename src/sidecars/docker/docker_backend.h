@@ -1,5 +1,5 @@
-// DockerBackend: il::api::Backend over the Docker Engine API (docker_api.h) and, for what has
-// not moved yet (logs, exec), the docker CLI (docs/docker-sidecar.md).
+// DockerBackend: il::api::Backend over the Docker Engine API (docker_api.h; no `docker` CLI
+// process, docs/docker-sidecar.md).
 //
 // Create plans the pod (pod_plan.h), writes its ConfigMap/Secret/projected files and emptyDirs
 // (pod_volumes.h), records it in SQLite (state_store.h) and starts what can start at once: the
@@ -31,16 +31,13 @@
 #include "api/status_watch.h"
 #include "core/log.h"
 #include "core/mutex.h"
-#include "core/process.h"
 #include "sidecars/docker/container_status.h"
 #include "sidecars/docker/docker_api.h"
-#include "sidecars/docker/docker_cli.h"
 #include "sidecars/docker/docker_settings.h"
 #include "sidecars/docker/handler_runner.h"
 #include "sidecars/docker/pod_plan.h"
 #include "sidecars/docker/prober.h"
 #include "sidecars/docker/state_store.h"
-#include "sidecars/docker/stream_runner.h"
 #include "sidecars/docker/supervision.h"
 
 namespace il::docker {
@@ -59,7 +56,6 @@ class DockerBackend : public api::Backend, private ProberListener {
  public:
   // Opens the state file and loads the stored pods. Docker need not be up yet.
   static Result<std::unique_ptr<DockerBackend>> Create(DockerSettings settings,
-                                                       CommandRunner& runner, StreamRunner& streams,
                                                        const DockerBackendOptions& options = {});
   ~DockerBackend() override;
 
@@ -116,9 +112,8 @@ class DockerBackend : public api::Backend, private ProberListener {
   };
   using EntryPtr = std::shared_ptr<PodEntry>;
 
-  DockerBackend(DockerSettings settings, CommandRunner& runner, StreamRunner& streams,
-                std::unique_ptr<DockerApi> api, std::unique_ptr<StateStore> store,
-                DockerBackendOptions options);
+  DockerBackend(DockerSettings settings, std::unique_ptr<DockerApi> api,
+                std::unique_ptr<StateStore> store, DockerBackendOptions options);
   Status LoadState();
   void StartWorker();
 
@@ -186,9 +181,7 @@ class DockerBackend : public api::Backend, private ProberListener {
   void OnContainerEvent(const api::json::value& event);
 
   const DockerSettings settings_;
-  DockerCli cli_;
   std::unique_ptr<DockerApi> api_;
-  StreamRunner& streams_;
   std::unique_ptr<StateStore> store_;
   const DockerBackendOptions options_;
   std::shared_ptr<spdlog::logger> log_;

@@ -7,7 +7,6 @@
 #include <fstream>
 
 #include "api/pod.h"
-#include "core/fake_command_runner.h"
 #include "sidecars/docker/bind_source.h"
 #include "sidecars/docker/docker_backend.h"
 #include "sidecars/docker/fake_docker_engine.h"
@@ -17,27 +16,18 @@ namespace {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-class NoStreams : public StreamRunner {
- public:
-  Result<int> Stream(const std::vector<std::string>&, const OutputFn&, const StopFn&,
-                     std::chrono::milliseconds) override {
-    return 0;
-  }
-};
-
 // Answers by the handler's first command word; records what ran and how many docker calls
 // had been made by then (to check the order against `docker stop`).
 class FakeHandlers : public HandlerRunner {
  public:
-  explicit FakeHandlers(FakeCommandRunner& runner) : runner_(runner) {}
   std::map<std::string, Outcome> answer;
   std::vector<std::pair<std::string, size_t>> ran;
-  const FakeDockerEngine* engine = nullptr;  // counts its calls (CLI and API) when set
+  const FakeDockerEngine* engine = nullptr;  // counts its calls when set
   HandlerResult Run(const api::Handler& h, const HandlerTarget&, std::chrono::milliseconds,
                     HandlerMode) override {
     std::lock_guard l(mu_);
     std::string k = h.command.empty() ? "" : h.command[0];
-    ran.emplace_back(k, engine ? engine->verbs().size() : runner_.calls().size());
+    ran.emplace_back(k, engine ? engine->verbs().size() : 0);
     auto it = answer.find(k);
     Outcome o = it == answer.end() ? Outcome::kSuccess : it->second;
     return {o, o == Outcome::kSuccess ? "" : k + " said no"};
@@ -45,7 +35,6 @@ class FakeHandlers : public HandlerRunner {
 
  private:
   std::mutex mu_;
-  FakeCommandRunner& runner_;
 };
 
 class SuperviseTest : public ::testing::Test {
@@ -61,7 +50,7 @@ class SuperviseTest : public ::testing::Test {
     settings_.docker_path = "docker";
     fs::create_directories(root_);
     std::ofstream(settings_.pause_binary) << "pause";
-    engine_ = std::make_unique<FakeDockerEngine>(runner_);
+    engine_ = std::make_unique<FakeDockerEngine>();
     settings_.docker_host = engine_->url();
     handlers_.engine = engine_.get();
     engine_->AddImage("img");
@@ -81,7 +70,7 @@ class SuperviseTest : public ::testing::Test {
     o.prober.start_threads = false;
     o.prober.now = [this] { return now_; };
     o.prober.jitter = [] { return 0.0; };
-    auto b = DockerBackend::Create(settings_, runner_, streams_, o);
+    auto b = DockerBackend::Create(settings_, o);
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     backend_ = std::move(*b);
   }
@@ -113,9 +102,7 @@ class SuperviseTest : public ::testing::Test {
 
   std::string root_;
   DockerSettings settings_;
-  FakeCommandRunner runner_;
-  NoStreams streams_;
-  FakeHandlers handlers_{runner_};
+  FakeHandlers handlers_;
   std::chrono::system_clock::time_point now_ = std::chrono::system_clock::now();
   std::unique_ptr<FakeDockerEngine> engine_;
   std::unique_ptr<DockerBackend> backend_;

@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "api/pod.h"
-#include "core/fake_command_runner.h"
 #include "sidecars/docker/bind_source.h"
 #include "sidecars/docker/fake_docker_engine.h"
 #include "sidecars/docker/state_store.h"
@@ -17,14 +16,6 @@ namespace il::docker {
 namespace {
 namespace json = boost::json;
 namespace fs = std::filesystem;
-
-class NoStreams : public StreamRunner {
- public:
-  Result<int> Stream(const std::vector<std::string>&, const OutputFn&, const StopFn&,
-                     std::chrono::milliseconds) override {
-    return 0;
-  }
-};
 
 class StringSink : public api::LogSink {
  public:
@@ -49,7 +40,7 @@ class DockerBackendTest : public ::testing::Test {
     settings_.docker_path = "docker";
     fs::create_directories(root_);
     std::ofstream(settings_.pause_binary) << "pause";
-    engine_ = std::make_unique<FakeDockerEngine>(runner_);
+    engine_ = std::make_unique<FakeDockerEngine>();
     settings_.docker_host = engine_->url();
     engine_->AddImage("img");
     Open();
@@ -64,7 +55,7 @@ class DockerBackendTest : public ::testing::Test {
     DockerBackendOptions o;
     o.start_worker = false;
     o.retry_backoff = std::chrono::milliseconds(0);
-    auto b = DockerBackend::Create(settings_, runner_, streams_, o);
+    auto b = DockerBackend::Create(settings_, o);
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     backend_ = std::move(*b);
   }
@@ -90,8 +81,6 @@ class DockerBackendTest : public ::testing::Test {
 
   std::string root_;
   DockerSettings settings_;
-  FakeCommandRunner runner_;
-  NoStreams streams_;
   std::unique_ptr<FakeDockerEngine> engine_;
   std::unique_ptr<DockerBackend> backend_;
 };
@@ -435,7 +424,7 @@ TEST_F(DockerBackendTest, StatusWatchIsWokenByCreateDockerEventsAndDelete) {
   o.poll_interval = std::chrono::hours(1);  // no poll can be what answers
   o.retry_backoff = 0ms;
   backend_.reset();
-  auto b = DockerBackend::Create(settings_, runner_, streams_, o);
+  auto b = DockerBackend::Create(settings_, o);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   backend_ = std::move(*b);
   auto fresh = backend_->WatchStatus(ctx, "", 0ms, nullptr);

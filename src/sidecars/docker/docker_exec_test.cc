@@ -5,7 +5,6 @@
 #include <deque>
 #include <mutex>
 
-#include "core/fake_command_runner.h"
 #include "sidecars/docker/fake_docker_engine.h"
 
 namespace il::docker {
@@ -65,8 +64,7 @@ class RecordingChannels : public api::Channels {
 };
 
 TEST(DockerExec, ExecRunsOverTheApiWithItsOutputAndExitCode) {
-  FakeCommandRunner runner;
-  FakeDockerEngine engine(runner);
+  FakeDockerEngine engine;
   engine.AddForeign("il-ns_p_c_u1",
                     {{"io.kubernetes.pod.uid", "u1"}, {"io.kubernetes.container.name", "c"}});
   engine.SetExecResponder([](const std::vector<std::string>& argv) {

@@ -27,6 +27,7 @@
 namespace il::docker {
 
 struct DockerSettings {
+  // DockerPath: still accepted for old configs, used by nothing (no docker CLI runs).
   std::string docker_path = "docker";
   // Engine API endpoint (docker_api.h). Not a config key: empty means DOCKER_HOST of
   // docker-sd's environment (with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), else the local socket.

@@ -1,12 +1,11 @@
-// FakeDockerEngine: a tiny in-memory imitation of dockerd for unit tests, reached two ways
-// that share one state: the docker CLI (plugged into FakeCommandRunner: run, logs, exec) and
-// the Engine API on a unix socket of its own (url(); served by il::http::HttpServer, so the
-// real DockerApi client is exercised: version, info, containers/{n}/json, start, stop,
-// DELETE, containers/json, events, images/{n}/json, images/create?fromSrc, logs).
-// API calls are recorded as the CLI verb they replace (GET .../json -> {"docker", "inspect",
+// FakeDockerEngine: a tiny in-memory imitation of dockerd for unit tests: the Engine API on a
+// unix socket of its own (url(); served by il::http::HttpServer, so the real DockerApi client
+// is exercised: version, info, containers/create, containers/{n}/json, start, stop, DELETE,
+// containers/json, exec, events, images/{n}/json, images/create, logs).
+// Calls are recorded as the CLI verb they stand for (GET .../json -> {"docker", "inspect",
 // "--type=container", name}, DELETE -> {"docker", "rm", "--force", "--volumes", name}, ...)
 // so tests read one call list. When down, the API answers 503 (kUnavailable, as a refused
-// connection is) and the CLI prints "Cannot connect to the Docker daemon".
+// connection is).
 // POST /containers/create (recorded as {"docker", "create", name, image}) knows images added
 // with AddImage and "exit<N>"; /images/create?fromImage= (recorded as {"docker", "pull",
 // image}) succeeds for images it has and "pullable*" ones, else answers 404 "pull access
@@ -14,7 +13,7 @@
 // /events streams the "die" events Exit() causes (filters are ignored).
 // Images decide behaviour: "exit<N>" exits with N as soon as it starts, anything else runs.
 //
-// Thread-safety: Handle may be called concurrently.
+// Thread-safety: the API may be called concurrently; the accessors are thread-safe.
 #pragma once
 
 #include <boost/json.hpp>
@@ -26,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "core/fake_command_runner.h"
 #include "core/http_server.h"
+#include "core/status.h"
 
 namespace il::docker {
 
@@ -40,7 +39,7 @@ class FakeDockerEngine {
     std::map<std::string, std::string> labels;
   };
 
-  explicit FakeDockerEngine(FakeCommandRunner& runner);
+  FakeDockerEngine();
   ~FakeDockerEngine();
   // unix:///... of the Engine API (DockerSettings::docker_host).
   std::string url() const { return "unix://" + dir_ + "/docker.sock"; }
@@ -71,18 +70,12 @@ class FakeDockerEngine {
   void AfterNextInspectOf(const std::string& name, std::function<void()> hook);
 
  private:
-  Result<CommandResult> Handle(const std::vector<std::string>& argv);
-  Result<CommandResult> HandleLocked(const std::vector<std::string>& argv);
-  CommandResult Run(const std::vector<std::string>& a);
-  CommandResult Inspect(const std::vector<std::string>& a);
-  CommandResult Ps(const std::vector<std::string>& a);
   void StartLocked(Container& c);
   boost::json::object InspectJson(const std::string& name, const Container& c) const;
   void Serve(const http::Request& r, http::ResponseWriter& w);
   http::Response ServeLocked(const http::Request& r, const std::string& path);
   void Record(std::vector<std::string> argv);
 
-  FakeCommandRunner& runner_;
   std::string dir_;
   std::unique_ptr<http::HttpServer> server_;
   mutable std::mutex mu_;

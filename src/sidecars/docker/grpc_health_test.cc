@@ -15,7 +15,6 @@
 #include <thread>
 #include <vector>
 
-#include "core/fake_command_runner.h"
 #include "sidecars/docker/handler_runner.h"
 
 namespace il::docker {

@@ -11,7 +11,6 @@
 #include <thread>
 #include <vector>
 
-#include "core/fake_command_runner.h"
 #include "sidecars/docker/fake_docker_engine.h"
 #include "sidecars/docker/netns_dial.h"
 
@@ -135,8 +134,7 @@ std::unique_ptr<DockerApi> ApiOf(const FakeDockerEngine& engine) {
 class HandlerRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override { engine_.AddForeign("il-c", {}); }
-  FakeCommandRunner runner_;
-  FakeDockerEngine engine_{runner_};
+  FakeDockerEngine engine_;
   std::unique_ptr<DockerApi> api_ = ApiOf(engine_);
   DockerHandlerRunner handlers_{*api_};
   HandlerTarget target_{"il-c", 0, "127.0.0.1"};

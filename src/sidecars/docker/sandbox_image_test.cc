@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/fake_command_runner.h"
 #include "sidecars/docker/fake_docker_engine.h"
 
 namespace il::docker {
@@ -33,8 +32,7 @@ TEST(TarOneFile, IsAValidUstarArchive) {
 }
 
 TEST(EnsureSandboxImage, ImportsOnlyWhenMissing) {
-  FakeCommandRunner runner;
-  FakeDockerEngine engine(runner);
+  FakeDockerEngine engine;
   DockerEndpoint ep;
   ep.url = engine.url();
   auto api = DockerApi::Create(ep);
