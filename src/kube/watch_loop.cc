@@ -55,8 +55,9 @@ class Loop {
   }
 
  private:
-  // Records a failure and sleeps the backoff. False when the loop must end.
-  bool Fail(const Status& s) {
+  // Records a failure and sleeps the backoff. False when the loop must end. `answered`: the
+  // API server replied (ApiErrorOf finds its status), as opposed to not being reachable.
+  bool Fail(const Status& s, bool answered) {
     if (stop_.stop_requested()) return false;
     if (h_.on_error) h_.on_error(s);
     last_error_ = s;
@@ -65,9 +66,14 @@ class Loop {
       exhausted_ = true;
       return false;
     }
-    auto d = opt_.initial_backoff * (1LL << std::min(failures_ - 1, 20));
-    return clock_->SleepFor(std::min<milliseconds>(d, opt_.max_backoff), stop_);
+    int& n = answered ? answered_failures_ : unreachable_failures_;
+    ++n;
+    auto cap = answered ? opt_.max_backoff : std::min(opt_.max_backoff, opt_.unreachable_max_backoff);
+    auto d = opt_.initial_backoff * (1LL << std::min(n - 1, 20));
+    return clock_->SleepFor(std::min<milliseconds>(d, cap), stop_);
   }
+  bool Fail(const Status& s) { return Fail(s, ApiErrorOf(s).has_value()); }
+  void Succeeded() { failures_ = answered_failures_ = unreachable_failures_ = 0; }
 
   bool List() {
     ListOptions lo;
@@ -115,7 +121,7 @@ class Loop {
         },
         stop_);
     if (stop_.stop_requested()) return Next::kEnd;
-    if (delivered) failures_ = 0;
+    if (delivered) Succeeded();
     if (gone || IsGone(s)) {
       // The resourceVersion fell out of the server's window: relist now, unless this keeps
       // happening without progress.
@@ -125,9 +131,11 @@ class Loop {
     if (!event_error.ok()) return Fail(event_error) ? Next::kRelist : Next::kEnd;
     if (!s.ok()) return Fail(s) ? Next::kRewatch : Next::kEnd;
     if (!delivered && clock_->Now() - started < kMinHealthyWatch) {
-      return Fail(Unavailable("WATCH " + path_ + " closed at once")) ? Next::kRewatch : Next::kEnd;
+      return Fail(Unavailable("WATCH " + path_ + " closed at once"), /*answered=*/true)
+                 ? Next::kRewatch
+                 : Next::kEnd;
     }
-    failures_ = 0;
+    Succeeded();
     return Next::kRewatch;
   }
 
@@ -144,7 +152,9 @@ class Loop {
   std::stop_token stop_;
   std::shared_ptr<Clock> clock_;
   std::string rv_;
-  int failures_ = 0;
+  int failures_ = 0;             // in a row, of any kind (max_consecutive_failures)
+  int answered_failures_ = 0;    // in a row, the server replied: the long backoff
+  int unreachable_failures_ = 0;  // in a row, the server was not reachable: the short one
   bool exhausted_ = false;
   Status last_error_;
 };

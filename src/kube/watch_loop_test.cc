@@ -146,6 +146,27 @@ TEST_F(WatchLoopTest, FailuresBackOffExponentiallyAndCanGiveUp) {
   EXPECT_EQ(errors_.size(), 4u);
 }
 
+// A kube-apiserver restart: while nothing answers, retries stay within
+// unreachable_max_backoff and do not grow the backoff for errors the server answers, so the
+// first 503 after the restart waits the initial backoff, not one grown through the outage.
+TEST_F(WatchLoopTest, UnreachableServerIsRetriedOftenWithoutGrowingTheOtherBackoff) {
+  for (int i = 0; i < 6; ++i) api_.lists.push_back(Unavailable("connect: connection refused"));
+  api_.lists.push_back(MakeApiStatus(503, "ServiceUnavailable", "starting"));
+  api_.lists.push_back(MakeApiStatus(503, "ServiceUnavailable", "starting"));
+  api_.lists.push_back(List("10", {}));
+  WatchLoopOptions o;
+  o.initial_backoff = milliseconds(500);
+  o.max_backoff = milliseconds(30000);
+  o.unreachable_max_backoff = milliseconds(2000);
+  ASSERT_TRUE(Run(o).ok());
+  std::vector<testing::FakeClock::Duration> want = {
+      milliseconds(500), milliseconds(1000), milliseconds(2000), milliseconds(2000),
+      milliseconds(2000), milliseconds(2000),  // refused: capped at 2 s
+      milliseconds(500), milliseconds(1000)};  // answered: its own backoff, from the start
+  EXPECT_EQ(clock_->sleeps(), want);
+  EXPECT_EQ(api_.list_calls, 9);
+}
+
 TEST_F(WatchLoopTest, OtherErrorEventRelistsAfterBackoff) {
   api_.lists.push_back(List("10", {}));
   api_.lists.push_back(List("12", {}));
