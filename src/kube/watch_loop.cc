@@ -68,7 +68,8 @@ class Loop {
     }
     int& n = answered ? answered_failures_ : unreachable_failures_;
     ++n;
-    auto cap = answered ? opt_.max_backoff : std::min(opt_.max_backoff, opt_.unreachable_max_backoff);
+    auto cap =
+        answered ? opt_.max_backoff : std::min(opt_.max_backoff, opt_.unreachable_max_backoff);
     auto d = opt_.initial_backoff * (1LL << std::min(n - 1, 20));
     return clock_->SleepFor(std::min<milliseconds>(d, cap), stop_);
   }
@@ -152,8 +153,8 @@ class Loop {
   std::stop_token stop_;
   std::shared_ptr<Clock> clock_;
   std::string rv_;
-  int failures_ = 0;             // in a row, of any kind (max_consecutive_failures)
-  int answered_failures_ = 0;    // in a row, the server replied: the long backoff
+  int failures_ = 0;              // in a row, of any kind (max_consecutive_failures)
+  int answered_failures_ = 0;     // in a row, the server replied: the long backoff
   int unreachable_failures_ = 0;  // in a row, the server was not reachable: the short one
   bool exhausted_ = false;
   Status last_error_;

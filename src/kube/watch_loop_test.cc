@@ -160,9 +160,9 @@ TEST_F(WatchLoopTest, UnreachableServerIsRetriedOftenWithoutGrowingTheOtherBacko
   o.unreachable_max_backoff = milliseconds(2000);
   ASSERT_TRUE(Run(o).ok());
   std::vector<testing::FakeClock::Duration> want = {
-      milliseconds(500), milliseconds(1000), milliseconds(2000), milliseconds(2000),
-      milliseconds(2000), milliseconds(2000),  // refused: capped at 2 s
-      milliseconds(500), milliseconds(1000)};  // answered: its own backoff, from the start
+      milliseconds(500),  milliseconds(1000), milliseconds(2000),
+      milliseconds(2000), milliseconds(2000), milliseconds(2000),  // refused: capped at 2 s
+      milliseconds(500),  milliseconds(1000)};  // answered: its own backoff, from the start
   EXPECT_EQ(clock_->sleeps(), want);
   EXPECT_EQ(api_.list_calls, 9);
 }

@@ -122,8 +122,8 @@ Status AddResources(const json::value& c, const std::string& cname, json::object
       // as a copy of the inner array, gcc as an array holding it.
       json::array capabilities;
       capabilities.emplace_back(json::array{"gpu"});
-      (*h)["DeviceRequests"] = json::array{json::object{
-          {"Driver", ""}, {"Count", *n}, {"Capabilities", std::move(capabilities)}}};
+      (*h)["DeviceRequests"] = json::array{
+          json::object{{"Driver", ""}, {"Count", *n}, {"Capabilities", std::move(capabilities)}}};
     }
   }
   return Status::Ok();
