@@ -90,6 +90,34 @@ class DockerSdTest(unittest.TestCase):
         self.assertEqual(ping["resources"]["cpu"], str(os.cpu_count()))
         self.assertTrue(ping["resources"]["memory"].endswith("Ki"))
 
+    def test_status_watch_is_woken_by_create_and_the_docker_die_event(self):
+        def watch(since, timeout):
+            url = "%s/status/watch?since=%s&timeout=%d" % (SD.url, since, timeout)
+            with urllib.request.urlopen(url, timeout=timeout + 30) as r:
+                return json.loads(r.read())
+        code, body = SD.call("/pinglink", b"")
+        self.assertEqual(code, 200, body)
+        self.assertIn("interlink-cpp.io/status-watch", json.dumps(json.loads(body)))
+        cursor = watch("", 0)["cursor"]
+        p = pod("watched", {"restartPolicy": "Never",
+                            "containers": [ctr("c", command=["sh", "-c", "sleep 3"])]})
+        uid = p["metadata"]["uid"]
+        code, body = SD.create(h.retrieved(p))
+        self.assertEqual(code, 200, body)
+        w = watch(cursor, 10)
+        self.assertIn(uid, w["uids"])
+        # Nothing polls in between: every wake (start, then the exit 3 s later) comes from
+        # Docker's event stream; a watch that times out without the pod fails the test.
+        deadline = time.monotonic() + 60
+        while True:
+            w = watch(w["cursor"], 30)
+            self.assertIn(uid, w["uids"], "no wake for the pod within 30 s")
+            st = SD.status([p])[uid]
+            if h.state_of(st["containers"][0]) == "terminated":
+                break
+            self.assertLess(time.monotonic(), deadline)
+        self.assertEqual(SD.delete(p)[0], 200)
+
     def test_hostile_command_args_env_and_workdir_arrive_literally(self):
         p = pod("hostile", {"restartPolicy": "Never", "containers": [
             ctr("c", command=["sh", "-c", 'printf "%s|" "$@"; printf "\\n[%s]\\n" "$V"; pwd', "arg0"],
