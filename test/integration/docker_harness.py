@@ -6,8 +6,8 @@ docker-sd "il-" name prefix, so scripts/docker/down would clean up after a crash
 import json
 import os
 import signal
-import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -56,7 +56,8 @@ def ensure_docker(source_dir):
     return vals
 
 
-from ilharness import free_port  # noqa: E402,F401  (one implementation)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/
+from harness import free_port  # noqa: E402,F401  (one implementation)
 
 
 class DockerSd:

@@ -21,14 +21,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
 import docker_harness as h  # noqa: E402
-from k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
+from harness.k8s_names import MAX_LABEL, long_pod_names  # noqa: E402
 
 ARGS = None
 ENV = None

@@ -139,15 +139,17 @@ std::vector<config::KeyInfo> DockerKeys() {
   auto text = [](std::string name, std::string def, std::string doc) {
     return config::KeyInfo{std::move(name), {}, {}, "string", std::move(def), std::move(doc), {}};
   };
-  return {text("DockerPath", "docker", "docker CLI"),
-          text("HostPathAllowList", "[]", "host directories hostPath volumes may use"),
-          text("DockerNetwork", "none", "network of the pod's sandbox container"),
-          text("ContainerPrefix", "il-", "prefix of every container name"),
-          text("StateFile", "<DataRootFolder>/docker-sd/state.db", "SQLite state"),
-          text("DockerAllowHostNamespaces", "false", "honour hostNetwork / hostPID / hostIPC"),
-          text("DockerPidsLimit", "4096", "--pids-limit of every container"),
-          text("DockerLogMaxSize", "10m", "json-file log rotation size per container"),
-          text("DockerLogMaxFiles", "5", "rotated log files kept per container")};
+  return {
+      text("DockerPath", "docker",
+           "accepted for compatibility and ignored: docker-sd speaks the Engine API (DOCKER_HOST)"),
+      text("HostPathAllowList", "[]", "host directories hostPath volumes may use"),
+      text("DockerNetwork", "none", "network of the pod's sandbox container"),
+      text("ContainerPrefix", "il-", "prefix of every container name"),
+      text("StateFile", "<DataRootFolder>/docker-sd/state.db", "SQLite state"),
+      text("DockerAllowHostNamespaces", "false", "honour hostNetwork / hostPID / hostIPC"),
+      text("DockerPidsLimit", "4096", "--pids-limit of every container"),
+      text("DockerLogMaxSize", "10m", "json-file log rotation size per container"),
+      text("DockerLogMaxFiles", "5", "rotated log files kept per container")};
 }
 
 Result<DockerSettings> DockerSettingsFromConfig(const InterLinkConfig& cfg) {
