@@ -19,9 +19,10 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "test", "e2e"))  # the e2e tests it reuses
+sys.path.insert(0, os.path.join(HERE, "..", "test"))  # the harness package
 import test_backends_e2e as backends  # noqa: E402
 import test_streaming_e2e as streaming  # noqa: E402
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))  # the harness package
 from harness.vk import SKIP, ControlPlane, free_port, wait_until  # noqa: E402
 
 
