@@ -45,6 +45,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "bench"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))  # test_backends_e2e, for --backend docker|slurm
 from harness.vk import SKIP, ControlPlane, Stack, wait_until  # noqa: E402
 from vk_bench import Api  # noqa: E402
 
