@@ -6,11 +6,11 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "sidecars/slurm/job_script.h"
 #include "sidecars/slurm/job_spec.h"
+#include "testing/assert_ok.h"
+#include "testing/golden.h"
 
 namespace il::slurm {
 namespace {
@@ -19,30 +19,8 @@ namespace fs = std::filesystem;
 
 const fs::path kDir = fs::path(IL_SOURCE_DIR) / "test/data/slurm";
 
-std::string Read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool Updating() {
-  const char* v = std::getenv("IL_UPDATE_GOLDEN");
-  return v && std::string(v) == "1";
-}
-
-void Compare(const fs::path& golden, const std::string& actual) {
-  if (Updating()) {
-    std::ofstream(golden, std::ios::binary) << actual;
-    return;
-  }
-  ASSERT_TRUE(fs::exists(golden)) << golden << " missing; run with IL_UPDATE_GOLDEN=1";
-  EXPECT_EQ(Read(golden), actual) << "golden " << golden.filename()
-                                  << " differs; if intended, regenerate with IL_UPDATE_GOLDEN=1";
-}
-
 Result<JobSpec> SpecFor(const fs::path& json_file) {
-  IL_ASSIGN_OR_RETURN(auto v, api::ParseJson(Read(json_file)));
+  IL_ASSIGN_OR_RETURN(auto v, api::ParseJson(testing::ReadFile(json_file)));
   auto env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   IL_ASSIGN_OR_RETURN(auto ilc,
                       ParseConfig(std::string(v.at("config").as_string()), json_file.string(), env,
@@ -71,12 +49,13 @@ TEST(JobScriptGolden, EveryCaseMatchesItsGolden) {
     ++cases;
     SCOPED_TRACE(e.path().filename().string());
     auto spec = SpecFor(e.path());
-    ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+    ASSERT_OK(spec);
     fs::path stem = e.path();
     stem.replace_extension("");
-    Compare(stem.string() + ".golden", RenderJobScript(*spec));
-    if (!spec->embed_files && !spec->files.empty())
-      Compare(stem.string() + ".files.golden", FilesListing(*spec));
+    EXPECT_TRUE(testing::MatchesGolden(stem.string() + ".golden", RenderJobScript(*spec)));
+    if (!spec->embed_files && !spec->files.empty()) {
+      EXPECT_TRUE(testing::MatchesGolden(stem.string() + ".files.golden", FilesListing(*spec)));
+    }
   }
   EXPECT_GE(cases, 9);
 }
@@ -98,7 +77,7 @@ TEST(JobScriptGolden, ScriptsAreValidBash) {
 
 TEST(JobScriptGolden, RenderingIsDeterministic) {
   auto spec = SpecFor(kDir / "podman_init_and_env.json");
-  ASSERT_TRUE(spec.ok());
+  ASSERT_OK(spec);
   EXPECT_EQ(RenderJobScript(*spec), RenderJobScript(*spec));
 }
 
