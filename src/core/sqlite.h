@@ -1,5 +1,5 @@
 // SQLite helper: the one way the project's state stores talk to SQLite (mock-sd's pod
-// table, slurm-sd's job table; docker-sd's store is to follow).
+// table, slurm-sd's job table, docker-sd's pod table).
 //
 //   auto db = sqlite::Database::Open(path);          // private file, WAL, busy timeout
 //   IL_RETURN_IF_ERROR((*db)->Exec("CREATE TABLE IF NOT EXISTS ..."));

@@ -6,6 +6,9 @@
 // The store also keeps this state's instance id, a random token put on every container as a
 // label so reconciliation touches only containers that belong to this state.
 //
+// On disk through the shared SQLite helper (core/sqlite.h): a private file never opened
+// through a symlink, WAL, busy timeout.
+//
 // Thread-safety: all methods are thread-safe (one connection behind a mutex).
 #pragma once
 
@@ -14,9 +17,8 @@
 #include <vector>
 
 #include "core/mutex.h"
+#include "core/sqlite.h"
 #include "core/status.h"
-
-struct sqlite3;
 
 namespace il::docker {
 
@@ -49,15 +51,13 @@ class StateStore {
   Result<std::vector<PodRecord>> LoadAll();
 
  private:
-  explicit StateStore(sqlite3* db) : db_(db) {}
-  Status Exec(const std::string& sql);
-  Status Init();
+  StateStore() = default;
+  Status Init() IL_REQUIRES(mu_);
 
-  // Serialises use of the connection. db_ and instance_id_ are set by Open() before the
-  // store is shared; db_ is an opaque handle (never dereferenced here), so there is
-  // nothing for IL_PT_GUARDED_BY to check.
+  // Serialises use of the connection (core/sqlite.h: not thread-safe). db_ and
+  // instance_id_ are set by Open() before the store is shared.
   Mutex mu_;
-  sqlite3* const db_;
+  std::unique_ptr<sqlite::Database> db_ IL_PT_GUARDED_BY(mu_);
   std::string instance_id_;
 };
 
