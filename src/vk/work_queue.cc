@@ -28,7 +28,7 @@ void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay
   if (delay.count() <= 0) return Add(key);
   MutexLock l(mu_);
   if (shutdown_) return;
-  delayed_.emplace(Clock::now() + delay, key);
+  delayed_.emplace(clock_->Now() + delay, key);
   cv_.NotifyAll();
 }
 
@@ -53,7 +53,7 @@ int WorkQueue::Failures(const std::string& key) {
   return it == failures_.end() ? 0 : it->second;
 }
 
-void WorkQueue::PromoteLocked(Clock::time_point now) {
+void WorkQueue::PromoteLocked(Clock::TimePoint now) {
   while (!delayed_.empty() && delayed_.top().first <= now) {
     std::string key = delayed_.top().second;
     delayed_.pop();
@@ -65,7 +65,7 @@ std::optional<std::string> WorkQueue::Get(const std::stop_token& stop) {
   MutexLock l(mu_);
   while (true) {
     if (shutdown_ || stop.stop_requested()) return std::nullopt;
-    PromoteLocked(Clock::now());
+    PromoteLocked(clock_->Now());
     if (!queue_.empty()) {
       std::string key = std::move(queue_.front());
       queue_.pop_front();
@@ -78,9 +78,12 @@ std::optional<std::string> WorkQueue::Get(const std::stop_token& stop) {
         if (!cv_.Wait(mu_, stop)) break;
       }
     } else {
-      auto until = delayed_.top().first;
+      // Until the earliest delay runs out on clock_ (measured again after each wake-up),
+      // an Add, an earlier AddAfter, ShutDown or `stop`.
+      const Clock::TimePoint until = delayed_.top().first;
       while (!shutdown_ && queue_.empty() && !(!delayed_.empty() && delayed_.top().first < until)) {
-        if (!cv_.WaitUntil(mu_, stop, until)) break;
+        const Clock::Duration left = until - clock_->Now();
+        if (left <= Clock::Duration::zero() || !cv_.WaitFor(mu_, stop, left)) break;
       }
     }
   }

@@ -7,32 +7,41 @@
 //   - AddAfter delays a key; AddRateLimited delays it by a per-key exponential backoff
 //     (base_delay * 2^failures, capped at max_delay) that Forget resets.
 //
+// Delays are measured on the injected Clock (core/clock.h; RealClock() by default). With
+// testing::FakeClock, Advance the clock and then Get: a delayed key whose time has come is
+// handed out at once. (A Get already blocked on a delayed key looks at the clock again
+// after the remaining delay in real time, or when a key is added.)
+//
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
 #include <chrono>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <queue>
 #include <set>
 #include <stop_token>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/mutex.h"
 
 namespace il::vk {
 
 class WorkQueue {
  public:
-  using Clock = std::chrono::steady_clock;
   struct Options {
     std::chrono::milliseconds base_delay{100};
     std::chrono::milliseconds max_delay{30000};
   };
   WorkQueue() : WorkQueue(Options{}) {}
-  explicit WorkQueue(Options options) : opt_(options) {}
+  // `clock` measures the delays; null means RealClock().
+  explicit WorkQueue(Options options, std::shared_ptr<Clock> clock = nullptr)
+      : opt_(options), clock_(clock ? std::move(clock) : RealClock()) {}
 
   void Add(const std::string& key) IL_EXCLUDES(mu_);
   void AddAfter(const std::string& key, std::chrono::milliseconds delay);
@@ -54,15 +63,16 @@ class WorkQueue {
 
  private:
   void AddLocked(const std::string& key) IL_REQUIRES(mu_);
-  void PromoteLocked(Clock::time_point now) IL_REQUIRES(mu_);
+  void PromoteLocked(Clock::TimePoint now) IL_REQUIRES(mu_);
 
   const Options opt_;
+  const std::shared_ptr<Clock> clock_;
   Mutex mu_;
   CondVar cv_;
   std::deque<std::string> queue_ IL_GUARDED_BY(mu_);
   std::set<std::string> dirty_ IL_GUARDED_BY(mu_);
   std::set<std::string> processing_ IL_GUARDED_BY(mu_);
-  using Delayed = std::pair<Clock::time_point, std::string>;
+  using Delayed = std::pair<Clock::TimePoint, std::string>;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_ IL_GUARDED_BY(mu_);
   std::map<std::string, int> failures_ IL_GUARDED_BY(mu_);
   bool shutdown_ IL_GUARDED_BY(mu_) = false;

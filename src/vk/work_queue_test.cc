@@ -2,8 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <thread>
+
+#include "testing/fake_clock.h"
+
 namespace il::vk {
 namespace {
+
+using std::chrono::milliseconds;
 
 TEST(WorkQueue, AKeyWaitsOnceAndGoesToOneWorkerAtATime) {
   WorkQueue q;
@@ -24,12 +31,12 @@ TEST(WorkQueue, AKeyWaitsOnceAndGoesToOneWorkerAtATime) {
 }
 
 TEST(WorkQueue, BackoffDoublesUpToTheCapAndForgetResetsIt) {
-  WorkQueue::Options o{std::chrono::milliseconds(100), std::chrono::milliseconds(1000)};
+  WorkQueue::Options o{milliseconds(100), milliseconds(1000)};
   EXPECT_EQ(WorkQueue::Backoff(o, 1).count(), 100);
   EXPECT_EQ(WorkQueue::Backoff(o, 2).count(), 200);
   EXPECT_EQ(WorkQueue::Backoff(o, 4).count(), 800);
   EXPECT_EQ(WorkQueue::Backoff(o, 10).count(), 1000);
-  WorkQueue q(o);
+  WorkQueue q(o, std::make_shared<testing::FakeClock>());
   EXPECT_EQ(q.AddRateLimited("k").count(), 100);
   EXPECT_EQ(q.AddRateLimited("k").count(), 200);
   EXPECT_EQ(q.Failures("k"), 2);
@@ -37,6 +44,83 @@ TEST(WorkQueue, BackoffDoublesUpToTheCapAndForgetResetsIt) {
   EXPECT_EQ(q.Failures("k"), 0);
   EXPECT_EQ(q.Pending(), 2u);  // delayed
   EXPECT_EQ(q.Len(), 0u);
+}
+
+// A delayed key becomes ready when the injected clock reaches its time, not before. Get
+// promotes what is due before it hands out a key, so Len after a Get shows whether the
+// delayed key was promoted.
+TEST(WorkQueue, AddAfterWaitsForTheClock) {
+  auto clock = std::make_shared<testing::FakeClock>();
+  WorkQueue q({}, clock);
+  std::stop_source s;
+  q.AddAfter("late", milliseconds(100));
+  EXPECT_EQ(q.Pending(), 1u);
+  EXPECT_EQ(q.Len(), 0u);
+
+  clock->Advance(milliseconds(99));
+  q.Add("x");
+  EXPECT_EQ(*q.Get(s.get_token()), "x");
+  EXPECT_EQ(q.Len(), 0u);  // "late" is not due yet
+  q.Done("x");
+
+  clock->Advance(milliseconds(1));
+  q.Add("y");
+  EXPECT_EQ(*q.Get(s.get_token()), "y");
+  EXPECT_EQ(q.Len(), 1u);  // "late" was promoted behind "y"
+  q.Done("y");
+  EXPECT_EQ(*q.Get(s.get_token()), "late");
+  q.Done("late");
+  EXPECT_EQ(q.Pending(), 0u);
+}
+
+TEST(WorkQueue, DelayedKeysComeOutInTheOrderOfTheirTimes) {
+  auto clock = std::make_shared<testing::FakeClock>();
+  WorkQueue q({}, clock);
+  std::stop_source s;
+  q.AddAfter("b", milliseconds(200));
+  q.AddAfter("a", milliseconds(100));
+  q.AddAfter("now", milliseconds(0));  // no delay: ready at once
+  EXPECT_EQ(q.Len(), 1u);
+  EXPECT_EQ(*q.Get(s.get_token()), "now");
+  clock->Advance(milliseconds(200));
+  EXPECT_EQ(*q.Get(s.get_token()), "a");
+  EXPECT_EQ(*q.Get(s.get_token()), "b");
+}
+
+TEST(WorkQueue, RateLimitedKeyIsReadyAfterItsBackoff) {
+  auto clock = std::make_shared<testing::FakeClock>();
+  WorkQueue q(WorkQueue::Options{milliseconds(100), milliseconds(1000)}, clock);
+  std::stop_source s;
+  EXPECT_EQ(q.AddRateLimited("k").count(), 100);
+  clock->Advance(milliseconds(100));
+  EXPECT_EQ(*q.Get(s.get_token()), "k");
+  q.Done("k");
+  EXPECT_EQ(q.AddRateLimited("k").count(), 200);  // the second failure in a row
+  clock->Advance(milliseconds(199));
+  q.Add("other");
+  EXPECT_EQ(*q.Get(s.get_token()), "other");
+  EXPECT_EQ(q.Len(), 0u);  // "k" waits one more millisecond
+  clock->Advance(milliseconds(1));
+  EXPECT_EQ(*q.Get(s.get_token()), "k");
+}
+
+// A worker blocked on a key delayed far into (fake) time is woken by an Add and by a stop
+// request, without the clock moving.
+TEST(WorkQueue, AddAndStopWakeAWorkerWaitingOnADelayedKey) {
+  auto clock = std::make_shared<testing::FakeClock>();
+  WorkQueue q({}, clock);
+  q.AddAfter("later", std::chrono::hours(1));
+  std::stop_source s;
+  std::optional<std::string> got;
+  std::thread worker([&] { got = q.Get(s.get_token()); });
+  q.Add("now");
+  worker.join();
+  EXPECT_EQ(got, "now");
+
+  std::thread stopped([&] { got = q.Get(s.get_token()); });
+  s.request_stop();
+  stopped.join();
+  EXPECT_FALSE(got.has_value());
 }
 
 TEST(WorkQueue, ShutDownReleasesWaitingWorkers) {
