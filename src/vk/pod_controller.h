@@ -61,6 +61,10 @@ struct PodControllerOptions {
   std::chrono::milliseconds watch_probe_interval{30000};
   // A pod the backend stops reporting for this long is marked lost (Failed).
   std::chrono::seconds lost_grace{30};
+  // Hold a new pod's first status while the backend says no more than "being created",
+  // for up to 2 * status_interval + 100 ms after /create (one API write per pod fewer on
+  // fast backends; see HoldFirstStatus). false: write it as soon as it is known.
+  bool hold_first_status = true;
   CreateOptions create;
 };
 
@@ -105,6 +109,12 @@ class PodController {
   Status HandleDeletion(const PodRecord& r);
   Status HandleGone(const PodRecord& r);
   Status PatchStatus(const std::string& uid);
+  // The time after /create by which the first status is written even if the backend
+  // still reports the pod as being created (see HoldFirstStatus).
+  std::chrono::milliseconds FirstStatusDelay() const;
+  // True (and the pod re-queued for the end of FirstStatusDelay) while `desired` is the
+  // first status of a pod just sent and says no more than "being created".
+  bool HoldFirstStatus(const PodRecord& r, const boost::json::object& desired);
   void PatchJobId(const PodRecord& r);
   void Announce(const PodRecord& r, const boost::json::object& status);
   // Posts the backend's new events (the PodStatus `events` extension) on their containers.

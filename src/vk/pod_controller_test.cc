@@ -44,6 +44,13 @@ class PodControllerTest : public ::testing::Test {
     PodControllerOptions o;
     o.node_name = "vk";
     o.lost_grace = std::chrono::seconds(0);
+    o.hold_first_status = false;  // the steps below write each status at once
+    pc_ = std::make_unique<PodController>(api_, il_, objects_, events_, state_, o);
+  }
+  void HoldFirstStatus(std::chrono::milliseconds interval) {
+    PodControllerOptions o = pc_->options();
+    o.hold_first_status = true;
+    o.status_interval = interval;
     pc_ = std::make_unique<PodController>(api_, il_, objects_, events_, state_, o);
   }
 
@@ -81,6 +88,75 @@ class PodControllerTest : public ::testing::Test {
   StateFile state_;
   std::unique_ptr<PodController> pc_;
 };
+
+TEST_F(PodControllerTest, FirstStatusWaitsForMoreThanBeingCreated) {
+  HoldFirstStatus(std::chrono::milliseconds(5000));
+  auto status_patches = [&] {
+    size_t n = 0;
+    for (const auto& c : api_.calls("PATCH")) n += c.path.ends_with("/status") ? 1 : 0;
+    return n;
+  };
+  std::string fast = AddPod("fast");
+  std::string pulling = AddPod("pulling");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  Drain();  // the creates
+  ASSERT_EQ(il_.creates.size(), 2u);
+  api_.ClearCalls();
+
+  // Reported as being created: held, no PATCH.
+  ASSERT_TRUE(pc_->Reconcile(fast).ok());
+  EXPECT_EQ(status_patches(), 0u);
+
+  // Running as the next report: one PATCH, straight to Running, JobID with it.
+  il_.SetStatus(fast, {Running("main")});
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  ASSERT_TRUE(pc_->Reconcile(fast).ok());
+  EXPECT_EQ(status_patches(), 1u);
+  EXPECT_EQ(GetString(ApiPod("fast"), {"status", "phase"}), "Running");
+  EXPECT_EQ(*api::Annotation(ApiPod("fast"), "JobID"), "job-1");
+
+  // A waiting reason beyond "being created" is news: written at once.
+  api_.ClearCalls();
+  il_.SetStatus(pulling, {json::object{{"name", "main"},
+                                       {"state", {{"waiting", {{"reason", "ErrImagePull"}}}}}}});
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  ASSERT_TRUE(pc_->Reconcile(pulling).ok());
+  ASSERT_EQ(status_patches(), 1u);
+  auto pod = ApiPod("pulling");
+  auto cs = api::Find(pod, {"status", "containerStatuses"});
+  ASSERT_TRUE(cs && cs->is_array());
+  EXPECT_EQ(GetString(cs->as_array()[0], {"state", "waiting", "reason"}), "ErrImagePull");
+}
+
+TEST_F(PodControllerTest, FirstStatusHoldEnds) {
+  HoldFirstStatus(std::chrono::milliseconds(0));  // the hold is 100 ms
+  auto status_patches = [&] {
+    size_t n = 0;
+    for (const auto& c : api_.calls("PATCH")) n += c.path.ends_with("/status") ? 1 : 0;
+    return n;
+  };
+  std::string uid = AddPod("slow");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  Drain();  // the create
+  ASSERT_EQ(il_.creates.size(), 1u);
+  api_.ClearCalls();
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_EQ(status_patches(), 0u);
+  EXPECT_EQ(pc_->queue().Len(), 0u);
+  std::stop_source never;
+  auto key = pc_->queue().Get(never.get_token());  // back after the hold
+  ASSERT_TRUE(key);
+  EXPECT_EQ(*key, uid);
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  pc_->queue().Done(uid);
+  ASSERT_EQ(status_patches(), 1u);
+  auto pod = ApiPod("slow");
+  auto cs = api::Find(pod, {"status", "containerStatuses"});
+  ASSERT_TRUE(cs && cs->is_array());
+  EXPECT_EQ(GetString(cs->as_array()[0], {"state", "waiting", "reason"}), "ContainerCreating");
+}
 
 TEST_F(PodControllerTest, CreatesThenWritesStatusFromTheBackendUntilSucceeded) {
   std::string uid = AddPod("p1");
@@ -222,6 +298,24 @@ TEST_F(PodControllerTest, DeletionStopsTheBackendThenForceDeletesWithUidPrecondi
   ASSERT_TRUE(pc_->Reconcile(uid).ok());
   EXPECT_EQ(pc_->store().size(), 0u);
   EXPECT_EQ(il_.deletes.size(), 1u);  // not deleted twice
+}
+
+TEST_F(PodControllerTest, DeletionWithGraceZeroStopsTheBackendWithoutASecondDelete) {
+  std::string uid = AddPod("p");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  // What the watch shows for `kubectl delete --force`, or a finished pod deleted: the
+  // API server sets the timestamp with grace 0 and removes the pod in the same request.
+  json::value pod = ApiPod("p");
+  pod.as_object()["metadata"].as_object()["deletionTimestamp"] = "2024-01-01T00:00:00Z";
+  pod.as_object()["metadata"].as_object()["deletionGracePeriodSeconds"] = 0;
+  pc_->OnEvent(kube::WatchEventType::kModified, pod);
+  api_.ClearCalls();
+  ASSERT_TRUE(pc_->Reconcile(uid).ok());
+  EXPECT_EQ(il_.deletes.size(), 1u);
+  EXPECT_TRUE(il_.backend.empty());
+  EXPECT_TRUE(api_.calls("DELETE").empty());
 }
 
 TEST_F(PodControllerTest, BackendDeleteFailureIsRetriedWithinTheGracePeriod) {

@@ -92,8 +92,39 @@ Status PodController::Create(const PodRecord& r) {
   Log()->debug("pod {} sent to the backend, job {}", Key(r), jid);
   // The first status (and the JobID annotation with it) is written once the backend had a
   // chance to report (one or two sync rounds), which saves PATCHes on fast backends.
-  queue_.AddAfter(r.uid, opt_.status_interval * 2 + std::chrono::milliseconds(100));
+  queue_.AddAfter(r.uid, FirstStatusDelay());
   return Status::Ok();
+}
+
+std::chrono::milliseconds PodController::FirstStatusDelay() const {
+  return opt_.status_interval * 2 + std::chrono::milliseconds(100);
+}
+
+bool PodController::HoldFirstStatus(const PodRecord& r, const json::object& desired) {
+  // A fast backend reports a new pod Running within a round or two. With the status watch
+  // its first report (waiting, ContainerCreating) arrives at once, and writing it would
+  // cost a PATCH that the next report overwrites: one API write in three per pod. Anything
+  // more than "being created" (an error, a waiting reason, a started container, a phase
+  // change) goes out at once, and the hold ends FirstStatusDelay() after /create.
+  if (!opt_.hold_first_status || r.backend != BackendState::kCreated ||
+      r.sent_at == std::chrono::steady_clock::time_point{}) {
+    return false;
+  }
+  if (api::Find(r.view, {"status", "containerStatuses"})) return false;  // written before
+  if (json::value_to<std::string>(desired.at("phase")) != "Pending") return false;
+  for (const char* key : {"initContainerStatuses", "containerStatuses"}) {
+    const auto* list = desired.if_contains(key);
+    if (!list || !list->is_array()) continue;
+    for (const auto& c : list->as_array()) {
+      std::string reason = api::GetString(c, {"state", "waiting", "reason"});
+      if (reason != "ContainerCreating" && reason != "PodInitializing") return false;
+    }
+  }
+  const auto due = r.sent_at + FirstStatusDelay();
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= due) return false;
+  queue_.AddAfter(r.uid, std::chrono::ceil<std::chrono::milliseconds>(due - now));
+  return true;
 }
 
 void PodController::PatchJobId(const PodRecord& r) {
@@ -121,6 +152,7 @@ Status PodController::PatchStatus(const std::string& uid) {
   facts.now = std::chrono::system_clock::now();
   RelayBackendEvents(*r);
   json::object desired = MapPodStatus(r->view, r->reported, facts);
+  if (HoldFirstStatus(*r, desired)) return Status::Ok();
   static const json::object kEmpty;
   const auto* cur = api::Find(r->view, {"status"});
   json::value want = PodStatusFingerprint(desired);
@@ -235,6 +267,10 @@ Status PodController::HandleDeletion(const PodRecord& r) {
                   st.ToString());
     }
   }
+  // Grace 0 already (kubectl delete --force, or a finished pod): the API server removed
+  // it in the same request that set the timestamp, so a DELETE would only find it gone.
+  const auto* grace = api::Find(r.view, {"metadata", "deletionGracePeriodSeconds"});
+  if (grace && grace->is_int64() && grace->as_int64() == 0) return Status::Ok();
   kube::DeleteOptions del;
   del.grace_period_seconds = 0;
   del.precondition_uid = r.uid;
