@@ -164,9 +164,14 @@ TEST_F(KubeClientTest, ListSendsEscapedSelectorsAndListAllFollowsContinue) {
 TEST_F(KubeClientTest, PatchSendsTheContentTypeOfEachKind) {
   std::vector<std::string> types;
   std::mutex mu;
+  // The handler touches the test's locals only before it replies: once the reply is out
+  // the client returns, and after the last one this test body may already have returned
+  // while the worker is still in the handler (see FakeApiServer).
   server_.On("PATCH", "/api/v1/namespaces/ns/pods/p/status", [&](const http::Request& r, auto& w) {
-    std::lock_guard lock(mu);
-    types.push_back(r.headers.Get("content-type"));
+    {
+      std::lock_guard lock(mu);
+      types.push_back(r.headers.Get("content-type"));
+    }
     ReplyJson(w, 200, r.body);
   });
   auto client = Client();
@@ -218,8 +223,12 @@ TEST_F(KubeClientTest, TokenFileRotationIsPickedUp) {
   std::mutex mu;
   std::string accepted = "new";  // the server's current view; "old" is already revoked
   server_.On("GET", "/api/v1/nodes", [&](const http::Request& r, auto& w) {
-    std::lock_guard lock(mu);
-    if (r.headers.Get("authorization") == "Bearer " + accepted) return ReplyJson(w, 200, "{}");
+    bool ok;
+    {
+      std::lock_guard lock(mu);  // released before the reply: see the PATCH test
+      ok = r.headers.Get("authorization") == "Bearer " + accepted;
+    }
+    if (ok) return ReplyJson(w, 200, "{}");
     ReplyJson(w, 401, KubeStatusBody(401, "Unauthorized", "Unauthorized"));
   });
   ClusterConfig c;

@@ -3,6 +3,13 @@
 // and inspect the requests received. Unrouted requests get a Kubernetes 404 Status.
 //
 // Thread-safety: register routes before the client runs; requests() is thread-safe.
+//
+// Lifetime: a handler runs on a server worker and may still be running after it replied,
+// since the reply is what lets the client (and so the test body) go on. A handler that
+// captures the test's locals by reference must be done with them before it replies: no
+// lock_guard on a test-local mutex held across Reply (its unlock would write into the
+// stack of a returned test body), no counter bumped after Reply. The server is stopped
+// only when the fixture (or the FakeApiServer) is destroyed, after the test's locals.
 #pragma once
 
 #include <map>
