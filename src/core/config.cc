@@ -183,7 +183,7 @@ Status ValidateOidc(const InterLinkConfig& c, const std::string& origin) {
 // --- end OIDC ---
 
 // Setter helpers for InterLinkConfig keys.
-using Setter = std::function<Status(const YAML::Node&, const Where&, InterLinkConfig*)>;
+using Setter = config::Setter<InterLinkConfig>;
 
 Setter Port(std::string InterLinkConfig::*m, bool keep_default_when_empty) {
   return [m, keep_default_when_empty](const YAML::Node& n, const Where& w,
@@ -225,13 +225,7 @@ std::vector<Key<InterLinkConfig>> MakeKeys() {
   using config::SetBool;
   using config::SetInt;
   using config::SetString;
-  auto k = [](std::string name, std::vector<std::string> aliases, std::vector<std::string> env,
-              std::string type, std::string def, std::string doc, Setter set,
-              std::vector<std::string> subkeys = {}) {
-    return Key<C>{KeyInfo{std::move(name), std::move(aliases), std::move(env), std::move(type),
-                          std::move(def), std::move(doc), std::move(subkeys)},
-                  std::move(set)};
-  };
+  const auto& k = config::MakeKey<C>;
   return {
       k("InterlinkURL", {"InterlinkAddress"}, {"INTERLINKURL"}, "string", "http://127.0.0.1",
         "where interlink listens (http://host, https://host, unix:///path)",
@@ -341,7 +335,7 @@ std::vector<Key<InterLinkConfig>> MakeKeys() {
 // The keys of one sidecar, kept as text in sidecar_settings for its typed view.
 Key<InterLinkConfig> SidecarSetting(const KeyInfo& info) {
   return {info, [name = info.name](const YAML::Node& n, const Where& w, InterLinkConfig* c) {
-            std::string text = !n || n.IsNull() ? "" : (n.IsScalar() ? n.Scalar() : YAML::Dump(n));
+            std::string text = config::TextOf(n);
             // VAR= leaves the file's value (SHARED_FS= is not "false").
             if (text.empty() && w.origin == "environment") return Status::Ok();
             c->sidecar_settings[name] = std::move(text);

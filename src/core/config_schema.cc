@@ -13,6 +13,11 @@ Result<std::string> ScalarOf(const YAML::Node& n, const Where& w) {
   return n.Scalar();
 }
 
+std::string TextOf(const YAML::Node& n) {
+  if (!n || n.IsNull()) return "";
+  return n.IsScalar() ? n.Scalar() : YAML::Dump(n);
+}
+
 Result<bool> BoolOf(const YAML::Node& n, const Where& w) {
   IL_ASSIGN_OR_RETURN(std::string v, ScalarOf(n, w));
   std::string l = v;

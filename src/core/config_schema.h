@@ -46,13 +46,32 @@ struct Where {
   Where Sub(const std::string& sub) const { return {origin, key + "." + sub}; }
 };
 
-// A key of the settings struct T. `set` gets the file's YAML node, or a scalar node holding
+// Sets a key of the settings struct T from the file's YAML node, or from a scalar node holding
 // the environment or flag string.
+template <class T>
+using Setter = std::function<Status(const YAML::Node& value, const Where& where, T* out)>;
+
 template <class T>
 struct Key {
   KeyInfo info;
-  std::function<Status(const YAML::Node& value, const Where& where, T* out)> set;
+  Setter<T> set;
 };
+
+// Builds one table row: MakeKey<C>(name, aliases, env, type, default, doc, setter[, subkeys]).
+// A function object rather than a function template, so that `const auto& k = MakeKey<C>;`
+// gives a table a short name that keeps the default `subkeys`.
+template <class T>
+struct KeyMaker {
+  Key<T> operator()(std::string name, std::vector<std::string> aliases,
+                    std::vector<std::string> env, std::string type, std::string def,
+                    std::string doc, Setter<T> set, std::vector<std::string> subkeys = {}) const {
+    return Key<T>{KeyInfo{std::move(name), std::move(aliases), std::move(env), std::move(type),
+                          std::move(def), std::move(doc), std::move(subkeys)},
+                  std::move(set)};
+  }
+};
+template <class T>
+inline constexpr KeyMaker<T> MakeKey{};
 
 // Scalar conversions shared by the setters (errors name `w.key`).
 Result<std::string> ScalarOf(const YAML::Node& n, const Where& w);  // null -> ""
@@ -101,6 +120,10 @@ template <class T>
 auto Ignore() {
   return [](const YAML::Node&, const Where&, T*) { return Status::Ok(); };
 }
+
+// A YAML value as text: a scalar as written, a list or mapping as YAML ("" for null), the
+// form in which the loader keeps a sidecar's settings (InterLinkConfig::sidecar_settings).
+std::string TextOf(const YAML::Node& n);
 
 // The key information of a table.
 template <class T>

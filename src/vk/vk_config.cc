@@ -240,7 +240,7 @@ Status ApplyOAuth2(const YAML::Node& n, const std::string& origin, OAuth2ClientC
 using config::Key;
 using config::KeyInfo;
 using config::Where;
-using Setter = std::function<Status(const YAML::Node&, const Where&, VkConfig*)>;
+using Setter = config::Setter<VkConfig>;
 
 // A block key whose parser takes (node, origin, destination).
 template <class F>
@@ -276,13 +276,7 @@ std::vector<Key<VkConfig>> MakeKeys() {
   using config::SetBool;
   using config::SetInt;
   using config::SetString;
-  auto k = [](std::string name, std::vector<std::string> aliases, std::vector<std::string> env,
-              std::string type, std::string def, std::string doc, Setter set,
-              std::vector<std::string> subkeys = {}) {
-    return Key<C>{KeyInfo{std::move(name), std::move(aliases), std::move(env), std::move(type),
-                          std::move(def), std::move(doc), std::move(subkeys)},
-                  std::move(set)};
-  };
+  const auto& k = config::MakeKey<C>;
   auto ignored = [&k](std::string name, std::string type) {
     return k(std::move(name), {}, {}, std::move(type), "", "upstream key, accepted, no effect",
              config::Ignore<C>());

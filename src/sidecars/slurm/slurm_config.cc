@@ -194,25 +194,17 @@ Status ApplySetting(const std::string& k, const std::string& v, SlurmConfig* s) 
 }
 
 using config::Key;
-using config::KeyInfo;
 
 // A key whose text value ApplySetting reads (a YAML list or mapping arrives as YAML text).
 Key<SlurmConfig> Setting(std::string name, std::vector<std::string> aliases,
                          std::vector<std::string> env, std::string type, std::string def,
                          std::string doc) {
   std::string canonical = name;
-  return {KeyInfo{std::move(name),
-                  std::move(aliases),
-                  std::move(env),
-                  std::move(type),
-                  std::move(def),
-                  std::move(doc),
-                  {}},
-          [canonical](const YAML::Node& n, const config::Where&, SlurmConfig* s) {
-            const std::string text =
-                !n || n.IsNull() ? "" : (n.IsScalar() ? n.Scalar() : YAML::Dump(n));
-            return ApplySetting(canonical, text, s);
-          }};
+  return config::MakeKey<SlurmConfig>(
+      std::move(name), std::move(aliases), std::move(env), std::move(type), std::move(def),
+      std::move(doc), [canonical](const YAML::Node& n, const config::Where&, SlurmConfig* s) {
+        return ApplySetting(canonical, config::TextOf(n), s);
+      });
 }
 
 std::vector<Key<SlurmConfig>> MakeKeys() {
