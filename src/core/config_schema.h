@@ -14,6 +14,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -124,6 +125,29 @@ auto Ignore() {
 // A YAML value as text: a scalar as written, a list or mapping as YAML ("" for null), the
 // form in which the loader keeps a sidecar's settings (InterLinkConfig::sidecar_settings).
 std::string TextOf(const YAML::Node& n);
+
+// Applies settings kept as text (name -> value, e.g. InterLinkConfig::sidecar_settings)
+// through the table's setters, each value as a scalar node. A name that is neither a key nor
+// an alias of the table is an error naming `component`.
+template <class T>
+Status ApplyText(const std::vector<Key<T>>& table, const std::map<std::string, std::string>& text,
+                 const std::string& component, T* out) {
+  for (const auto& [name, value] : text) {
+    const Key<T>* key = nullptr;
+    for (const auto& k : table) {
+      bool alias = false;
+      for (const auto& a : k.info.aliases) alias = alias || a == name;
+      if (k.info.name == name || alias) {
+        key = &k;
+        break;
+      }
+    }
+    const Where w{component + " settings", name};
+    if (!key) return w.Error("not a key of " + component);
+    IL_RETURN_IF_ERROR(key->set(YAML::Node(value), w, out));
+  }
+  return Status::Ok();
+}
 
 // The key information of a table.
 template <class T>

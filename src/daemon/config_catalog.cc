@@ -15,8 +15,8 @@ const std::vector<config::Component>& ConfigCatalog() {
       {"interlink", config::InfoOf(InterlinkKeys())},
       {"vk", config::InfoOf(vk::VkKeys())},
       {"slurm-sd", config::InfoOf(slurm::SlurmKeys())},
-      {"docker-sd", docker::DockerKeys()},
-      {"mock-sd", mock::MockKeys()},
+      {"docker-sd", config::InfoOf(docker::DockerKeys())},
+      {"mock-sd", config::InfoOf(mock::MockKeys())},
   };
   return c;
 }

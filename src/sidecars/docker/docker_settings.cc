@@ -24,10 +24,8 @@ std::string Absolute(const std::string& p) {
   return (ec ? fs::path(p) : abs).lexically_normal().string();
 }
 
-std::string Setting(const InterLinkConfig& cfg, const std::string& key) {
-  auto it = cfg.sidecar_settings.find(key);
-  return it == cfg.sidecar_settings.end() ? "" : Trim(it->second);
-}
+// A value as the settings keep it: trimmed, without surrounding quotes.
+std::string Text(const YAML::Node& n) { return Trim(config::TextOf(n)); }
 
 // The directory of the running executable ("" when unknown).
 std::string ExecutableDir() {
@@ -57,40 +55,98 @@ std::optional<int64_t> Whole(const std::string& v, int64_t max) {
   return n;
 }
 
-Status ApplyLimits(const InterLinkConfig& cfg, DockerSettings* s) {
-  if (auto v = Setting(cfg, "DockerAllowHostNamespaces"); !v.empty()) {
-    if (v == "true" || v == "True" || v == "yes") {
-      s->allow_host_namespaces = true;
-    } else if (v == "false" || v == "False" || v == "no") {
-      s->allow_host_namespaces = false;
-    } else {
-      return InvalidArgument("DockerAllowHostNamespaces: '" + v + "' is not true or false");
-    }
+using config::Where;
+using S = DockerSettings;
+
+// Setters of the keys that are not plain text.
+Status SetNetwork(const YAML::Node& n, const Where& w, S* s) {
+  std::string v = Text(n);
+  if (v.find_first_of(" \t\n,=") != std::string::npos || (!v.empty() && v[0] == '-') ||
+      v.rfind("container:", 0) == 0) {
+    return w.Error("'" + v + "' is not a usable network name");
   }
-  if (auto v = Setting(cfg, "DockerPidsLimit"); !v.empty()) {
-    auto n = Whole(v, 1 << 22);
-    if (!n) return InvalidArgument("DockerPidsLimit: '" + v + "' is not a number of processes");
-    s->pids_limit = *n;
-  }
-  if (auto it = cfg.sidecar_settings.find("DockerLogMaxSize"); it != cfg.sidecar_settings.end()) {
-    std::string v = Trim(it->second);
-    if (v.empty() || v == "0") {
-      s->log_max_size.clear();
-    } else {
-      size_t digits = v.find_first_not_of("0123456789");
-      std::string unit = digits == std::string::npos ? "" : v.substr(digits);
-      if (digits == 0 || digits > 9 || (unit != "" && unit != "k" && unit != "m" && unit != "g")) {
-        return InvalidArgument("DockerLogMaxSize: '" + v + "' is not a size such as 10m");
-      }
-      s->log_max_size = v;
-    }
-  }
-  if (auto v = Setting(cfg, "DockerLogMaxFiles"); !v.empty()) {
-    auto n = Whole(v, 1000);
-    if (!n || *n < 1) return InvalidArgument("DockerLogMaxFiles: '" + v + "' is not 1..1000");
-    s->log_max_files = static_cast<int>(*n);
-  }
+  s->network = std::move(v);
   return Status::Ok();
+}
+
+Status SetPrefix(const YAML::Node& n, const Where& w, S* s) {
+  std::string v = Text(n);
+  if (v.empty()) return Status::Ok();
+  if (!ValidPrefix(v)) {
+    return w.Error("'" + v + "' must be 1-64 characters of [A-Za-z0-9_.-] starting alphanumeric");
+  }
+  s->container_prefix = std::move(v);
+  return Status::Ok();
+}
+
+Status SetPidsLimit(const YAML::Node& n, const Where& w, S* s) {
+  std::string v = Text(n);
+  if (v.empty()) return Status::Ok();
+  auto x = Whole(v, 1 << 22);
+  if (!x) return w.Error("'" + v + "' is not a number of processes");
+  s->pids_limit = *x;
+  return Status::Ok();
+}
+
+// "" or "0": the daemon's own log driver and options.
+Status SetLogMaxSize(const YAML::Node& n, const Where& w, S* s) {
+  std::string v = Text(n);
+  if (v.empty() || v == "0") {
+    s->log_max_size.clear();
+    return Status::Ok();
+  }
+  size_t digits = v.find_first_not_of("0123456789");
+  std::string unit = digits == std::string::npos ? "" : v.substr(digits);
+  if (digits == 0 || digits > 9 || (unit != "" && unit != "k" && unit != "m" && unit != "g")) {
+    return w.Error("'" + v + "' is not a size such as 10m");
+  }
+  s->log_max_size = std::move(v);
+  return Status::Ok();
+}
+
+Status SetLogMaxFiles(const YAML::Node& n, const Where& w, S* s) {
+  std::string v = Text(n);
+  if (v.empty()) return Status::Ok();
+  auto x = Whole(v, 1000);
+  if (!x || *x < 1) return w.Error("'" + v + "' is not 1..1000");
+  s->log_max_files = static_cast<int>(*x);
+  return Status::Ok();
+}
+
+std::vector<config::Key<S>> MakeKeys() {
+  const auto& k = config::MakeKey<S>;
+  return {
+      k("DockerPath", {}, {}, "string", "docker",
+        "accepted for compatibility and ignored: docker-sd speaks the Engine API (DOCKER_HOST)",
+        [](const YAML::Node& n, const Where&, S* s) {
+          if (std::string v = Text(n); !v.empty()) s->docker_path = v;
+          return Status::Ok();
+        }),
+      k("HostPathAllowList", {}, {}, "list", "[]", "host directories hostPath volumes may use",
+        [](const YAML::Node& n, const Where&, S* s) -> Status {
+          IL_ASSIGN_OR_RETURN(s->host_path_allow_list, ParseAllowList(Text(n)));
+          return Status::Ok();
+        }),
+      k("DockerNetwork", {}, {}, "string", "none", "network of the pod's sandbox container",
+        SetNetwork),
+      k("ContainerPrefix", {}, {}, "string", "il-", "prefix of every container name", SetPrefix),
+      k("StateFile", {}, {}, "string", "<DataRootFolder>/docker-sd/state.db", "SQLite state",
+        [](const YAML::Node& n, const Where&, S* s) {
+          s->state_file = Text(n);  // made absolute by DockerSettingsFromConfig
+          return Status::Ok();
+        }),
+      k("DockerAllowHostNamespaces", {}, {}, "bool", "false",
+        "honour hostNetwork / hostPID / hostIPC",
+        [](const YAML::Node& n, const Where& w, S* s) -> Status {
+          IL_ASSIGN_OR_RETURN(s->allow_host_namespaces, config::BoolOf(YAML::Node(Text(n)), w));
+          return Status::Ok();
+        }),
+      k("DockerPidsLimit", {}, {}, "int", "4096", "--pids-limit of every container", SetPidsLimit),
+      k("DockerLogMaxSize", {}, {}, "string", "10m", "json-file log rotation size per container",
+        SetLogMaxSize),
+      k("DockerLogMaxFiles", {}, {}, "int", "5", "rotated log files kept per container",
+        SetLogMaxFiles),
+  };
 }
 
 }  // namespace
@@ -135,42 +191,17 @@ bool PathAllowed(const std::string& path, const std::vector<std::string>& prefix
   return false;
 }
 
-std::vector<config::KeyInfo> DockerKeys() {
-  auto text = [](std::string name, std::string def, std::string doc) {
-    return config::KeyInfo{std::move(name), {}, {}, "string", std::move(def), std::move(doc), {}};
-  };
-  return {
-      text("DockerPath", "docker",
-           "accepted for compatibility and ignored: docker-sd speaks the Engine API (DOCKER_HOST)"),
-      text("HostPathAllowList", "[]", "host directories hostPath volumes may use"),
-      text("DockerNetwork", "none", "network of the pod's sandbox container"),
-      text("ContainerPrefix", "il-", "prefix of every container name"),
-      text("StateFile", "<DataRootFolder>/docker-sd/state.db", "SQLite state"),
-      text("DockerAllowHostNamespaces", "false", "honour hostNetwork / hostPID / hostIPC"),
-      text("DockerPidsLimit", "4096", "--pids-limit of every container"),
-      text("DockerLogMaxSize", "10m", "json-file log rotation size per container"),
-      text("DockerLogMaxFiles", "5", "rotated log files kept per container")};
+const std::vector<config::Key<DockerSettings>>& DockerKeys() {
+  static const std::vector<config::Key<DockerSettings>> k = MakeKeys();
+  return k;
 }
 
 Result<DockerSettings> DockerSettingsFromConfig(const InterLinkConfig& cfg) {
   DockerSettings s;
-  if (auto v = Setting(cfg, "DockerPath"); !v.empty()) s.docker_path = v;
-  IL_ASSIGN_OR_RETURN(s.host_path_allow_list, ParseAllowList(Setting(cfg, "HostPathAllowList")));
-  s.network = Setting(cfg, "DockerNetwork");
-  if (s.network.find_first_of(" \t\n,=") != std::string::npos ||
-      (!s.network.empty() && s.network[0] == '-') || s.network.rfind("container:", 0) == 0) {
-    return InvalidArgument("DockerNetwork: '" + s.network + "' is not a usable network name");
-  }
-  if (auto v = Setting(cfg, "ContainerPrefix"); !v.empty()) s.container_prefix = v;
-  if (!ValidPrefix(s.container_prefix)) {
-    return InvalidArgument("ContainerPrefix: '" + s.container_prefix +
-                           "' must be 1-64 characters of [A-Za-z0-9_.-] starting alphanumeric");
-  }
-  IL_RETURN_IF_ERROR(ApplyLimits(cfg, &s));
+  IL_RETURN_IF_ERROR(config::ApplyText(DockerKeys(), cfg.sidecar_settings, "docker-sd", &s));
   std::string root = cfg.data_root_folder.empty() ? "/var/lib/interlink" : cfg.data_root_folder;
   s.data_dir = Absolute(root + "/docker-sd");
-  std::string state = Setting(cfg, "StateFile");
-  s.state_file = state.empty() ? s.data_dir + "/state.db" : Absolute(state);
+  s.state_file = s.state_file.empty() ? s.data_dir + "/state.db" : Absolute(s.state_file);
   std::string dir = ExecutableDir();
   s.pause_binary = dir.empty() ? "il-pause" : dir + "/il-pause";
   return s;

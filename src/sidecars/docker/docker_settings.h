@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/config_schema.h"
 #include "core/status.h"
 
 namespace il::docker {
@@ -48,9 +49,9 @@ struct DockerSettings {
 };
 
 // docker-sd's own keys (the "docker-sd" component of daemon/config_catalog.h): the loader
-// keeps their values as text in InterLinkConfig::sidecar_settings for
-// DockerSettingsFromConfig, and the other components ignore them.
-std::vector<config::KeyInfo> DockerKeys();
+// keeps their values as text in InterLinkConfig::sidecar_settings, DockerSettingsFromConfig
+// reads them through these setters, and the other components ignore them.
+const std::vector<config::Key<DockerSettings>>& DockerKeys();
 
 // Reads and validates the settings; relative paths are made absolute against the current
 // directory. An invalid value is kInvalidArgument naming the key.

@@ -77,6 +77,25 @@ TEST(DockerSettings, RejectsBadValues) {
   }
 }
 
+TEST(DockerSettings, TheLoaderKeepsTheKeysAsTextForTheirSetters) {
+  const std::string yaml =
+      "SidecarService: docker\nHostPathAllowList: [/data, /scratch/]\n"
+      "DockerAllowHostNamespaces: yes\nDockerPidsLimit: 100\nPartition: gpu\n";
+  auto cfg = ParseConfig(yaml, "f.yaml", [](const std::string&) { return std::nullopt; },
+                         {config::InfoOf(DockerKeys()), {{"Partition", {}, {}, "", "", "", {}}}});
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto s = DockerSettingsFromConfig(*cfg);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->host_path_allow_list, (std::vector<std::string>{"/data", "/scratch"}));
+  EXPECT_TRUE(s->allow_host_namespaces);
+  EXPECT_EQ(s->pids_limit, 100);
+  InterLinkConfig other;
+  other.sidecar_settings["Partition"] = "gpu";
+  auto bad = DockerSettingsFromConfig(other);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("not a key of docker-sd"), std::string::npos);
+}
+
 TEST(DockerSettings, AllowListMatchesWholePathComponents) {
   auto l = ParseAllowList("/data, /scratch");
   ASSERT_TRUE(l.ok());

@@ -10,7 +10,7 @@
 namespace {
 
 il::Result<std::unique_ptr<il::api::Backend>> MakeBackend(const il::InterLinkConfig& cfg) {
-  il::mock::MockOptions opt = il::mock::MockOptionsFromConfig(cfg);
+  IL_ASSIGN_OR_RETURN(il::mock::MockOptions opt, il::mock::MockOptionsFromConfig(cfg));
   if (opt.state_file != ":memory:") {
     // Its directory is created 0700; one another user owns or may write refuses start.
     IL_RETURN_IF_ERROR(il::CheckPrivateFile(opt.state_file));

@@ -14,11 +14,6 @@ using std::chrono::system_clock;
 
 namespace {
 
-std::string Setting(const InterLinkConfig& cfg, const std::string& key, const std::string& def) {
-  auto it = cfg.sidecar_settings.find(key);
-  return it == cfg.sidecar_settings.end() || it->second.empty() ? def : it->second;
-}
-
 const ContainerPlan* FindContainer(const MockPlan& plan, const std::string& name) {
   if (name.empty()) {
     // Like kubectl: with no name, a pod with a single container means that one.
@@ -34,22 +29,28 @@ const ContainerPlan* FindContainer(const MockPlan& plan, const std::string& name
 
 }  // namespace
 
-std::vector<config::KeyInfo> MockKeys() {
-  auto text = [](std::string name, std::string def, std::string doc) {
-    return config::KeyInfo{std::move(name), {}, {}, "string", std::move(def), std::move(doc), {}};
+const std::vector<config::Key<MockOptions>>& MockKeys() {
+  using O = MockOptions;
+  using config::SetString;
+  const auto& k = config::MakeKey<O>;
+  // An empty value keeps the default.
+  static const std::vector<config::Key<O>> keys = {
+      k("MockStateFile", {}, {}, "string", "<DataRootFolder>/mock-sd.sqlite", "SQLite state",
+        SetString(&O::state_file, true)),
+      k("MockCapacityCPU", {}, {}, "string", "64", "cpu the node reports",
+        SetString(&O::capacity_cpu, true)),
+      k("MockCapacityMemory", {}, {}, "string", "256Gi", "memory the node reports",
+        SetString(&O::capacity_memory, true)),
+      k("MockCapacityPods", {}, {}, "string", "10000", "pods the node reports",
+        SetString(&O::capacity_pods, true)),
   };
-  return {text("MockStateFile", "<DataRootFolder>/mock-sd.sqlite", "SQLite state"),
-          text("MockCapacityCPU", "", "cpu the node reports"),
-          text("MockCapacityMemory", "", "memory the node reports"),
-          text("MockCapacityPods", "", "pods the node reports")};
+  return keys;
 }
 
-MockOptions MockOptionsFromConfig(const InterLinkConfig& cfg) {
+Result<MockOptions> MockOptionsFromConfig(const InterLinkConfig& cfg) {
   MockOptions o;
-  o.state_file = Setting(cfg, "MockStateFile", cfg.data_root_folder + "/mock-sd.sqlite");
-  o.capacity_cpu = Setting(cfg, "MockCapacityCPU", o.capacity_cpu);
-  o.capacity_memory = Setting(cfg, "MockCapacityMemory", o.capacity_memory);
-  o.capacity_pods = Setting(cfg, "MockCapacityPods", o.capacity_pods);
+  IL_RETURN_IF_ERROR(config::ApplyText(MockKeys(), cfg.sidecar_settings, "mock-sd", &o));
+  if (o.state_file.empty()) o.state_file = cfg.data_root_folder + "/mock-sd.sqlite";
   return o;
 }
 

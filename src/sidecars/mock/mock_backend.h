@@ -41,10 +41,10 @@ struct MockOptions {
 };
 
 // mock-sd's own keys (the "mock-sd" component of daemon/config_catalog.h), kept as text
-// in InterLinkConfig::sidecar_settings by the loader.
-std::vector<config::KeyInfo> MockKeys();
-// Reads the Mock* sidecar settings of the config.
-MockOptions MockOptionsFromConfig(const InterLinkConfig& cfg);
+// in InterLinkConfig::sidecar_settings by the loader and read through these setters.
+const std::vector<config::Key<MockOptions>>& MockKeys();
+// Reads the Mock* sidecar settings of the config (kInvalidArgument for a key not of mock-sd).
+Result<MockOptions> MockOptionsFromConfig(const InterLinkConfig& cfg);
 
 class MockBackend : public api::Backend {
  public:

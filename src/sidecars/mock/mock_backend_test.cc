@@ -339,9 +339,19 @@ TEST_F(MockBackendTest, PingReportsConfiguredCapacity) {
   InterLinkConfig cfg;
   cfg.data_root_folder = "/var/lib/il";
   cfg.sidecar_settings["MockCapacityCPU"] = "8";
-  MockOptions o = MockOptionsFromConfig(cfg);
+  auto r = MockOptionsFromConfig(cfg);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  MockOptions o = *r;
   EXPECT_EQ(o.state_file, "/var/lib/il/mock-sd.sqlite");
   EXPECT_EQ(o.capacity_memory, "256Gi");
+  cfg.sidecar_settings["MockStateFile"] = "/tmp/m.sqlite";
+  cfg.sidecar_settings["MockCapacityPods"] = "";  // empty keeps the default
+  EXPECT_EQ(MockOptionsFromConfig(cfg)->state_file, "/tmp/m.sqlite");
+  EXPECT_EQ(MockOptionsFromConfig(cfg)->capacity_pods, "10000");
+  cfg.sidecar_settings["Partition"] = "gpu";  // slurm-sd's, never passed to mock-sd
+  auto bad = MockOptionsFromConfig(cfg);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("not a key of mock-sd"), std::string::npos);
   Open(":memory:", o);
   auto p = backend_->Ping(ctx_);
   ASSERT_TRUE(p.ok());

@@ -349,16 +349,7 @@ Result<SlurmConfig> SlurmConfigFrom(const InterLinkConfig& c, const EnvLookup& e
   s.tsocks_login_node = c.tsocks_login_node;
   if (s.tsocks && s.tsocks_login_node.empty())
     return Bad("TsocksLoginNode", "must be set when Tsocks is true");
-  for (const auto& [name, v] : c.sidecar_settings) {
-    const std::string& k = name;  // clang 14 (the tsan tree) cannot capture a structured binding
-    const auto& keys = SlurmKeys();
-    auto key = std::find_if(keys.begin(), keys.end(), [&k](const config::Key<SlurmConfig>& x) {
-      return x.info.name == k ||
-             std::find(x.info.aliases.begin(), x.info.aliases.end(), k) != x.info.aliases.end();
-    });
-    if (key == keys.end()) return Bad(k, "not a key of slurm-sd");
-    IL_RETURN_IF_ERROR(key->set(YAML::Node(v), config::Where{"settings", k}, &s));
-  }
+  IL_RETURN_IF_ERROR(config::ApplyText(SlurmKeys(), c.sidecar_settings, "slurm-sd", &s));
   if (auto v = env("SHARED_FS"); v && !v->empty()) {
     IL_ASSIGN_OR_RETURN(s.shared_fs, Bool("SHARED_FS", *v));
   }
