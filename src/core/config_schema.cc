@@ -128,8 +128,10 @@ Result<YAML::Node> ReadDocument(const std::string& path) {
 namespace internal {
 namespace {
 
+// Sub-keys declared on their own (IsSubKey) are set by their environment variables only.
 const ErasedKey* Find(const std::vector<ErasedKey>& keys, const std::string& name) {
   for (const auto& k : keys) {
+    if (IsSubKey(*k.info)) continue;
     if (k.info->name == name) return &k;
     for (const auto& a : k.info->aliases) {
       if (a == name) return &k;
@@ -140,6 +142,7 @@ const ErasedKey* Find(const std::vector<ErasedKey>& keys, const std::string& nam
 
 bool Declared(const std::vector<KeyInfo>& keys, const std::string& name) {
   for (const auto& k : keys) {
+    if (IsSubKey(k)) continue;
     if (k.name == name || std::find(k.aliases.begin(), k.aliases.end(), name) != k.aliases.end()) {
       return true;
     }
@@ -150,8 +153,12 @@ bool Declared(const std::vector<KeyInfo>& keys, const std::string& name) {
 std::string Suggestion(const std::vector<ErasedKey>& own, const std::vector<KeyInfo>& foreign,
                        const std::string& key) {
   std::vector<std::string> names;
-  for (const auto& k : own) names.push_back(k.info->name);
-  for (const auto& k : foreign) names.push_back(k.name);
+  for (const auto& k : own) {
+    if (!IsSubKey(*k.info)) names.push_back(k.info->name);
+  }
+  for (const auto& k : foreign) {
+    if (!IsSubKey(k)) names.push_back(k.name);
+  }
   std::string best = Closest(key, names);
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }

@@ -36,6 +36,10 @@ struct KeyInfo {
   std::string doc;   // one line
   std::vector<std::string> subkeys;  // for a block: the keys inside it ("Enabled", ...)
 };
+// A name "Block.Sub" declares one sub-key of a block on its own, for the environment
+// variables that set it (KubeletHTTP.ClientCAFile: APISERVER_CA_CERT_LOCATION); the file
+// still sets it inside the block, never as a top-level key.
+inline bool IsSubKey(const KeyInfo& k) { return k.name.find('.') != std::string::npos; }
 
 // Where a value comes from, for error messages: "file.yaml: key 'TLS.CertFile': ...".
 struct Where {

@@ -252,10 +252,6 @@ Setter Block(F apply) {
 Setter KubeletHttp() {
   return [](const YAML::Node& n, const Where& w, VkConfig* c) -> Status {
     const std::string& origin = w.origin;
-    if (origin == "environment") {  // APISERVER_CA_CERT_LOCATION: KubeletHTTP.ClientCAFile
-      IL_ASSIGN_OR_RETURN(c->kubelet_client_ca_file, Str(n, origin, w.key));
-      return Status::Ok();
-    }
     IL_RETURN_IF_ERROR(
         OnlyKeys(n, origin, w.key,
                  {"Insecure", "insecure", "ClientCAFile", "Authentication", "Authorization",
@@ -383,11 +379,14 @@ std::vector<Key<VkConfig>> MakeKeys() {
         "kubelet API certificate (empty: CSR, else self-signed)", SetString(&C::kubelet_cert_file)),
       k("KubeletKeyFile", {}, {"APISERVER_KEY_LOCATION"}, "string", "", "its key",
         SetString(&C::kubelet_key_file)),
-      k("KubeletHTTP", {}, {"APISERVER_CA_CERT_LOCATION"}, "block", "",
-        "kubelet API authentication and authorization (the env var sets ClientCAFile)",
+      k("KubeletHTTP", {}, {}, "block", "", "kubelet API authentication and authorization",
         KubeletHttp(),
         {"Insecure", "insecure", "ClientCAFile", "Authentication", "Authorization",
          "StreamingConnectionIdleTimeout", "StreamCreationTimeout"}),
+      // Declared on its own for its variable; the file sets it inside KubeletHTTP.
+      k("KubeletHTTP.ClientCAFile", {}, {"APISERVER_CA_CERT_LOCATION"}, "string", "",
+        "client CA of the kubelet API (default: the cluster CA)",
+        SetString(&C::kubelet_client_ca_file)),
       // --- pods ---
       k("StatusSyncIntervalMs", {}, {}, "int", "500", "pod status poll interval",
         SetInt(&C::status_sync_interval_ms, 10, 600000)),
@@ -449,6 +448,7 @@ Status ApplyVkYaml(const std::string& yaml, const std::string& origin, VkConfig*
     for (const auto& kv : root) {
       auto k = kv.first.as<std::string>();
       for (const auto& key : VkKeys()) {
+        if (config::IsSubKey(key.info)) continue;  // set inside its block
         const auto& a = key.info.aliases;
         if (key.info.name == k || std::find(a.begin(), a.end(), k) != a.end()) {
           IL_RETURN_IF_ERROR(key.set(kv.second, Where{origin, k}, c));

@@ -179,6 +179,27 @@ TEST(VkConfig, EnvironmentOverridesFileAndFlagsOverrideEnvironment) {
   EXPECT_EQ(f->node_name, "flag-node");
 }
 
+TEST(VkConfig, ApiserverCaCertLocationSetsTheKubeletClientCaInsideKubeletHttp) {
+  TempDir d;
+  std::string path = d.Write("il.yaml", "KubeletHTTP:\n  ClientCAFile: /file/ca.crt\n");
+  auto c = LoadVk(Flags("n1"), Env({{"INTERLINKCONFIGPATH", path}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->kubelet_client_ca_file, "/file/ca.crt");
+  auto e =
+      LoadVk(Flags("n1"),
+             Env({{"INTERLINKCONFIGPATH", path}, {"APISERVER_CA_CERT_LOCATION", "/env/ca.crt"}}));
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->kubelet_client_ca_file, "/env/ca.crt");  // the environment beats the file
+  auto only_env = LoadVk(Flags("n1"), Env({{"APISERVER_CA_CERT_LOCATION", "/env/ca.crt"}}));
+  ASSERT_TRUE(only_env.ok()) << only_env.status().ToString();
+  EXPECT_EQ(only_env->kubelet_client_ca_file, "/env/ca.crt");
+  // The sub-key is declared for its variable; the file sets it inside the block only.
+  std::string flat = d.Write("flat.yaml", "KubeletHTTP.ClientCAFile: /file/ca.crt\n");
+  auto f = LoadVk(Flags("n1"), Env({{"INTERLINKCONFIGPATH", flat}}));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("unknown key"), std::string::npos) << f.status().message();
+}
+
 TEST(VkConfig, FlagsGoThroughTheKeysSetters) {
   TempDir d;
   std::string path = d.Write("il.yaml", "LogLevel: warn\nKubeconfig: /file/kc\n");
