@@ -431,13 +431,40 @@ def check_env(sd, env):
     return [p for _, p in pods]
 
 
+# The cancelled container's shell. Slurm (proctrack/linuxproc) sends SIGTERM to each process
+# of the job, children before their parents, one kill() at a time: on a loaded machine its
+# `sleep` can die, and a plain "sleep 300 & wait" then end with exit 0, before the shell's own
+# SIGTERM arrives (CI saw "Completed", exit 0). So the shell waits again until its trap runs,
+# and says when the trap is set (the container is Running from its .started file, before it
+# has run a line).
+CANCEL_SCRIPT = ("trap 'echo got TERM; kill \"$c\" 2>/dev/null; exit 7' TERM; echo trap set; "
+                 "while :; do sleep 300 & c=$!; wait; done")
+
+
+def children_of(jobdir, container):
+    with open(os.path.join(jobdir, f"run-{container}.pid")) as f:
+        pid = f.read().strip()
+    return subprocess.run(["pgrep", "-P", pid], capture_output=True, text=True).stdout.split()
+
+
 def check_cancel(sd, env):
-    pod = slurm_pod("cancelled", [sh("sleeper", "trap 'echo got TERM; exit 7' TERM; sleep 300 & wait")])
+    pod = slurm_pod("cancelled", [sh("sleeper", CANCEL_SCRIPT)])
     code, body = sd.create(pod)
     assert code == 200
     jid = body["PodJID"]
     wait_for("sleeper running", lambda: state_of(sd.status([pod])[pod["metadata"]["uid"]]["containers"][0])[0]
              == "running", 60)
+    wait_for("sleeper's trap", lambda: "trap set" in sd.logs(pod, "sleeper"), 30)
+    # Slurm's worst case, made certain: the shell's child gets SIGTERM (and is gone) well before
+    # the shell does. The shell should wait for a new child (a shell that ended instead has
+    # written its status file: exit 0, "Completed", as in CI).
+    jobdir = os.path.join(sd.data, f"slurm-it-{pod['metadata']['uid']}")
+    first = wait_for("the sleeper's child", lambda: children_of(jobdir, "sleeper"), 30)
+    for c in first:
+        os.kill(int(c), signal.SIGTERM)
+    wait_for("the sleeper's next child or its end",
+             lambda: set(children_of(jobdir, "sleeper")) - set(first) or
+             os.path.exists(os.path.join(jobdir, "run-sleeper.status")), 10)
     subprocess.run([env["SCANCEL"], jid], check=True)
     st = finished(sd, pod, 60)
     s = state_of(st["containers"][0])[1]
