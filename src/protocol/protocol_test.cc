@@ -119,9 +119,13 @@ TEST(Protocol, MethodsAndBodiesAreUpstreamsPerHop) {
   std::vector<std::string> seen;
   std::mutex mu;
   peer.HandlePrefix("/", [&](const http::Request& r, http::ResponseWriter& w) {
-    std::lock_guard l(mu);
-    seen.push_back(r.method + " " + r.path + " " + r.body.substr(0, 12) + " " +
-                   r.headers.Get("InterLink-Http-Session"));
+    {
+      // Released before the reply: after the last one the test body goes on and its
+      // locals die while this worker may still be in the handler.
+      std::lock_guard l(mu);
+      seen.push_back(r.method + " " + r.path + " " + r.body.substr(0, 12) + " " +
+                     r.headers.Get("InterLink-Http-Session"));
+    }
     w.Reply(200, r.path == "/create" ? R"({"PodUID":"u","PodJID":"j"})" : "[]");
   });
   ASSERT_TRUE(peer.Start().ok());
