@@ -148,7 +148,8 @@ def main(argv):
         components = complete = all_components
     unknown = components - all_components
     if unknown:
-        print(f"no component {', '.join(sorted(unknown))} (known: {', '.join(sorted(all_components))})")
+        known = ", ".join(sorted(all_components))
+        print(f"no component {', '.join(sorted(unknown))} (known: {known})")
         return 2
     text = open(path, encoding="utf-8").read()
     errors, n_listed = check(keys, path, text, components, complete)

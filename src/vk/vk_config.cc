@@ -273,9 +273,9 @@ std::vector<Key<VkConfig>> MakeKeys() {
   using config::SetInt;
   using config::SetString;
   const auto& k = config::MakeKey<C>;
-  auto ignored = [&k](std::string name, std::string type) {
-    return k(std::move(name), {}, {}, std::move(type), "", "upstream key, accepted, no effect",
-             config::Ignore<C>());
+  auto ignored = [](std::string name, std::string type) {
+    return config::MakeKey<C>(std::move(name), {}, {}, std::move(type), "",
+                              "upstream key, accepted, no effect", config::Ignore<C>());
   };
   auto log_flag = [](const char* level) -> Setter {
     return [level](const YAML::Node& n, const Where& w, C* c) -> Status {
