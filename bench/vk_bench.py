@@ -64,48 +64,91 @@ class Api:
                     raise
 
 
-class PodWatch(threading.Thread):
-    """Watches a namespace; records when each pod was first seen Running, Succeeded, gone."""
+    def patch(self, path, body):
+        c = getattr(self.local, "c", None)
+        if c is None:
+            c = self.local.c = self.conn()
+        c.request("PATCH", path, body=json.dumps(body),
+                  headers={"Content-Type": "application/strategic-merge-patch+json"})
+        r = c.getresponse()
+        r.read()
+        return r.status
 
-    def __init__(self, api, ns, on_succeeded=None):
+
+def watch_events(env, ns, send):
+    """Child process of PodWatch: watches pods in `ns` and sends (type, name, uid, phase,
+    time received) for each event. In a process of its own, the timestamps are taken as the
+    events arrive, not when the parent's busy client threads let go of the GIL."""
+    api = Api(env)
+    rv = ""
+    while True:
+        c = api.conn(timeout=3600)
+        try:
+            c.request("GET", f"/api/v1/namespaces/{ns}/pods?watch=1&resourceVersion={rv}")
+            r = c.getresponse()
+            send.send(("READY", "", "", None, time.time()))
+            buf = b""
+            while True:
+                chunk = r.read1(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if not line.strip():
+                        continue
+                    now = time.time()
+                    ev = json.loads(line)
+                    if ev["type"] == "ERROR":
+                        rv = ""
+                        continue
+                    md = ev["object"]["metadata"]
+                    rv = md["resourceVersion"]
+                    send.send((ev["type"], md["name"], md["uid"],
+                               ev["object"].get("status", {}).get("phase"), now))
+        except (http.client.HTTPException, OSError):
+            time.sleep(0.2)
+        finally:
+            c.close()
+
+
+class PodWatch(threading.Thread):
+    """Watches a namespace; records when each pod was first seen Running, Succeeded, gone.
+    The watch runs in a child process (watch_events); this thread applies what it reports."""
+
+    def __init__(self, api, ns, on_succeeded=None, env=None):
         super().__init__(daemon=True)
         self.api, self.ns, self.on_succeeded = api, ns, on_succeeded
+        self.env = env
         self.running, self.succeeded, self.deleted, self.uids = {}, {}, {}, {}
         self.lock = threading.Lock()
         self.stop = False
+        self.ready = threading.Event()
 
     def run(self):
-        rv = ""
-        while not self.stop:
-            c = self.api.conn(timeout=3600)
-            try:
-                c.request("GET", f"/api/v1/namespaces/{self.ns}/pods?watch=1&resourceVersion={rv}")
-                r = c.getresponse()
-                buf = b""
-                while not self.stop:
-                    chunk = r.read1(65536)
-                    if not chunk:
+        import multiprocessing
+        ctx = multiprocessing.get_context("spawn")
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=watch_events, args=(self.env, self.ns, send), daemon=True)
+        proc.start()
+        send.close()
+        try:
+            while not self.stop:
+                if recv.poll(0.2):
+                    try:
+                        self.handle(*recv.recv())
+                    except EOFError:
                         break
-                    buf += chunk
-                    while b"\n" in buf:
-                        line, buf = buf.split(b"\n", 1)
-                        if line.strip():
-                            rv = self.handle(json.loads(line)) or rv
-            except (http.client.HTTPException, OSError):
-                time.sleep(0.2)
-            finally:
-                c.close()
+        finally:
+            proc.terminate()
 
-    def handle(self, ev):
-        now = time.time()
-        obj = ev["object"]
-        if ev["type"] == "ERROR":
-            return ""
-        name = obj["metadata"]["name"]
-        phase = obj.get("status", {}).get("phase")
+    def handle(self, kind, name, uid, phase, now):
+        if kind == "READY":  # the watch is established
+            self.ready.set()
+            return
         with self.lock:
-            self.uids[name] = obj["metadata"]["uid"]
-            if ev["type"] == "DELETED":
+            self.uids[name] = uid
+            if kind == "DELETED":
                 self.deleted.setdefault(name, now)
             elif phase == "Running":
                 self.running.setdefault(name, now)
@@ -113,7 +156,6 @@ class PodWatch(threading.Thread):
                 self.succeeded[name] = now
                 if self.on_succeeded:
                     self.on_succeeded(name)
-        return obj["metadata"]["resourceVersion"]
 
 
 def interlink_creates(stack):
@@ -145,28 +187,95 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] if xs else float("nan")
 
 
-def api_baseline(cp, n):
+def api_baseline(cp, n, workers):
     """The API server's own create+delete rate in this run: n pods bound to a node that has
-    no kubelet, created and then deleted with grace 0 by the same 8-thread client the
-    throughput run uses. pods/s = n / (first create -> last delete answered)."""
+    no kubelet, created and then deleted with grace 0 by a client with as many threads as
+    the throughput run's client (and the vk's pod workers). pods/s = n / (first create -> last delete answered)."""
     api = Api(cp.env)
     ns = "default"
     tag = os.urandom(3).hex()
     names = [f"base-{tag}-{i}" for i in range(n)]
     t0 = time.time()
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         codes = list(pool.map(lambda nm: api.call("POST", f"/api/v1/namespaces/{ns}/pods",
                                                   pod(ns, "no-such-node-" + tag, nm, {}))[0], names))
         assert all(c == 201 for c in codes), set(codes)
         codes = list(pool.map(lambda nm: api.call("DELETE", f"/api/v1/namespaces/{ns}/pods/{nm}",
                                                   {"gracePeriodSeconds": 0})[0], names))
     elapsed = time.time() - t0
-    print(f"\n== API server baseline: {n} pods created + deleted (no kubelet) in {elapsed:.1f} s: "
+    print(f"\n== API server baseline: {n} pods created + deleted (no kubelet; {workers} threads) in {elapsed:.1f} s: "
           f"{n / elapsed:.1f} pods/s ==")
     return n / elapsed
 
 
-def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, status_watch=True):
+def api_kubelet_baseline(cp, n, workers):
+    """The API server's rate for the requests any node agent must make for this workload, with
+    no node agent at all: per pod the create, the status PATCHes to Running and to
+    Succeeded, the Started event (a kubelet posts it too) and the delete, from as many client
+    threads as the vk has pod workers. pods/s = n / (first create -> last delete answered). The vk cannot beat
+    this; its ratio to it is its own overhead."""
+    api = Api(cp.env)
+    ns = "default"
+    tag = os.urandom(3).hex()
+    names = [f"kbase-{tag}-{i}" for i in range(n)]
+
+    def status(phase, state):
+        return {"status": {"phase": phase, "hostIP": "127.0.0.1", "conditions": [
+            {"type": "Ready", "status": "True" if phase == "Running" else "False"}],
+            "containerStatuses": [{"name": "main", "image": "busybox", "imageID": "", "ready": phase == "Running",
+                                   "restartCount": 0, "started": phase == "Running", "state": state}]}}
+
+    def lifecycle(nm):
+        path = f"/api/v1/namespaces/{ns}/pods/{nm}"
+        codes = [api.call("POST", f"/api/v1/namespaces/{ns}/pods", pod(ns, "no-such-node-" + tag, nm, {}))[0]]
+        t = time.time()
+        codes.append(api.patch(path + "/status", status("Running", {"running": {"startedAt": "2026-01-01T00:00:00Z"}})))
+        patch_lat.append(time.time() - t)
+        codes.append(api.call("POST", f"/api/v1/namespaces/{ns}/events", {
+            "metadata": {"generateName": nm + "."}, "involvedObject": {"kind": "Pod", "namespace": ns, "name": nm},
+            "reason": "Started", "message": "Started container main", "type": "Normal",
+            "source": {"component": "kubelet"}})[0])
+        t = time.time()
+        codes.append(api.patch(path + "/status", status("Succeeded", {"terminated": {"exitCode": 0}})))
+        patch_lat.append(time.time() - t)
+        codes.append(api.call("DELETE", path, {"gracePeriodSeconds": 0})[0])
+        return codes
+
+    patch_lat = []  # list.append is atomic
+    t0 = time.time()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lifecycle, names))
+    elapsed = time.time() - t0
+    bad = [c for r in results for c in r if c not in (200, 201)]
+    assert not bad, set(bad)
+    print(f"== API server, the requests a node agent must make (create, 2 status PATCHes, 1 event, "
+          f"delete; no kubelet; {workers} threads): {n} pods in {elapsed:.1f} s: {n / elapsed:.1f} pods/s; "
+          f"status PATCH latency p50 {pct(patch_lat, 50) * 1000:.0f} ms, p99 {pct(patch_lat, 99) * 1000:.0f} ms ==")
+    return n / elapsed
+
+
+def api_request_counts(cp):
+    """apiserver_request_total by (verb, resource, subresource, code), WATCH and LIST left out."""
+    import re
+    api = Api(cp.env)
+    c = api.conn()
+    c.request("GET", "/metrics")
+    text = c.getresponse().read().decode()
+    counts = {}
+    for line in text.splitlines():
+        if not line.startswith("apiserver_request_total{"):
+            continue
+        labels, value = line.rsplit(" ", 1)
+        m = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        if m.get("verb") in ("WATCH", "LIST"):
+            continue
+        key = (m.get("verb"), m.get("resource"), m.get("subresource"), m.get("code"))
+        counts[key] = counts.get(key, 0) + float(value)
+    return counts
+
+
+def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, status_watch=True,
+               kubelet_baseline=None):
     stack = Stack(cp, bin_dir, node="vk-bench-t-" + os.urandom(3).hex(), ping_interval=10, proxy=False,
                   config={"ClientQPS": str(qps), "ClientBurst": str(burst),
                           "StatusSafetyIntervalMs": "15000" if status_watch else "0",
@@ -176,17 +285,20 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
                   vk_log_level=os.environ.get("VK_BENCH_LOG_LEVEL", "info")).start()
     api = Api(cp.env)
     ns = stack.namespace
-    pool = ThreadPoolExecutor(max_workers=8)
+    pool = ThreadPoolExecutor(max_workers=workers)  # as many as the baselines use
     try:
         wait_until("node Ready", lambda: cp.get("node", stack.node), timeout=60)
 
         def delete(name):
             pool.submit(api.call, "DELETE", f"/api/v1/namespaces/{ns}/pods/{name}")
 
-        watch = PodWatch(api, ns, on_succeeded=delete)
+        watch = PodWatch(api, ns, on_succeeded=delete, env=cp.env)
         watch.start()
+        watch.ready.wait(30)
         time.sleep(0.5)
         ann = {"mock.interlink.io/pending-seconds": str(PENDING), "mock.interlink.io/run-seconds": str(RUN)}
+        counts0 = api_request_counts(cp)
+        cpu0 = cpu_by_process(stack)
         t0 = time.time()
         futures = [pool.submit(api.call, "POST", f"/api/v1/namespaces/{ns}/pods",
                                pod(ns, stack.node, f"p-{i}", ann)) for i in range(n)]
@@ -197,6 +309,10 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
                    timeout=max(120, n / 5), interval=0.5)
         elapsed = max(watch.deleted.values()) - t0
         watch.stop = True
+        time.sleep(1)  # the last events and backend deletes
+        counts1 = api_request_counts(cp)
+        cpu1 = cpu_by_process(stack)
+        per_pod = {k: (v - counts0.get(k, 0)) / n for k, v in counts1.items() if v - counts0.get(k, 0) >= n / 10}
         # Latency: backend transition time (from the mock's exact timeline: t0 is interlink's
         # log line for the /create the mock answered) -> the watch event.
         starts, creates_per_uid = interlink_creates(stack)
@@ -218,12 +334,58 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
               + (f" = {n / elapsed / baseline:.2f}x the API server's own create+delete rate"
                  if baseline else "") + f" (target >= 100 pods/s: "
               f"{'met' if n / elapsed >= 100 else 'NOT met'})")
+        if kubelet_baseline:
+            print(f"  = {n / elapsed / kubelet_baseline:.2f}x the API server's rate for the requests a node "
+                  f"agent must make ({kubelet_baseline:.1f} pods/s)")
+        print("CPU seconds during the run: " + ", ".join(
+            f"{k} {cpu1[k] - cpu0[k]:.1f}" for k in sorted(cpu1, key=lambda k: cpu0.get(k, 0) - cpu1[k])
+            if k in cpu0) + " (the benchmark client's own not counted)")
+        print("API requests per pod (this client's create and delete included): " + ", ".join(
+            f"{v:.2f} {verb} {res}{'/' + sub if sub else ''} {code}"
+            for (verb, res, sub, code), v in sorted(per_pod.items())))
         print(f"status propagation (backend change -> visible in the API), {len(both)} samples: "
               f"p50 {pct(both, 50) * 1000:.0f} ms, p99 {pct(both, 99) * 1000:.0f} ms, "
               f"max {max(both) * 1000:.0f} ms")
         print(f"  target p99 <= 500 ms: {'met' if pct(both, 99) <= 0.5 else 'NOT met'}")
         print(f"  Running:   p50 {pct(run_lat, 50) * 1000:.0f} ms  p99 {pct(run_lat, 99) * 1000:.0f} ms")
         print(f"  Succeeded: p50 {pct(done_lat, 50) * 1000:.0f} ms  p99 {pct(done_lat, 99) * 1000:.0f} ms")
+        if os.environ.get("VK_BENCH_LOG_LEVEL") in ("debug", "trace"):
+            # Where the latency goes: backend change -> the vk's PATCH answered (its debug
+            # line "pod NS/NAME status: PHASE"), then -> the client's watch event.
+            import datetime
+            import re
+            pat = re.compile(r"^(\S+) debug \[vk\.pods\] pod ([^/ ]+)/(\S+) status: (\w+) "
+                             r"\(report (-?\d+) ms ago, PATCH (\d+) ms\)")
+            patched, parts = {}, {}
+            with open(stack.daemons["vk"].log_path, errors="replace") as f:
+                for line in f:
+                    m = pat.match(line)
+                    if m and m.group(2) == ns:
+                        t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+                        patched.setdefault((m.group(3), m.group(4)), t)
+                        parts.setdefault((m.group(3), m.group(4)), (int(m.group(5)) / 1000, int(m.group(6)) / 1000))
+            to_vk, to_watch, learn, wait, patch = [], [], [], [], []
+            for name, uid in watch.uids.items():
+                if uid not in starts:
+                    continue
+                for phase, backend_t, seen in (("Running", starts[uid] + PENDING, watch.running.get(name)),
+                                              ("Succeeded", starts[uid] + PENDING + RUN, watch.succeeded.get(name))):
+                    if (name, phase) in patched and seen:
+                        to_vk.append(patched[(name, phase)] - backend_t)
+                        to_watch.append(seen - patched[(name, phase)])
+                        ago, took = parts[(name, phase)]
+                        if ago >= 0:
+                            learn.append(patched[(name, phase)] - ago - backend_t)
+                            wait.append(ago - took)
+                            patch.append(took)
+            print(f"  backend change -> vk PATCH answered: p50 {pct(to_vk, 50) * 1000:.0f} ms, "
+                  f"p99 {pct(to_vk, 99) * 1000:.0f} ms; PATCH answered -> client watch event: "
+                  f"p50 {pct(to_watch, 50) * 1000:.0f} ms, p99 {pct(to_watch, 99) * 1000:.0f} ms "
+                  f"({len(to_vk)} samples)")
+            print("    of which: backend change -> the vk has the report p50/p99 "
+                  f"{pct(learn, 50) * 1000:.0f}/{pct(learn, 99) * 1000:.0f} ms; report -> PATCH sent (work queue) "
+                  f"{pct(wait, 50) * 1000:.0f}/{pct(wait, 99) * 1000:.0f} ms; PATCH round trip "
+                  f"{pct(patch, 50) * 1000:.0f}/{pct(patch, 99) * 1000:.0f} ms")
         dup = [u for u in watch.uids.values() if creates_per_uid.get(u) != 1]
         print(f"backend /create per pod: exactly 1 for all ({len(dup)} exceptions)")
         return stack
@@ -233,6 +395,27 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
             import shutil
             shutil.copy(stack.daemons["vk"].log_path, os.environ["VK_BENCH_KEEP_LOG"])
         stack.close()
+
+
+def cpu_by_process(stack):
+    """CPU seconds used so far by the stack's daemons and the control plane's processes."""
+    pids = {name: d.proc.pid for name, d in stack.daemons.items()}
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/comm") as f:
+                    comm = f.read().strip()
+            except OSError:
+                continue
+            if comm in ("kube-apiserver", "etcd", "kube-controller", "kube-scheduler"):
+                pids[comm] = int(p)
+    out = {}
+    for name, pid in pids.items():
+        try:
+            out[name] = proc_stat(pid)[0]
+        except (OSError, StopIteration):
+            pass
+    return out
 
 
 def proc_stat(pid):
@@ -272,8 +455,9 @@ def scale(cp, bin_dir, m, qps, burst, workers, interval_ms):
     try:
         wait_until("node Ready", lambda: cp.get("node", stack.node), timeout=60)
         _, rss0 = proc_stat(pid)
-        watch = PodWatch(api, ns)
+        watch = PodWatch(api, ns, env=cp.env)
         watch.start()
+        watch.ready.wait(30)
         ann = {"mock.interlink.io/run-forever": "true", "mock.interlink.io/pending-seconds": "0"}
         t0 = time.time()
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -343,9 +527,10 @@ def main():
         return SKIP
     try:
         if a.pods > 0:
-            base = api_baseline(cp, a.pods)
+            base = api_baseline(cp, a.pods, a.workers)
+            kbase = api_kubelet_baseline(cp, a.pods, a.workers)
             throughput(cp, a.bin_dir, a.pods, a.qps, a.burst, a.workers, a.interval_ms, base,
-                       status_watch=not a.no_watch)
+                       status_watch=not a.no_watch, kubelet_baseline=kbase)
         if a.scale_pods > 0:
             scale(cp, a.bin_dir, a.scale_pods, a.qps, a.burst, a.workers, a.interval_ms)
     finally:

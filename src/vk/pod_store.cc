@@ -261,6 +261,7 @@ std::vector<std::string> PodStore::ApplyReports(const std::vector<api::PodStatus
     json::object entry = api::ToJson(rep).as_object();
     if (!SameReport(r.reported, entry)) {
       r.reported = Own(rep);
+      r.reported_at = now;
       changed.push_back(rep.uid);
     }
   }
@@ -311,6 +312,7 @@ Result<std::vector<std::string>> PodStore::ApplyReportsText(
     json::object entry = api::ToJson(*parsed).as_object();
     if (!SameReport(r.reported, entry)) {
       r.reported = std::move(*parsed);
+      r.reported_at = now;
       changed.push_back(uid);
     }
   }

@@ -44,11 +44,12 @@ struct PodRecord {
   std::string create_error;         // when kFailed
   std::string config_error_reason;  // why the pod cannot be sent yet (missing ref)
   std::string config_error_message;
-  std::optional<api::PodStatus> reported;             // latest backend report
-  std::chrono::steady_clock::time_point sent_at{};    // when /create succeeded
-  std::chrono::steady_clock::time_point last_seen{};  // last time the backend reported it
-  bool seen = false;                                  // the backend reported it at least once
-  bool lost = false;                                  // the backend stopped reporting it
+  std::optional<api::PodStatus> reported;               // latest backend report
+  std::chrono::steady_clock::time_point reported_at{};  // when `reported` last changed
+  std::chrono::steady_clock::time_point sent_at{};      // when /create succeeded
+  std::chrono::steady_clock::time_point last_seen{};    // last time the backend reported it
+  bool seen = false;                                    // the backend reported it at least once
+  bool lost = false;                                    // the backend stopped reporting it
   bool job_id_written = false;
   std::set<std::string> started;  // containers announced with a Started event
   // Backend events already posted: "container|reason|message" -> the count seen (the
