@@ -20,7 +20,7 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 cd "$tree" || exit 1
-# Sanitized binaries are slower: generous per-test timeouts. One test at a time by default
-# (IL_SANITIZER_JOBS): at -j2 a sanitized slurm-sd beside the docker-sd tests once lost a race
-# (integration.slurm_sd's cancel check); see docs/development.md.
-ctest --output-on-failure -L '^(unit|integration)$' --timeout 1200 -j "${IL_SANITIZER_JOBS:-1}"
+# Sanitized binaries are slower: generous per-test timeouts. Two at a time by default
+# (IL_SANITIZER_JOBS, else IL_TEST_JOBS), as the main run: tests sharing dockerd, Slurm or the
+# API server hold its RESOURCE_LOCK.
+ctest --output-on-failure -L '^(unit|integration)$' --timeout 1200 -j "${IL_SANITIZER_JOBS:-${IL_TEST_JOBS:-2}}"
