@@ -9,13 +9,19 @@ For each of N pods (one busybox container running CMD):
 Both run in the same script, on the same engine, at the same concurrency, alternating rounds
 so background load hits both alike. Prints p50/p90 latency, pods/s and the ratios.
 
+Then issue 14's apply -> started case (--burst, default 10 pods of `echo hello; sleep 2`): the
+pods sent to docker-sd at once from --burst-workers threads (the vk's default 8) against a plain
+`docker run -d` loop of the same containers and against the floor, the same containers created
+and started one by one straight through the Engine API (no CLI, no docker-sd). Started =
+Docker's own State.StartedAt, measured from the burst's start.
+
 Usage: docker_bench.py --bin-dir BUILD/bin --source-dir REPO [-n 40] [-c 1] [--cmd true] [--quick]
+                       [--burst 10] [--burst-workers 8] [--burst-cmd CMD]
 Exit 77 when no Docker engine can be started.
 """
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -128,6 +134,96 @@ def run(fn, n, conc):
     return wall, lat
 
 
+def started_at(cli, names):
+    """Docker's own State.StartedAt of each container, as Unix time (the same host clock)."""
+    import datetime
+    out = h.docker(cli, "inspect", "--format", "{{.State.StartedAt}}", *names)
+    ts = []
+    for line in out.split():
+        day, frac = line.rstrip("Z").split(".") if "." in line else (line.rstrip("Z"), "0")
+        t = datetime.datetime.strptime(day, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+        ts.append(t.timestamp() + float("0." + frac))
+    return ts
+
+
+def burst_sd(sd, cli, image, cmd, n, workers):
+    """n pods sent to docker-sd at once from `workers` threads (the vk's pod workers): seconds
+    from the burst's start to each pod's container start, by Docker's own clock."""
+    from concurrent.futures import ThreadPoolExecutor
+    pods = [h.make_pod("burst-" + uuid.uuid4().hex[:8], {"restartPolicy": "Never", "containers": [
+        {"name": "c", "image": image, "imagePullPolicy": "Never", "command": ["sh", "-c", cmd]}]},
+        uid=str(uuid.uuid4())) for _ in range(n)]
+    t0 = time.time()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        codes = list(pool.map(lambda p: sd.create(h.retrieved(p))[0], pods))
+    if set(codes) != {200}:
+        raise RuntimeError("burst create: %s" % set(codes))
+    names = []
+    deadline = time.time() + 120
+    for p in pods:
+        while True:
+            mine = [c for c in h.containers_of(cli, p["metadata"]["uid"])]
+            running = [c for c in mine if h.docker(cli, "inspect", "--format", "{{.State.StartedAt}}", c)
+                       .strip() not in ("", "0001-01-01T00:00:00Z")]
+            if running:
+                names.append(running[-1])
+                break
+            if time.time() > deadline:
+                raise RuntimeError("pod %s never started" % p["metadata"]["name"])
+            time.sleep(0.05)
+    lat = [t - t0 for t in started_at(cli, names)]
+    for p in pods:
+        sd.delete(p)
+    return lat
+
+
+def burst_loop(cli, image, cmd, n):
+    """The same n containers by a plain `docker run -d` loop, one after the other."""
+    names = ["il-bench-raw-" + uuid.uuid4().hex[:12] for _ in range(n)]
+    t0 = time.time()
+    for name in names:
+        h.docker(cli, "run", "-d", "--name", name, "--network", "none", "--pull", "never",
+                 "--label", "interlink.test=1", image, "sh", "-c", cmd)
+    lat = [t - t0 for t in started_at(cli, names)]
+    h.docker(cli, "rm", "-f", *names)
+    return lat
+
+
+def burst_api(cli, image, cmd, n, sock="/var/run/docker.sock"):
+    """The floor: the same n containers created and started one after the other straight
+    through the Engine API (no CLI process, no docker-sd): what dockerd itself costs."""
+    import http.client
+    import json
+    import socket
+
+    class UnixConn(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.connect(sock)
+
+    def call(c, method, path, body=None):
+        c.request(method, path, body=json.dumps(body) if body is not None else None,
+                  headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        data = r.read()
+        if r.status >= 300:
+            raise RuntimeError("%s %s: %d %s" % (method, path, r.status, data[:200]))
+        return json.loads(data) if data else None
+
+    c = UnixConn("localhost")
+    names = ["il-bench-raw-" + uuid.uuid4().hex[:12] for _ in range(n)]
+    t0 = time.time()
+    for name in names:
+        created = call(c, "POST", "/v1.41/containers/create?name=" + name, {
+            "Image": image, "Cmd": ["sh", "-c", cmd], "Labels": {"interlink.test": "1"},
+            "HostConfig": {"NetworkMode": "none"}})
+        call(c, "POST", "/v1.41/containers/%s/start" % created["Id"])
+    c.close()
+    lat = [t - t0 for t in started_at(cli, names)]
+    h.docker(cli, "rm", "-f", *names)
+    return lat
+
+
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
@@ -141,9 +237,13 @@ def main():
     ap.add_argument("-c", "--concurrency", default="1,4", help="comma-separated levels")
     ap.add_argument("--cmd", default="true")
     ap.add_argument("--quick", action="store_true", help="3 pods, concurrency 1 (CI)")
+    ap.add_argument("--burst", type=int, default=10,
+                    help="pods sent at once for the apply -> started case (0: skip)")
+    ap.add_argument("--burst-cmd", default="echo hello; sleep 2")
+    ap.add_argument("--burst-workers", type=int, default=8, help="the vk's default pod workers")
     a = ap.parse_args()
     if a.quick:
-        a.n, a.concurrency = 3, "1"
+        a.n, a.concurrency, a.burst = 3, "1", 3
     env = h.ensure_docker(a.source_dir)
     if env is None:
         print("SKIP: no Docker engine")
@@ -179,6 +279,30 @@ def main():
             ratio = (len(res["docker-sd"][1]) / res["docker-sd"][0]) / \
                     (len(res["docker"][1]) / res["docker"][0])
             print("|  | throughput ratio docker-sd / docker | %.2f |  |  |  |" % ratio)
+        if a.burst > 0:
+            # Issue 14's case: pods applied together -> each container started, against a plain
+            # `docker run -d` loop of the same containers. Started = Docker's State.StartedAt.
+            sd_lat, loop_lat, api_lat = [], [], []
+            for side in ("docker", "docker-sd", "api") * 2:
+                if side == "docker":
+                    loop_lat += burst_loop(cli, image, a.burst_cmd, a.burst)
+                elif side == "api":
+                    api_lat += burst_api(cli, image, a.burst_cmd, a.burst)
+                else:
+                    sd_lat += burst_sd(sd, cli, image, a.burst_cmd, a.burst, a.burst_workers)
+            base = statistics.median(loop_lat)
+            print("\n%d pods at once -> container started (`sh -c %r`, Docker's StartedAt), two rounds "
+                  "each:" % (a.burst, a.burst_cmd))
+            print("| path | p50 ms | p90 ms | max ms | p50 / docker run loop |")
+            print("|---|---:|---:|---:|---:|")
+            for side, lat in (("docker run loop", loop_lat),
+                              ("docker-sd, %d workers" % a.burst_workers, sd_lat),
+                              ("Engine API create+start loop (dockerd's own cost, no CLI)", api_lat)):
+                print("| %s | %.0f | %.0f | %.0f | %.2fx |" % (
+                    side, 1000 * statistics.median(lat), 1000 * pct(lat, 0.9), 1000 * max(lat),
+                    statistics.median(lat) / base))
+            r = statistics.median(sd_lat) / base
+            print("target <= 0.5x the loop: %s" % ("met" if r <= 0.5 else "NOT met"))
         return 0
     finally:
         poller.close()
