@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # test/: the harness package
-from harness.vk import SKIP, ControlPlane, Daemon, Stack, wait_until  # noqa: E402
+from harness.vk import SKIP, ControlPlane, Sidecar, Stack, wait_until  # noqa: E402
 
 BIN_DIR = SOURCE_DIR = None
 CP = None
@@ -73,46 +73,12 @@ SLURM = Service("slurm", lambda e: (lambda r: r is not None and " is UP" in r.st
 
 
 class BackendStack(Stack):
-    """A Stack whose sidecar is `binary` with its own config file (`sidecar_yaml` lines)."""
+    """A Stack whose sidecar is `binary` with its own config file (`sidecar_yaml` lines);
+    its pods are deleted on close while the stack still runs, so the back-end cleans up."""
 
     def __init__(self, cp, bin_dir, binary, service, sidecar_yaml, sidecar_env=None):
-        super().__init__(cp, bin_dir)
-        self.binary, self.service, self.sidecar_env = binary, service, dict(sidecar_env or {})
-        with open(self.config) as f:
-            lines = [ln for ln in f if not ln.startswith(("SidecarService:", "Mock"))]
-        with open(self.config, "w") as f:
-            f.write("".join(lines) + f'SidecarService: "{service}"\n')
-        self.sidecar_config = os.path.join(self.dir, "sidecar.yaml")
-        with open(self.sidecar_config, "w") as f:
-            f.write(f"SidecarService: {service}\nDataRootFolder: {self.dir}/sd\n"
-                    f"StateFile: {self.dir}/sidecar-state.db\n" + sidecar_yaml)
-
-    def start(self):
-        env = {"INTERLINKCONFIGPATH": self.config}
-        self.daemons["sidecar"] = Daemon(self.binary, [
-            os.path.join(self.bin_dir, self.binary), "--listen", f"http://127.0.0.1:{self.sidecar_port}"],
-            {**self.sidecar_env, "INTERLINKCONFIGPATH": self.sidecar_config}, self.dir).start()
-        wait_until(f"{self.binary} to listen", lambda: self._port_open(self.sidecar_port), timeout=30)
-        self.daemons["interlink"] = Daemon("interlink", [os.path.join(self.bin_dir, "interlink")], env, self.dir)
-        self.start_interlink()
-        self.cp.kubectl("create", "namespace", self.namespace)
-        wait_until("the default service account", lambda: self.cp.get(
-            "serviceaccount", "default", "-n", self.namespace), timeout=60)
-        self.daemons["vk"] = Daemon("vk", self.vk_argv(), {**env, "KUBECONFIG": self.cp.env["KUBECONFIG"],
-                                                         **self.vk_env}, self.dir)
-        self.start_vk()
-        return self
-
-    def close(self):
-        # Pods first, while vk/interlink/sidecar still run, so the back-end cleans up.
-        self.cp.kubectl("delete", "pods", "--all", "-n", self.namespace, "--wait=true", "--timeout=60s",
-                        check=False, timeout=90)
-        for name in ("vk", "interlink"):
-            if name in self.daemons:
-                self.daemons.pop(name).stop()
-        if "sidecar" in self.daemons:
-            self.daemons.pop("sidecar").stop()
-        super().close()
+        super().__init__(cp, bin_dir, sidecar=Sidecar(binary, service, config=sidecar_yaml, env=sidecar_env,
+                                                      drain_on_close=True))
 
 
 def phase(stack, name):

@@ -1,5 +1,6 @@
 """End-to-end harness: the local control plane (scripts/k8s/up), and a whole interLink
-stack on loopback -- bin/mock-sd, a recording proxy, bin/interlink and bin/vk with a
+stack on loopback -- a sidecar (bin/mock-sd by default; bin/docker-sd, bin/slurm-sd, ...
+through a Sidecar description), a recording proxy, bin/interlink and bin/vk with a
 kubelet certificate signed by the test CA (scripts/k8s/sign-kubelet-cert).
 
 Python 3 standard library only. Everything started here is stopped by Stack.close() and
@@ -186,16 +187,34 @@ class Daemon(Process):
         return super().tail(n)
 
 
+class Sidecar:
+    """The sidecar daemon of a Stack: bin_dir/<binary>, run as Stack.daemons[name] and
+    named `service` in interlink's SidecarService."""
+
+    def __init__(self, binary, service, name="sidecar", config=None, env=None, drain_on_close=False):
+        """config: None -- the sidecar reads interlink's InterLinkConfig.yaml (mock-sd, whose
+        Mock* keys the Stack then writes there); YAML text -- its own sidecar.yaml, after the
+        SidecarService, DataRootFolder and StateFile lines the Stack writes. env: more
+        environment for it. drain_on_close: Stack.close() deletes the namespace's pods while
+        everything still runs, so the back-end frees what they hold (containers, jobs)."""
+        self.binary, self.service, self.name = binary, service, name
+        self.config, self.env, self.drain_on_close = config, dict(env or {}), drain_on_close
+
+
+MOCK_SD = Sidecar("mock-sd", "mock", name="mock-sd")
+
+
 class Stack:
-    """mock-sd + proxy + interlink + vk for one virtual node, in a fresh namespace."""
+    """sidecar (mock-sd unless told) + proxy + interlink + vk for one virtual node, in a
+    fresh namespace."""
 
     def __init__(self, cp, bin_dir, node=None, ping_interval=2, proxy=True, config=None,
-                 vk_args=(), vk_log_level="debug", vk_env=None):
-        """proxy: put the RecordingProxy between interlink and mock-sd; config: top-level
+                 vk_args=(), vk_log_level="debug", vk_env=None, sidecar=MOCK_SD):
+        """proxy: put the RecordingProxy between interlink and the sidecar; config: top-level
         InterLinkConfig.yaml keys (YAML flow text) replacing the defaults; vk_args: more
         vk flags; vk_env: more environment for the vk only (e.g. INTERLINKPORT to reach
-        interlink through a proxy)."""
-        self.cp, self.bin_dir = cp, bin_dir
+        interlink through a proxy); sidecar: which sidecar daemon runs (a Sidecar)."""
+        self.cp, self.bin_dir, self.sidecar = cp, bin_dir, sidecar
         self.config_overrides, self.vk_args = dict(config or {}), list(vk_args)
         self.vk_env = dict(vk_env or {})
         self.vk_log_level = vk_log_level
@@ -213,18 +232,22 @@ class Stack:
         self.proxy = RecordingProxy(self.sidecar_port) if proxy else None
         self.daemons = {}
         self._write_config(certs, ping_interval)
+        self.sidecar_config = self.config
+        if sidecar.config is not None:
+            self.sidecar_config = os.path.join(self.dir, "sidecar.yaml")
+            with open(self.sidecar_config, "w") as f:
+                f.write(f"SidecarService: {sidecar.service}\nDataRootFolder: {self.dir}/sd\n"
+                        f"StateFile: {self.dir}/sidecar-state.db\n" + sidecar.config)
 
     def _write_config(self, certs, ping_interval):
         keys = {
             "InterlinkURL": '"http://127.0.0.1"',
             "InterlinkPort": f'"{self.interlink_port}"',
-            "SidecarService": '"mock"',
+            "SidecarService": f'"{self.sidecar.service}"',
             "SidecarURL": '"http://127.0.0.1"',
             "SidecarPort": f'"{self.proxy.port if self.proxy else self.sidecar_port}"',
             "VKTokenFile": f'"{self.token}"',
             "DataRootFolder": f'"{self.dir}"',
-            "MockStateFile": f'"{self.dir}/mock.sqlite"',
-            "MockCapacityCPU": '"48"',
             "KubeletAddress": '"127.0.0.1"',
             "KubeletPort": str(self.kubelet_port),
             "KubeletCertFile": f'"{certs}/kubelet.crt"',
@@ -235,6 +258,8 @@ class Stack:
             "StateFile": f'"{self.dir}/vk.state"',
             "Resources": '{CPU: "32", Memory: "64Gi", Pods: "200"}',
         }
+        if self.sidecar.config is None:  # mock-sd reads its keys from this file
+            keys.update({"MockStateFile": f'"{self.dir}/mock.sqlite"', "MockCapacityCPU": '"48"'})
         keys.update(self.config_overrides)
         with open(self.config, "w") as f:
             f.write("".join(f"{k}: {v}\n" for k, v in keys.items()))
@@ -249,9 +274,11 @@ class Stack:
 
     def _start(self):
         env = {"INTERLINKCONFIGPATH": self.config}
-        self.daemons["mock-sd"] = Daemon("mock-sd", [os.path.join(self.bin_dir, "mock-sd"),
-                                                     "--listen", f"http://127.0.0.1:{self.sidecar_port}"],
-                                         env, self.dir).start()
+        sd = self.sidecar
+        self.daemons[sd.name] = Daemon(sd.binary, [os.path.join(self.bin_dir, sd.binary),
+                                                   "--listen", f"http://127.0.0.1:{self.sidecar_port}"],
+                                       {**sd.env, "INTERLINKCONFIGPATH": self.sidecar_config}, self.dir).start()
+        wait_until(f"{sd.binary} to listen", lambda: self._port_open(self.sidecar_port), timeout=30)
         self.daemons["interlink"] = Daemon("interlink", [os.path.join(self.bin_dir, "interlink")],
                                            env, self.dir)
         self.start_interlink()
@@ -314,7 +341,11 @@ class Stack:
         return self.cp.get("pod", name, "-n", self.namespace)
 
     def close(self):
-        for name in ("vk", "interlink", "mock-sd"):
+        """Stops everything started (again: harmless); the daemons' logs stay readable."""
+        if self.sidecar.drain_on_close and any(d.alive() for d in self.daemons.values()):
+            self.cp.kubectl("delete", "pods", "--all", "-n", self.namespace, "--wait=true",
+                            "--timeout=60s", check=False, timeout=90)
+        for name in ("vk", "interlink", self.sidecar.name):
             d = self.daemons.get(name)
             if d:
                 d.stop()
