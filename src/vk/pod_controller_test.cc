@@ -47,6 +47,12 @@ class PodControllerTest : public ::testing::Test {
     o.hold_first_status = false;  // the steps below write each status at once
     pc_ = std::make_unique<PodController>(api_, il_, objects_, events_, state_, o);
   }
+  // PATCHes of pods/status since the last ClearCalls.
+  size_t StatusPatches() {
+    size_t n = 0;
+    for (const auto& c : api_.calls("PATCH")) n += c.path.ends_with("/status") ? 1 : 0;
+    return n;
+  }
   void HoldFirstStatus(std::chrono::milliseconds interval) {
     PodControllerOptions o = pc_->options();
     o.hold_first_status = true;
@@ -91,11 +97,6 @@ class PodControllerTest : public ::testing::Test {
 
 TEST_F(PodControllerTest, FirstStatusWaitsForMoreThanBeingCreated) {
   HoldFirstStatus(std::chrono::milliseconds(5000));
-  auto status_patches = [&] {
-    size_t n = 0;
-    for (const auto& c : api_.calls("PATCH")) n += c.path.ends_with("/status") ? 1 : 0;
-    return n;
-  };
   std::string fast = AddPod("fast");
   std::string pulling = AddPod("pulling");
   Sync();
@@ -106,13 +107,13 @@ TEST_F(PodControllerTest, FirstStatusWaitsForMoreThanBeingCreated) {
 
   // Reported as being created: held, no PATCH.
   ASSERT_TRUE(pc_->Reconcile(fast).ok());
-  EXPECT_EQ(status_patches(), 0u);
+  EXPECT_EQ(StatusPatches(), 0u);
 
   // Running as the next report: one PATCH, straight to Running, JobID with it.
   il_.SetStatus(fast, {Running("main")});
   ASSERT_TRUE(pc_->SyncStatuses().ok());
   ASSERT_TRUE(pc_->Reconcile(fast).ok());
-  EXPECT_EQ(status_patches(), 1u);
+  EXPECT_EQ(StatusPatches(), 1u);
   EXPECT_EQ(GetString(ApiPod("fast"), {"status", "phase"}), "Running");
   EXPECT_EQ(*api::Annotation(ApiPod("fast"), "JobID"), "job-1");
 
@@ -122,7 +123,7 @@ TEST_F(PodControllerTest, FirstStatusWaitsForMoreThanBeingCreated) {
                                        {"state", {{"waiting", {{"reason", "ErrImagePull"}}}}}}});
   ASSERT_TRUE(pc_->SyncStatuses().ok());
   ASSERT_TRUE(pc_->Reconcile(pulling).ok());
-  ASSERT_EQ(status_patches(), 1u);
+  ASSERT_EQ(StatusPatches(), 1u);
   auto pod = ApiPod("pulling");
   auto cs = api::Find(pod, {"status", "containerStatuses"});
   ASSERT_TRUE(cs && cs->is_array());
@@ -131,11 +132,6 @@ TEST_F(PodControllerTest, FirstStatusWaitsForMoreThanBeingCreated) {
 
 TEST_F(PodControllerTest, FirstStatusHoldEnds) {
   HoldFirstStatus(std::chrono::milliseconds(0));  // the hold is 100 ms
-  auto status_patches = [&] {
-    size_t n = 0;
-    for (const auto& c : api_.calls("PATCH")) n += c.path.ends_with("/status") ? 1 : 0;
-    return n;
-  };
   std::string uid = AddPod("slow");
   Sync();
   ASSERT_TRUE(pc_->Adopt().ok());
@@ -143,7 +139,7 @@ TEST_F(PodControllerTest, FirstStatusHoldEnds) {
   ASSERT_EQ(il_.creates.size(), 1u);
   api_.ClearCalls();
   ASSERT_TRUE(pc_->Reconcile(uid).ok());
-  EXPECT_EQ(status_patches(), 0u);
+  EXPECT_EQ(StatusPatches(), 0u);
   EXPECT_EQ(pc_->queue().Len(), 0u);
   std::stop_source never;
   auto key = pc_->queue().Get(never.get_token());  // back after the hold
@@ -151,7 +147,7 @@ TEST_F(PodControllerTest, FirstStatusHoldEnds) {
   EXPECT_EQ(*key, uid);
   ASSERT_TRUE(pc_->Reconcile(uid).ok());
   pc_->queue().Done(uid);
-  ASSERT_EQ(status_patches(), 1u);
+  ASSERT_EQ(StatusPatches(), 1u);
   auto pod = ApiPod("slow");
   auto cs = api::Find(pod, {"status", "containerStatuses"});
   ASSERT_TRUE(cs && cs->is_array());
