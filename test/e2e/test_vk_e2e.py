@@ -123,6 +123,21 @@ class Basic(StackTest):
         self.assertEqual(term["exitCode"], 0)
         self.assertEqual(term["reason"], "Completed")
 
+    def test_slow_backend_shows_container_creating_with_its_job_id(self):
+        # The vk holds a new pod's first status while the backend says only "being created"
+        # (one PATCH fewer on fast backends), but for at most 2 x StatusSyncIntervalMs + 100 ms:
+        # a pod the backend keeps pending must still show ContainerCreating and its JobID.
+        s = self.stack
+        CP.apply(s.pod_spec("slow", {"mock.interlink.io/pending-seconds": "12",
+                                     "mock.interlink.io/run-seconds": "1"}))
+        wait_until("slow ContainerCreating",
+                   lambda: (container_state(s, "slow") or {}).get("waiting", {}).get("reason")
+                   == "ContainerCreating", timeout=10)
+        p = s.pod("slow")
+        self.assertEqual(p["status"]["phase"], "Pending")
+        self.assertTrue(p["metadata"]["annotations"].get("JobID", "").startswith("mock-"))
+        self.wait_phase("slow", "Succeeded", timeout=60)
+
     def test_failing_container_fails_with_its_exit_code(self):
         s = self.stack
         CP.apply(s.pod_spec("fail", {"mock.interlink.io/run-seconds": "1",
