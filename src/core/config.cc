@@ -274,32 +274,8 @@ std::vector<Key<InterLinkConfig>> MakeKeys() {
       k("TrustedProxies", {}, {}, "list", "[]",
         "reverse proxies whose X-Forwarded-* identity headers are believed",
         config::SetList(&C::trusted_proxies)),
-      k("SbatchPath", {}, {"SBATCHPATH"}, "string", "/usr/bin/sbatch", "Slurm sbatch",
-        SetString(&C::sbatch_path, true)),
-      k("ScancelPath", {}, {"SCANCELPATH"}, "string", "/usr/bin/scancel", "Slurm scancel",
-        SetString(&C::scancel_path, true)),
-      k("SqueuePath", {}, {}, "string", "/usr/bin/squeue", "Slurm squeue",
-        SetString(&C::squeue_path, true)),
-      k("SacctPath", {}, {}, "string", "/usr/bin/sacct", "Slurm sacct",
-        SetString(&C::sacct_path, true)),
-      k("SinfoPath", {}, {}, "string", "/usr/bin/sinfo", "Slurm sinfo",
-        SetString(&C::sinfo_path, true)),
-      k("ScontrolPath", {}, {}, "string", "/usr/bin/scontrol", "Slurm scontrol",
-        SetString(&C::scontrol_path, true)),
-      k("BashPath", {}, {}, "string", "/bin/bash", "shell of the Slurm job script",
-        SetString(&C::bash_path, true)),
-      k("CommandPrefix", {}, {}, "string", "", "text before the commands of every Slurm job",
-        SetString(&C::command_prefix)),
       k("ExportPodData", {}, {}, "bool", "true",
         "sidecars materialise ConfigMaps/Secrets/projected volumes", SetBool(&C::export_pod_data)),
-      k("Tsocks", {}, {"TSOCKS"}, "bool", "false", "the seed's SOCKS proxy for Slurm jobs",
-        SetBool(&C::tsocks)),
-      k("TsocksPath", {}, {"TSOCKSPATH"}, "string", "", "libtsocks.so (required with Tsocks)",
-        SetString(&C::tsocks_path)),
-      k("TsocksConfig", {}, {}, "string", "", "tsocks configuration file",
-        SetString(&C::tsocks_config)),
-      k("TsocksLoginNode", {}, {}, "string", "", "login node of the tsocks proxy",
-        SetString(&C::tsocks_login_node)),
       k("DataRootFolder", {}, {}, "string", "/var/lib/interlink",
         "where sidecars keep per-pod files and state (private, 0700)",
         SetString(&C::data_root_folder, true)),
@@ -357,9 +333,6 @@ Status Validate(const InterLinkConfig& c, const std::string& origin) {
       return KeyError(origin, key,
                       "must start with http://, https:// or unix://, got '" + url + "'");
     }
-  }
-  if (c.tsocks && c.tsocks_path.empty()) {
-    return KeyError(origin, "TsocksPath", "must be set when Tsocks is true");
   }
   IL_RETURN_IF_ERROR(ValidateOidc(c, origin));
   return Status::Ok();

@@ -3,14 +3,14 @@
 //
 // Precedence: environment variable > file > default. The seed's keys and variable names
 // keep working (InterlinkURL, SidecarURL, InterlinkPort, SidecarService, SidecarPort,
-// SbatchPath, ScancelPath, VKTokenFile, CommandPrefix, ExportPodData, Tsocks, TsocksPath,
-// TsocksLoginNode; INTERLINKURL, INTERLINKPORT, SIDECARURL, SIDECARPORT, SIDECARSERVICE,
-// SBATCHPATH, SCANCELPATH, VKTOKENFILE, TSOCKS, TSOCKSPATH), as do today's upstream keys
-// (InterlinkAddress, TLS, DataRootFolder, ...). The keys are declared in one table
-// (InterlinkKeys(), core/config_schema.h). The same file may also carry the virtual
-// kubelet's and the sidecars' keys: callers pass those declarations (OtherKeys, usually
-// from the catalog in daemon/config_catalog.h); any other key is an error naming the key,
-// the file and the closest known key. See docs/configuration.md.
+// VKTokenFile, ExportPodData; INTERLINKURL, INTERLINKPORT, SIDECARURL, SIDECARPORT,
+// SIDECARSERVICE, VKTOKENFILE), as do today's upstream keys (InterlinkAddress, TLS,
+// DataRootFolder, ...). The seed's Slurm keys (SbatchPath, ScancelPath, CommandPrefix,
+// Tsocks*, ...) are slurm-sd's own (sidecars/slurm/slurm_config.h). The keys are declared in one
+// table (InterlinkKeys(), core/config_schema.h). The same file may also carry the virtual kubelet's
+// and the sidecars' keys: callers pass those declarations (OtherKeys, usually from the catalog in
+// daemon/config_catalog.h); any other key is an error naming the key, the file and the closest
+// known key. See docs/configuration.md.
 //
 // Thread-safety: a plain value.
 #pragma once
@@ -95,20 +95,8 @@ struct InterLinkConfig {
   // oauth2-proxy whose X-Forwarded-User / X-Forwarded-Email headers are believed.
   std::vector<std::string> trusted_proxies;
 
-  // --- Slurm sidecar (seed + upstream slurm plugin) ---
-  std::string sbatch_path = "/usr/bin/sbatch";
-  std::string scancel_path = "/usr/bin/scancel";
-  std::string squeue_path = "/usr/bin/squeue";
-  std::string sacct_path = "/usr/bin/sacct";
-  std::string sinfo_path = "/usr/bin/sinfo";
-  std::string scontrol_path = "/usr/bin/scontrol";
-  std::string bash_path = "/bin/bash";
-  std::string command_prefix;
+  // --- shared by every sidecar ---
   bool export_pod_data = true;
-  bool tsocks = false;
-  std::string tsocks_path;
-  std::string tsocks_config;
-  std::string tsocks_login_node;
   std::string data_root_folder = "/var/lib/interlink";  // private: 0700, checked at start
   // The running sidecar's own settings (e.g. "Partition", "DockerPath"), kept as text for
   // its typed view; filled for the keys passed in OtherKeys::sidecar.

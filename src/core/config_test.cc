@@ -21,31 +21,39 @@ InterlinkURL: "http://localhost"
 InterlinkPort: "3000"
 SidecarURL: "http://localhost"
 SidecarService: "slurm"
-SbatchPath: "/opt/slurm/bin/sbatch"
-ScancelPath: "/opt/slurm/bin/scancel"
 VKTokenFile: "/tmp/token"
-CommandPrefix: "module load x"
-ExportPodData: true
-Tsocks: false
-TsocksPath: "/lib/libtsocks.so"
-TsocksLoginNode: "login01"
+ExportPodData: false
 )",
                        "test.yaml", Env({}));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->InterlinkListenUrl(), "http://localhost:3000");
   EXPECT_EQ(c->SidecarEndpoint("4000"), "http://localhost:4001");
-  EXPECT_EQ(c->sbatch_path, "/opt/slurm/bin/sbatch");
   EXPECT_EQ(c->vk_token_file, "/tmp/token");
-  EXPECT_EQ(c->command_prefix, "module load x");
-  EXPECT_EQ(c->tsocks_login_node, "login01");
+  EXPECT_FALSE(c->export_pod_data);
+}
+
+// The seed's Slurm keys (SbatchPath, CommandPrefix, Tsocks, ...) are slurm-sd's
+// (sidecar_settings, sidecars/slurm/slurm_config_test.cc); interlink only accepts them as
+// another component's, and does not read their variables.
+TEST(Config, SlurmKeysAreNotInterlinksOwn) {
+  const std::string yaml = "SbatchPath: /opt/sbatch\nTsocks: true\n";
+  auto own = ParseConfig(yaml, "f.yaml", Env({}));
+  ASSERT_FALSE(own.ok());
+  EXPECT_NE(own.status().message().find("key 'SbatchPath': unknown key"), std::string::npos)
+      << own.status().message();
+  const OtherKeys slurm{{},
+                        {{"SbatchPath", {}, {"SBATCHPATH"}, "string", "", "", {}},
+                         {"Tsocks", {}, {"TSOCKS"}, "bool", "", "", {}}}};
+  // Tsocks without TsocksPath, and a bad TSOCKS, are slurm-sd's errors, not interlink's.
+  auto foreign = ParseConfig(yaml, "f.yaml", Env({{"TSOCKS", "yes please"}}), slurm);
+  ASSERT_TRUE(foreign.ok()) << foreign.status().ToString();
+  EXPECT_TRUE(foreign->sidecar_settings.empty());
 }
 
 TEST(Config, EnvironmentBeatsFileBeatsDefault) {
-  auto c = ParseConfig("InterlinkPort: 3001\nSidecarService: docker\n", "f.yaml",
-                       Env({{"INTERLINKPORT", "3005"},
-                            {"SIDECARPORT", "4444"},
-                            {"VKTOKENFILE", "/etc/tok"},
-                            {"TSOCKS", "false"}}));
+  auto c = ParseConfig(
+      "InterlinkPort: 3001\nSidecarService: docker\n", "f.yaml",
+      Env({{"INTERLINKPORT", "3005"}, {"SIDECARPORT", "4444"}, {"VKTOKENFILE", "/etc/tok"}}));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->interlink_port, "3005");
   EXPECT_EQ(c->EffectiveSidecarPort("1"), "4444");
@@ -68,14 +76,15 @@ TEST(Config, BadValuesAreRejectedWithTheKey) {
   auto bad_port = ParseConfig("InterlinkPort: 99999\n", "f.yaml", Env({}));
   ASSERT_FALSE(bad_port.ok());
   EXPECT_NE(bad_port.status().message().find("InterlinkPort"), std::string::npos);
-  EXPECT_FALSE(ParseConfig("Tsocks: maybe\n", "f.yaml", Env({})).ok());
+  EXPECT_FALSE(ParseConfig("ExportPodData: maybe\n", "f.yaml", Env({})).ok());
   EXPECT_FALSE(ParseConfig("SidecarService: kubernetes\n", "f.yaml", Env({})).ok());
   EXPECT_FALSE(ParseConfig("SidecarURL: localhost\n", "f.yaml", Env({})).ok());
   EXPECT_FALSE(ParseConfig("[1, 2]\n", "f.yaml", Env({})).ok());
   EXPECT_FALSE(ParseConfig("a: [\n", "f.yaml", Env({})).ok());
-  auto env_bad = ParseConfig("", "", Env({{"TSOCKS", "yes please"}}));
+  auto env_bad = ParseConfig("", "", Env({{"INTERLINKPORT", "port 80"}}));
   ASSERT_FALSE(env_bad.ok());
-  EXPECT_NE(env_bad.status().message().find("TSOCKS"), std::string::npos);
+  EXPECT_NE(env_bad.status().message().find("INTERLINKPORT"), std::string::npos)
+      << env_bad.status().message();
 }
 
 TEST(Config, AcceptsUpstreamKeysAndVkKeys) {

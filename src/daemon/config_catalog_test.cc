@@ -44,7 +44,8 @@ TEST(ConfigCatalog, ExampleConfigsLoadForInterlinkAndTheVk) {
 TEST(ConfigCatalog, OneFileServesInterlinkASidecarAndTheVk) {
   const std::string yaml =
       "InterlinkURL: http://127.0.0.1\nSidecarService: slurm\nPartition: gpu\n"
-      "NodeName: vk-1\nResources: {CPU: \"8\"}\nDockerPath: /usr/bin/docker\n";
+      "NodeName: vk-1\nResources: {CPU: \"8\"}\nDockerPath: /usr/bin/docker\n"
+      "SbatchPath: /opt/slurm/sbatch\nTsocks: false\n";
   // interlink: the sidecars' and the vk's keys are foreign.
   auto il = ParseConfig(yaml, "f.yaml", NoEnv, {{}, ForeignKeys({"interlink"})});
   ASSERT_TRUE(il.ok()) << il.status().ToString();
@@ -56,6 +57,7 @@ TEST(ConfigCatalog, OneFileServesInterlinkASidecarAndTheVk) {
   auto slurm = slurm::SlurmConfigFrom(*sd, NoEnv);
   ASSERT_TRUE(slurm.ok()) << slurm.status().ToString();
   EXPECT_EQ(slurm->partition, "gpu");
+  EXPECT_EQ(slurm->sbatch, std::vector<std::string>{"/opt/slurm/sbatch"});  // the seed's key
   EXPECT_EQ(sd->sidecar_settings.count("DockerPath"), 0u);
 }
 

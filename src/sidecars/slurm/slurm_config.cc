@@ -141,7 +141,46 @@ Status ApplyTenancy(const std::string& k, const std::string& v, SlurmConfig* s) 
   return Status::Ok();
 }
 
+// The seed's keys: the Slurm commands (an empty value keeps the default), the job shell,
+// the administrator's prefix and tsocks.
+std::vector<std::string>* CommandOf(const std::string& k, SlurmConfig* s) {
+  if (k == "SbatchPath") return &s->sbatch;
+  if (k == "ScancelPath") return &s->scancel;
+  if (k == "SqueuePath") return &s->squeue;
+  if (k == "SacctPath") return &s->sacct;
+  if (k == "SinfoPath") return &s->sinfo;
+  if (k == "ScontrolPath") return &s->scontrol;
+  return nullptr;
+}
+
+// nullopt when `k` is not one of the seed's keys.
+std::optional<Status> ApplySeedKey(const std::string& k, const std::string& v, SlurmConfig* s) {
+  if (auto* argv = CommandOf(k, s)) {
+    if (v.empty()) return Status::Ok();
+    auto words = Command(k, v);
+    if (!words.ok()) return words.status();
+    *argv = std::move(*words);
+  } else if (k == "BashPath") {
+    if (HasLineBreak(v) || HasNul(v)) return Bad(k, "must be a path");
+    if (!v.empty()) s->bash_path = v;
+  } else if (k == "CommandPrefix") {
+    s->command_prefix = v;
+  } else if (k == "Tsocks") {
+    auto on = Bool(k, v);
+    if (!on.ok()) return on.status();
+    s->tsocks = *on;
+  } else if (k == "TsocksPath") {
+    s->tsocks_path = v;
+  } else if (k == "TsocksLoginNode") {
+    s->tsocks_login_node = v;
+  } else if (k != "TsocksConfig") {  // upstream declares it and never reads it; so do we
+    return std::nullopt;
+  }
+  return Status::Ok();
+}
+
 Status ApplySetting(const std::string& k, const std::string& v, SlurmConfig* s) {
+  if (auto seed = ApplySeedKey(k, v, s)) return *seed;
   if (k == "Partition") {
     s->partition = v;
   } else if (k == "Account") {
@@ -210,6 +249,19 @@ Key<SlurmConfig> Setting(std::string name, std::vector<std::string> aliases,
 std::vector<Key<SlurmConfig>> MakeKeys() {
   auto k = Setting;
   return {
+      k("SbatchPath", {}, {"SBATCHPATH"}, "string", "/usr/bin/sbatch",
+        "sbatch (may carry a wrapper: split into argv words)"),
+      k("ScancelPath", {}, {"SCANCELPATH"}, "string", "/usr/bin/scancel", "scancel"),
+      k("SqueuePath", {}, {}, "string", "/usr/bin/squeue", "squeue"),
+      k("SacctPath", {}, {}, "string", "/usr/bin/sacct", "sacct"),
+      k("SinfoPath", {}, {}, "string", "/usr/bin/sinfo", "sinfo"),
+      k("ScontrolPath", {}, {}, "string", "/usr/bin/scontrol", "scontrol"),
+      k("BashPath", {}, {}, "string", "/bin/bash", "shell of the job script"),
+      k("CommandPrefix", {}, {}, "string", "", "shell text before the commands of every job"),
+      k("Tsocks", {}, {"TSOCKS"}, "bool", "false", "the seed's SOCKS proxy for jobs"),
+      k("TsocksPath", {}, {"TSOCKSPATH"}, "string", "", "libtsocks.so (required with Tsocks)"),
+      k("TsocksLoginNode", {}, {}, "string", "", "login node of the tsocks proxy"),
+      k("TsocksConfig", {}, {}, "string", "", "upstream key, accepted, no effect"),
       k("Partition", {}, {}, "string", "", "#SBATCH --partition"),
       k("Account", {}, {}, "string", "", "#SBATCH --account"),
       k("TimeLimit", {}, {}, "string", "", "#SBATCH --time"),
@@ -332,27 +384,17 @@ std::string_view RuntimeName(Runtime r) {
 
 Result<SlurmConfig> SlurmConfigFrom(const InterLinkConfig& c, const EnvLookup& env) {
   SlurmConfig s;
-  IL_ASSIGN_OR_RETURN(s.sbatch, Command("SbatchPath", c.sbatch_path));
-  IL_ASSIGN_OR_RETURN(s.scancel, Command("ScancelPath", c.scancel_path));
-  IL_ASSIGN_OR_RETURN(s.squeue, Command("SqueuePath", c.squeue_path));
-  IL_ASSIGN_OR_RETURN(s.sacct, Command("SacctPath", c.sacct_path));
-  IL_ASSIGN_OR_RETURN(s.sinfo, Command("SinfoPath", c.sinfo_path));
-  IL_ASSIGN_OR_RETURN(s.scontrol, Command("ScontrolPath", c.scontrol_path));
-  s.bash_path = c.bash_path;
-  if (s.bash_path.empty() || HasLineBreak(s.bash_path)) return Bad("BashPath", "must be a path");
   s.data_root = c.data_root_folder;
   while (s.data_root.size() > 1 && s.data_root.back() == '/') s.data_root.pop_back();
   IL_RETURN_IF_ERROR(CheckPath("DataRootFolder", s.data_root));
-  s.command_prefix = c.command_prefix;
-  s.tsocks = c.tsocks;
-  s.tsocks_path = c.tsocks_path;
-  s.tsocks_login_node = c.tsocks_login_node;
-  if (s.tsocks && s.tsocks_login_node.empty())
-    return Bad("TsocksLoginNode", "must be set when Tsocks is true");
   IL_RETURN_IF_ERROR(config::ApplyText(SlurmKeys(), c.sidecar_settings, "slurm-sd", &s));
   if (auto v = env("SHARED_FS"); v && !v->empty()) {
     IL_ASSIGN_OR_RETURN(s.shared_fs, Bool("SHARED_FS", *v));
   }
+  if (s.tsocks && s.tsocks_path.empty())
+    return Bad("TsocksPath", "must be set when Tsocks is true");
+  if (s.tsocks && s.tsocks_login_node.empty())
+    return Bad("TsocksLoginNode", "must be set when Tsocks is true");
   for (const auto* f : {&s.partition, &s.account, &s.time_limit}) {
     if (HasLineBreak(*f) || HasNul(*f))
       return Bad("Partition/Account/TimeLimit", "must be one line");

@@ -1,10 +1,12 @@
-// SlurmConfig: the Slurm sidecar's typed view of InterLinkConfig (core/config.h).
+// SlurmConfig: the Slurm sidecar's settings, read from InterLinkConfig.yaml through its own
+// keys (SlurmKeys()) plus DataRootFolder, which every sidecar shares (core/config.h).
 //
-// Seed and upstream keys keep their meaning: SbatchPath, ScancelPath, SqueuePath,
-// SacctPath, SinfoPath, ScontrolPath (each may carry a wrapper, e.g. "ssh login sbatch";
-// it is split into an argv, never run through a shell), BashPath, CommandPrefix, Tsocks,
-// TsocksPath, TsocksLoginNode, DataRootFolder. Its own keys (SlurmKeys()):
-// Partition, Account, TimeLimit, DefaultCPUs, DefaultMemory, ContainerRuntime,
+// The seed's and upstream's keys are slurm-sd's and keep their meaning and variables:
+// SbatchPath (SBATCHPATH), ScancelPath (SCANCELPATH), SqueuePath, SacctPath, SinfoPath,
+// ScontrolPath (each may carry a wrapper, e.g. "ssh login sbatch"; it is split into an
+// argv, never run through a shell; empty keeps the default), BashPath, CommandPrefix,
+// Tsocks (TSOCKS), TsocksPath (TSOCKSPATH), TsocksLoginNode, TsocksConfig (no effect).
+// Its other keys: Partition, Account, TimeLimit, DefaultCPUs, DefaultMemory, ContainerRuntime,
 // ImagePrefix (ImageRoot is an alias), SingularityPath, SingularityDefaultOptions,
 // PodmanPath, ChRunPath, SharedFS (env SHARED_FS), PreExec, StatusCacheSeconds, StateFile,
 // and the admin policy on what a pod may ask for: HonouredAnnotations, AllowedRuntimes,
@@ -121,7 +123,8 @@ inline constexpr const char* kDefaultSlurmStateFile = "/var/lib/interlink-slurm-
 // SlurmConfigFrom reads them through these setters.
 const std::vector<config::Key<SlurmConfig>>& SlurmKeys();
 
-// Validates and converts. `env` supplies SHARED_FS.
+// Validates and converts: DataRootFolder from `c`, the rest from c.sidecar_settings (kept
+// there by the loader for SlurmKeys(), file and variables). `env` supplies SHARED_FS.
 Result<SlurmConfig> SlurmConfigFrom(const InterLinkConfig& c, const EnvLookup& env = ProcessEnv);
 
 }  // namespace il::slurm

@@ -45,6 +45,47 @@ TEST(SlurmConfig, ReadsSeedAndSidecarKeys) {
   EXPECT_EQ(c->tsocks_login_node, "login");
 }
 
+// They moved from interlink's keys to slurm-sd's (issue 11): names, variables and the
+// seed's meaning stay.
+TEST(SlurmConfig, TheSeedsSlurmKeysAreSlurmSds) {
+  auto env = [](const std::string& k) -> std::optional<std::string> {
+    if (k == "SBATCHPATH") return std::string("/env/sbatch --wrapped");
+    if (k == "SCANCELPATH") return std::string("");  // empty: the file's value stays
+    if (k == "TSOCKS") return std::string("true");
+    if (k == "TSOCKSPATH") return std::string("/env/libtsocks.so");
+    return std::nullopt;
+  };
+  auto c = From(
+      "SbatchPath: /file/sbatch\nScancelPath: /file/scancel\nSqueuePath: \"\"\n"
+      "SacctPath: /a/sacct\nSinfoPath: /a/sinfo\nScontrolPath: /a/scontrol\n"
+      "BashPath: /opt/bash5\nCommandPrefix: \"module load x\"\nTsocksLoginNode: login\n"
+      "TsocksConfig: /etc/tsocks.conf\n",
+      env);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->sbatch, (std::vector<std::string>{"/env/sbatch", "--wrapped"}));
+  EXPECT_EQ(c->scancel, std::vector<std::string>{"/file/scancel"});
+  EXPECT_EQ(c->squeue, std::vector<std::string>{"/usr/bin/squeue"});  // empty: default
+  EXPECT_EQ(c->sacct, std::vector<std::string>{"/a/sacct"});
+  EXPECT_EQ(c->sinfo, std::vector<std::string>{"/a/sinfo"});
+  EXPECT_EQ(c->scontrol, std::vector<std::string>{"/a/scontrol"});
+  EXPECT_EQ(c->bash_path, "/opt/bash5");
+  EXPECT_EQ(c->command_prefix, "module load x");
+  EXPECT_TRUE(c->tsocks);
+  EXPECT_EQ(c->tsocks_path, "/env/libtsocks.so");
+
+  auto bad_tsocks = From("", [](const std::string& k) -> std::optional<std::string> {
+    if (k == "TSOCKS") return std::string("yes please");
+    return std::nullopt;
+  });
+  ASSERT_FALSE(bad_tsocks.ok());
+  EXPECT_NE(bad_tsocks.status().message().find("Tsocks"), std::string::npos)
+      << bad_tsocks.status().message();
+  auto no_path = From("Tsocks: true\nTsocksLoginNode: login\n");
+  ASSERT_FALSE(no_path.ok());
+  EXPECT_NE(no_path.status().message().find("TsocksPath"), std::string::npos);
+  EXPECT_FALSE(From("BashPath: \"/bin/bash\\n/evil\"\n").ok());
+}
+
 TEST(SlurmConfig, StateFileFromTheFileIsHonoured) {
   // StateFile is a key of the VK too; the sidecar must still get it (it used to be dropped).
   auto c = From("DataRootFolder: /shared/jobs\nStateFile: /var/lib/sd/state.db\n");
