@@ -100,6 +100,24 @@ Result<Endpoint> EndpointFromUrlAndPort(std::string_view url, std::string_view p
   return ParseEndpoint(url, port);
 }
 
+std::string UrlEncode(std::string_view s, std::string_view also_keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~' ||
+        also_keep.find(static_cast<char>(c)) != std::string_view::npos) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
 std::string UrlDecode(std::string_view s, bool plus_as_space) {
   std::string out;
   out.reserve(s.size());

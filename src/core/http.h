@@ -78,7 +78,11 @@ Result<Endpoint> ParseEndpoint(std::string_view url, std::string_view default_po
 // A port already in the URL wins; unix:// ignores the port.
 Result<Endpoint> EndpointFromUrlAndPort(std::string_view url, std::string_view port);
 
-// Percent-decoding and query parsing for targets.
+// Percent-encoding and -decoding, and query parsing for targets. UrlEncode keeps RFC 3986's
+// unreserved characters (A-Z a-z 0-9 - . _ ~) and those in `also_keep`, and writes every
+// other byte as %XX (upper-case hex): a query value or, with the pchar sub-delims kept, a
+// path segment. The one percent-encoder of the code base.
+std::string UrlEncode(std::string_view s, std::string_view also_keep = "");
 std::string UrlDecode(std::string_view s, bool plus_as_space = false);
 void SplitTarget(std::string_view target, std::string* path,
                  std::map<std::string, std::string>* query);

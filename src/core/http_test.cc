@@ -57,6 +57,16 @@ TEST(Target, SplitsPathAndDecodesQuery) {
   EXPECT_EQ(q["a b"], "c d");
 }
 
+TEST(Target, UrlEncodeKeepsOnlyUnreservedAndWhatTheCallerAllows) {
+  EXPECT_EQ(UrlEncode("aZ09-._~"), "aZ09-._~");
+  EXPECT_EQ(UrlEncode("a b/c?d&e=f%+\xff"), "a%20b%2Fc%3Fd%26e%3Df%25%2B%FF");
+  EXPECT_EQ(UrlEncode(std::string("\0\n", 2)), "%00%0A");
+  EXPECT_EQ(UrlEncode("ns:x@y/z", ":@"), "ns:x@y%2Fz");  // '/' never survives a segment
+  for (std::string s : {"sh -c 'echo $HOME'", "\xe2\x9c\x93 ok", "100%", "a+b c"}) {
+    EXPECT_EQ(UrlDecode(UrlEncode(s), true), s) << s;
+  }
+}
+
 TEST(Headers, AreCaseInsensitive) {
   Headers h;
   h.Set("Content-Type", "a");

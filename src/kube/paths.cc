@@ -1,28 +1,9 @@
 #include "kube/paths.h"
 
+#include "core/http.h"
+
 namespace il::kube {
 namespace {
-
-bool Unreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-std::string Escape(std::string_view s, std::string_view also_keep) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (Unreserved(c) || also_keep.find(static_cast<char>(c)) != std::string_view::npos) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
 
 std::string Core(std::string_view ns, std::string_view resource) {
   if (ns.empty()) return "/api/v1/" + std::string(resource);
@@ -35,9 +16,9 @@ std::string Named(const std::string& collection, std::string_view name) {
 
 }  // namespace
 
-std::string UrlEscape(std::string_view s) { return Escape(s, ""); }
+std::string UrlEscape(std::string_view s) { return http::UrlEncode(s); }
 // Path segments may keep sub-delims and ':' '@' (RFC 3986 pchar) but never '/'.
-std::string PathEscape(std::string_view s) { return Escape(s, ":@!$&'()*+,;="); }
+std::string PathEscape(std::string_view s) { return http::UrlEncode(s, ":@!$&'()*+,;="); }
 
 std::string WithQuery(std::string path,
                       const std::vector<std::pair<std::string, std::string>>& query) {

@@ -74,21 +74,6 @@ void Relay(WsChannels& remote, api::Channels& io, uint8_t result_channel,
 
 }  // namespace
 
-std::string UrlEncode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::vector<std::pair<std::string, std::string>> QueryPairs(std::string_view target) {
   std::vector<std::pair<std::string, std::string>> out;
   auto q = target.find('?');
@@ -109,14 +94,14 @@ std::vector<std::pair<std::string, std::string>> QueryPairs(std::string_view tar
 
 std::string ExecTarget(const api::ExecRequest& r) {
   std::string t = r.attach ? "/attach?" : "/exec?";
-  t += "namespace=" + UrlEncode(r.namespace_) + "&pod=" + UrlEncode(r.pod_name) +
-       "&uid=" + UrlEncode(r.pod_uid) + "&container=" + UrlEncode(r.container);
-  for (const auto& c : r.command) t += "&command=" + UrlEncode(c);
+  t += "namespace=" + http::UrlEncode(r.namespace_) + "&pod=" + http::UrlEncode(r.pod_name) +
+       "&uid=" + http::UrlEncode(r.pod_uid) + "&container=" + http::UrlEncode(r.container);
+  for (const auto& c : r.command) t += "&command=" + http::UrlEncode(c);
   if (r.stdin) t += "&stdin=1";
   if (r.stdout) t += "&stdout=1";
   if (r.stderr) t += "&stderr=1";
   if (r.tty) t += "&tty=1";
-  if (!r.user.empty()) t += "&user=" + UrlEncode(r.user);
+  if (!r.user.empty()) t += "&user=" + http::UrlEncode(r.user);
   return t;
 }
 
@@ -157,10 +142,10 @@ Result<api::ExecRequest> ParseExecTarget(std::string_view target, bool attach) {
 }
 
 std::string PortForwardTarget(const api::PortForwardRequest& r) {
-  std::string t = "/portforward?namespace=" + UrlEncode(r.namespace_) +
-                  "&pod=" + UrlEncode(r.pod_name) + "&uid=" + UrlEncode(r.pod_uid) +
+  std::string t = "/portforward?namespace=" + http::UrlEncode(r.namespace_) +
+                  "&pod=" + http::UrlEncode(r.pod_name) + "&uid=" + http::UrlEncode(r.pod_uid) +
                   "&port=" + std::to_string(r.port);
-  if (!r.user.empty()) t += "&user=" + UrlEncode(r.user);
+  if (!r.user.empty()) t += "&user=" + http::UrlEncode(r.user);
   return t;
 }
 

@@ -30,7 +30,6 @@ inline constexpr std::string_view kHopSubprotocol = "v5.channel.k8s.io";
 
 // Every key=value of a target's query, repeated keys kept, in order, decoded.
 std::vector<std::pair<std::string, std::string>> QueryPairs(std::string_view target);
-std::string UrlEncode(std::string_view s);
 
 std::string ExecTarget(const api::ExecRequest& r);
 Result<api::ExecRequest> ParseExecTarget(std::string_view target, bool attach);

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "api/pod.h"
-#include "stream/hop_stream.h"
+#include "core/http.h"
 
 namespace il::docker {
 namespace {
@@ -28,7 +28,7 @@ std::string Trim(std::string_view s) {
 }
 
 std::string Filters(const json::object& filters) {
-  return filters.empty() ? "" : "filters=" + stream::UrlEncode(json::serialize(filters));
+  return filters.empty() ? "" : "filters=" + http::UrlEncode(json::serialize(filters));
 }
 
 std::string Flag(bool b) { return b ? "1" : "0"; }
@@ -261,7 +261,7 @@ Result<json::value> DockerApi::Info() {
 }
 
 Result<std::string> DockerApi::CreateContainer(const std::string& name, const json::object& body) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/create?name=" + stream::UrlEncode(name),
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/create?name=" + http::UrlEncode(name),
                                      json::serialize(body), kLongCall));
   if (res.status == 409) {
     return Status(StatusCode::kAlreadyExists, ApiStatus(409, res.body, "create " + name).message());
@@ -274,21 +274,21 @@ Result<std::string> DockerApi::CreateContainer(const std::string& name, const js
 }
 
 Status DockerApi::StartContainer(const std::string& id) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + stream::UrlEncode(id) + "/start", "",
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + http::UrlEncode(id) + "/start", "",
                                      std::chrono::minutes(5)));
   if (res.status == 204 || res.status == 304) return Status();
   return ApiStatus(res.status, res.body, "start " + id);
 }
 
 Result<json::value> DockerApi::InspectContainer(const std::string& id) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/containers/" + stream::UrlEncode(id) + "/json"));
+  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/containers/" + http::UrlEncode(id) + "/json"));
   if (res.status != 200) return ApiStatus(res.status, res.body, "inspect " + id);
   return api::ParseJson(res.body);
 }
 
 Status DockerApi::StopContainer(const std::string& id, int64_t timeout_seconds) {
   IL_ASSIGN_OR_RETURN(auto res, Call("POST",
-                                     "/containers/" + stream::UrlEncode(id) +
+                                     "/containers/" + http::UrlEncode(id) +
                                          "/stop?t=" + std::to_string(timeout_seconds),
                                      "", std::chrono::seconds(timeout_seconds + 60)));
   if (res.status == 204 || res.status == 304) return Status();
@@ -296,15 +296,15 @@ Status DockerApi::StopContainer(const std::string& id, int64_t timeout_seconds) 
 }
 
 Status DockerApi::KillContainer(const std::string& id, const std::string& signal) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + stream::UrlEncode(id) +
-                                                 "/kill?signal=" + stream::UrlEncode(signal)));
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + http::UrlEncode(id) +
+                                                 "/kill?signal=" + http::UrlEncode(signal)));
   if (res.status == 204) return Status();
   return ApiStatus(res.status, res.body, "kill " + id);
 }
 
 Status DockerApi::RemoveContainer(const std::string& id, bool force, bool volumes) {
   IL_ASSIGN_OR_RETURN(auto res, Call("DELETE",
-                                     "/containers/" + stream::UrlEncode(id) +
+                                     "/containers/" + http::UrlEncode(id) +
                                          "?force=" + Flag(force) + "&v=" + Flag(volumes),
                                      "", std::chrono::minutes(2)));
   if (res.status == 204) return Status();
@@ -312,7 +312,7 @@ Status DockerApi::RemoveContainer(const std::string& id, bool force, bool volume
 }
 
 Status DockerApi::ResizeContainer(const std::string& id, int rows, int cols) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + stream::UrlEncode(id) +
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + http::UrlEncode(id) +
                                                  "/resize?h=" + std::to_string(rows) +
                                                  "&w=" + std::to_string(cols)));
   if (res.status == 200 || res.status == 204) return Status();
@@ -378,7 +378,7 @@ Status DockerApi::Events(const json::object& filters,
                          const std::function<bool(const json::value&)>& on_event,
                          const std::function<bool()>& cancelled, const std::string& since) {
   std::string q = "/events?" + Filters(filters);
-  if (!since.empty()) q += "&since=" + stream::UrlEncode(since);
+  if (!since.empty()) q += "&since=" + http::UrlEncode(since);
   return StreamJsonLines("GET", q, {}, "", on_event, cancelled, "docker events");
 }
 
@@ -386,11 +386,11 @@ Status DockerApi::Logs(const std::string& id, const LogsOptions& o, const Stream
                        const std::function<bool()>& cancelled) {
   IL_ASSIGN_OR_RETURN(std::string prefix, Prefix());
   http::ClientRequest r;
-  r.target = prefix + "/containers/" + stream::UrlEncode(id) +
+  r.target = prefix + "/containers/" + http::UrlEncode(id) +
              "/logs?stdout=" + Flag(o.stdout_stream) + "&stderr=" + Flag(o.stderr_stream) +
              "&follow=" + Flag(o.follow) + "&timestamps=" + Flag(o.timestamps) +
-             "&tail=" + stream::UrlEncode(o.tail.empty() ? "all" : o.tail);
-  if (!o.since.empty()) r.target += "&since=" + stream::UrlEncode(o.since);
+             "&tail=" + http::UrlEncode(o.tail.empty() ? "all" : o.tail);
+  if (!o.since.empty()) r.target += "&since=" + http::UrlEncode(o.since);
   if (o.follow) r.timeout = std::chrono::milliseconds(0);
   int status = 0;
   std::string error_body;
@@ -417,7 +417,7 @@ Status DockerApi::Logs(const std::string& id, const LogsOptions& o, const Stream
 }
 
 Result<json::value> DockerApi::InspectImage(const std::string& name) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/images/" + stream::UrlEncode(name) + "/json"));
+  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/images/" + http::UrlEncode(name) + "/json"));
   if (res.status != 200) return ApiStatus(res.status, res.body, "image inspect " + name);
   return api::ParseJson(res.body);
 }
@@ -427,9 +427,8 @@ Status DockerApi::PullImage(const std::string& reference,
   auto [repo, tag] = SplitReference(reference);
   Status in_stream;
   Status s = StreamJsonLines(
-      "POST",
-      "/images/create?fromImage=" + stream::UrlEncode(repo) + "&tag=" + stream::UrlEncode(tag), {},
-      "",
+      "POST", "/images/create?fromImage=" + http::UrlEncode(repo) + "&tag=" + http::UrlEncode(tag),
+      {}, "",
       [&](const json::value& v) {
         if (std::string err = api::GetString(v, {"error"}); !err.empty()) {
           in_stream = Internal("pull " + reference + ": " + err);
@@ -446,8 +445,8 @@ Status DockerApi::PullImage(const std::string& reference,
 Status DockerApi::ImportImage(std::string tar, const std::string& repo, const std::string& tag,
                               const std::vector<std::string>& changes) {
   std::string q =
-      "/images/create?fromSrc=-&repo=" + stream::UrlEncode(repo) + "&tag=" + stream::UrlEncode(tag);
-  for (const auto& c : changes) q += "&changes=" + stream::UrlEncode(c);
+      "/images/create?fromSrc=-&repo=" + http::UrlEncode(repo) + "&tag=" + http::UrlEncode(tag);
+  for (const auto& c : changes) q += "&changes=" + http::UrlEncode(c);
   http::Headers h;
   h.Set("Content-Type", "application/x-tar");
   Status in_stream;
@@ -478,9 +477,8 @@ Result<std::string> DockerApi::CreateExec(const std::string& container, const Ex
   if (!env.empty()) body["Env"] = std::move(env);
   if (!c.user.empty()) body["User"] = c.user;
   if (!c.working_dir.empty()) body["WorkingDir"] = c.working_dir;
-  IL_ASSIGN_OR_RETURN(
-      auto res,
-      Call("POST", "/containers/" + stream::UrlEncode(container) + "/exec", json::serialize(body)));
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/containers/" + http::UrlEncode(container) + "/exec",
+                                     json::serialize(body)));
   if (res.status != 201) return ApiStatus(res.status, res.body, "exec in " + container);
   IL_ASSIGN_OR_RETURN(json::value v, api::ParseJson(res.body));
   std::string id = api::GetString(v, {"Id"});
@@ -511,11 +509,11 @@ Result<std::unique_ptr<http::ByteStream>> DockerApi::Hijack(const std::string& p
 Result<std::unique_ptr<http::ByteStream>> DockerApi::StartExec(const std::string& exec_id,
                                                                bool tty) {
   json::object body{{"Detach", false}, {"Tty", tty}};
-  return Hijack("/exec/" + stream::UrlEncode(exec_id) + "/start", json::serialize(body));
+  return Hijack("/exec/" + http::UrlEncode(exec_id) + "/start", json::serialize(body));
 }
 
 Status DockerApi::ResizeExec(const std::string& exec_id, int rows, int cols) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/exec/" + stream::UrlEncode(exec_id) +
+  IL_ASSIGN_OR_RETURN(auto res, Call("POST", "/exec/" + http::UrlEncode(exec_id) +
                                                  "/resize?h=" + std::to_string(rows) +
                                                  "&w=" + std::to_string(cols)));
   if (res.status == 200 || res.status == 201 || res.status == 204) return Status();
@@ -523,7 +521,7 @@ Status DockerApi::ResizeExec(const std::string& exec_id, int rows, int cols) {
 }
 
 Result<ExecState> DockerApi::InspectExec(const std::string& exec_id) {
-  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/exec/" + stream::UrlEncode(exec_id) + "/json"));
+  IL_ASSIGN_OR_RETURN(auto res, Call("GET", "/exec/" + http::UrlEncode(exec_id) + "/json"));
   if (res.status != 200) return ApiStatus(res.status, res.body, "exec inspect");
   IL_ASSIGN_OR_RETURN(json::value v, api::ParseJson(res.body));
   ExecState st;
@@ -598,7 +596,7 @@ Result<ExecOutput> DockerApi::RunExec(const std::string& container, const ExecCo
 
 Result<std::unique_ptr<http::ByteStream>> DockerApi::Attach(const std::string& container,
                                                             const AttachOptions& o) {
-  return Hijack("/containers/" + stream::UrlEncode(container) + "/attach?stream=1&stdin=" +
+  return Hijack("/containers/" + http::UrlEncode(container) + "/attach?stream=1&stdin=" +
                     Flag(o.stdin_stream) + "&stdout=" + Flag(o.stdout_stream) +
                     "&stderr=" + Flag(o.stderr_stream) + "&logs=" + Flag(o.logs),
                 "");

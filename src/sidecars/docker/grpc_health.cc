@@ -11,6 +11,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/http.h"
 #include "sidecars/docker/netns_dial.h"
 
 namespace il::docker {
@@ -179,27 +180,6 @@ Result<std::string> Unpadded(const FrameReader::Header& f) {
   return std::string(p.substr(0, p.size() - pad));
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// grpc-message is percent-encoded.
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 // An HPACK integer with an N-bit prefix; nullopt when truncated or absurdly large.
 std::optional<size_t> HpackInt(std::string_view b, size_t& pos, int prefix_bits) {
   if (pos >= b.size()) return std::nullopt;
@@ -246,7 +226,7 @@ void ScanLiterals(std::string_view b, Trailers& t) {
         str[1].find_first_not_of("0123456789") == std::string_view::npos) {
       t.status = std::stoi(std::string(str[1]));
     } else if (str[0] == "grpc-message") {
-      t.message = PercentDecode(str[1].substr(0, 1024));
+      t.message = http::UrlDecode(str[1].substr(0, 1024));  // grpc-message is percent-encoded
     }
   }
 }
