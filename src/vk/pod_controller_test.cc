@@ -306,6 +306,8 @@ TEST_F(PodControllerTest, DeletionWithGraceZeroStopsTheBackendWithoutASecondDele
   json::value pod = ApiPod("p");
   pod.as_object()["metadata"].as_object()["deletionTimestamp"] = "2024-01-01T00:00:00Z";
   pod.as_object()["metadata"].as_object()["deletionGracePeriodSeconds"] = 0;
+  auto& rv = pod.as_object()["metadata"].as_object()["resourceVersion"];  // a new version
+  rv = std::to_string(std::stoll(std::string(rv.as_string())) + 1);
   pc_->OnEvent(kube::WatchEventType::kModified, pod);
   api_.ClearCalls();
   ASSERT_TRUE(pc_->Reconcile(uid).ok());

@@ -95,8 +95,12 @@ bool PodStore::Upsert(const json::value& pod) {
   MutexLock l(mu_);
   auto [it, inserted] = pods_.try_emplace(uid);
   PodRecord& r = it->second;
-  if (!inserted && !NewerVersion(rv, api::GetString(r.view, {"metadata", "resourceVersion"}))) {
-    return false;
+  if (!inserted) {
+    const std::string held = api::GetString(r.view, {"metadata", "resourceVersion"});
+    if (!NewerVersion(rv, held)) return false;
+    // The same version again, usually the watch's echo of our own PATCH whose reply
+    // UpdateView already applied: nothing changed, and no reconcile is needed.
+    if (!rv.empty() && rv == held && !r.api_deleted) return false;
   }
   if (inserted) {
     r.uid = uid;
@@ -120,8 +124,10 @@ void PodStore::UpdateView(const std::string& uid, const json::value& pod) {
   MutexLock l(mu_);
   auto it = pods_.find(uid);
   if (it == pods_.end()) return;
-  if (NewerVersion(api::GetString(pod, {"metadata", "resourceVersion"}),
-                   api::GetString(it->second.view, {"metadata", "resourceVersion"}))) {
+  const std::string rv = api::GetString(pod, {"metadata", "resourceVersion"});
+  const std::string held = api::GetString(it->second.view, {"metadata", "resourceVersion"});
+  // The same version (the watch's echo came first) is already held.
+  if (NewerVersion(rv, held) && (rv.empty() || rv != held)) {
     it->second.view = TrimPod(pod);
     it->second.terminal = IsTerminalPhase(api::GetString(it->second.view, {"status", "phase"}));
     it->second.status_query = json::serialize(StatusQueryPod(it->second));

@@ -78,7 +78,8 @@ boost::json::value BackendPod(const PodRecord& r);
 class PodStore {
  public:
   // Records the API's version of a pod. Returns false when `pod` is older than what we
-  // hold (a late watch event after our own PATCH).
+  // hold (a late watch event after our own PATCH) or the very version we hold (the watch's
+  // echo of our PATCH, whose reply UpdateView applied): nothing to reconcile.
   bool Upsert(const boost::json::value& pod);
   // Replaces the view with the object a PATCH returned.
   void UpdateView(const std::string& uid, const boost::json::value& pod);

@@ -36,6 +36,25 @@ TEST(PodStore, StatusRoundAsksOnlyForPodsInTheBackendThatAreNotFinished) {
   EXPECT_FALSE(api::Annotation(pod, "kubectl.kubernetes.io/last-applied-configuration"));
 }
 
+TEST(PodStore, TheEchoOfTheVersionHeldIsNoChange) {
+  PodStore s;
+  ASSERT_TRUE(s.Upsert(Pod("a")));
+  EXPECT_FALSE(s.Upsert(Pod("a")));  // resourceVersion 1 again: the watch's echo
+  auto v2 = Pod("a", "Running");
+  v2.as_object()["metadata"].as_object()["resourceVersion"] = "2";
+  s.UpdateView("a", v2);             // our PATCH's reply
+  EXPECT_FALSE(s.Upsert(v2));        // its echo
+  EXPECT_FALSE(s.Upsert(Pod("a")));  // older
+  EXPECT_EQ(api::GetString(s.Get("a")->view, {"status", "phase"}), "Running");
+  auto v3 = Pod("a", "Succeeded");
+  v3.as_object()["metadata"].as_object()["resourceVersion"] = "3";
+  EXPECT_TRUE(s.Upsert(v3));
+  // A pod the relist marked gone that comes back at the version held is taken again.
+  s.MarkDeleted("a");
+  EXPECT_TRUE(s.Upsert(v3));
+  EXPECT_FALSE(s.Get("a")->api_deleted);
+}
+
 TEST(PodStore, StoredReportsOutliveTheReplyArena) {
   PodStore s;
   s.Upsert(Pod("a"));
