@@ -372,7 +372,7 @@ def api_status_baseline(cp, n, workers):
         pool.shutdown(wait=False)
     lat = [watch.running[nm] - (created[nm] + PENDING) for nm in names if nm in watch.running]
     lat += [watch.succeeded[nm] - (created[nm] + PENDING + RUN) for nm in names if nm in watch.succeeded]
-    print(f"== API server with an ideal node agent (no vk; {workers} status writers that PATCH each change "
+    print(f"== API server with a status-only node agent (no vk; {workers} status writers that PATCH each change "
           f"when it is due, one event poster): {n} pods in {elapsed:.1f} s: {n / elapsed:.1f} pods/s; "
           f"status propagation p50 {pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms "
           f"({len(lat)} samples) ==")
@@ -472,7 +472,7 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
               f"p50 {pct(both, 50) * 1000:.0f} ms, p99 {pct(both, 99) * 1000:.0f} ms, "
               f"max {max(both) * 1000:.0f} ms")
         print(f"  target p99 <= 500 ms: {'met' if pct(both, 99) <= 0.5 else 'NOT met'}"
-              + (f"; the ideal node agent's p99 in this run: {status_baseline * 1000:.0f} ms, the vk's "
+              + (f"; the status-only agent's p99 in this run: {status_baseline * 1000:.0f} ms, the vk's "
                  f"{pct(both, 99) / status_baseline:.2f}x it" if status_baseline else ""))
         print(f"  Running:   p50 {pct(run_lat, 50) * 1000:.0f} ms  p99 {pct(run_lat, 99) * 1000:.0f} ms")
         print(f"  Succeeded: p50 {pct(done_lat, 50) * 1000:.0f} ms  p99 {pct(done_lat, 99) * 1000:.0f} ms")
