@@ -11,7 +11,9 @@ logs (tail, timestamps, limitBytes, follow), volumes (ConfigMap/Secret/projected
 with modes and multi-line content) on a shared filesystem and embedded in the script,
 env values with quotes/newlines/$ under the none, podman and ch-run runtimes, ping, and a
 kill -9 + restart of slurm-sd mid-run (no duplicate job), and pod names of 63 to 253
-characters (issue 13). Leaves no job, container or
+characters (issue 13), and the seed's Slurm keys as slurm-sd's own (issue 11): SbatchPath
+from the file with a wrapper word in front, SCANCELPATH from the environment over the
+file's ScancelPath; both must be what really ran. Leaves no job, container or
 process behind. Takes about 100 s, most of it waiting for the TIMEOUT.
 """
 import base64
@@ -614,6 +616,26 @@ def cleanup(sd, env, pods):
     return left, []
 
 
+def seed_key_wrapper(workdir):
+    """A wrapper that logs the command it runs and then runs it: SbatchPath and SCANCELPATH
+    point through it, so the log shows which keys slurm-sd really used."""
+    calls = os.path.join(workdir, "seed-key-calls")
+    wrap = os.path.join(workdir, "seed-key-wrap")
+    with open(wrap, "w") as f:
+        f.write(f'#!/bin/sh\necho "$1" >> {calls}\nexec "$@"\n')
+    os.chmod(wrap, 0o755)
+    return wrap, calls
+
+
+def check_seed_keys(calls, env):
+    with open(calls) as f:
+        ran = set(f.read().split())
+    for what, binary in (("SbatchPath (file, with a wrapper word)", env["SBATCH"]),
+                         ("SCANCELPATH (environment over the file)", env["SCANCEL"])):
+        assert binary in ran, f"{what}: {binary} never ran through the wrapper ({sorted(ran)})"
+    log("seed keys: sbatch from SbatchPath and scancel from SCANCELPATH ran through the wrapper")
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -624,12 +646,13 @@ def main():
         print("SKIP: Slurm cannot be started here (scripts/slurm/up failed)")
         return SKIP
     workdir = tempfile.mkdtemp(prefix="slurm-sd-it-")
-    sd = Sidecar(binary, workdir, env)
+    wrap, calls = seed_key_wrapper(workdir)
+    sd = Sidecar(binary, workdir, dict(env, SBATCH=f"{wrap} {env['SBATCH']}"))
     pods = []
     ok = False
     t0 = time.time()
     try:
-        sd.start()
+        sd.start(extra_env={"SCANCELPATH": f"{wrap} {env['SCANCEL']}"})
         check_ping(sd)
         timeout_pod = start_timeout_pod(sd)  # runs in the background the whole time
         pods.append(timeout_pod)
@@ -656,6 +679,7 @@ def main():
             if isinstance(r, Exception):
                 raise AssertionError(f"{name} failed: {r}")
             pods.extend(r if isinstance(r, list) else [r])
+        check_seed_keys(calls, env)  # check_cancel has run scancel
         pods.append(check_restart(sd, env))
         pods.append(check_volumes(sd, "embedded in the script"))
         check_timeout(sd, timeout_pod)
