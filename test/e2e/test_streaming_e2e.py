@@ -28,7 +28,6 @@ import subprocess
 import sys
 import fcntl
 import termios
-import threading
 import time
 import unittest
 

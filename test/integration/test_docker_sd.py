@@ -259,6 +259,10 @@ class DockerSdTest(unittest.TestCase):
             sh("hog", "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done",
                resources={"limits": {"memory": "8Mi"}})]})
         st = self.run_pod(p, timeout=90)
+        # The reason may read Error for a moment when dockerd saw the exit before the OOM
+        # notice; docker-sd's `oom` event handling settles it (test_docker_sd_probes.py).
+        st = SD.wait(p, lambda s: s["containers"][0]["state"]["terminated"]["reason"] ==
+                     "OOMKilled", 10, "OOMKilled (first: %s)" % st["containers"][0]["state"])
         t = st["containers"][0]["state"]["terminated"]
         self.assertEqual((t["reason"], t["exitCode"]), ("OOMKilled", 137), st)
         self.delete(p)

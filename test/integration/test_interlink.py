@@ -12,7 +12,6 @@ import os
 import shutil
 import ssl
 import sys
-import threading
 import time
 import unittest
 import uuid

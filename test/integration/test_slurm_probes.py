@@ -25,7 +25,6 @@ Exit 77 when Slurm cannot be started. Leaves no job or process behind.
 """
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time

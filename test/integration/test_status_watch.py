@@ -13,7 +13,6 @@ Usage: test_status_watch.py BIN_DIR SOURCE_DIR
 import http.server
 import json
 import os
-import re
 import shutil
 import sys
 import threading

@@ -169,9 +169,11 @@ class DockerBackend : public api::Backend, private ProberListener {
   std::optional<std::string> TerminationMessage(PodEntry& e, const ContainerPlan& c,
                                                 const Observed& o);
   // A `die` event of one of our containers: its exit is kept for lastState.
-  void OnDieEvent(const api::json::value& event);
+  void OnDieEvent(const api::json::value& event, std::chrono::system_clock::time_point at);
   void OnDie(const std::string& docker_name, int exit_code,
              std::chrono::system_clock::time_point at);
+  // An `oom` event: kept so that the exit it caused reads OOMKilled (supervision.h).
+  void OnOom(const std::string& docker_name, std::chrono::system_clock::time_point at);
   void OnProbeEvent(const std::string& uid, const std::string& container, const std::string& reason,
                     const std::string& message) override;
   void OnProbeKill(const std::string& uid, const std::string& container, const api::Probe& probe,

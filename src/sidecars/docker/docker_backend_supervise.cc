@@ -292,10 +292,28 @@ void DockerBackend::OnDie(const std::string& docker_name, int exit_code,
       {
         MutexLock l(e->mu);
         if (e->removed) return;
-        RecordDeath(e->runtime[c.name],
-                    json::object{{"exitCode", exit_code},
-                                 {"reason", exit_code == 0 ? "Completed" : "Error"},
-                                 {"finishedAt", api::Rfc3339Nano(at)}});
+        ContainerRuntime& rt = e->runtime[c.name];
+        RecordDeath(rt, json::object{{"exitCode", exit_code},
+                                     {"reason", DeathReason(rt, exit_code, at)},
+                                     {"finishedAt", api::Rfc3339Nano(at)}});
+      }
+      (void)PersistRuntime(*e);
+      return;
+    }
+  }
+}
+
+void DockerBackend::OnOom(const std::string& docker_name,
+                          std::chrono::system_clock::time_point at) {
+  for (const auto& e : Snapshot()) {
+    for (const auto& c : e->plan.containers) {
+      if (c.docker_name != docker_name || c.role == Role::kSandbox) continue;
+      {
+        MutexLock l(e->mu);
+        if (e->removed) return;
+        RecordOom(
+            e->runtime[c.name],
+            std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count());
       }
       (void)PersistRuntime(*e);
       return;

@@ -360,30 +360,30 @@ void DockerBackend::WorkerLoop() {
   }
 }
 
-void DockerBackend::OnDieEvent(const json::value& ev) {
+void DockerBackend::OnDieEvent(const json::value& ev, std::chrono::system_clock::time_point at) {
   std::string name = api::GetString(ev, {"Actor", "Attributes", "name"});
   std::string code = api::GetString(ev, {"Actor", "Attributes", "exitCode"});
-  int64_t nanos = api::GetInt(ev, {"timeNano"});
-  if (name.empty() || code.empty() || nanos <= 0) return;
+  if (name.empty() || code.empty()) return;
   try {
-    OnDie(name, std::stoi(code),
-          std::chrono::system_clock::time_point(
-              std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                  std::chrono::nanoseconds(nanos))));
+    OnDie(name, std::stoi(code), at);
   } catch (const std::exception&) {
     // A malformed exit code: the event still woke the worker.
   }
 }
 
 void DockerBackend::OnContainerEvent(const json::value& ev) {
-  std::string uid = api::GetString(ev, {"Actor", "Attributes", kLabelPodUid});
-  if (!uid.empty()) changes_.Notify(uid);
   std::string action = api::GetString(ev, {"Action"});
   if (action.empty()) action = api::GetString(ev, {"status"});
-  if (action == "die") {
-    OnDieEvent(ev);
-    Wake();  // an init container may have finished: step the pod now, not at the next poll
-  }
+  const int64_t nanos = api::GetInt(ev, {"timeNano"});
+  const std::chrono::system_clock::time_point at(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(nanos)));
+  if (action == "die" && nanos > 0) OnDieEvent(ev, at);
+  if (action == "oom" && nanos > 0) OnOom(api::GetString(ev, {"Actor", "Attributes", "name"}), at);
+  // After the record above, so that the status it wakes already shows it.
+  std::string uid = api::GetString(ev, {"Actor", "Attributes", kLabelPodUid});
+  if (!uid.empty()) changes_.Notify(uid);
+  if (action == "die") Wake();  // an init container may have finished: step the pod now
 }
 
 void DockerBackend::EventsLoop() {

@@ -21,6 +21,7 @@ std::string RuntimeToJson(const RuntimeMap& m) {
                    {"waitingReason", r.waiting_reason}, {"waitingMessage", r.waiting_message},
                    {"backoffStep", r.backoff_step},     {"lastRestartMs", r.last_restart_ms}};
     if (!r.deaths.empty()) o["deaths"] = r.deaths;
+    if (!r.oom_ms.empty()) o["oomMs"] = json::value_from(r.oom_ms);
     out[name] = std::move(o);
   }
   return json::serialize(out);
@@ -44,6 +45,11 @@ RuntimeMap RuntimeFromJson(const std::string& text) {
     if (const auto* d = api::Find(o, {"deaths"}); d && d->is_array()) {
       for (const auto& x : d->as_array()) {
         if (x.is_object()) r.deaths.push_back(x);
+      }
+    }
+    if (const auto* d = api::Find(o, {"oomMs"}); d && d->is_array()) {
+      for (const auto& x : d->as_array()) {
+        if (x.is_int64() && r.oom_ms.size() < kMaxOoms) r.oom_ms.push_back(x.as_int64());
       }
     }
     m[std::string(name)] = std::move(r);
@@ -77,6 +83,48 @@ void RecordDeath(ContainerRuntime& rt, json::object terminated) {
   while (rt.deaths.size() > kMaxDeaths) rt.deaths.erase(rt.deaths.begin());
 }
 
+namespace {
+
+std::chrono::system_clock::time_point FromMs(int64_t ms) {
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+}
+
+}  // namespace
+
+void RecordOom(ContainerRuntime& rt, int64_t at_ms) {
+  rt.oom_ms.push_back(at_ms);
+  std::sort(rt.oom_ms.begin(), rt.oom_ms.end());
+  while (rt.oom_ms.size() > kMaxOoms) rt.oom_ms.erase(rt.oom_ms.begin());
+  if (rt.deaths.empty()) return;
+  auto& last = rt.deaths.back().as_object();
+  auto finished = FinishedAt(last);
+  const auto at = FromMs(at_ms);
+  if (finished && *finished <= at && at - *finished <= kOomLag &&
+      api::GetString(last, {"reason"}) == "Error") {
+    last["reason"] = "OOMKilled";
+  }
+}
+
+bool OomBetween(const ContainerRuntime& rt,
+                std::optional<std::chrono::system_clock::time_point> from,
+                std::chrono::system_clock::time_point until) {
+  return std::any_of(rt.oom_ms.begin(), rt.oom_ms.end(), [&](int64_t ms) {
+    auto at = FromMs(ms);
+    return (!from || *from <= at) && at <= until + kOomLag;
+  });
+}
+
+std::string DeathReason(const ContainerRuntime& rt, int exit_code,
+                        std::chrono::system_clock::time_point at) {
+  if (exit_code == 0) return "Completed";
+  std::optional<std::chrono::system_clock::time_point> since;  // the previous death's end
+  for (auto it = rt.deaths.rbegin(); it != rt.deaths.rend() && !since; ++it) {
+    auto f = FinishedAt(*it);
+    if (f && at - *f >= std::chrono::seconds(1)) since = f;  // else: this death, seen again
+  }
+  return OomBetween(rt, since, at) ? "OOMKilled" : "Error";
+}
+
 std::optional<json::object> LastState(const ContainerRuntime& rt,
                                       std::chrono::system_clock::time_point started) {
   for (auto it = rt.deaths.rbegin(); it != rt.deaths.rend(); ++it) {
@@ -104,6 +152,16 @@ void ApplyOverlay(json::object& status, const Overlay& o) {
     status["lastState"] = json::object{{"terminated", *o.last_state}};
   }
   json::object& state = status["state"].as_object();
+  if (auto* t = state.if_contains("terminated"); t && t->is_object() && rt) {
+    // Docker missed the OOM kill its own `oom` event reported (see ContainerRuntime::oom_ms).
+    auto& term = t->as_object();
+    auto started = api::ParseRfc3339(api::GetString(term, {"startedAt"}));
+    auto finished = api::ParseRfc3339(api::GetString(term, {"finishedAt"}));
+    if (api::GetString(term, {"reason"}) == "Error" && started && finished &&
+        OomBetween(*rt, started, *finished)) {
+      term["reason"] = "OOMKilled";
+    }
+  }
   if (state.contains("terminated") && o.termination_message) {
     auto& t = state["terminated"].as_object();
     std::string err = api::GetString(t, {"message"});

@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/types.h"
 
@@ -36,13 +37,31 @@ struct ContainerRuntime {
   std::string waiting_message;
   int backoff_step = 0;  // restarts made in a row (back-off exponent)
   int64_t last_restart_ms = 0;
+  // Unix ms of Docker's `oom` events, oldest first (at most kMaxOoms). Docker sets
+  // State.OOMKilled only when the kernel's OOM notice reaches it before the exit; under load
+  // it can come after, and the kubelet's runtime (containerd's CRI) still says OOMKilled then.
+  std::vector<int64_t> oom_ms;
 };
 
 inline constexpr size_t kMaxDeaths = 3;
+inline constexpr size_t kMaxOoms = 3;
+// How long after an exit an `oom` event is still taken as its cause.
+inline constexpr std::chrono::seconds kOomLag{5};
 
 // Adds one ended instance (a Terminated state with at least exitCode and finishedAt). An entry
 // that finished within a second of it is the same death: the one with more fields is kept.
 void RecordDeath(ContainerRuntime& rt, api::json::object terminated);
+// Records an `oom` event; a recorded death it may have caused (exit non-zero, reason Error,
+// finished at most kOomLag before it) becomes OOMKilled.
+void RecordOom(ContainerRuntime& rt, int64_t at_ms);
+// Whether an `oom` event fell in [from, until + kOomLag]; no `from`: any before that.
+bool OomBetween(const ContainerRuntime& rt,
+                std::optional<std::chrono::system_clock::time_point> from,
+                std::chrono::system_clock::time_point until);
+// The reason Docker's `die` event with `exit_code` at `at` gets: Completed, Error, or
+// OOMKilled when an `oom` event came since the previous recorded death.
+std::string DeathReason(const ContainerRuntime& rt, int exit_code,
+                        std::chrono::system_clock::time_point at);
 // lastState.terminated: the newest recorded death that finished before `started`, the start
 // of the instance the status shows.
 std::optional<api::json::object> LastState(const ContainerRuntime& rt,

@@ -136,6 +136,75 @@ TEST(RecordDeath, KeepsTheRicherOfOneDeathAndTheNewestFew) {
   EXPECT_FALSE(LastState(rt, at("2024-05-01T10:00:11Z")).has_value());
 }
 
+int64_t Ms(const char* rfc3339) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             api::ParseRfc3339(rfc3339)->time_since_epoch())
+      .count();
+}
+
+TEST(Oom, AnOomEventAfterTheExitStillMakesItOomKilled) {
+  // Docker's State.OOMKilled missed the kill (its oom notice came after the exit); its own
+  // `oom` event, a moment after the exit, makes the status OOMKilled as the kubelet's would.
+  json::object s =
+      api::TerminatedStatus("c", "img", 137, "", "", *api::ParseRfc3339("2024-05-01T10:00:00Z"),
+                            *api::ParseRfc3339("2024-05-01T10:00:04Z"));
+  ContainerRuntime rt;
+  Overlay o;
+  o.runtime = &rt;
+  json::object before = s;
+  ApplyOverlay(before, o);
+  EXPECT_EQ(api::GetString(before, {"state", "terminated", "reason"}), "Error");
+  RecordOom(rt, Ms("2024-05-01T10:00:06Z"));
+  ApplyOverlay(s, o);
+  EXPECT_EQ(api::GetString(s, {"state", "terminated", "reason"}), "OOMKilled");
+  // Not an exit that ended before the oom's lag, nor one of an instance started after it.
+  json::object late =
+      api::TerminatedStatus("c", "img", 137, "", "", *api::ParseRfc3339("2024-05-01T09:59:00Z"),
+                            *api::ParseRfc3339("2024-05-01T10:00:00.5Z"));
+  ApplyOverlay(late, o);
+  EXPECT_EQ(api::GetString(late, {"state", "terminated", "reason"}), "Error");
+  json::object next =
+      api::TerminatedStatus("c", "img", 1, "", "", *api::ParseRfc3339("2024-05-01T10:00:07Z"),
+                            *api::ParseRfc3339("2024-05-01T10:00:08Z"));
+  ApplyOverlay(next, o);
+  EXPECT_EQ(api::GetString(next, {"state", "terminated", "reason"}), "Error");
+  // A clean exit stays Completed.
+  json::object ok =
+      api::TerminatedStatus("c", "img", 0, "", "", *api::ParseRfc3339("2024-05-01T10:00:00Z"),
+                            *api::ParseRfc3339("2024-05-01T10:00:04Z"));
+  ApplyOverlay(ok, o);
+  EXPECT_EQ(api::GetString(ok, {"state", "terminated", "reason"}), "Completed");
+}
+
+TEST(Oom, DeathsTakeTheOomOfTheirOwnInstance) {
+  ContainerRuntime rt;
+  auto at = [](const char* t) { return *api::ParseRfc3339(t); };
+  EXPECT_EQ(DeathReason(rt, 0, at("2024-05-01T10:00:00Z")), "Completed");
+  EXPECT_EQ(DeathReason(rt, 137, at("2024-05-01T10:00:00Z")), "Error");
+  // The oom before the die event: the death reads OOMKilled.
+  RecordOom(rt, Ms("2024-05-01T10:00:09.9Z"));
+  EXPECT_EQ(DeathReason(rt, 137, at("2024-05-01T10:00:10Z")), "OOMKilled");
+  RecordDeath(rt, json::object{{"exitCode", 137},
+                               {"reason", DeathReason(rt, 137, at("2024-05-01T10:00:10Z"))},
+                               {"finishedAt", "2024-05-01T10:00:10Z"}});
+  // The next instance's exit is not blamed on that oom.
+  EXPECT_EQ(DeathReason(rt, 137, at("2024-05-01T10:00:12Z")), "Error");
+  RecordDeath(
+      rt,
+      json::object{{"exitCode", 137}, {"reason", "Error"}, {"finishedAt", "2024-05-01T10:00:12Z"}});
+  // An oom after the die event fixes the recorded death (lastState), within the lag only.
+  RecordOom(rt, Ms("2024-05-01T10:00:13Z"));
+  EXPECT_EQ(api::GetString(rt.deaths.back(), {"reason"}), "OOMKilled");
+  RecordDeath(
+      rt,
+      json::object{{"exitCode", 1}, {"reason", "Error"}, {"finishedAt", "2024-05-01T10:00:20Z"}});
+  RecordOom(rt, Ms("2024-05-01T10:00:40Z"));
+  EXPECT_EQ(api::GetString(rt.deaths.back(), {"reason"}), "Error");
+  EXPECT_EQ(rt.oom_ms.size(), kMaxOoms);
+  RuntimeMap m{{"c", rt}};
+  EXPECT_EQ(RuntimeFromJson(RuntimeToJson(m))["c"].oom_ms, rt.oom_ms);
+}
+
 TEST(TailBytes, KeepsTheEnd) {
   EXPECT_EQ(TailBytes("abcdef", 3), "def");
   EXPECT_EQ(TailBytes("ab", 3), "ab");
