@@ -399,14 +399,14 @@ def api_request_counts(cp):
     return counts
 
 
-def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, status_watch=True,
+def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, status_watch=True, vk_workers=None,
                kubelet_baseline=None, status_baseline=None):
     stack = Stack(cp, bin_dir, node="vk-bench-t-" + os.urandom(3).hex(), ping_interval=10, proxy=False,
                   config={"ClientQPS": str(qps), "ClientBurst": str(burst),
                           "StatusSafetyIntervalMs": "15000" if status_watch else "0",
                           "StatusSyncIntervalMs": str(interval_ms), "MockCapacityPods": '"100000"',
                           "Resources": '{CPU: "1000", Memory: "4Ti", Pods: "100000"}'},
-                  vk_args=["--pod-sync-workers", str(workers)],
+                  vk_args=["--pod-sync-workers", str(vk_workers or workers)],
                   vk_log_level=os.environ.get("VK_BENCH_LOG_LEVEL", "info")).start()
     api = Api(cp.env)
     ns = stack.namespace
@@ -453,7 +453,7 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
         print(f"\n== throughput: {n} pods created -> Running -> Succeeded -> deleted ==")
         print(f"client QPS {qps}, burst {burst}; status sync every {interval_ms} ms"
               f"{' (status watch on: full sync every 15 s)' if status_watch else ' (status watch off)'}; "
-              f"{workers} pod workers")
+              f"{vk_workers or workers} pod workers")
         print(f"creates accepted by the API in {created - t0:.1f} s")
         print(f"all {n} pods done and gone in {elapsed:.1f} s: {n / elapsed:.1f} pods/s"
               + (f" = {n / elapsed / baseline:.2f}x the API server's own create+delete rate"
@@ -637,6 +637,8 @@ def main():
     ap.add_argument("--qps", type=float, default=500)
     ap.add_argument("--burst", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=32)
+    ap.add_argument("--vk-workers", type=int, default=0,
+                    help="the vk's --pod-sync-workers in the throughput run (default: --workers)")
     ap.add_argument("--interval-ms", type=int, default=500)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-watch", action="store_true",
@@ -658,7 +660,8 @@ def main():
             kbase = api_kubelet_baseline(cp, a.pods, a.workers)
             sbase = api_status_baseline(cp, a.pods, a.workers)
             throughput(cp, a.bin_dir, a.pods, a.qps, a.burst, a.workers, a.interval_ms, base,
-                       status_watch=not a.no_watch, kubelet_baseline=kbase, status_baseline=sbase)
+                       status_watch=not a.no_watch, kubelet_baseline=kbase, status_baseline=sbase,
+                       vk_workers=a.vk_workers or None)
         if a.scale_pods > 0:
             scale(cp, a.bin_dir, a.scale_pods, a.qps, a.burst, a.workers, a.interval_ms)
     finally:

@@ -28,8 +28,12 @@ void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay
   if (delay.count() <= 0) return Add(key);
   MutexLock l(mu_);
   if (shutdown_) return;
-  delayed_.emplace(clock_->Now() + delay, key);
-  cv_.NotifyAll();
+  const Clock::TimePoint at = clock_->Now() + delay;
+  const bool earliest = delayed_.empty() || at < delayed_.top().first;
+  delayed_.emplace(at, key);
+  // One idle worker keeps the timer (Get); wake one only when the timer must move earlier
+  // or nobody keeps it. Waking them all here cost a wake-up per idle worker per pod.
+  if (earliest || timed_waiters_ == 0) cv_.NotifyOne();
 }
 
 std::chrono::milliseconds WorkQueue::AddRateLimited(const std::string& key) {
@@ -71,6 +75,9 @@ std::optional<std::string> WorkQueue::Get(const std::stop_token& stop) {
       queue_.pop_front();
       dirty_.erase(key);
       processing_.insert(key);
+      // This worker may have kept the timer (woken by an Add, say): hand it on. (A key it
+      // promoted already woke one through AddLocked.)
+      if (!delayed_.empty() && timed_waiters_ == 0) cv_.NotifyOne();
       return key;
     }
     if (delayed_.empty()) {
@@ -81,10 +88,12 @@ std::optional<std::string> WorkQueue::Get(const std::stop_token& stop) {
       // Until the earliest delay runs out on clock_ (measured again after each wake-up),
       // an Add, an earlier AddAfter, ShutDown or `stop`.
       const Clock::TimePoint until = delayed_.top().first;
+      ++timed_waiters_;
       while (!shutdown_ && queue_.empty() && !(!delayed_.empty() && delayed_.top().first < until)) {
         const Clock::Duration left = until - clock_->Now();
         if (left <= Clock::Duration::zero() || !cv_.WaitFor(mu_, stop, left)) break;
       }
+      --timed_waiters_;
     }
   }
 }

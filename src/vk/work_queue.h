@@ -76,6 +76,7 @@ class WorkQueue {
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_ IL_GUARDED_BY(mu_);
   std::map<std::string, int> failures_ IL_GUARDED_BY(mu_);
   bool shutdown_ IL_GUARDED_BY(mu_) = false;
+  int timed_waiters_ IL_GUARDED_BY(mu_) = 0;  // Gets waiting for the earliest delayed key
 };
 
 }  // namespace il::vk

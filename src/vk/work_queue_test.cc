@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "testing/fake_clock.h"
 
@@ -121,6 +124,45 @@ TEST(WorkQueue, AddAndStopWakeAWorkerWaitingOnADelayedKey) {
   s.request_stop();
   stopped.join();
   EXPECT_FALSE(got.has_value());
+}
+
+TEST(WorkQueue, DelayedKeysComeOutOnTimeWhileTheWorkerThatWaitedIsBusy) {
+  // Idle workers are not all woken by each AddAfter: one keeps the timer. When it takes a
+  // key (and stays busy with it), another must take over the timer for the next one.
+  WorkQueue q;
+  std::stop_source s;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::mutex mu;
+  std::map<std::string, milliseconds> out;
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 4; ++i) {
+    workers.emplace_back([&] {
+      while (auto key = q.Get(s.get_token())) {
+        {
+          std::lock_guard<std::mutex> l(mu);
+          out[*key] =
+              std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0);
+        }
+        std::this_thread::sleep_for(milliseconds(400));  // busy well past the next key
+        q.Done(*key);
+      }
+    });
+  }
+  std::this_thread::sleep_for(milliseconds(50));  // all four wait with nothing delayed
+  q.AddAfter("c", milliseconds(250));
+  q.AddAfter("b", milliseconds(150));  // earlier: the timer moves
+  q.AddAfter("a", milliseconds(50));
+  q.AddAfter("d", milliseconds(300));  // later: nobody needs waking
+  std::this_thread::sleep_for(milliseconds(600));
+  s.request_stop();
+  for (auto& w : workers) w.join();
+  std::lock_guard<std::mutex> l(mu);
+  ASSERT_EQ(out.size(), 4u);
+  const std::map<std::string, int> due{{"a", 100}, {"b", 200}, {"c", 300}, {"d", 350}};
+  for (const auto& [key, at] : due) {
+    EXPECT_GE(out[key].count(), at - 55) << key;
+    EXPECT_LT(out[key].count(), at + 150) << key;  // not after a busy worker came back (450+)
+  }
 }
 
 TEST(WorkQueue, ShutDownReleasesWaitingWorkers) {
