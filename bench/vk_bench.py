@@ -468,6 +468,10 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
         print("API requests per pod (this client's create and delete included): " + ", ".join(
             f"{v:.2f} {verb} {res}{'/' + sub if sub else ''} {code}"
             for (verb, res, sub, code), v in sorted(per_pod.items())))
+        il_req = interlink_requests(stack)
+        print("interlink requests per pod (vk -> interlink): " + ", ".join(
+            f"{v / n:.2f} {path}" for path, v in sorted(il_req.items(), key=lambda kv: -kv[1])
+            if path != "/metrics"))
         print(f"status propagation (backend change -> visible in the API), {len(both)} samples: "
               f"p50 {pct(both, 50) * 1000:.0f} ms, p99 {pct(both, 99) * 1000:.0f} ms, "
               f"max {max(both) * 1000:.0f} ms")
@@ -555,18 +559,24 @@ def proc_stat(pid):
     return cpu, rss / 1024.0
 
 
-def status_calls(stack, path="/status"):
+def interlink_requests(stack):
+    """interlink's requests served so far, by path (its /metrics)."""
     c = http.client.HTTPConnection("127.0.0.1", stack.interlink_port, timeout=10)
     with open(stack.token) as f:
         token = f.read().strip()
     c.request("GET", "/metrics", headers={"Authorization": "Bearer " + token})
     text = c.getresponse().read().decode()
     c.close()
-    total = 0
+    out = {}
     for line in text.splitlines():
-        if line.startswith("interlink_http_requests_total") and f'path="{path}"' in line:
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+        if line.startswith("interlink_http_requests_total{"):
+            path = line.split('path="', 1)[1].split('"', 1)[0]
+            out[path] = out.get(path, 0) + float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def status_calls(stack, path="/status"):
+    return interlink_requests(stack).get(path, 0)
 
 
 def scale(cp, bin_dir, m, qps, burst, workers, interval_ms):

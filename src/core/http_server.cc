@@ -74,6 +74,9 @@ class Writer : public ResponseWriter {
     headers_.Set(name, std::move(value));
   }
 
+  // The write is handed to the I/O thread and the handler goes on at once; the connection
+  // waits for it (Flushed) before its next read. Blocking the worker until the I/O thread
+  // reported back cost two more thread wake-ups per request.
   void Reply(int status, std::string body, std::string content_type) override {
     if (replied_) return;
     replied_ = true;
@@ -84,11 +87,25 @@ class Writer : public ResponseWriter {
     res->body() = std::move(body);
     res->keep_alive(keep_alive_);
     res->prepare_payload();
-    auto ec = RunOnIo(ex_, [&](auto done) {
+    write_pending_ = true;
+    net::post(ex_, [this, res] {
       Lowest(stream_).expires_after(opt_.write_timeout);
-      bhttp::async_write(stream_, *res, [res, done](beast::error_code ec, size_t) { done(ec); });
+      bhttp::async_write(stream_, *res, [this, res](beast::error_code ec, size_t) {
+        if (ec) gone_ = true;
+        write_pending_ = false;
+        if (write_waiter_) write_waiter_->cancel();
+      });
     });
-    if (ec) gone_ = true;
+  }
+
+  // On the I/O thread, after the handler returned: until the reply Reply handed over is
+  // written.
+  net::awaitable<void> Flushed() {
+    if (!write_pending_) co_return;
+    net::steady_timer t(ex_, net::steady_timer::time_point::max());
+    write_waiter_ = &t;
+    co_await t.async_wait(as_tuple(use_awaitable));
+    write_waiter_ = nullptr;
   }
 
   void ReplyError(const Status& status) override {
@@ -211,6 +228,10 @@ class Writer : public ResponseWriter {
   const ServerOptions& opt_;
   Headers headers_;
   std::atomic<bool> gone_{false};
+  // Set by the handler's thread before it posts the write, cleared on the I/O thread; the
+  // post orders the two.
+  bool write_pending_ = false;
+  net::steady_timer* write_waiter_ = nullptr;  // I/O thread only
   bool replied_ = false;
   bool streaming_ = false;
   bool finished_ = false;
@@ -460,11 +481,16 @@ class HttpServer::Impl {
       };
 
       // Authentication and authorization decide on the head alone: a refused caller
-      // never makes us read (or buffer) its body.
-      if (filter_) {
+      // never makes us read (or buffer) its body. When the body came with the head (most
+      // requests), the filter and the handler share one trip to a worker.
+      const bool stream_route = route && route->options.stream;
+      const bool filter_with_handler = filter_ && parser.is_done() && !stream_route &&
+                                       head[bhttp::field::expect].empty();
+      if (filter_ && !filter_with_handler) {
         w.SetKeepAlive(keep_alive && parser.is_done());
         bool pass = false;
         co_await OffIo(false, [&] { pass = Filter(req, w); });
+        co_await w.Flushed();
         if (!pass) {
           observe();
           if (!parser.is_done()) {
@@ -502,7 +528,6 @@ class HttpServer::Impl {
       }
       req.body = std::move(parser.get().body());
 
-      const bool stream_route = route && route->options.stream;
       if (stream_route && !TakeStreamSlot(addr)) {
         if (refuse_limiter_.Allow()) {
           log_->warn("refused a stream on {} from {}: {} streams open ({} from this peer)",
@@ -513,12 +538,15 @@ class HttpServer::Impl {
               Status(StatusCode::kResourceExhausted, "too many concurrent streams; retry later"));
         });
       } else {
+        if (filter_with_handler) w.SetKeepAlive(keep_alive);
         co_await OffIo(stream_route, [&] {
+          if (filter_with_handler && !Filter(req, w)) return;  // the filter's reply went out
           Dispatch(req, route, w);
           w.Complete();
         });
         if (stream_route) ReleaseStreamSlot(addr);
       }
+      co_await w.Flushed();
       observe();
       if (!w.usable() || !keep_alive || stopping_) co_return;
     }
