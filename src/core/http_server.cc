@@ -484,8 +484,8 @@ class HttpServer::Impl {
       // never makes us read (or buffer) its body. When the body came with the head (most
       // requests), the filter and the handler share one trip to a worker.
       const bool stream_route = route && route->options.stream;
-      const bool filter_with_handler = filter_ && parser.is_done() && !stream_route &&
-                                       head[bhttp::field::expect].empty();
+      const bool filter_with_handler =
+          filter_ && parser.is_done() && !stream_route && head[bhttp::field::expect].empty();
       if (filter_ && !filter_with_handler) {
         w.SetKeepAlive(keep_alive && parser.is_done());
         bool pass = false;
