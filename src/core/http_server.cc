@@ -481,11 +481,14 @@ class HttpServer::Impl {
       };
 
       // Authentication and authorization decide on the head alone: a refused caller
-      // never makes us read (or buffer) its body. When the body came with the head (most
-      // requests), the filter and the handler share one trip to a worker.
+      // never makes us read (or buffer) its body. When the body came with the head (it is
+      // already in the buffer: most requests), the filter and the handler share one trip to
+      // a worker, and a refused request leaves the connection usable.
       const bool stream_route = route && route->options.stream;
+      const auto length = parser.content_length();
+      const bool body_here = parser.is_done() || (length && buf.size() >= *length);
       const bool filter_with_handler =
-          filter_ && parser.is_done() && !stream_route && head[bhttp::field::expect].empty();
+          filter_ && body_here && !stream_route && head[bhttp::field::expect].empty();
       if (filter_ && !filter_with_handler) {
         w.SetKeepAlive(keep_alive && parser.is_done());
         bool pass = false;

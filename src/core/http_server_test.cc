@@ -236,6 +236,57 @@ TEST(HttpServer, TheFilterRefusesOnTheHeadBeforeAnyBodyIsRead) {
   EXPECT_EQ(r->body, "alice:hi");
 }
 
+TEST(HttpServer, ARefusedRequestWithItsBodyLeavesTheConnectionToTheNextInOrder) {
+  // The body came with the head: filter and handler share one trip to a worker, and the
+  // reply is written after the handler's thread moved on. Pipelined on one connection, a
+  // refused request, an accepted one and a handler that goes on after its reply must
+  // answer in order, and the handler must not run for the refused one.
+  ServerOptions o;
+  o.listen = "http://127.0.0.1:0";
+  HttpServer s(o);
+  std::atomic<int> handled{0};
+  s.SetFilter([&](Request& r, ResponseWriter& w) {
+    if (r.headers.Get("authorization") != "Bearer ok") {
+      w.ReplyError(Status(StatusCode::kUnauthenticated, "no token"));
+      return false;
+    }
+    r.identity.user = "alice";
+    return true;
+  });
+  s.Handle("/echo", [&](const Request& r, ResponseWriter& w) {
+    ++handled;
+    w.Reply(200, r.identity.user + ":" + r.body, "text/plain");
+    if (r.body == "slow") std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  });
+  ASSERT_TRUE(s.Start().ok());
+  const std::string refused = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nnope";
+  auto ok = [](const std::string& body) {
+    return "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ok\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  const std::string last =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ok\r\n"
+      "Connection: close\r\nContent-Length: 3\r\n\r\nend";
+  auto t0 = std::chrono::steady_clock::now();
+  std::string reply = RawExchange(s.port(), refused + ok("slow") + ok("hi") + last,
+                                  std::chrono::milliseconds(3000));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  size_t a = reply.find("HTTP/1.1 401");
+  size_t b = reply.find("alice:slow");
+  size_t c = reply.find("alice:hi");
+  size_t d = reply.find("alice:end");
+  ASSERT_NE(a, std::string::npos) << reply;
+  ASSERT_NE(b, std::string::npos) << reply;
+  ASSERT_NE(c, std::string::npos) << reply;
+  ASSERT_NE(d, std::string::npos) << reply;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  EXPECT_LT(c, d);
+  EXPECT_EQ(handled.load(), 3);
+  EXPECT_LT(took, std::chrono::milliseconds(2500))
+      << "the connection was not closed after the last";
+}
+
 TEST(HttpServer, PerRouteBodyLimits) {
   ServerOptions o;
   o.listen = "http://127.0.0.1:0";
