@@ -171,6 +171,16 @@ TEST(HttpServer, OptionalClientCertificatesAreVerifiedAndNamed) {
   std::system(("rm -rf " + dir).c_str());
 }
 
+// A filter: "Bearer ok" is alice, anything else 401.
+bool BearerOkIsAlice(Request& r, ResponseWriter& w) {
+  if (r.headers.Get("authorization") != "Bearer ok") {
+    w.ReplyError(Status(StatusCode::kUnauthenticated, "no token"));
+    return false;
+  }
+  r.identity.user = "alice";
+  return true;
+}
+
 // Sends raw bytes and reads the reply until the server closes or `timeout` passes.
 std::string RawExchange(int port, const std::string& bytes, std::chrono::milliseconds timeout) {
   namespace net = boost::asio;
@@ -203,12 +213,7 @@ TEST(HttpServer, TheFilterRefusesOnTheHeadBeforeAnyBodyIsRead) {
   std::atomic<size_t> body_at_filter{99};
   s.SetFilter([&](Request& r, ResponseWriter& w) {
     body_at_filter = r.body.size();
-    if (r.headers.Get("authorization") != "Bearer ok") {
-      w.ReplyError(Status(StatusCode::kUnauthenticated, "no token"));
-      return false;
-    }
-    r.identity.user = "alice";
-    return true;
+    return BearerOkIsAlice(r, w);
   });
   s.Handle("/echo", [&](const Request& r, ResponseWriter& w) {
     ++handled;
@@ -245,14 +250,7 @@ TEST(HttpServer, ARefusedRequestWithItsBodyLeavesTheConnectionToTheNextInOrder) 
   o.listen = "http://127.0.0.1:0";
   HttpServer s(o);
   std::atomic<int> handled{0};
-  s.SetFilter([&](Request& r, ResponseWriter& w) {
-    if (r.headers.Get("authorization") != "Bearer ok") {
-      w.ReplyError(Status(StatusCode::kUnauthenticated, "no token"));
-      return false;
-    }
-    r.identity.user = "alice";
-    return true;
-  });
+  s.SetFilter(BearerOkIsAlice);
   s.Handle("/echo", [&](const Request& r, ResponseWriter& w) {
     ++handled;
     w.Reply(200, r.identity.user + ":" + r.body, "text/plain");

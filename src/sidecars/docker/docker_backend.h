@@ -174,6 +174,10 @@ class DockerBackend : public api::Backend, private ProberListener {
              std::chrono::system_clock::time_point at);
   // An `oom` event: kept so that the exit it caused reads OOMKilled (supervision.h).
   void OnOom(const std::string& docker_name, std::chrono::system_clock::time_point at);
+  // Runs `update` on the runtime record of our container `docker_name` (under its pod's
+  // mu) and persists it; nothing for a sandbox, a removed pod or a name we do not know.
+  void UpdateRuntimeOf(const std::string& docker_name,
+                       const std::function<void(ContainerRuntime&)>& update);
   void OnProbeEvent(const std::string& uid, const std::string& container, const std::string& reason,
                     const std::string& message) override;
   void OnProbeKill(const std::string& uid, const std::string& container, const api::Probe& probe,

@@ -284,18 +284,15 @@ void DockerBackend::Kill(const EntryPtr& e, const ContainerPlan& c, const std::s
   (void)store_->SetRuntime(e->plan.uid, RuntimeToJson(e->runtime));
 }
 
-void DockerBackend::OnDie(const std::string& docker_name, int exit_code,
-                          std::chrono::system_clock::time_point at) {
+void DockerBackend::UpdateRuntimeOf(const std::string& docker_name,
+                                    const std::function<void(ContainerRuntime&)>& update) {
   for (const auto& e : Snapshot()) {
     for (const auto& c : e->plan.containers) {
       if (c.docker_name != docker_name || c.role == Role::kSandbox) continue;
       {
         MutexLock l(e->mu);
         if (e->removed) return;
-        ContainerRuntime& rt = e->runtime[c.name];
-        RecordDeath(rt, json::object{{"exitCode", exit_code},
-                                     {"reason", DeathReason(rt, exit_code, at)},
-                                     {"finishedAt", api::Rfc3339Nano(at)}});
+        update(e->runtime[c.name]);
       }
       (void)PersistRuntime(*e);
       return;
@@ -303,22 +300,21 @@ void DockerBackend::OnDie(const std::string& docker_name, int exit_code,
   }
 }
 
+void DockerBackend::OnDie(const std::string& docker_name, int exit_code,
+                          std::chrono::system_clock::time_point at) {
+  UpdateRuntimeOf(docker_name, [&](ContainerRuntime& rt) {
+    RecordDeath(rt, json::object{{"exitCode", exit_code},
+                                 {"reason", DeathReason(rt, exit_code, at)},
+                                 {"finishedAt", api::Rfc3339Nano(at)}});
+  });
+}
+
 void DockerBackend::OnOom(const std::string& docker_name,
                           std::chrono::system_clock::time_point at) {
-  for (const auto& e : Snapshot()) {
-    for (const auto& c : e->plan.containers) {
-      if (c.docker_name != docker_name || c.role == Role::kSandbox) continue;
-      {
-        MutexLock l(e->mu);
-        if (e->removed) return;
-        RecordOom(
-            e->runtime[c.name],
-            std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count());
-      }
-      (void)PersistRuntime(*e);
-      return;
-    }
-  }
+  UpdateRuntimeOf(docker_name, [&](ContainerRuntime& rt) {
+    RecordOom(rt,
+              std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count());
+  });
 }
 
 void DockerBackend::OnProbeEvent(const std::string& uid, const std::string& container,
