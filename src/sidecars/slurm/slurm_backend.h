@@ -96,7 +96,12 @@ class SlurmBackend : public api::Backend {
   void Refresh(bool force) IL_EXCLUDES(refresh_mu_, mu_);
   Result<std::map<std::string, JobView>> QuerySlurm(const std::vector<std::string>& ids)
       IL_REQUIRES(refresh_mu_);
-  api::PodStatus StatusOf(const PodRecord& rec);
+  // `settled`: the job is over and every container that started has its own exit code
+  // (or job.status is written, or kExitWriteGrace has passed): the status is final.
+  api::PodStatus StatusOf(const PodRecord& rec, bool* settled = nullptr);
+  // How long after a job's end its containers may still be writing their exit codes (they
+  // run their TERM traps after Slurm already calls the job CANCELLED).
+  static constexpr std::chrono::seconds kExitWriteGrace{10};
   Result<CommandResult> RunSlurm(const std::vector<std::string>& base,
                                  const std::vector<std::string>& args, int64_t* counter,
                                  const std::string& working_dir = "");

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -223,6 +224,40 @@ TEST_F(SlurmBackendTest, FinishedJobsFallBackToSacctThenTheJobStatusFile) {
   Status({"f1", "f2"});  // both final: no more Slurm calls
   EXPECT_EQ(slurm_.Count("squeue"), squeues);
   EXPECT_EQ(slurm_.Count("sacct"), 1u);
+}
+
+TEST_F(SlurmBackendTest, ACancelledJobsContainerKeepsItsOwnExitCodeWrittenAfterTheCancel) {
+  // Slurm says CANCELLED at once; the container's TERM trap writes its exit code a moment
+  // later. The status must wait for it (not freeze the job's 143) for a short grace.
+  auto slurm_time = [](std::chrono::system_clock::time_point t) {
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", std::localtime(&tt));
+    return std::string(buf);
+  };
+  const auto now = std::chrono::system_clock::now();
+  ASSERT_TRUE(Create("c1").ok());  // job 100
+  ASSERT_TRUE(Create("c2").ok());  // job 101
+  slurm_.queue["100"] = "100|CANCELLED|None|0:15|" + slurm_time(now - std::chrono::seconds(5)) +
+                        "|" + slurm_time(now) + "|il-c1";
+  slurm_.queue["101"] = "101|CANCELLED|None|0:15|" + slurm_time(now - std::chrono::minutes(5)) +
+                        "|" + slurm_time(now - std::chrono::minutes(1)) + "|il-c2";
+  for (const char* uid : {"c1", "c2"}) {
+    std::ofstream(Dir(uid) + "/run-a.started") << "1800000000.1\n";
+  }
+  auto st = Status({"c1", "c2"});
+  ASSERT_EQ(st.size(), 2u);
+  EXPECT_EQ(State(st[0]), "running");  // within the grace: its exit code may still come
+  EXPECT_EQ(api::GetString(st[1].containers[0], {"state", "terminated", "reason"}),
+            "SlurmJobCancelled");  // a minute on: the job's reason
+  std::ofstream(Dir("c1") + "/run-a.status") << "7 1800000000.2\n";
+  st = Status({"c1"});
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(api::GetInt(st[0].containers[0], {"state", "terminated", "exitCode"}, -1), 7);
+  // Final now: a later change of the files does not alter it.
+  std::ofstream(Dir("c1") + "/run-a.status") << "9 1800000000.3\n";
+  EXPECT_EQ(api::GetInt(Status({"c1"})[0].containers[0], {"state", "terminated", "exitCode"}, -1),
+            7);
 }
 
 TEST_F(SlurmBackendTest, SacctReportsJobsSqueueForgot) {

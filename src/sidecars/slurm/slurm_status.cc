@@ -197,7 +197,7 @@ void SlurmBackend::PersistLocked(const PodRecord& rec) {
 
 void SlurmBackend::RefreshNow() { Refresh(true); }
 
-api::PodStatus SlurmBackend::StatusOf(const PodRecord& rec) {
+api::PodStatus SlurmBackend::StatusOf(const PodRecord& rec, bool* settled) {
   std::vector<ContainerFiles> files(rec.containers.size());
   // Before the job starts no container can have written anything: skip the file reads
   // (they dominate the cost of a status cycle over many queued jobs).
@@ -207,7 +207,24 @@ api::PodStatus SlurmBackend::StatusOf(const PodRecord& rec) {
   for (size_t i = 0; may_have_files && i < rec.containers.size(); ++i) {
     files[i] = ReadContainerFiles(rec.dir, rec.containers[i]);
   }
-  return BuildPodStatus(rec.uid, rec.ns, rec.name, rec.job, rec.containers, files, opt_.now());
+  const TimePoint now = opt_.now();
+  JobView job = rec.job;
+  bool final = IsTerminal(job.state);
+  // Slurm calls a cancelled job CANCELLED at once, while its containers are still running
+  // their TERM traps and writing their exit codes. A container that started and has not
+  // written one yet is still running until the job script is done (job.status) or
+  // kExitWriteGrace has passed: else its own exit code would be lost for the job's.
+  if (final && job.end && now - *job.end < kExitWriteGrace && !ReadJobStatusFile(rec.dir)) {
+    for (const auto& f : files) {
+      if (f.started && !f.exit_code) {
+        job.state = JobState::kCompleting;
+        final = false;
+        break;
+      }
+    }
+  }
+  if (settled) *settled = final;
+  return BuildPodStatus(rec.uid, rec.ns, rec.name, job, rec.containers, files, now);
 }
 
 Result<std::vector<api::PodStatus>> SlurmBackend::GetStatus(const api::CallContext&,
@@ -227,8 +244,9 @@ Result<std::vector<api::PodStatus>> SlurmBackend::GetStatus(const api::CallConte
       if (it == pods_.end()) continue;
       rec = it->second;
     }
-    api::PodStatus st = StatusOf(rec);
-    if (IsTerminal(rec.job.state)) {
+    bool settled = false;
+    api::PodStatus st = StatusOf(rec, &settled);
+    if (settled) {
       MutexLock l(mu_);
       if (pods_.count(uid)) final_[uid] = st;
     }
