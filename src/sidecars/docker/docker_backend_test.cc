@@ -445,6 +445,47 @@ TEST_F(DockerBackendTest, StatusWatchIsWokenByCreateDockerEventsAndDelete) {
   EXPECT_EQ(gone->uids, std::vector<std::string>{"u15"});
 }
 
+// dockerd 20.10 sets State.OOMKilled only when the kernel's OOM notice beats the exit; when
+// its "oom" event comes after the "die" event, inspect says OOMKilled=false for good. The
+// event stream's late "oom" still makes the exit OOMKilled, as containerd's CRI reports it.
+TEST_F(DockerBackendTest, ADockerOomEventAfterTheDieMakesTheExitOomKilled) {
+  using namespace std::chrono_literals;
+  DockerBackendOptions o;
+  o.poll_interval = std::chrono::hours(1);
+  o.retry_backoff = 0ms;
+  backend_.reset();
+  auto b = DockerBackend::Create(settings_, o);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  backend_ = std::move(*b);
+  api::CallContext ctx;
+  auto d = Pod("u23", R"({"restartPolicy":"Never","containers":[{"name":"c","image":"img"}]})");
+  ASSERT_TRUE(Create(d).ok());
+  for (int i = 0; i < 500 && engine_->calls_with("events").empty(); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_FALSE(engine_->calls_with("events").empty());
+  std::this_thread::sleep_for(50ms);  // the stream has begun on the engine's side
+  auto cursor = backend_->WatchStatus(ctx, "", 0ms, nullptr);
+  ASSERT_TRUE(cursor.ok());
+  auto reason = [&] {
+    auto s = Status1(d);
+    if (s.containers.size() != 1) return std::string("?");
+    const auto* t = s.containers[0].at("state").as_object().if_contains("terminated");
+    return t ? api::GetString(*t, {"reason"}) : std::string("not terminated");
+  };
+
+  engine_->Exit("il-ns_p-u23_c_u23", 137);
+  auto died = backend_->WatchStatus(ctx, cursor->cursor, 5s, nullptr);
+  ASSERT_TRUE(died.ok());
+  EXPECT_EQ(reason(), "Error");  // inspect's OOMKilled is false, and no oom event yet
+
+  engine_->Oom("il-ns_p-u23_c_u23", 56);
+  auto oom = backend_->WatchStatus(ctx, died->cursor, 5s, nullptr);
+  ASSERT_TRUE(oom.ok());
+  EXPECT_EQ(oom->uids, std::vector<std::string>{"u23"});
+  EXPECT_EQ(reason(), "OOMKilled");
+}
+
 TEST_F(DockerBackendTest, EnvTravelsInTheCreateBodyOnlyNeverInTheStateFile) {
   auto d = Pod("u17", R"({"containers":[{"name":"c","image":"img","env":[
       {"name":"SECRET","value":"s3cr3t\nline2 $(X) ;rm"},{"name":"DOCKER_HOST","value":"tcp://x"}]}]})");

@@ -9,7 +9,10 @@
 namespace il::docker {
 namespace json = boost::json;
 
-namespace {}  // namespace
+namespace {
+// When every container exits: 2024-05-01T10:00:01Z (inspect's FinishedAt), in Unix nanoseconds.
+constexpr int64_t kFinishedNanos = 1714557601000000000;
+}  // namespace
 
 FakeDockerEngine::FakeDockerEngine() {
   images_ = {"interlink/docker-sd-pause:1"};
@@ -49,16 +52,25 @@ void FakeDockerEngine::Exit(const std::string& name, int code) {
   Container& c = containers_.at(name);
   c.status = "exited";
   c.exit_code = code;
-  json::object attrs{{"name", name}, {"exitCode", std::to_string(code)}};
+  PushEventLocked("die", name, c, {{"exitCode", std::to_string(code)}}, kFinishedNanos);
+}
+void FakeDockerEngine::Oom(const std::string& name, int64_t after_exit_ms) {
+  std::lock_guard l(mu_);
+  PushEventLocked("oom", name, containers_.at(name), {},
+                  kFinishedNanos + after_exit_ms * int64_t{1000000});
+}
+void FakeDockerEngine::PushEventLocked(const std::string& action, const std::string& name,
+                                       const Container& c, json::object attrs, int64_t nanos) {
+  attrs["name"] = name;
   for (const auto& [k, v] : c.labels) attrs[k] = v;
   events_.push_back(
       json::serialize(json::object{{"Type", "container"},
-                                   {"Action", "die"},
-                                   {"status", "die"},
+                                   {"Action", action},
+                                   {"status", action},
                                    {"id", c.id},
                                    {"Actor", {{"ID", c.id}, {"Attributes", std::move(attrs)}}},
-                                   {"time", 1714557601},
-                                   {"timeNano", 1714557601000000000}}));
+                                   {"time", nanos / 1000000000},
+                                   {"timeNano", nanos}}));
 }
 void FakeDockerEngine::Remove(const std::string& name) {
   std::lock_guard l(mu_);

@@ -10,7 +10,8 @@
 // with AddImage and "exit<N>"; /images/create?fromImage= (recorded as {"docker", "pull",
 // image}) succeeds for images it has and "pullable*" ones, else answers 404 "pull access
 // denied".
-// /events streams the "die" events Exit() causes (filters are ignored).
+// /events streams the "die" events Exit() causes and the "oom" events of Oom() (filters are
+// ignored). Every exit happens at 2024-05-01T10:00:01Z (FinishedAt, the die event's time).
 // Images decide behaviour: "exit<N>" exits with N as soon as it starts, anything else runs.
 //
 // Thread-safety: the API may be called concurrently; the accessors are thread-safe.
@@ -48,6 +49,9 @@ class FakeDockerEngine {
   void AddImage(const std::string& image);
   // A running container exits; a "die" event goes to the events streams open then.
   void Exit(const std::string& name, int code);
+  // An "oom" event for `name`, `after_exit_ms` after its exit (dockerd may report the kernel's
+  // OOM notice after the die event, and then inspect says OOMKilled=false).
+  void Oom(const std::string& name, int64_t after_exit_ms);
   void Remove(const std::string& name);  // removed behind docker-sd's back
   void AddForeign(const std::string& name, std::map<std::string, std::string> labels);
   std::map<std::string, Container> containers() const;
@@ -75,6 +79,8 @@ class FakeDockerEngine {
   void Serve(const http::Request& r, http::ResponseWriter& w);
   http::Response ServeLocked(const http::Request& r, const std::string& path);
   void Record(std::vector<std::string> argv);
+  void PushEventLocked(const std::string& action, const std::string& name, const Container& c,
+                       boost::json::object attrs, int64_t nanos);
 
   std::string dir_;
   std::unique_ptr<http::HttpServer> server_;
