@@ -331,7 +331,16 @@ def api_kubelet_status(phase, state):
                                               "lastState": {}}]}}
 
 
-def api_status_baseline(cp, n, workers):
+def burn(share, stop_at):
+    """Child process: uses `share` of one core (busy 10*share ms of every 10 ms) until stop_at."""
+    while time.time() < stop_at:
+        t = time.perf_counter()
+        while time.perf_counter() - t < 0.01 * share:
+            pass
+        time.sleep(0.01 * (1 - share))
+
+
+def api_status_baseline(cp, n, workers, load=0.0):
     """Status propagation with an ideal node agent and no vk: the same burst of n pods, the
     same backend timeline and the same client (creates, a watch in a child process, a delete
     as soon as a pod is Succeeded), but the status writes come from ideal_agent, a process
@@ -353,6 +362,10 @@ def api_status_baseline(cp, n, workers):
     inbox, done = ctx.Queue(), ctx.Queue()
     agent = ctx.Process(target=ideal_agent, args=(cp.env, ns, n, workers, inbox, done), daemon=True)
     agent.start()
+    burners = [ctx.Process(target=burn, args=(min(1.0, load - i), time.time() + 60), daemon=True)
+               for i in range(int(-(-load // 1)))]  # `load` cores in all, one process per core
+    for b in burners:
+        b.start()
     created = {}
 
     def create(nm):
@@ -372,11 +385,13 @@ def api_status_baseline(cp, n, workers):
     finally:
         watch.stop = True
         agent.terminate()
+        for b in burners:
+            b.terminate()
         pool.shutdown(wait=False)
     lat = [watch.running[nm] - (created[nm] + PENDING) for nm in names if nm in watch.running]
     lat += [watch.succeeded[nm] - (created[nm] + PENDING + RUN) for nm in names if nm in watch.succeeded]
     print(f"== API server with a status-only node agent (no vk; {workers} status writers that PATCH each change "
-          f"when it is due, one event poster): {n} pods in {elapsed:.1f} s: {n / elapsed:.1f} pods/s; "
+          f"when it is due, one event poster{f'; {load:.2f} of a core burnt beside it' if load else ''}): {n} pods in {elapsed:.1f} s: {n / elapsed:.1f} pods/s; "
           f"status propagation p50 {pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms "
           f"({len(lat)} samples); PATCH round trip p50 {pct(took, 50) * 1000:.0f} ms, "
           f"p99 {pct(took, 99) * 1000:.0f} ms ==")
@@ -678,6 +693,9 @@ def main():
     ap.add_argument("--vk-workers", type=int, default=0,
                     help="the vk's --pod-sync-workers in the throughput run (default: --workers)")
     ap.add_argument("--interval-ms", type=int, default=500)
+    ap.add_argument("--agent-load", type=float, default=0.0,
+                    help="cores to keep busy beside the status-only agent (e.g. what the vk, interlink "
+                         "and mock-sd use during the burst), to see what that CPU costs the API server")
     ap.add_argument("--rounds", type=int, default=1,
                     help="status-only agent and vk runs, alternating, each after the control plane "
                          "settled; prints every round's p99s and the median ratio")
@@ -704,7 +722,7 @@ def main():
                 if a.rounds > 1:
                     print(f"\n===== round {r + 1} of {a.rounds} =====")
                 settle()
-                sbase = api_status_baseline(cp, a.pods, a.workers)
+                sbase = api_status_baseline(cp, a.pods, a.workers, a.agent_load)
                 settle()
                 vk_p99 = throughput(cp, a.bin_dir, a.pods, a.qps, a.burst, a.workers, a.interval_ms, base,
                                     status_watch=not a.no_watch, kubelet_baseline=kbase, status_baseline=sbase,
