@@ -568,7 +568,7 @@ def cpu_by_process(stack):
     return out
 
 
-def settle(quiet=0.15, timeout=90):
+def settle(quiet=0.15, timeout=60):
     """Waits until the control plane (kube-apiserver, etcd, the controller manager) uses less
     than `quiet` of a core over one second: the previous phase's deletions, namespace
     cleanup and garbage collection would otherwise slow the next phase's API calls."""
@@ -587,6 +587,8 @@ def settle(quiet=0.15, timeout=90):
         time.sleep(1)
         used = sum(proc_stat(pid)[0] - c for pid, c in before.items())
         if used < quiet:
+            if time.time() - t0 > 3:
+                print(f"(waited {time.time() - t0:.0f} s for the control plane to settle)")
             return time.time() - t0
     print(f"(the control plane did not settle below {quiet} cores in {timeout} s)")
     return time.time() - t0
