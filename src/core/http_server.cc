@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <deque>
+#include <functional>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl.hpp>
@@ -284,13 +286,43 @@ class HttpServer::Impl {
     Handler handler;
     RouteOptions options;
   };
-  // Stream threads outlive nothing: Stop() waits for them. The counter lives in a shared
-  // block so that a finishing thread never touches a destroyed Impl.
+  // Stream threads outlive nothing: Stop() waits for them. The counters live in a shared
+  // block so that a finishing thread never touches a destroyed Impl. A thread whose stream
+  // ended waits kStreamThreadKeep for the next one before it exits: a status watch
+  // answered and asked again at once (one per status change under a burst) reuses it
+  // instead of starting a thread.
   struct StreamThreads {
     Mutex mu;
-    CondVar cv;
-    size_t running IL_GUARDED_BY(mu) = 0;
+    CondVar cv;    // Stop() waits here for running == 0
+    CondVar work;  // idle threads wait here for tasks
+    size_t running IL_GUARDED_BY(mu) = 0;  // alive, busy or idle
+    size_t idle IL_GUARDED_BY(mu) = 0;
+    bool stopping IL_GUARDED_BY(mu) = false;
+    std::deque<std::function<void()>> tasks IL_GUARDED_BY(mu);
   };
+  static constexpr std::chrono::seconds kStreamThreadKeep{10};
+
+  static void StreamThreadLoop(const std::shared_ptr<StreamThreads>& st,
+                               std::function<void()> task) {
+    while (true) {
+      task();
+      task = nullptr;
+      MutexLock lock(st->mu);
+      ++st->idle;
+      const auto until = std::chrono::steady_clock::now() + kStreamThreadKeep;
+      while (st->tasks.empty() && !st->stopping) {
+        if (!st->work.WaitUntil(st->mu, until)) break;
+      }
+      --st->idle;
+      if (st->tasks.empty()) {  // kept long enough, or stopping
+        --st->running;
+        st->cv.NotifyAll();
+        return;
+      }
+      task = std::move(st->tasks.front());
+      st->tasks.pop_front();
+    }
+  }
 
   ServerOptions opt_;
   std::shared_ptr<spdlog::logger> log_;
@@ -368,17 +400,19 @@ class HttpServer::Impl {
     };
     if (own_thread) {
       auto st = stream_threads_;
+      bool queued = false;
       {
         MutexLock lock(st->mu);
-        ++st->running;
+        if (st->idle > st->tasks.size()) {  // an idle stream thread takes it
+          st->tasks.emplace_back(task);
+          st->work.NotifyOne();
+          queued = true;
+        } else {
+          ++st->running;
+        }
       }
       try {
-        std::thread([st, task] {
-          task();
-          MutexLock lock(st->mu);
-          --st->running;
-          st->cv.NotifyAll();
-        }).detach();
+        if (!queued) std::thread([st, task] { StreamThreadLoop(st, task); }).detach();
       } catch (const std::system_error& e) {
         // Out of threads: the stream runs on a worker rather than not at all.
         log_->warn("cannot start a stream thread ({}); using a request worker", e.what());
@@ -785,6 +819,8 @@ class HttpServer::Impl {
     pool_->join();
     {
       MutexLock lock(stream_threads_->mu);
+      stream_threads_->stopping = true;
+      stream_threads_->work.NotifyAll();
       while (stream_threads_->running != 0) stream_threads_->cv.Wait(stream_threads_->mu);
     }
     ioc_.stop();

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <mutex>
 #include <thread>
 
 #include "core/http_client.h"
@@ -358,6 +359,59 @@ TEST(HttpServer, StreamRoutesRunBesideTheWorkersAndAreCapped) {
   EXPECT_EQ(r->status, 200);
   release = true;
   for (auto& th : t) th.join();
+}
+
+TEST(HttpServer, AStreamThreadServesTheNextStreamAndStopDoesNotWaitForItsKeep) {
+  // A status watch is answered and asked again at once, one per change under a burst: its
+  // thread waits for the next stream instead of exiting. Concurrent streams still get a
+  // thread each, and Stop() ends idle stream threads at once.
+  ServerOptions o;
+  o.listen = "http://127.0.0.1:0";
+  o.worker_threads = 1;
+  auto s = std::make_unique<HttpServer>(o);
+  std::mutex mu;
+  std::vector<pid_t> ids;  // kernel thread ids: never reused this soon, unlike pthread_t
+  std::atomic<int> hold{0};
+  s->Handle("/watch",
+            [&](const Request& r, ResponseWriter& w) {
+              {
+                std::lock_guard<std::mutex> l(mu);
+                ids.push_back(::gettid());
+              }
+              if (r.query.count("hold")) {
+                ++hold;
+                while (hold < 2) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+              }
+              w.Reply(200, "{}");
+            },
+            {0, true});
+  ASSERT_TRUE(s->Start().ok());
+  auto c = Client(s->url());
+  ClientRequest r;
+  r.target = "/watch";
+  for (int i = 0; i < 3; ++i) {
+    auto got = c->Stream(r, nullptr, [](std::string_view) { return true; });
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    // The reply is out before the thread is idle again: let it get there.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  r.target = "/watch?hold=1";  // two at once: each waits until both run
+  std::thread other([&] { (void)Client(s->url())->Stream(r, nullptr, [](std::string_view) {
+    return true;
+  }); });
+  auto got = c->Stream(r, nullptr, [](std::string_view) { return true; });
+  other.join();
+  ASSERT_TRUE(got.ok());
+  {
+    std::lock_guard<std::mutex> l(mu);
+    ASSERT_EQ(ids.size(), 5u);
+    EXPECT_EQ(ids[1], ids[0]);
+    EXPECT_EQ(ids[2], ids[0]);
+    EXPECT_NE(ids[3], ids[4]);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  s.reset();  // Stop(): two idle stream threads, each kept for 10 s
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
 }
 
 TEST(HttpServer, ConnectionsAreCappedPerPeer) {

@@ -166,10 +166,12 @@ Result<api::StatusChanges> Client::WatchStatus(const api::CallContext& ctx,
                        std::to_string(1000 + timeout.count() % 1000).substr(1);
   IL_ASSIGN_OR_RETURN(auto req, NewRequest(ctx, "WatchStatus", "GET", target.c_str(), ""));
   req.timeout = timeout + opt_.status_timeout;  // the longest silence
-  // Streamed on a connection of its own, so `gone` (the caller stopping) ends the wait.
+  // Streamed, so that `gone` (the caller stopping) ends the wait: the connection is closed
+  // then. An answered watch leaves its connection to the pool: the next watch, asked at
+  // once, does not connect again.
   int status = 0;
   std::string body;
-  auto r = stream_client_->Stream(
+  auto r = client_->Stream(
       req,
       [&](int s, const http::Headers&) {
         status = s;
