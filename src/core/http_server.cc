@@ -7,14 +7,14 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <deque>
-#include <functional>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
 #include <optional>
@@ -293,8 +293,8 @@ class HttpServer::Impl {
   // instead of starting a thread.
   struct StreamThreads {
     Mutex mu;
-    CondVar cv;    // Stop() waits here for running == 0
-    CondVar work;  // idle threads wait here for tasks
+    CondVar cv;                            // Stop() waits here for running == 0
+    CondVar work;                          // idle threads wait here for tasks
     size_t running IL_GUARDED_BY(mu) = 0;  // alive, busy or idle
     size_t idle IL_GUARDED_BY(mu) = 0;
     bool stopping IL_GUARDED_BY(mu) = false;

@@ -396,9 +396,8 @@ TEST(HttpServer, AStreamThreadServesTheNextStreamAndStopDoesNotWaitForItsKeep) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   r.target = "/watch?hold=1";  // two at once: each waits until both run
-  std::thread other([&] { (void)Client(s->url())->Stream(r, nullptr, [](std::string_view) {
-    return true;
-  }); });
+  std::thread other(
+      [&] { (void)Client(s->url())->Stream(r, nullptr, [](std::string_view) { return true; }); });
   auto got = c->Stream(r, nullptr, [](std::string_view) { return true; });
   other.join();
   ASSERT_TRUE(got.ok());
