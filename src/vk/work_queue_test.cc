@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -126,16 +127,17 @@ TEST(WorkQueue, AddAndStopWakeAWorkerWaitingOnADelayedKey) {
   EXPECT_FALSE(got.has_value());
 }
 
-TEST(WorkQueue, DelayedKeysComeOutOnTimeWhileTheWorkerThatWaitedIsBusy) {
-  // Idle workers are not all woken by each AddAfter: one keeps the timer. When it takes a
-  // key (and stays busy with it), another must take over the timer for the next one.
-  WorkQueue q;
+// Runs `n` workers on `q` while `drive` adds keys; each worker notes when it got a key
+// (ms after the start) and holds it for hold(key) before Done. Returns those times.
+std::map<std::string, milliseconds> RunWorkers(
+    WorkQueue& q, int n, const std::function<milliseconds(const std::string&)>& hold,
+    const std::function<void()>& drive) {
   std::stop_source s;
   const auto t0 = std::chrono::steady_clock::now();
   std::mutex mu;
   std::map<std::string, milliseconds> out;
   std::vector<std::thread> workers;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < n; ++i) {
     workers.emplace_back([&] {
       while (auto key = q.Get(s.get_token())) {
         {
@@ -143,20 +145,31 @@ TEST(WorkQueue, DelayedKeysComeOutOnTimeWhileTheWorkerThatWaitedIsBusy) {
           out[*key] =
               std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0);
         }
-        std::this_thread::sleep_for(milliseconds(400));  // busy well past the next key
+        std::this_thread::sleep_for(hold(*key));
         q.Done(*key);
       }
     });
   }
-  std::this_thread::sleep_for(milliseconds(50));  // all four wait with nothing delayed
-  q.AddAfter("c", milliseconds(250));
-  q.AddAfter("b", milliseconds(150));  // earlier: the timer moves
-  q.AddAfter("a", milliseconds(50));
-  q.AddAfter("d", milliseconds(300));  // later: nobody needs waking
-  std::this_thread::sleep_for(milliseconds(600));
+  drive();
   s.request_stop();
   for (auto& w : workers) w.join();
-  std::lock_guard<std::mutex> l(mu);
+  return out;
+}
+
+TEST(WorkQueue, DelayedKeysComeOutOnTimeWhileTheWorkerThatWaitedIsBusy) {
+  // Idle workers are not all woken by each AddAfter: one keeps the timer. When it takes a
+  // key (and stays busy with it), another must take over the timer for the next one.
+  WorkQueue q;
+  auto out = RunWorkers(
+      q, 4, [](const std::string&) { return milliseconds(400); },  // busy past the next key
+      [&] {
+        std::this_thread::sleep_for(milliseconds(50));  // all four wait with nothing delayed
+        q.AddAfter("c", milliseconds(250));
+        q.AddAfter("b", milliseconds(150));  // earlier: the timer moves
+        q.AddAfter("a", milliseconds(50));
+        q.AddAfter("d", milliseconds(300));  // later: nobody needs waking
+        std::this_thread::sleep_for(milliseconds(600));
+      });
   ASSERT_EQ(out.size(), 4u);
   const std::map<std::string, int> due{{"a", 100}, {"b", 200}, {"c", 300}, {"d", 350}};
   for (const auto& [key, at] : due) {
@@ -172,34 +185,15 @@ TEST(WorkQueue, ADelayedKeyComesOutOnTimeWhileAnAddedKeyKeepsAWorkerBusy) {
   // picks the other one in practice, so this test passes without that hand-off too; it
   // guards the outcome, not the hand-off.)
   WorkQueue q;
-  std::stop_source s;
-  const auto t0 = std::chrono::steady_clock::now();
-  std::mutex mu;
-  std::map<std::string, milliseconds> out;
-  const std::map<std::string, milliseconds> hold{{"late", milliseconds(0)},
-                                                 {"now", milliseconds(1000)}};
-  std::vector<std::thread> workers;
-  for (int i = 0; i < 2; ++i) {
-    workers.emplace_back([&] {
-      while (auto key = q.Get(s.get_token())) {
-        {
-          std::lock_guard<std::mutex> l(mu);
-          out[*key] =
-              std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0);
-        }
-        std::this_thread::sleep_for(hold.at(*key));
-        q.Done(*key);
-      }
-    });
-  }
-  std::this_thread::sleep_for(milliseconds(50));  // both wait with nothing delayed
-  q.AddAfter("late", milliseconds(400));          // one wakes to keep the timer (due at 450)
-  std::this_thread::sleep_for(milliseconds(50));
-  q.Add("now");
-  std::this_thread::sleep_for(milliseconds(600));
-  s.request_stop();
-  for (auto& w : workers) w.join();
-  std::lock_guard<std::mutex> l(mu);
+  auto out = RunWorkers(
+      q, 2, [](const std::string& key) { return milliseconds(key == "now" ? 1000 : 0); },
+      [&] {
+        std::this_thread::sleep_for(milliseconds(50));  // both wait with nothing delayed
+        q.AddAfter("late", milliseconds(400));          // one wakes to keep the timer (450)
+        std::this_thread::sleep_for(milliseconds(50));
+        q.Add("now");
+        std::this_thread::sleep_for(milliseconds(600));
+      });
   ASSERT_EQ(out.size(), 2u);
   EXPECT_GE(out["late"].count(), 450 - 55);
   EXPECT_LT(out["late"].count(), 450 + 150);  // not when X is done with "now" (1100+)
