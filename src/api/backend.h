@@ -55,7 +55,9 @@ class Backend {
   // The status-watch extension (api/status_watch.h), optional: a backend that knows when
   // its pods' statuses change overrides both; the others (and every upstream plugin)
   // keep being polled. WatchStatus answers the UIDs changed after `since` as soon as
-  // there are any, or none at `timeout`; `gone` tells that the caller left.
+  // there are any, or none at `timeout`; `gone` tells that the caller left. Such a
+  // backend's GetStatus must answer pods given by UID alone ({"metadata":{"uid":...}}):
+  // that is how protocol::Server adds the statuses of the changed pods to the answer.
   virtual bool SupportsStatusWatch() { return false; }
   virtual Result<StatusChanges> WatchStatus(const CallContext& ctx, const std::string& since,
                                             std::chrono::milliseconds timeout,

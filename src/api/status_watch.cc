@@ -40,7 +40,9 @@ json::value ToJson(const StatusChanges& c) {
   json::array uids;
   uids.reserve(c.uids.size());
   for (const auto& u : c.uids) uids.emplace_back(u);
-  return json::object{{"cursor", c.cursor}, {"uids", std::move(uids)}, {"reset", c.reset}};
+  json::object o{{"cursor", c.cursor}, {"uids", std::move(uids)}, {"reset", c.reset}};
+  if (c.with_statuses) o["statuses"] = ToJson(c.statuses);
+  return o;
 }
 
 Result<StatusChanges> ParseStatusChanges(const json::value& v) {
@@ -57,6 +59,12 @@ Result<StatusChanges> ParseStatusChanges(const json::value& v) {
       if (!e.is_string()) return InvalidArgument("status watch reply: a uid is not a string");
       c.uids.emplace_back(e.as_string());
     }
+  }
+  if (const auto* st = o->if_contains("statuses"); st && !st->is_null()) {
+    auto list = ParsePodStatusList(*st);
+    if (!list.ok()) return InvalidArgument("status watch reply: " + list.status().message());
+    c.statuses = std::move(*list);
+    c.with_statuses = true;
   }
   return c;
 }
@@ -86,10 +94,27 @@ bool SupportsStatusWatch(const PingResponse& p) {
   return v && v->is_string() && v->as_string() == kStatusWatchVersion;
 }
 
+bool SupportsWatchStatuses(const PingResponse& p) {
+  if (!SupportsStatusWatch(p)) return false;
+  const auto* s = p.extensions.at(kStatusWatchExtension).as_object().if_contains("statuses");
+  return s && s->is_bool() && s->as_bool();
+}
+
+std::vector<std::string> UidsWithoutStatus(const StatusChanges& c) {
+  std::set<std::string_view> have;
+  for (const auto& s : c.statuses) have.insert(s.uid);
+  std::vector<std::string> out;
+  for (const auto& u : c.uids) {
+    if (!have.count(u)) out.push_back(u);
+  }
+  return out;
+}
+
 json::object StatusWatchAdvertisement() {
   return json::object{{"version", kStatusWatchVersion},
                       {"path", kStatusWatchPath},
-                      {"maxTimeoutSeconds", kMaxWatchTimeout.count()}};
+                      {"maxTimeoutSeconds", kMaxWatchTimeout.count()},
+                      {"statuses", true}};
 }
 
 StatusChangeLog::StatusChangeLog(size_t capacity)

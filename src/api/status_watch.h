@@ -10,6 +10,11 @@
 // random per process, so a cursor from before a restart, from another process or older
 // than the retained changes answers at once with reset=true (re-read every pod).
 //
+// The `statuses` feature of v1: a caller that adds `statuses=true` to the request gets
+// the changed pods' statuses in the answer too (the same entries /status answers), and
+// asks /status only for changed UIDs the answer has no status for. A server that has the
+// feature says `"statuses": true` in its advertisement; one without ignores the parameter.
+//
 // Thread-safety: StatusChangeLog is thread-safe; the rest are plain values.
 #pragma once
 
@@ -34,10 +39,16 @@ inline constexpr std::string_view kStatusWatchPath = "/status/watch";
 // Longest wait a server grants; longer `timeout`s are shortened to it.
 inline constexpr std::chrono::seconds kMaxWatchTimeout{120};
 
+inline constexpr std::string_view kStatusWatchStatusesParam = "statuses";
+
 struct StatusChanges {
   std::string cursor;             // pass as `since` in the next watch
   std::vector<std::string> uids;  // pods whose status changed after `since` (no repeats)
   bool reset = false;             // `since` is unknown here: re-read every pod
+  // The `statuses` feature: the statuses of those of `uids` the server knows. Serialized
+  // only when `with_statuses` (the caller asked for them).
+  std::vector<PodStatus> statuses;
+  bool with_statuses = false;
 };
 
 boost::json::value ToJson(const StatusChanges& c);
@@ -50,6 +61,10 @@ Result<std::chrono::milliseconds> ParseWatchTimeout(std::string_view s);
 bool IsWellFormedCursor(std::string_view since);
 // Whether a ping reply advertises the extension (version v1).
 bool SupportsStatusWatch(const PingResponse& p);
+// Whether it also advertises the `statuses` feature.
+bool SupportsWatchStatuses(const PingResponse& p);
+// The UIDs of `c.uids` that `c.statuses` has no status for (the caller asks /status).
+std::vector<std::string> UidsWithoutStatus(const StatusChanges& c);
 // The advertisement a server adds to its ping reply.
 boost::json::object StatusWatchAdvertisement();
 

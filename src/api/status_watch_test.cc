@@ -83,12 +83,27 @@ TEST(StatusWatch, ParsesTimeoutsAndCursors) {
 }
 
 TEST(StatusWatch, RepliesRoundTrip) {
-  StatusChanges c{"ab.3", {"u1", "u2"}, false};
+  StatusChanges c;
+  c.cursor = "ab.3";
+  c.uids = {"u1", "u2"};
   auto back = ParseStatusChanges(ToJson(c));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->cursor, "ab.3");
   EXPECT_EQ(back->uids, c.uids);
+  EXPECT_FALSE(back->with_statuses);
+  EXPECT_FALSE(ToJson(c).as_object().contains("statuses")) << "only when asked for";
+  c.with_statuses = true;
+  c.statuses.push_back(PodStatus{});
+  c.statuses.back().uid = "u2";
+  back = ParseStatusChanges(ToJson(c));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->with_statuses);
+  ASSERT_EQ(back->statuses.size(), 1u);
+  EXPECT_EQ(back->statuses[0].uid, "u2");
+  EXPECT_EQ(UidsWithoutStatus(*back), std::vector<std::string>{"u1"});
   EXPECT_FALSE(ParseStatusChanges(boost::json::value(3)).ok());
+  EXPECT_FALSE(
+      ParseStatusChanges(boost::json::parse(R"({"cursor":"a.1","uids":[],"statuses":{}})")).ok());
   EXPECT_FALSE(ParseStatusChanges(boost::json::parse(R"({"cursor":"a.1","uids":[1]})")).ok());
 }
 
@@ -97,6 +112,9 @@ TEST(StatusWatch, PingAdvertisement) {
   EXPECT_FALSE(SupportsStatusWatch(p));
   p.extensions[kStatusWatchExtension] = boost::json::object{{"version", "v1"}};
   EXPECT_TRUE(SupportsStatusWatch(p));
+  EXPECT_FALSE(SupportsWatchStatuses(p));
+  p.extensions[kStatusWatchExtension] = StatusWatchAdvertisement();
+  EXPECT_TRUE(SupportsWatchStatuses(p));
   p.extensions[kStatusWatchExtension] = boost::json::object{{"version", "v2"}};
   EXPECT_FALSE(SupportsStatusWatch(p));
 }

@@ -108,11 +108,16 @@ Result<api::StatusChanges> StatusCache::WatchStatus(const api::CallContext& ctx,
                                                     std::chrono::milliseconds timeout,
                                                     const std::function<bool()>& gone) {
   auto c = next_.WatchStatus(ctx, since, timeout, gone);
-  if (c.ok()) {
-    if (c->reset) {
-      Invalidate({});
-    } else if (!c->uids.empty()) {
-      Invalidate(c->uids);
+  if (!c.ok()) return c;
+  if (c->reset) {
+    Invalidate({});
+  } else if (!c->uids.empty()) {
+    MutexLock l(mu_);
+    for (const auto& uid : c->uids) entries_.erase(uid);
+    // The plugin's statuses of the changed pods (the `statuses` feature) are as fresh as a
+    // /status would be: cached like its answer, except for deleted pods (tombstones).
+    for (const auto& s : c->statuses) {
+      if (!deleted_.count(s.uid)) entries_[s.uid] = s;
     }
   }
   return c;

@@ -15,7 +15,8 @@
 // /status/watch, and its ping relays the plugin's advertisement, so the vk uses it only
 // when the plugin has it (a plugin without it answers 404). The UIDs a watch names are
 // dropped from the cache (all entries on a reset), so the vk's next /status asks the
-// plugin about them.
+// plugin about them; the statuses the plugin sent with them (the `statuses` feature)
+// take their place, as a /status answer would.
 //
 // Thread-safety: thread-safe; calls to the next Backend run outside the lock.
 #pragma once

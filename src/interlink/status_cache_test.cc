@@ -73,6 +73,56 @@ TEST(StatusCache, AWatchRelaysAndDropsTheEntriesItNames) {
   EXPECT_FALSE(without.SupportsStatusWatch());
 }
 
+TEST(StatusCache, StatusesAWatchCarriesAreCachedExceptForDeletedPods) {
+  api::FakeBackend b;
+  b.created["a"] = {};
+  b.created["b"] = {};
+  b.states["a"] = 0;
+  b.states["b"] = 0;
+  // The next hop answers a watch with statuses (the `statuses` feature), as the plugin
+  // client does from a plugin that has it.
+  class WithStatuses : public api::FakeBackend {
+   public:
+    explicit WithStatuses(api::FakeBackend& inner) : inner_(inner) { watch = true; }
+    Result<api::StatusChanges> WatchStatus(const api::CallContext& ctx, const std::string&,
+                                           std::chrono::milliseconds,
+                                           const std::function<bool()>&) override {
+      api::StatusChanges c;
+      c.cursor = "ab.2";
+      c.uids = {"a", "b"};
+      std::vector<json::value> pods{Pod("a"), Pod("b")};
+      auto st = inner_.GetStatus(ctx, pods);
+      if (!st.ok()) return st.status();
+      c.statuses = std::move(*st);
+      c.with_statuses = true;
+      return c;
+    }
+    Result<std::vector<api::PodStatus>> GetStatus(const api::CallContext& ctx,
+                                                  const std::vector<json::value>& pods) override {
+      return inner_.GetStatus(ctx, pods);
+    }
+    Status Delete(const api::CallContext& ctx, const json::value& pod) override {
+      return inner_.Delete(ctx, pod);
+    }
+
+   private:
+    api::FakeBackend& inner_;
+  } next(b);
+  StatusCache c(next);
+  ASSERT_TRUE(c.Delete({}, Pod("b")).ok());
+  b.created["b"] = {};  // a status answered for b after its delete (still in flight)
+  b.states["b"] = 0;
+  auto w = c.WatchStatus({}, "ab.1", std::chrono::seconds(5), nullptr);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->statuses.size(), 2u) << "relayed as they came";
+  EXPECT_EQ(c.size(), 1u) << "a is cached, deleted b is not";
+  const int calls = b.status_calls;
+  auto r = c.GetStatus({}, {Pod("a")});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ(b.status_calls, calls) << "a's final status came with the watch";
+}
+
 TEST(StatusCache, EndedContainersThatWillRestartAreNeverServedFromCache) {
   // docker-sd restarts a container killed by its liveness probe (Always): a poll that saw it
   // terminated in between must not freeze the pod's status (restartCount stayed 0 for good).

@@ -163,7 +163,8 @@ Result<api::StatusChanges> Client::WatchStatus(const api::CallContext& ctx,
   std::string target = std::string(api::kStatusWatchPath) +
                        "?since=" + (api::IsWellFormedCursor(since) ? since : std::string()) +
                        "&timeout=" + std::to_string(timeout.count() / 1000) + "." +
-                       std::to_string(1000 + timeout.count() % 1000).substr(1);
+                       std::to_string(1000 + timeout.count() % 1000).substr(1) + "&" +
+                       std::string(api::kStatusWatchStatusesParam) + "=true";
   IL_ASSIGN_OR_RETURN(auto req, NewRequest(ctx, "WatchStatus", "GET", target.c_str(), ""));
   req.timeout = timeout + opt_.status_timeout;  // the longest silence
   // Streamed, so that `gone` (the caller stopping) ends the wait: the connection is closed

@@ -65,7 +65,8 @@ class Client : public api::Backend, public api::StreamBackend {
                  api::LogSink& sink) override;
   Result<api::PingResponse> Ping(const api::CallContext& ctx) override;
   // The status watch of the next hop. Whether it has one is in its ping reply
-  // (api::SupportsStatusWatch); a server without it answers 404 (kNotFound).
+  // (api::SupportsStatusWatch); a server without it answers 404 (kNotFound). Always asks
+  // for the `statuses` feature; a server without it answers `with_statuses` false.
   bool SupportsStatusWatch() override { return true; }
   Result<api::StatusChanges> WatchStatus(const api::CallContext& ctx, const std::string& since,
                                          std::chrono::milliseconds timeout,

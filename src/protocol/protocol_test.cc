@@ -280,6 +280,46 @@ TEST(StatusWatch, APluginWithAWatchAdvertisesItAndInterlinkRelaysIt) {
   EXPECT_EQ(idle->cursor, next->cursor);
 }
 
+TEST(StatusWatch, TheAnswerCarriesTheChangedPodsStatusesWhenAskedFor) {
+  api::FakeBackend backend;
+  backend.watch = true;
+  backend.created["u1"] = {};
+  backend.created["u2"] = {};
+  auto plugin = StartServer(backend, Hop::kPlugin);
+  auto to_plugin = Connect(plugin->url(), Hop::kPlugin);
+  auto interlink = StartServer(*to_plugin, Hop::kInterlink);
+  auto vk = Connect(interlink->url(), Hop::kInterlink);
+  auto vk_ping = vk->Ping({});
+  ASSERT_TRUE(vk_ping.ok());
+  EXPECT_TRUE(api::SupportsWatchStatuses(*vk_ping)) << "relayed from the plugin";
+  auto first = vk->WatchStatus({}, "", std::chrono::seconds(5), nullptr);
+  ASSERT_TRUE(first.ok());
+  backend.changes.Notify("u1");
+  backend.changes.Notify("gone");  // a pod the plugin no longer knows: no status for it
+  const int calls_before = backend.status_calls;
+  auto next = vk->WatchStatus({}, first->cursor, std::chrono::seconds(5), nullptr);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->with_statuses);
+  ASSERT_EQ(next->statuses.size(), 1u);
+  EXPECT_EQ(next->statuses[0].uid, "u1");
+  EXPECT_EQ(api::UidsWithoutStatus(*next), std::vector<std::string>{"gone"});
+  EXPECT_EQ(backend.status_calls, calls_before + 1) << "one batched GetStatus by the plugin";
+  // A caller that does not ask (a v1 vk) gets the v1 answer, from either hop.
+  for (const auto& url : {plugin->url(), interlink->url()}) {
+    http::ClientOptions co;
+    co.base_url = url;
+    auto raw = http::HttpClient::Create(co);
+    ASSERT_TRUE(raw.ok());
+    http::ClientRequest r;
+    r.method = "GET";
+    r.target = "/status/watch?since=" + first->cursor + "&timeout=1";
+    auto reply = (*raw)->Do(r);
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(reply->body.find("statuses"), std::string::npos) << url << ": " << reply->body;
+  }
+}
+
 TEST(StatusWatch, WithoutItNothingIsAdvertisedAndThePathIs404) {
   api::FakeBackend backend;  // like every upstream plugin
   auto plugin = StartServer(backend, Hop::kPlugin);

@@ -281,8 +281,27 @@ class Server::Impl {
     }
     auto timeout = api::ParseWatchTimeout(param("timeout"));
     if (!timeout.ok()) return Fail(w, r, ctx, timeout.status());
+    const std::string want = param(api::kStatusWatchStatusesParam.data());
     auto c = backend_.WatchStatus(ctx, since, *timeout, [&w] { return w.ClientGone(); });
     if (!c.ok()) return Fail(w, r, ctx, c.status());
+    if (want != "true" && want != "1") {
+      c->with_statuses = false;
+    } else if (opt_.hop == Hop::kPlugin && !c->with_statuses) {
+      // The `statuses` feature: the sidecar's own statuses of the changed pods, asked by
+      // UID (api/backend.h). Without them the caller asks /status, as in plain v1.
+      std::vector<json::value> pods;
+      pods.reserve(c->uids.size());
+      for (const auto& uid : c->uids) pods.push_back(json::object{{"metadata", {{"uid", uid}}}});
+      auto st = pods.empty() ? Result<std::vector<api::PodStatus>>(std::vector<api::PodStatus>{})
+                             : backend_.GetStatus(ctx, pods);
+      if (st.ok()) {
+        c->statuses = std::move(*st);
+        c->with_statuses = true;
+      } else {
+        log_->debug("[{}] status watch: statuses of {} pods: {}", ctx.session, pods.size(),
+                    st.status().ToString());
+      }
+    }
     w.Reply(200, json::serialize(api::ToJson(*c)));
   }
 

@@ -36,14 +36,7 @@ class FakeInterlink : public InterlinkApi {
     status_calls.push_back(pods);
     if (!status_error.ok()) return status_error;
     std::vector<api::PodStatus> out;
-    auto add = [&](const std::string& uid, const Entry& e) {
-      api::PodStatus s = e.status;
-      s.uid = uid;
-      s.name = api::PodName(e.pod);
-      s.ns = api::PodNamespace(e.pod);
-      s.jid = e.jid;
-      out.push_back(std::move(s));
-    };
+    auto add = [&](const std::string& uid, const Entry& e) { out.push_back(StatusOf(uid, e)); };
     if (pods.empty()) {
       for (const auto& [uid, e] : backend) add(uid, e);
     }
@@ -79,7 +72,17 @@ class FakeInterlink : public InterlinkApi {
       if (!watch) return InterlinkApi::WatchStatus(since, timeout, cancelled);
       if (!watch_error.ok()) return watch_error;
     }
-    return changes.Wait(since, timeout, cancelled);
+    auto c = changes.Wait(since, timeout, cancelled);
+    std::lock_guard l(mu);
+    if (watch_statuses) {  // the `statuses` feature, without counting a /status call
+      c.with_statuses = true;
+      for (const auto& uid : c.uids) {
+        if (auto it = backend.find(uid); it != backend.end()) {
+          c.statuses.push_back(StatusOf(uid, it->second));
+        }
+      }
+    }
+    return c;
   }
   // Makes the ping advertise the watch and turns it on.
   void EnableWatch() {
@@ -114,6 +117,14 @@ class FakeInterlink : public InterlinkApi {
     std::string jid;
     api::PodStatus status;
   };
+  static api::PodStatus StatusOf(const std::string& uid, const Entry& e) {
+    api::PodStatus s = e.status;
+    s.uid = uid;
+    s.name = api::PodName(e.pod);
+    s.ns = api::PodNamespace(e.pod);
+    s.jid = e.jid;
+    return s;
+  }
   std::mutex mu;
   std::map<std::string, Entry> backend;
   int next_job = 0;
@@ -123,6 +134,7 @@ class FakeInterlink : public InterlinkApi {
   std::vector<api::LogRequest> log_requests;
   int pings = 0;
   bool watch = false;
+  bool watch_statuses = false;  // answers carry the statuses (set after EnableWatch)
   int watch_calls = 0;
   Status watch_error;
   api::StatusChangeLog changes;

@@ -10,8 +10,9 @@
 //          backend; changed reports are queued for their PATCH. The interval stretches
 //          when a round's CPU time would exceed status_cpu_budget of a core.
 //   watch  when interLink's ping advertises the status watch (api/status_watch.h), a
-//          long poll of /status/watch: the pods it names get one /status call for just
-//          them, at once; while it works the full round above runs only every
+//          long poll of /status/watch whose answer carries the changed pods' statuses
+//          (a server without that feature: one /status call for just the pods it
+//          names), applied at once; while it works the full round above runs only every
 //          status_safety_interval (a safety net), so an idle node costs about one call
 //          per watch timeout. A failed watch falls back to the fast full rounds at once.
 //
@@ -71,7 +72,7 @@ struct PodControllerOptions {
 struct PodControllerStats {
   std::atomic<uint64_t> creates{0}, create_failures{0}, deletes{0}, status_patches{0},
       status_calls{0}, status_call_failures{0}, adopted{0}, orphans_deleted{0}, watch_calls{0},
-      watch_wakes{0}, watch_status_calls{0};
+      watch_wakes{0}, watch_status_calls{0}, watch_statuses{0};
 };
 
 class PodController {
@@ -90,8 +91,9 @@ class PodController {
   void OnEvent(kube::WatchEventType type, const boost::json::value& pod);
   Status Reconcile(const std::string& uid);
   Status SyncStatuses();
-  // One /status call for the pods a watch named (unknown UIDs are skipped).
-  Status SyncChanged(const std::vector<std::string>& uids);
+  // Applies the statuses a watch answer carried for the pods it named, and asks /status
+  // (one call) for those it carried none for. Unknown and deleted pods are skipped.
+  Status SyncChanged(const api::StatusChanges& changes);
   // One watch step: probe or long-poll, then act on the answer. Returns how long to wait
   // before the next step (zero: at once).
   std::chrono::milliseconds WatchOnce(const std::stop_token& stop);

@@ -435,6 +435,55 @@ TEST_F(PodControllerTest, AWatchedChangeIsAskedForJustThatPod) {
   (void)a, (void)c;
 }
 
+TEST_F(PodControllerTest, AWatchAnswerWithStatusesNeedsNoStatusCall) {
+  il_.EnableWatch();
+  il_.watch_statuses = true;
+  std::string a = AddPod("a"), b = AddPod("b");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  Drain();
+  std::stop_source stop;
+  EXPECT_EQ(pc_->WatchOnce(stop.get_token()).count(), 0);  // the reset
+  il_.status_calls.clear();
+  il_.SetStatus(b, {Running("main")});
+  EXPECT_EQ(pc_->WatchOnce(stop.get_token()).count(), 0);
+  EXPECT_TRUE(il_.status_calls.empty()) << "the answer carried b's status";
+  EXPECT_EQ(pc_->stats().watch_statuses.load(), 1u);
+  EXPECT_EQ(pc_->stats().watch_status_calls.load(), 0u);
+  Drain();
+  EXPECT_EQ(GetString(ApiPod("b"), {"status", "phase"}), "Running");
+  EXPECT_NE(GetString(ApiPod("a"), {"status", "phase"}), "Running");
+  (void)a;
+}
+
+TEST_F(PodControllerTest, AWatchAnswerIsTrustedOnlyForThePodsItNames) {
+  std::string a = AddPod("a"), b = AddPod("b"), c = AddPod("c");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  Drain();
+  il_.status_calls.clear();
+  // b changed, and the answer carries b's status; c changed with no status; the status
+  // for a is one the answer does not name (a confused or hostile server): ignored.
+  api::StatusChanges ch;
+  ch.uids = {b, c};
+  ch.with_statuses = true;
+  for (const auto& uid : {a, b}) {
+    api::PodStatus s;
+    s.uid = uid;
+    s.containers = {Running("main")};
+    ch.statuses.push_back(s);
+  }
+  il_.SetStatus(c, {Running("main")});
+  ASSERT_TRUE(pc_->SyncChanged(ch).ok());
+  ASSERT_EQ(il_.status_calls.size(), 1u);
+  ASSERT_EQ(il_.status_calls[0].size(), 1u) << "only the pod without a status";
+  EXPECT_EQ(api::PodUid(il_.status_calls[0][0]), c);
+  Drain();
+  EXPECT_EQ(GetString(ApiPod("b"), {"status", "phase"}), "Running");
+  EXPECT_EQ(GetString(ApiPod("c"), {"status", "phase"}), "Running");
+  EXPECT_NE(GetString(ApiPod("a"), {"status", "phase"}), "Running");
+}
+
 TEST_F(PodControllerTest, WithoutTheExtensionTheControllerKeepsPolling) {
   AddPod("a");
   Sync();

@@ -1,6 +1,10 @@
 // PodController's status watch (see pod_controller.h and api/status_watch.h): a long
-// poll of interLink's /status/watch that turns each change into one /status call for
-// the pods it names, with the periodic full round kept as a slow safety net.
+// poll of interLink's /status/watch whose answer carries the changed pods' statuses (or,
+// from a server without that feature, is followed by one /status call for the pods it
+// names), with the periodic full round kept as a slow safety net.
+#include <map>
+#include <string_view>
+
 #include "api/pod.h"
 #include "core/log.h"
 #include "vk/pod_controller.h"
@@ -21,25 +25,50 @@ void PodController::RequestFullSync() {
   cv_.NotifyAll();
 }
 
-Status PodController::SyncChanged(const std::vector<std::string>& uids) {
+Status PodController::SyncChanged(const api::StatusChanges& c) {
   std::vector<std::string> asked;
-  for (const auto& uid : uids) {
+  for (const auto& uid : c.uids) {
     auto r = store_.Get(uid);
     if (!r || r->api_deleted) continue;
     if (r->backend != BackendState::kCreating && r->backend != BackendState::kCreated) continue;
     asked.push_back(uid);
   }
   if (asked.empty()) return Status::Ok();
-  ++stats_.watch_status_calls;
-  auto reports = interlink_.GetStatus(store_.StatusQuery(asked));
-  if (!reports.ok()) {
-    ++stats_.status_call_failures;
-    return reports.status();
+  // The `statuses` feature: the answer carries the changed pods' statuses; /status is
+  // asked only for those it has none for (all of them from a server without it).
+  std::vector<api::PodStatus> pushed;
+  std::vector<std::string> ask;
+  if (c.with_statuses) {
+    std::map<std::string_view, const api::PodStatus*> by_uid;
+    for (const auto& s : c.statuses) by_uid.emplace(s.uid, &s);
+    for (const auto& uid : asked) {
+      auto it = by_uid.find(uid);
+      if (it == by_uid.end()) {
+        ask.push_back(uid);
+      } else {
+        pushed.push_back(*it->second);
+      }
+    }
+  } else {
+    ask = std::move(asked);
   }
-  for (const auto& uid : store_.ApplyReports(*reports, std::chrono::steady_clock::now())) {
-    queue_.Add(uid);
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> changed = store_.ApplyReports(pushed, now);
+  stats_.watch_statuses += pushed.size();
+  Status result = Status::Ok();
+  if (!ask.empty()) {
+    ++stats_.watch_status_calls;
+    auto reports = interlink_.GetStatus(store_.StatusQuery(ask));
+    if (reports.ok()) {
+      auto more = store_.ApplyReports(*reports, now);
+      changed.insert(changed.end(), more.begin(), more.end());
+    } else {
+      ++stats_.status_call_failures;
+      result = reports.status();
+    }
   }
-  return Status::Ok();
+  for (const auto& uid : changed) queue_.Add(uid);
+  return result;
 }
 
 std::chrono::milliseconds PodController::WatchOnce(const std::stop_token& stop) {
@@ -80,7 +109,7 @@ std::chrono::milliseconds PodController::WatchOnce(const std::stop_token& stop) 
     RequestFullSync();
   } else if (!c->uids.empty()) {
     ++stats_.watch_wakes;
-    if (Status st = SyncChanged(c->uids); !st.ok()) {
+    if (Status st = SyncChanged(*c); !st.ok()) {
       Log()->debug("status of {} changed pods: {}", c->uids.size(), st.ToString());
       RequestFullSync();
     }

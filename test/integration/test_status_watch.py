@@ -3,7 +3,8 @@
 extension v1") with the real bin/interlink in front of the real bin/mock-sd:
 
   (a) a status change arrives through interLink's /status/watch as it happens, long before
-      any poll interval would have asked;
+      any poll interval would have asked, and with `statuses=true` the answer carries the
+      new status itself (no /status call reaches the sidecar);
   (b) an upstream-style plugin without the extension (a minimal one in this file) still
       works behind interLink by polling: nothing advertised, /status/watch is 404;
   (c) idle cost: with a watch pending, the sidecar serves no request in 5 s.
@@ -66,8 +67,9 @@ class Stack:
     def call(self, method, path, body=None, timeout=60):
         return h.call(self.url, method, path, body, self.token, None, timeout)
 
-    def watch(self, since, timeout):
-        st, _, body = self.call("GET", f"/status/watch?since={since}&timeout={timeout}",
+    def watch(self, since, timeout, statuses=False):
+        extra = "&statuses=true" if statuses else ""
+        st, _, body = self.call("GET", f"/status/watch?since={since}&timeout={timeout}{extra}",
                                 timeout=timeout + 30)
         assert st == 200, (st, body)
         return json.loads(body)
@@ -78,13 +80,16 @@ class Stack:
         return json.loads(body)
 
 
-def sidecar_requests(url):
-    """Requests the sidecar served so far, by its /metrics (its own scrapes left out)."""
+def sidecar_requests(url, path=None):
+    """Requests the sidecar served so far (to `path`, or all), by its /metrics (its own
+    scrapes left out)."""
     st, _, body = h.call(url, "GET", "/metrics")
     assert st == 200
     total = 0
     for line in body.decode().splitlines():
-        if line.startswith("interlink_http_requests_total{") and 'path="/metrics"' not in line:
+        if not line.startswith("interlink_http_requests_total{") or 'path="/metrics"' in line:
+            continue
+        if path is None or f'path="{path}"' in line:
             total += int(float(line.rsplit(" ", 1)[1]))
     return total
 
@@ -116,6 +121,29 @@ class Watch(unittest.TestCase):
             self.assertEqual(st, 200, body)
             self.assertEqual(h.state_of(json.loads(body)[0]["containers"][0])[0], "running")
             # Bad input: a clear 400, never a hang; and the path is authenticated.
+            self.assertNotIn("statuses", c, "a v1 caller gets the v1 answer")
+            # The `statuses` feature: the answer itself carries the new status, and
+            # nobody asked the sidecar's /status for it.
+            self.assertTrue(ext.get("statuses"), ext)
+            p2 = h.pod("w2", str(uuid.uuid4()), {"mock.interlink.io/pending-seconds": "1",
+                                                  "mock.interlink.io/run-seconds": "60"})
+            cursor = s.watch(c["cursor"], 0)["cursor"]
+            st, _, body = s.call("POST", "/create", {"pod": p2, "configmaps": [], "secrets": [],
+                                                     "projectedvolumesmaps": []})
+            self.assertEqual(st, 200, body)
+            status_calls = sidecar_requests(s.sd_url, "/status")
+            uid2 = p2["metadata"]["uid"]
+            deadline = time.time() + 10
+            running = None
+            while running is None and time.time() < deadline:
+                c = s.watch(cursor, 10, statuses=True)
+                cursor = c["cursor"]
+                self.assertEqual(sorted(x["UID"] for x in c["statuses"]), sorted(c["uids"]))
+                for x in c["statuses"]:
+                    if x["UID"] == uid2 and h.state_of(x["containers"][0])[0] == "running":
+                        running = x
+            self.assertIsNotNone(running, "the running status arrived with the watch")
+            self.assertEqual(sidecar_requests(s.sd_url, "/status"), status_calls)
             self.assertEqual(s.call("GET", "/status/watch?since=bogus&timeout=1")[0], 400)
             self.assertEqual(s.call("GET", "/status/watch?timeout=forever")[0], 400)
             self.assertEqual(h.call(s.url, "GET", "/status/watch?timeout=0")[0], 401)
