@@ -1,5 +1,8 @@
 #include "interlink/status_cache.h"
 
+#include <set>
+#include <string_view>
+
 #include "api/pod.h"
 
 namespace il::interlink {
@@ -113,11 +116,13 @@ Result<api::StatusChanges> StatusCache::WatchStatus(const api::CallContext& ctx,
     Invalidate({});
   } else if (!c->uids.empty()) {
     MutexLock l(mu_);
+    std::set<std::string_view> named(c->uids.begin(), c->uids.end());
     for (const auto& uid : c->uids) entries_.erase(uid);
     // The plugin's statuses of the changed pods (the `statuses` feature) are as fresh as a
-    // /status would be: cached like its answer, except for deleted pods (tombstones).
+    // /status would be: cached like its answer, except for deleted pods (tombstones) and
+    // pods the answer does not name (the vk ignores those too).
     for (const auto& s : c->statuses) {
-      if (!deleted_.count(s.uid)) entries_[s.uid] = s;
+      if (named.count(s.uid) && !deleted_.count(s.uid)) entries_[s.uid] = s;
     }
   }
   return c;

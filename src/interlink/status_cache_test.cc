@@ -94,6 +94,8 @@ TEST(StatusCache, StatusesAWatchCarriesAreCachedExceptForDeletedPods) {
       auto st = inner_.GetStatus(ctx, pods);
       if (!st.ok()) return st.status();
       c.statuses = std::move(*st);
+      c.statuses.push_back(c.statuses.front());  // a status for a pod it does not name
+      c.statuses.back().uid = "z";
       c.with_statuses = true;
       return c;
     }
@@ -114,8 +116,8 @@ TEST(StatusCache, StatusesAWatchCarriesAreCachedExceptForDeletedPods) {
   b.states["b"] = 0;
   auto w = c.WatchStatus({}, "ab.1", std::chrono::seconds(5), nullptr);
   ASSERT_TRUE(w.ok());
-  EXPECT_EQ(w->statuses.size(), 2u) << "relayed as they came";
-  EXPECT_EQ(c.size(), 1u) << "a is cached, deleted b is not";
+  EXPECT_EQ(w->statuses.size(), 3u) << "relayed as they came";
+  EXPECT_EQ(c.size(), 1u) << "a is cached; deleted b and unnamed z are not";
   const int calls = b.status_calls;
   auto r = c.GetStatus({}, {Pod("a")});
   ASSERT_TRUE(r.ok());
