@@ -20,21 +20,26 @@ Result<std::string> TokenAuth::ReadTokenFile(const std::string& path) {
   return t.substr(b, e - b + 1);
 }
 
-Status TokenAuth::Reload() {
+Result<std::string> TokenFile::Get() {
   struct stat st {};
-  if (::stat(path_.c_str(), &st) != 0) {
-    return Unavailable("token file " + path_ + " is missing");
+  if (::stat(path_.c_str(), &st) != 0) return Unavailable("token file " + path_ + " is missing");
+  const auto now = std::chrono::steady_clock::now();
+  MutexLock lock(mu_);
+  const bool same = !token_.empty() && st.st_ino == st_.st_ino && st.st_dev == st_.st_dev &&
+                    st.st_size == st_.st_size && st.st_mtim.tv_sec == st_.st_mtim.tv_sec &&
+                    st.st_mtim.tv_nsec == st_.st_mtim.tv_nsec;
+  // The once-a-second re-read covers a rewrite that leaves all of these alone (same size,
+  // within one tick of a coarse file system clock).
+  if (same && now - read_at_ < std::chrono::seconds(1)) return token_;
+  auto t = TokenAuth::ReadTokenFile(path_);
+  if (!t.ok()) {
+    token_.clear();
+    return t.status();
   }
-  if (st.st_mtim.tv_sec == mtime_.tv_sec && st.st_mtim.tv_nsec == mtime_.tv_nsec &&
-      st.st_size == size_ && !token_.empty()) {
-    return Status::Ok();
-  }
-  auto t = ReadTokenFile(path_);
-  if (!t.ok()) return t.status();
   token_ = *t;
-  mtime_ = st.st_mtim;
-  size_ = st.st_size;
-  return Status::Ok();
+  st_ = st;
+  read_at_ = now;
+  return token_;
 }
 
 Status TokenAuth::Check(const http::Headers& headers) {
@@ -45,13 +50,14 @@ Status TokenAuth::Check(const http::Headers& headers) {
     return Status(StatusCode::kUnauthenticated, "missing bearer token");
   }
   std::string given = auth.substr(kBearer.size());
-  MutexLock lock(mu_);
-  if (auto s = Reload(); !s.ok()) {
+  auto token = file_.Get();
+  if (!token.ok()) {
     // Fail closed: without a readable token nobody gets in.
-    return Status(StatusCode::kPermissionDenied, "server token unavailable: " + s.message());
+    return Status(StatusCode::kPermissionDenied,
+                  "server token unavailable: " + token.status().message());
   }
-  if (given.size() != token_.size() ||
-      CRYPTO_memcmp(given.data(), token_.data(), token_.size()) != 0) {
+  if (given.size() != token->size() ||
+      CRYPTO_memcmp(given.data(), token->data(), token->size()) != 0) {
     return Status(StatusCode::kPermissionDenied, "invalid bearer token");
   }
   return Status::Ok();
@@ -60,7 +66,8 @@ Status TokenAuth::Check(const http::Headers& headers) {
 Result<http::Identity> TokenAuth::Authenticate(const http::Request& head) {
   if (!enabled()) return Status(StatusCode::kUnauthenticated, "no token file configured");
   IL_RETURN_IF_ERROR(Check(head.headers));
-  return http::Identity{"token:" + path_.substr(path_.find_last_of('/') + 1), {}, "token"};
+  const std::string& path = file_.path();
+  return http::Identity{"token:" + path.substr(path.find_last_of('/') + 1), {}, "token"};
 }
 
 }  // namespace il

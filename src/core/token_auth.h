@@ -1,14 +1,19 @@
-// Bearer-token authentication against a token file.
+// Bearer tokens kept in files: TokenFile (the one reader, for the servers that check a
+// token and the clients that send one) and TokenAuth (bearer-token authentication).
 //
-// The file is re-read when its modification time or size changes, so a rotated token
-// (e.g. by a refresh sidecar) is picked up without a restart. No token configured means
-// no check. A request without "Authorization: Bearer ..." is kUnauthenticated (401),
+// A TokenFile is re-read when the file changes (inode, size or modification time) and at
+// least once a second, so a rotated token (e.g. by a refresh sidecar, or renamed into
+// place) is picked up without a restart, while a client sending it with every request
+// costs one stat() per request, not a read. For TokenAuth no token configured means no
+// check. A request without "Authorization: Bearer ..." is kUnauthenticated (401),
 // a wrong token kPermissionDenied (403). Comparison is constant-time.
 //
 // Thread-safety: Check() is thread-safe.
 #pragma once
 
-#include <ctime>
+#include <sys/stat.h>
+
+#include <chrono>
 #include <string>
 
 #include "core/authenticator.h"
@@ -18,25 +23,36 @@
 
 namespace il {
 
+class TokenFile {
+ public:
+  explicit TokenFile(std::string path) : path_(std::move(path)) {}
+  const std::string& path() const { return path_; }
+  // The token (whitespace trimmed). A missing, unreadable or empty file is an error, every
+  // time: a token that was read before is not used once its file is gone.
+  Result<std::string> Get() IL_EXCLUDES(mu_);
+
+ private:
+  const std::string path_;
+  Mutex mu_;
+  std::string token_ IL_GUARDED_BY(mu_);
+  struct stat st_ IL_GUARDED_BY(mu_){};
+  std::chrono::steady_clock::time_point read_at_ IL_GUARDED_BY(mu_);
+};
+
 class TokenAuth : public Authenticator {
  public:
   // Empty path disables authentication.
-  explicit TokenAuth(std::string token_file) : path_(std::move(token_file)) {}
-  bool enabled() const { return !path_.empty(); }
-  Status Check(const http::Headers& headers) IL_EXCLUDES(mu_);
+  explicit TokenAuth(std::string token_file) : file_(std::move(token_file)) {}
+  bool enabled() const { return !file_.path().empty(); }
+  Status Check(const http::Headers& headers);
   // Authenticator: the caller is "token:<file name>" when its token matches.
   Result<http::Identity> Authenticate(const http::Request& head) override;
-  std::string Describe() const override { return "bearer token file " + path_; }
+  std::string Describe() const override { return "bearer token file " + file_.path(); }
   // Reads a token file: trims whitespace. Empty or unreadable -> error.
   static Result<std::string> ReadTokenFile(const std::string& path);
 
  private:
-  Status Reload() IL_REQUIRES(mu_);
-  const std::string path_;
-  Mutex mu_;
-  std::string token_ IL_GUARDED_BY(mu_);
-  timespec mtime_ IL_GUARDED_BY(mu_){};
-  off_t size_ IL_GUARDED_BY(mu_) = -1;
+  TokenFile file_;
 };
 
 }  // namespace il

@@ -1,10 +1,13 @@
 #include "core/token_auth.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace il {
 namespace {
@@ -43,6 +46,35 @@ TEST_F(TokenAuthTest, PicksUpAChangedTokenWithoutRestart) {
 TEST_F(TokenAuthTest, MissingTokenFileFailsClosed) {
   TokenAuth auth(path_.string() + ".absent");
   EXPECT_EQ(auth.Check(Bearer("anything")).code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(TokenAuthTest, ATokenFileFollowsARotationByRenameAndForgetsADeletedFile) {
+  TokenFile file(path_);
+  EXPECT_EQ(file.Get().value(), "s3cret");
+  // Same size, renamed into place (as a refresh sidecar or a kubelet volume does it).
+  std::string next = path_.string() + ".next";
+  std::ofstream(next) << "s3cre7\n";
+  std::filesystem::rename(next, path_);
+  EXPECT_EQ(file.Get().value(), "s3cre7");
+  std::filesystem::remove(path_);
+  EXPECT_FALSE(file.Get().ok());  // never the last token once the file is gone
+  Write("  \n");
+  EXPECT_EQ(file.Get().status().code(), StatusCode::kFailedPrecondition);
+  Write("back");
+  EXPECT_EQ(file.Get().value(), "back");
+}
+
+TEST_F(TokenAuthTest, ATokenFileRewrittenInPlaceWithTheSameSizeIsReReadWithinASecond) {
+  TokenFile file(path_);
+  EXPECT_EQ(file.Get().value(), "s3cret");
+  struct stat before {};
+  ASSERT_EQ(::stat(path_.c_str(), &before), 0);
+  Write("s3cre7\n");
+  // Put the old modification time back: nothing in stat() tells the rewrite apart.
+  const timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path_.c_str(), times, 0), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(file.Get().value(), "s3cre7");
 }
 
 TEST_F(TokenAuthTest, DisabledWithoutPath) {

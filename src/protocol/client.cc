@@ -26,7 +26,10 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions o) {
 
 Client::Client(ClientOptions o, std::unique_ptr<http::HttpClient> c,
                std::unique_ptr<http::HttpClient> sc)
-    : opt_(std::move(o)), client_(std::move(c)), stream_client_(std::move(sc)) {}
+    : opt_(std::move(o)),
+      client_(std::move(c)),
+      stream_client_(std::move(sc)),
+      token_(opt_.token_file.empty() ? nullptr : std::make_unique<TokenFile>(opt_.token_file)) {}
 Client::~Client() = default;
 
 Result<http::ClientRequest> Client::NewRequest(const api::CallContext& ctx, const char* op,
@@ -41,8 +44,8 @@ Result<http::ClientRequest> Client::NewRequest(const api::CallContext& ctx, cons
                   !ctx.session.empty()
                       ? ctx.session
                       : std::string(op) + "#" + std::to_string(seq_.fetch_add(1) % 100000));
-  if (!opt_.token_file.empty()) {
-    auto token = TokenAuth::ReadTokenFile(opt_.token_file);
+  if (token_) {
+    auto token = token_->Get();
     if (!token.ok()) {
       // A deployment problem that may be fixed at any time: fail (retry later), never
       // send the call without credentials.

@@ -4,8 +4,9 @@
 //
 // Every call sends Content-Type: application/json, the session header (the caller's, or
 // "<Op>#<n>"), and "Authorization: Bearer <token file contents>" when a token file is set
-// (re-read per call so a rotated token is used at once; an unreadable file fails the
-// call with kUnavailable instead of sending it without credentials). TLS: a CA to verify
+// (core/token_auth.h TokenFile: re-read when it changes and at least once a second, so a
+// rotated token is used at once; an unreadable file fails the call with kUnavailable
+// instead of sending it without credentials). TLS: a CA to verify
 // the server, a client certificate for mTLS.
 //
 // Errors keep their code across the hop (core/http_status.h): a reply carrying our JSON
@@ -26,6 +27,10 @@
 #include "core/http.h"
 #include "core/http_client.h"
 #include "protocol/hop.h"
+
+namespace il {
+class TokenFile;
+}  // namespace il
 
 namespace il::protocol {
 
@@ -97,6 +102,7 @@ class Client : public api::Backend, public api::StreamBackend {
   ClientOptions opt_;
   std::unique_ptr<http::HttpClient> client_;
   std::unique_ptr<http::HttpClient> stream_client_;  // streams must not hold pooled connections
+  std::unique_ptr<TokenFile> token_;                 // null without a token file
   std::atomic<uint64_t> seq_{0};
 };
 

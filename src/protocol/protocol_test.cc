@@ -174,6 +174,27 @@ TEST(Protocol, AnUnreadableTokenFileFailsTheCallInsteadOfSendingNoCredentials) {
   unlink(path.c_str());
 }
 
+TEST(Protocol, TheClientSendsARotatedTokenAtOnce) {
+  api::FakeBackend backend;
+  std::string path = "/tmp/il-proto-token-s-" + std::to_string(getpid());
+  std::string mine = "/tmp/il-proto-token-c-" + std::to_string(getpid());
+  std::ofstream(path) << "t0ken\n";
+  std::ofstream(mine) << "t0ken\n";
+  auto server = StartServer(backend, Hop::kPlugin, std::make_shared<TokenAuth>(path));
+  auto client = Connect(server->url(), Hop::kPlugin, mine);
+  EXPECT_TRUE(client->Create({}, Data("a")).ok());
+  std::ofstream(mine + ".new") << "w0ken\n";  // same size, renamed into place
+  ASSERT_EQ(rename((mine + ".new").c_str(), mine.c_str()), 0);
+  EXPECT_EQ(client->Create({}, Data("b")).status().code(), StatusCode::kPermissionDenied);
+  unlink(mine.c_str());
+  EXPECT_EQ(client->Create({}, Data("c")).status().code(), StatusCode::kUnavailable);
+  std::ofstream(mine) << "t0ken\n";
+  EXPECT_TRUE(client->Create({}, Data("d")).ok());
+  EXPECT_EQ(backend.create_calls, 2);
+  unlink(path.c_str());
+  unlink(mine.c_str());
+}
+
 // A backend whose follow-mode logs block until the reader leaves.
 class FollowBackend : public api::FakeBackend {
  public:

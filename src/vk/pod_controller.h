@@ -111,6 +111,8 @@ class PodController {
   Status HandleDeletion(const PodRecord& r);
   Status HandleGone(const PodRecord& r);
   Status PatchStatus(const std::string& uid);
+  // The same with the record just read from the store (spares a copy of it).
+  Status PatchStatus(const PodRecord& r);
   // The time after /create by which the first status is written even if the backend
   // still reports the pod as being created (see HoldFirstStatus).
   std::chrono::milliseconds FirstStatusDelay() const;

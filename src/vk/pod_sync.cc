@@ -36,10 +36,9 @@ Status PodController::Reconcile(const std::string& uid) {
     case BackendState::kCreating:
       return Create(*rec);
     case BackendState::kCreated:
-      return PatchStatus(uid);
     case BackendState::kFailed:
     case BackendState::kDeleted:
-      return PatchStatus(uid);
+      return PatchStatus(*rec);
   }
   return Status::Ok();
 }
@@ -144,49 +143,54 @@ void PodController::PatchJobId(const PodRecord& r) {
 
 Status PodController::PatchStatus(const std::string& uid) {
   auto r = store_.Get(uid);
-  if (!r || r->api_deleted) return Status::Ok();
-  std::string phase = api::GetString(r->view, {"status", "phase"});
+  return r ? PatchStatus(*r) : Status::Ok();
+}
+
+Status PodController::PatchStatus(const PodRecord& r) {
+  const std::string& uid = r.uid;
+  if (r.api_deleted) return Status::Ok();
+  std::string phase = api::GetString(r.view, {"status", "phase"});
   if (IsTerminalPhase(phase)) return Status::Ok();  // never overwrite a final status
   PodFacts facts;
   facts.host_ip = opt_.host_ip;
-  if (r->backend == BackendState::kFailed) facts.create_error = r->create_error;
-  facts.lost = r->lost;
-  facts.config_error_reason = r->config_error_reason;
-  facts.config_error_message = r->config_error_message;
+  if (r.backend == BackendState::kFailed) facts.create_error = r.create_error;
+  facts.lost = r.lost;
+  facts.config_error_reason = r.config_error_reason;
+  facts.config_error_message = r.config_error_message;
   facts.now = std::chrono::system_clock::now();
-  RelayBackendEvents(*r);
-  json::object desired = MapPodStatus(r->view, r->reported, facts);
-  if (HoldFirstStatus(*r, desired)) return Status::Ok();
+  RelayBackendEvents(r);
+  json::object desired = MapPodStatus(r.view, r.reported, facts);
+  if (HoldFirstStatus(r, desired)) return Status::Ok();
   static const json::object kEmpty;
-  const auto* cur = api::Find(r->view, {"status"});
+  const auto* cur = api::Find(r.view, {"status"});
   json::value want = PodStatusFingerprint(desired);
   json::value have = PodStatusFingerprint(cur && cur->is_object() ? cur->as_object() : kEmpty);
-  const bool job_id_due = !r->job_id_written && !r->job_id.empty();
+  const bool job_id_due = !r.job_id_written && !r.job_id.empty();
   if (want == have) {
-    if (job_id_due) PatchJobId(*r);
+    if (job_id_due) PatchJobId(r);
     return Status::Ok();
   }
-  Log()->trace("pod {} status differs: have {} want {}", Key(*r), json::serialize(have),
+  Log()->trace("pod {} status differs: have {} want {}", Key(r), json::serialize(have),
                json::serialize(want));
   json::object patch{{"status", desired}};
   // pods/status also takes metadata (only spec, ownerReferences and deletionTimestamp are
   // reset), so the JobID annotation rides along instead of costing its own write.
-  if (job_id_due) patch["metadata"] = {{"annotations", {{"JobID", r->job_id}}}};
+  if (job_id_due) patch["metadata"] = {{"annotations", {{"JobID", r.job_id}}}};
   const auto patch_start = std::chrono::steady_clock::now();
   auto res =
-      kube_.Patch(kube::PodStatusPath(r->ns, r->name), kube::PatchType::kStrategicMerge, patch);
+      kube_.Patch(kube::PodStatusPath(r.ns, r.name), kube::PatchType::kStrategicMerge, patch);
   if (!res.ok()) {
     if (kube::IsNotFound(res.status())) return Status::Ok();  // the watch will tell
-    return res.status().WithContext("PATCH status of " + Key(*r));
+    return res.status().WithContext("PATCH status of " + Key(r));
   }
   ++stats_.status_patches;
-  Announce(*r, desired);
+  Announce(r, desired);
   store_.UpdateView(uid, *res);
   if (job_id_due) {
-    if (api::Annotation(*res, "JobID") == r->job_id) {
+    if (api::Annotation(*res, "JobID") == r.job_id) {
       store_.Update(uid, [](PodRecord& x) { x.job_id_written = true; });
     } else {
-      PatchJobId(*r);  // an API server that ignores metadata on the status subresource
+      PatchJobId(r);  // an API server that ignores metadata on the status subresource
     }
   }
   if (Log()->should_log(spdlog::level::debug)) {
@@ -194,9 +198,9 @@ Status PodController::PatchStatus(const std::string& uid) {
     using std::chrono::duration_cast;
     using std::chrono::milliseconds;
     const auto now = std::chrono::steady_clock::now();
-    Log()->debug("pod {} status: {} (report {} ms ago, PATCH {} ms)", Key(*r),
+    Log()->debug("pod {} status: {} (report {} ms ago, PATCH {} ms)", Key(r),
                  json::value_to<std::string>(desired["phase"]),
-                 r->reported ? duration_cast<milliseconds>(now - r->reported_at).count() : -1,
+                 r.reported ? duration_cast<milliseconds>(now - r.reported_at).count() : -1,
                  duration_cast<milliseconds>(now - patch_start).count());
   }
   return Status::Ok();
