@@ -419,12 +419,14 @@ def api_request_counts(cp):
 
 
 def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, status_watch=True, vk_workers=None,
-               kubelet_baseline=None, status_baseline=None):
+               kubelet_baseline=None, status_baseline=None, watch_min_interval_ms=None):
     stack = Stack(cp, bin_dir, node="vk-bench-t-" + os.urandom(3).hex(), ping_interval=10, proxy=False,
                   config={"ClientQPS": str(qps), "ClientBurst": str(burst),
                           "StatusSafetyIntervalMs": "15000" if status_watch else "0",
                           "StatusSyncIntervalMs": str(interval_ms), "MockCapacityPods": '"100000"',
-                          "Resources": '{CPU: "1000", Memory: "4Ti", Pods: "100000"}'},
+                          "Resources": '{CPU: "1000", Memory: "4Ti", Pods: "100000"}',
+                          **({"StatusWatchMinIntervalMs": str(watch_min_interval_ms)}
+                             if watch_min_interval_ms is not None else {})},
                   vk_args=["--pod-sync-workers", str(vk_workers or workers)],
                   vk_log_level=os.environ.get("VK_BENCH_LOG_LEVEL", "info")).start()
     api = Api(cp.env)
@@ -701,6 +703,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=1,
                     help="status-only agent and vk runs, alternating, each after the control plane "
                          "settled; prints every round's p99s and the median ratio")
+    ap.add_argument("--watch-min-interval-ms", type=int, default=None,
+                    help="the vk's StatusWatchMinIntervalMs (default: the vk's own, 25)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-watch", action="store_true",
                     help="StatusSafetyIntervalMs 0: the vk polls /status as before the status watch")
@@ -728,7 +732,8 @@ def main():
                 settle()
                 vk_p99 = throughput(cp, a.bin_dir, a.pods, a.qps, a.burst, a.workers, a.interval_ms, base,
                                     status_watch=not a.no_watch, kubelet_baseline=kbase, status_baseline=sbase,
-                                    vk_workers=a.vk_workers or None)
+                                    vk_workers=a.vk_workers or None,
+                                    watch_min_interval_ms=a.watch_min_interval_ms)
                 rounds.append((sbase, vk_p99))
             if a.rounds > 1:
                 ratios = sorted(v / s for s, v in rounds)

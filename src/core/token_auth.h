@@ -35,7 +35,7 @@ class TokenFile {
   const std::string path_;
   Mutex mu_;
   std::string token_ IL_GUARDED_BY(mu_);
-  struct stat st_ IL_GUARDED_BY(mu_){};
+  struct stat st_ IL_GUARDED_BY(mu_) {};
   std::chrono::steady_clock::time_point read_at_ IL_GUARDED_BY(mu_);
 };
 

@@ -58,6 +58,11 @@ struct PodControllerOptions {
   bool status_watch = true;
   std::chrono::milliseconds status_safety_interval{15000};
   std::chrono::milliseconds watch_timeout{30000};
+  // A watch starts no sooner than this after the previous one started. Under a burst of
+  // changes the answers then come at most this often, each naming every pod that changed
+  // meanwhile, instead of one round trip on both hops per change or two; a change after
+  // a quiet spell is still answered at once. 0: no pacing.
+  std::chrono::milliseconds watch_min_interval{25};
   // Without a watch, how often interLink's ping is asked whether it has one now.
   std::chrono::milliseconds watch_probe_interval{30000};
   // A pod the backend stops reporting for this long is marked lost (Failed).

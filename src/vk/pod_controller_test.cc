@@ -45,6 +45,7 @@ class PodControllerTest : public ::testing::Test {
     o.node_name = "vk";
     o.lost_grace = std::chrono::seconds(0);
     o.hold_first_status = false;  // the steps below write each status at once
+    o.watch_min_interval = std::chrono::milliseconds(0);  // WatchOnce returns 0 when answered
     pc_ = std::make_unique<PodController>(api_, il_, objects_, events_, state_, o);
   }
   // PATCHes of pods/status since the last ClearCalls.
@@ -482,6 +483,33 @@ TEST_F(PodControllerTest, AWatchAnswerIsTrustedOnlyForThePodsItNames) {
   EXPECT_EQ(GetString(ApiPod("b"), {"status", "phase"}), "Running");
   EXPECT_EQ(GetString(ApiPod("c"), {"status", "phase"}), "Running");
   EXPECT_NE(GetString(ApiPod("a"), {"status", "phase"}), "Running");
+}
+
+TEST_F(PodControllerTest, WatchesArePacedUnderABurstButNotAfterAQuietSpell) {
+  PodControllerOptions o = pc_->options();
+  o.watch_min_interval = std::chrono::milliseconds(400);
+  pc_ = std::make_unique<PodController>(api_, il_, objects_, events_, state_, o);
+  il_.EnableWatch();
+  std::string a = AddPod("a");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  Drain();
+  std::stop_source stop;
+  // Answered at once (the reset, then a change already there): the next watch waits for
+  // the rest of the interval.
+  auto wait = pc_->WatchOnce(stop.get_token());
+  EXPECT_GT(wait.count(), 300);
+  EXPECT_LE(wait.count(), 400);
+  il_.SetStatus(a, {Running("main")});
+  EXPECT_GT(pc_->WatchOnce(stop.get_token()).count(), 300);
+  // A change that arrives while the watch waits, after the interval: no pause after it.
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    il_.SetStatus(a, {Exited("main", 0)});
+  });
+  EXPECT_EQ(pc_->WatchOnce(stop.get_token()).count(), 0);
+  later.join();
+  EXPECT_EQ(pc_->stats().watch_wakes.load(), 2u);
 }
 
 TEST_F(PodControllerTest, WithoutTheExtensionTheControllerKeepsPolling) {

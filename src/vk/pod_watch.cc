@@ -80,6 +80,7 @@ std::chrono::milliseconds PodController::WatchOnce(const std::stop_token& stop) 
     watch_cursor_.clear();
   }
   ++stats_.watch_calls;
+  const auto started = std::chrono::steady_clock::now();
   auto c = interlink_.WatchStatus(watch_cursor_, opt_.watch_timeout,
                                   [&stop] { return stop.stop_requested(); });
   if (stop.stop_requested()) return milliseconds(0);
@@ -114,7 +115,9 @@ std::chrono::milliseconds PodController::WatchOnce(const std::stop_token& stop) 
       RequestFullSync();
     }
   }
-  return milliseconds(0);
+  const auto since = std::chrono::steady_clock::now() - started;
+  if (since >= opt_.watch_min_interval) return milliseconds(0);
+  return std::chrono::ceil<milliseconds>(opt_.watch_min_interval - since);
 }
 
 void PodController::WatchLoop(const std::stop_token& stop) {

@@ -393,6 +393,10 @@ std::vector<Key<VkConfig>> MakeKeys() {
       k("StatusSafetyIntervalMs", {}, {}, "int", "15000",
         "full status poll while the status watch works (0: no watch)",
         SetInt(&C::status_safety_interval_ms, 0, 3600000)),
+      k("StatusWatchMinIntervalMs", {}, {}, "int", "25",
+        "a status watch starts no sooner than this after the previous one (pacing under a burst; "
+        "0: none)",
+        SetInt(&C::status_watch_min_interval_ms, 0, 10000)),
       k("DisableProjectedVolumes", {}, {}, "bool", "false", "do not resolve projected volumes",
         SetBool(&C::disable_projected_volumes)),
       k("KubernetesApiAddr", {}, {}, "string", "", "KUBERNETES_SERVICE_HOST for containers",

@@ -117,6 +117,9 @@ struct VkConfig {
   // StatusSafetyIntervalMs: while interLink's status watch works, the full /status poll
   // runs this rarely (a safety net); 0 turns the watch off (poll every StatusSyncIntervalMs).
   int status_safety_interval_ms = 15000;
+  // StatusWatchMinIntervalMs: a status watch starts no sooner than this after the previous
+  // one did, so a burst of changes is answered in batches (PodControllerOptions).
+  int status_watch_min_interval_ms = 25;
   int pod_sync_workers = 16;               // --pod-sync-workers
   bool disable_projected_volumes = false;  // DisableProjectedVolumes
   std::string kubernetes_api_addr;         // KubernetesApiAddr: KUBERNETES_* env for containers

@@ -123,6 +123,7 @@ int Run(int argc, char** argv) {
   po.status_interval = std::chrono::milliseconds(cfg->status_sync_interval_ms);
   po.status_watch = cfg->status_safety_interval_ms > 0;
   po.status_safety_interval = std::chrono::milliseconds(cfg->status_safety_interval_ms);
+  po.watch_min_interval = std::chrono::milliseconds(cfg->status_watch_min_interval_ms);
   po.create.disable_projected_volumes = cfg->disable_projected_volumes;
   po.create.kube_root_ca = cfg->kubernetes_api_ca_crt;
   po.create.jobscript_url = cfg->job_script_builder_url;
