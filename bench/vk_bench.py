@@ -155,6 +155,10 @@ class PodWatch(threading.Thread):
             elif phase == "Running":
                 self.running.setdefault(name, now)
             elif phase == "Succeeded" and name not in self.succeeded:
+                # First seen Succeeded: it became visible as Running (or later) now. A node
+                # agent may write only the latest status, as the kubelet's status manager
+                # does; the Running sample then counts this late, it is not dropped.
+                self.running.setdefault(name, now)
                 self.succeeded[name] = now
                 if self.on_succeeded:
                     self.on_succeeded(name)
