@@ -92,7 +92,8 @@ class DockerSdTest(unittest.TestCase):
 
     def test_status_watch_is_woken_by_create_and_the_docker_die_event(self):
         def watch(since, timeout):
-            url = "%s/status/watch?since=%s&timeout=%d" % (SD.url, since, timeout)
+            # With the `statuses` feature: each answer carries the named pods' statuses.
+            url = "%s/status/watch?since=%s&timeout=%d&statuses=true" % (SD.url, since, timeout)
             with urllib.request.urlopen(url, timeout=timeout + 30) as r:
                 return json.loads(r.read())
         code, body = SD.call("/pinglink", b"")
@@ -112,10 +113,15 @@ class DockerSdTest(unittest.TestCase):
         while True:
             w = watch(w["cursor"], 30)
             self.assertIn(uid, w["uids"], "no wake for the pod within 30 s")
-            st = SD.status([p])[uid]
+            carried = {s["UID"]: s for s in w.get("statuses", [])}
+            self.assertIn(uid, carried, "the answer names the pod without its status")
+            st = carried[uid]
             if h.state_of(st["containers"][0]) == "terminated":
                 break
             self.assertLess(time.monotonic(), deadline)
+        # What the answer carried from Docker is what /status says.
+        self.assertEqual(st["containers"][0]["state"]["terminated"]["exitCode"], 0)
+        self.assertEqual(SD.status([p])[uid]["containers"][0]["state"], st["containers"][0]["state"])
         self.assertEqual(SD.delete(p)[0], 200)
 
     def test_hostile_command_args_env_and_workdir_arrive_literally(self):

@@ -280,6 +280,39 @@ def check_rejected(sd):
     log(f"rejected job -> {code}: {body.strip()[:120]}")
 
 
+def check_status_watch(sd):
+    """The status watch with the `statuses` feature: every answer naming the pod carries its
+    status from Slurm (the squeue pass and the job's files), the entry /status answers, up
+    to the terminated state with the job's exit code."""
+    def watch(since, timeout):
+        url = f"{sd.url}/status/watch?since={since}&timeout={timeout}&statuses=true"
+        with urllib.request.urlopen(url, timeout=timeout + 30) as r:
+            return json.loads(r.read())
+    cursor = watch("", 0)["cursor"]
+    pod = slurm_pod("watched", [sh("w", "sleep 2; exit 3")])
+    uid = pod["metadata"]["uid"]
+    code, body = sd.create(pod)
+    assert code == 200, (code, body)
+    seen, deadline = [], time.time() + 120
+    while True:
+        assert time.time() < deadline, f"no terminated status carried within 120 s: {seen}"
+        w = watch(cursor, 30)
+        cursor = w["cursor"]
+        if uid not in w["uids"]:
+            continue
+        carried = {s["UID"]: s for s in w.get("statuses", [])}
+        assert uid in carried, f"the answer names the pod without its status: {w}"
+        cs = carried[uid]["containers"]
+        seen.append(state_of(cs[0])[0] if cs else "-")
+        if cs and state_of(cs[0])[0] == "terminated":
+            break
+    assert state_of(cs[0])[1]["exitCode"] == 3, cs
+    now = sd.status([pod])[uid]["containers"][0]
+    assert state_of(now)[0] == "terminated" and state_of(now)[1]["exitCode"] == 3, now
+    log(f"status watch carried: {' -> '.join(seen)}")
+    return pod
+
+
 def check_multi_container(sd, env):
     """2 init containers in order, 2 app containers concurrently, exit codes (podman)."""
     vol = [{"name": "shared", "emptyDir": {}}]
@@ -669,7 +702,7 @@ def main():
             ("logs", check_logs, sd), ("volumes", check_volumes, sd, "shared filesystem"),
             ("env", check_env, sd, env), ("cancel", check_cancel, sd, env),
             ("cancel-reason", check_cancelled_reason, sd, env),
-            ("long-names", check_long_names, sd, env)]]
+            ("long-names", check_long_names, sd, env), ("watch", check_status_watch, sd)]]
         for t in threads:
             t.start()
         for t in threads:
