@@ -22,9 +22,13 @@ Result<std::string> TokenAuth::ReadTokenFile(const std::string& path) {
 
 Result<std::string> TokenFile::Get() {
   struct stat st {};
-  if (::stat(path_.c_str(), &st) != 0) return Unavailable("token file " + path_ + " is missing");
+  const bool exists = ::stat(path_.c_str(), &st) == 0;
   const auto now = std::chrono::steady_clock::now();
   MutexLock lock(mu_);
+  if (!exists) {
+    token_.clear();  // a file recreated with the same stat() is read again
+    return Unavailable("token file " + path_ + " is missing");
+  }
   const bool same = !token_.empty() && st.st_ino == st_.st_ino && st.st_dev == st_.st_dev &&
                     st.st_size == st_.st_size && st.st_mtim.tv_sec == st_.st_mtim.tv_sec &&
                     st.st_mtim.tv_nsec == st_.st_mtim.tv_nsec;
