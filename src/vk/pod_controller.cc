@@ -44,6 +44,24 @@ bool IsTransient(const Status& s) {
   }
 }
 
+PodControllerOptions PodControllerOptionsFrom(const VkConfig& cfg) {
+  PodControllerOptions po;
+  po.node_name = cfg.node_name;
+  po.host_ip = cfg.internal_ip;
+  po.workers = cfg.pod_sync_workers;
+  po.status_interval = std::chrono::milliseconds(cfg.status_sync_interval_ms);
+  po.status_watch = cfg.status_safety_interval_ms > 0;
+  po.status_safety_interval = std::chrono::milliseconds(cfg.status_safety_interval_ms);
+  po.watch_min_interval = std::chrono::milliseconds(cfg.status_watch_min_interval_ms);
+  po.create.disable_projected_volumes = cfg.disable_projected_volumes;
+  po.create.kube_root_ca = cfg.kubernetes_api_ca_crt;
+  po.create.jobscript_url = cfg.job_script_builder_url;
+  po.create.env.host_ip = cfg.internal_ip;
+  po.create.env.kubernetes_api_addr = cfg.kubernetes_api_addr;
+  po.create.env.kubernetes_api_port = cfg.kubernetes_api_port;
+  return po;
+}
+
 PodController::PodController(kube::KubeApi& kube, InterlinkApi& interlink, ObjectSource& objects,
                              EventSink& events, StateFile& state, PodControllerOptions options)
     : kube_(kube),

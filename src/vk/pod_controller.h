@@ -42,6 +42,7 @@
 #include "vk/pod_resources.h"
 #include "vk/pod_store.h"
 #include "vk/state_file.h"
+#include "vk/vk_config.h"
 #include "vk/work_queue.h"
 
 namespace il::vk {
@@ -73,6 +74,10 @@ struct PodControllerOptions {
   bool hold_first_status = true;
   CreateOptions create;
 };
+
+// The options the configuration sets (all but create.env.node_allocatable, which comes
+// from the node controller): the one place each key reaches the controller.
+PodControllerOptions PodControllerOptionsFrom(const VkConfig& cfg);
 
 struct PodControllerStats {
   std::atomic<uint64_t> creates{0}, create_failures{0}, deletes{0}, status_patches{0},

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "daemon/config_catalog.h"
+#include "vk/pod_controller.h"
 
 namespace il::vk {
 namespace {
@@ -155,6 +156,54 @@ StateFile: /var/lib/vk/state
   EXPECT_TRUE(c->http_insecure);
   EXPECT_EQ(c->kubelet_client_ca_file, "/etc/ca.crt");
   EXPECT_EQ(c->state_file, "/var/lib/vk/state");
+}
+
+// Every key the pod controller takes reaches its options (bin/vk builds them this way).
+TEST(VkConfig, ThePodControllerKeysReachItsOptions) {
+  TempDir d;
+  std::string path = d.Write("il.yaml", R"(
+NodeName: "n1"
+PodIP: "10.1.2.3"
+StatusSyncIntervalMs: 250
+StatusSafetyIntervalMs: 9000
+StatusWatchMinIntervalMs: 7
+DisableProjectedVolumes: true
+JobScriptBuilderURL: "http://builder:1"
+KubernetesApiAddr: "10.0.0.1"
+KubernetesApiPort: "6443"
+KubernetesApiCaCrt: "PEM"
+)");
+  VkFlags f = Flags("", path);
+  f.pod_sync_workers = 5;
+  auto c = LoadVk(f, Env({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  PodControllerOptions o = PodControllerOptionsFrom(*c);
+  EXPECT_EQ(o.node_name, "n1");
+  EXPECT_EQ(o.host_ip, "10.1.2.3");
+  EXPECT_EQ(o.workers, 5);
+  EXPECT_EQ(o.status_interval, std::chrono::milliseconds(250));
+  EXPECT_TRUE(o.status_watch);
+  EXPECT_EQ(o.status_safety_interval, std::chrono::milliseconds(9000));
+  EXPECT_EQ(o.watch_min_interval, std::chrono::milliseconds(7));
+  EXPECT_TRUE(o.create.disable_projected_volumes);
+  EXPECT_EQ(o.create.jobscript_url, "http://builder:1");
+  EXPECT_EQ(o.create.kube_root_ca, "PEM");
+  EXPECT_EQ(o.create.env.host_ip, "10.1.2.3");
+  EXPECT_EQ(o.create.env.kubernetes_api_addr, "10.0.0.1");
+  EXPECT_EQ(o.create.env.kubernetes_api_port, "6443");
+
+  // StatusSafetyIntervalMs 0 turns the watch off; the defaults are the documented ones.
+  path = d.Write("off.yaml", "StatusSafetyIntervalMs: 0\n");
+  c = LoadVk(Flags("", path), Env({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(PodControllerOptionsFrom(*c).status_watch);
+  c = LoadVk({}, Env({}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  o = PodControllerOptionsFrom(*c);
+  EXPECT_TRUE(o.status_watch);
+  EXPECT_EQ(o.status_safety_interval, std::chrono::milliseconds(15000));
+  EXPECT_EQ(o.watch_min_interval, std::chrono::milliseconds(25));
+  EXPECT_EQ(o.workers, 16);
 }
 
 TEST(VkConfig, EnvironmentOverridesFileAndFlagsOverrideEnvironment) {
