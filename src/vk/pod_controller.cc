@@ -214,11 +214,14 @@ Status PodController::SyncStatuses() {
     ++stats_.status_call_failures;
     return Status(StatusCode::kBadGateway, "interLink /status: " + changed.status().message());
   }
-  for (const auto& uid : *changed) queue_.Add(uid);
+  // A status to report goes before the creates and deletes waiting in the queue (as a
+  // kubelet's status manager writes statuses beside its pod workers): under a burst its
+  // latency is then one PATCH, not the whole backlog.
+  for (const auto& uid : *changed) queue_.AddUrgent(uid);
   if (malformed) Log()->warn("interLink /status: {} malformed entries ignored", malformed);
   for (const auto& uid : store_.MarkMissing(round, now, opt_.lost_grace)) {
     Log()->warn("pod {}: the backend no longer reports it; marking it lost", uid);
-    queue_.Add(uid);
+    queue_.AddUrgent(uid);
   }
   return Status::Ok();
 }

@@ -5,7 +5,9 @@
 //   workers (a few threads) run Reconcile(uid): send new pods to /create (after gathering
 //          ConfigMaps, Secrets, tokens and resolving env), write status changes with one
 //          strategic-merge PATCH on pods/status, and finish deletions (/delete, then a
-//          grace-0 DELETE with a UID precondition); failures back off per pod;
+//          grace-0 DELETE with a UID precondition); failures back off per pod; a pod
+//          whose backend status changed is queued in the urgent lane, before the
+//          creates and deletes;
 //   status every StatusSyncIntervalMs one batched /status call for all pods in the
 //          backend; changed reports are queued for their PATCH. The interval stretches
 //          when a round's CPU time would exceed status_cpu_budget of a core.

@@ -485,6 +485,36 @@ TEST_F(PodControllerTest, AWatchAnswerIsTrustedOnlyForThePodsItNames) {
   EXPECT_NE(GetString(ApiPod("a"), {"status", "phase"}), "Running");
 }
 
+TEST_F(PodControllerTest, AStatusChangeGoesBeforeTheCreatesWaitingInTheQueue) {
+  std::string a = AddPod("a");
+  Sync();
+  ASSERT_TRUE(pc_->Adopt().ok());
+  Drain();
+  // Two new pods arrive: their creates wait in the queue.
+  for (const char* name : {"b", "c"}) {
+    AddPod(name);
+    pc_->OnEvent(kube::WatchEventType::kAdded, ApiPod(name));
+  }
+  ASSERT_EQ(pc_->queue().Len(), 2u);
+  std::stop_source never;
+  auto next = [&] {
+    auto key = pc_->queue().Get(never.get_token());
+    pc_->queue().Done(*key);
+    return *key;
+  };
+  // a's change, from the full round: handed out first.
+  il_.SetStatus(a, {Running("main")});
+  ASSERT_TRUE(pc_->SyncStatuses().ok());
+  EXPECT_EQ(next(), a);
+  // And from a watch answer.
+  il_.SetStatus(a, {Exited("main", 0)});
+  api::StatusChanges ch;
+  ch.uids = {a};
+  ASSERT_TRUE(pc_->SyncChanged(ch).ok());
+  EXPECT_EQ(next(), a);
+  EXPECT_EQ(pc_->queue().Len(), 2u);  // the creates, still waiting
+}
+
 TEST_F(PodControllerTest, WatchesArePacedUnderABurstButNotAfterAQuietSpell) {
   PodControllerOptions o = pc_->options();
   o.watch_min_interval = std::chrono::milliseconds(400);

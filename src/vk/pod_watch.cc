@@ -67,7 +67,7 @@ Status PodController::SyncChanged(const api::StatusChanges& c) {
       result = reports.status();
     }
   }
-  for (const auto& uid : changed) queue_.Add(uid);
+  for (const auto& uid : changed) queue_.AddUrgent(uid);  // before the creates and deletes
   return result;
 }
 

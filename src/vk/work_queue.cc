@@ -11,17 +11,33 @@ std::chrono::milliseconds WorkQueue::Backoff(const Options& o, int n) {
       static_cast<long long>(std::min<double>(d, static_cast<double>(o.max_delay.count()))));
 }
 
-void WorkQueue::AddLocked(const std::string& key) {
-  if (shutdown_ || dirty_.count(key)) return;
+void WorkQueue::AddLocked(const std::string& key, bool urgent) {
+  if (shutdown_) return;
+  if (dirty_.count(key)) {
+    if (!urgent || !urgent_.insert(key).second) return;
+    if (processing_.count(key)) return;  // Done re-queues it in the urgent lane
+    // Waiting in the other lane (dirty, not being processed): move it.
+    if (auto it = std::find(queue_.begin(), queue_.end(), key); it != queue_.end()) {
+      queue_.erase(it);
+    }
+    urgent_queue_.push_back(key);
+    return;
+  }
   dirty_.insert(key);
+  if (urgent) urgent_.insert(key);
   if (processing_.count(key)) return;  // re-queued by Done
-  queue_.push_back(key);
+  (urgent ? urgent_queue_ : queue_).push_back(key);
   cv_.NotifyOne();
 }
 
 void WorkQueue::Add(const std::string& key) {
   MutexLock l(mu_);
-  AddLocked(key);
+  AddLocked(key, false);
+}
+
+void WorkQueue::AddUrgent(const std::string& key) {
+  MutexLock l(mu_);
+  AddLocked(key, true);
 }
 
 void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay) {
@@ -61,7 +77,7 @@ void WorkQueue::PromoteLocked(Clock::TimePoint now) {
   while (!delayed_.empty() && delayed_.top().first <= now) {
     std::string key = delayed_.top().second;
     delayed_.pop();
-    AddLocked(key);
+    AddLocked(key, false);
   }
 }
 
@@ -70,10 +86,12 @@ std::optional<std::string> WorkQueue::Get(const std::stop_token& stop) {
   while (true) {
     if (shutdown_ || stop.stop_requested()) return std::nullopt;
     PromoteLocked(clock_->Now());
-    if (!queue_.empty()) {
-      std::string key = std::move(queue_.front());
-      queue_.pop_front();
+    if (ReadyLocked()) {
+      auto& lane = urgent_queue_.empty() ? queue_ : urgent_queue_;
+      std::string key = std::move(lane.front());
+      lane.pop_front();
       dirty_.erase(key);
+      urgent_.erase(key);
       processing_.insert(key);
       // This worker may have kept the timer (woken by an Add, say): hand it on. (A key it
       // promoted already woke one through AddLocked.)
@@ -81,7 +99,7 @@ std::optional<std::string> WorkQueue::Get(const std::stop_token& stop) {
       return key;
     }
     if (delayed_.empty()) {
-      while (!shutdown_ && queue_.empty() && delayed_.empty()) {
+      while (!shutdown_ && !ReadyLocked() && delayed_.empty()) {
         if (!cv_.Wait(mu_, stop)) break;
       }
     } else {
@@ -89,7 +107,7 @@ std::optional<std::string> WorkQueue::Get(const std::stop_token& stop) {
       // an Add, an earlier AddAfter, ShutDown or `stop`.
       const Clock::TimePoint until = delayed_.top().first;
       ++timed_waiters_;
-      while (!shutdown_ && queue_.empty() && !(!delayed_.empty() && delayed_.top().first < until)) {
+      while (!shutdown_ && !ReadyLocked() && !(!delayed_.empty() && delayed_.top().first < until)) {
         const Clock::Duration left = until - clock_->Now();
         if (left <= Clock::Duration::zero() || !cv_.WaitFor(mu_, stop, left)) break;
       }
@@ -102,7 +120,7 @@ void WorkQueue::Done(const std::string& key) {
   MutexLock l(mu_);
   processing_.erase(key);
   if (dirty_.count(key)) {
-    queue_.push_back(key);
+    (urgent_.count(key) ? urgent_queue_ : queue_).push_back(key);
     cv_.NotifyOne();
   }
 }
@@ -115,12 +133,12 @@ void WorkQueue::ShutDown() {
 
 size_t WorkQueue::Len() {
   MutexLock l(mu_);
-  return queue_.size();
+  return queue_.size() + urgent_queue_.size();
 }
 
 size_t WorkQueue::Pending() {
   MutexLock l(mu_);
-  return queue_.size() + delayed_.size() + processing_.size();
+  return queue_.size() + urgent_queue_.size() + delayed_.size() + processing_.size();
 }
 
 }  // namespace il::vk

@@ -5,7 +5,11 @@
 //   - a key is handed to one worker at a time; an Add while it is being processed
 //     re-queues it when the worker calls Done;
 //   - AddAfter delays a key; AddRateLimited delays it by a per-key exponential backoff
-//     (base_delay * 2^failures, capped at max_delay) that Forget resets.
+//     (base_delay * 2^failures, capped at max_delay) that Forget resets;
+//   - AddUrgent puts a key in a lane that Get empties first (the pod controller's status
+//     changes, which would otherwise wait behind a burst of creates and deletes). A key
+//     already waiting in the other lane moves over; one being processed is re-queued
+//     there when the worker calls Done. Within a lane keys keep their order.
 //
 // Delays are measured on the injected Clock (core/clock.h; RealClock() by default). With
 // testing::FakeClock, Advance the clock and then Get: a delayed key whose time has come is
@@ -44,6 +48,7 @@ class WorkQueue {
       : opt_(options), clock_(clock ? std::move(clock) : RealClock()) {}
 
   void Add(const std::string& key) IL_EXCLUDES(mu_);
+  void AddUrgent(const std::string& key) IL_EXCLUDES(mu_);
   void AddAfter(const std::string& key, std::chrono::milliseconds delay);
   // Returns the delay chosen.
   std::chrono::milliseconds AddRateLimited(const std::string& key);
@@ -55,14 +60,15 @@ class WorkQueue {
   void Done(const std::string& key) IL_EXCLUDES(mu_);
   void ShutDown();
 
-  size_t Len();      // ready keys
+  size_t Len();      // ready keys (both lanes)
   size_t Pending();  // ready + delayed + processing
 
   // The backoff for the n-th consecutive failure (n >= 1).
   static std::chrono::milliseconds Backoff(const Options& o, int n);
 
  private:
-  void AddLocked(const std::string& key) IL_REQUIRES(mu_);
+  void AddLocked(const std::string& key, bool urgent) IL_REQUIRES(mu_);
+  bool ReadyLocked() const IL_REQUIRES(mu_) { return !queue_.empty() || !urgent_queue_.empty(); }
   void PromoteLocked(Clock::TimePoint now) IL_REQUIRES(mu_);
 
   const Options opt_;
@@ -70,7 +76,9 @@ class WorkQueue {
   Mutex mu_;
   CondVar cv_;
   std::deque<std::string> queue_ IL_GUARDED_BY(mu_);
-  std::set<std::string> dirty_ IL_GUARDED_BY(mu_);
+  std::deque<std::string> urgent_queue_ IL_GUARDED_BY(mu_);
+  std::set<std::string> dirty_ IL_GUARDED_BY(mu_);   // waiting (or to be re-queued by Done)
+  std::set<std::string> urgent_ IL_GUARDED_BY(mu_);  // those of dirty_ in the urgent lane
   std::set<std::string> processing_ IL_GUARDED_BY(mu_);
   using Delayed = std::pair<Clock::TimePoint, std::string>;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_ IL_GUARDED_BY(mu_);

@@ -34,6 +34,50 @@ TEST(WorkQueue, AKeyWaitsOnceAndGoesToOneWorkerAtATime) {
   EXPECT_EQ(*q.Get(s.get_token()), "a");
 }
 
+TEST(WorkQueue, UrgentKeysGoFirstAndAWaitingKeyMovesOverOnce) {
+  WorkQueue q;
+  std::stop_source s;
+  q.Add("create-1");
+  q.Add("create-2");
+  q.Add("create-3");
+  q.AddUrgent("status-1");
+  q.AddUrgent("create-2");  // waiting in the other lane: moves over, not queued twice
+  q.Add("create-2");        // already urgent: stays there
+  q.AddUrgent("status-1");  // already urgent: no-op
+  EXPECT_EQ(q.Len(), 4u);
+  std::vector<std::string> order;
+  while (q.Len() > 0) {
+    auto k = q.Get(s.get_token());
+    order.push_back(*k);
+    q.Done(*k);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"status-1", "create-2", "create-1", "create-3"}));
+  EXPECT_EQ(q.Pending(), 0u);
+}
+
+TEST(WorkQueue, AnUrgentAddWhileProcessingRequeuesTheKeyUrgentlyAtDone) {
+  WorkQueue q;
+  std::stop_source s;
+  q.Add("a");
+  auto a = q.Get(s.get_token());
+  ASSERT_EQ(*a, "a");
+  q.Add("b");
+  q.Add("a");        // while processing: re-queued at Done...
+  q.AddUrgent("a");  // ...in the urgent lane
+  EXPECT_EQ(q.Len(), 1u);
+  q.Done("a");
+  EXPECT_EQ(q.Len(), 2u);
+  EXPECT_EQ(*q.Get(s.get_token()), "a");
+  EXPECT_EQ(*q.Get(s.get_token()), "b");
+  q.Done("a");
+  q.Done("b");
+  // Handed out, it is no longer urgent: a plain Add now queues it behind the others.
+  q.Add("c");
+  q.Add("a");
+  EXPECT_EQ(*q.Get(s.get_token()), "c");
+  EXPECT_EQ(*q.Get(s.get_token()), "a");
+}
+
 TEST(WorkQueue, BackoffDoublesUpToTheCapAndForgetResetsIt) {
   WorkQueue::Options o{milliseconds(100), milliseconds(1000)};
   EXPECT_EQ(WorkQueue::Backoff(o, 1).count(), 100);
