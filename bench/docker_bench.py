@@ -302,7 +302,12 @@ def main():
                     side, 1000 * statistics.median(lat), 1000 * pct(lat, 0.9), 1000 * max(lat),
                     statistics.median(lat) / base))
             r = statistics.median(sd_lat) / base
-            print("target <= 0.5x the loop: %s" % ("met" if r <= 0.5 else "NOT met"))
+            floor = statistics.median(api_lat) / base
+            print("target <= 0.5x the loop: %s" % (
+                "met" if r <= 0.5 else
+                "NOT met; out of reach here: dockerd's own create+start (the Engine API loop, no "
+                "CLI) takes %.2fx the loop, and docker-sd takes %.2fx that floor" % (floor, r / floor)
+                if floor > 0.5 else "NOT met"))
         return 0
     finally:
         poller.close()

@@ -500,7 +500,10 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
         print(f"status propagation (backend change -> visible in the API), {len(both)} samples: "
               f"p50 {pct(both, 50) * 1000:.0f} ms, p99 {pct(both, 99) * 1000:.0f} ms, "
               f"max {max(both) * 1000:.0f} ms")
-        print(f"  target p99 <= 500 ms: {'met' if pct(both, 99) <= 0.5 else 'NOT met'}"
+        verdict = "met" if pct(both, 99) <= 0.5 else "NOT met"
+        if verdict != "met" and status_baseline and status_baseline > 0.5:
+            verdict += "; out of reach here: no node agent gets under it from this API server"
+        print(f"  target p99 <= 500 ms: {verdict}"
               + (f"; the status-only agent's p99 in this run: {status_baseline * 1000:.0f} ms, the vk's "
                  f"{pct(both, 99) / status_baseline:.2f}x it" if status_baseline else ""))
         print(f"  Running:   p50 {pct(run_lat, 50) * 1000:.0f} ms  p99 {pct(run_lat, 99) * 1000:.0f} ms")
