@@ -42,9 +42,14 @@ Result<std::unique_ptr<DockerBackend>> DockerBackend::Create(DockerSettings sett
   return b;
 }
 
+StartSlots::StartSlots(int n)
+    : count_(n > 0 ? n : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+      free_(count_) {}
+
 DockerBackend::DockerBackend(DockerSettings settings, std::unique_ptr<DockerApi> api,
                              std::unique_ptr<StateStore> store, DockerBackendOptions options)
     : settings_(std::move(settings)),
+      start_slots_(settings_.start_concurrency),
       api_(std::move(api)),
       store_(std::move(store)),
       options_(std::move(options)),
@@ -88,8 +93,8 @@ Status DockerBackend::LoadState() {
     if (stage != Stage::kDeleting) WatchProbes(*e);
     pods_[r.uid] = e;
   }
-  log_->info("state {}: {} pod(s), instance {}", settings_.state_file, pods_.size(),
-             store_->instance_id());
+  log_->info("state {}: {} pod(s), instance {}; {} container start(s) at once",
+             settings_.state_file, pods_.size(), store_->instance_id(), start_slots_.count());
   return Status::Ok();
 }
 

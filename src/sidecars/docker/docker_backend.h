@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <thread>
 
 #include "api/backend.h"
@@ -50,6 +51,23 @@ struct DockerBackendOptions {
   ProberOptions prober;  // probe threads (start_threads=false in unit tests)
   // Runs probe and hook handlers; nullptr: DockerHandlerRunner (docker exec, netns dial).
   HandlerRunner* handlers = nullptr;
+};
+
+// At most n containers created and started at once (DockerStartConcurrency). On an engine
+// short of CPU, creating a burst's containers all together makes every one of them late;
+// taking them a few at a time starts the first ones first, and the last no later.
+// BasicLockable, for std::unique_lock. Thread-safe.
+class StartSlots {
+ public:
+  // n <= 0: one per CPU.
+  explicit StartSlots(int n);
+  void lock() { free_.acquire(); }
+  void unlock() { free_.release(); }
+  int count() const { return count_; }
+
+ private:
+  const int count_;
+  std::counting_semaphore<> free_;
 };
 
 class DockerBackend : public api::Backend, private ProberListener {
@@ -187,6 +205,7 @@ class DockerBackend : public api::Backend, private ProberListener {
   void OnContainerEvent(const api::json::value& event);
 
   const DockerSettings settings_;
+  StartSlots start_slots_;  // around each container create+start and start
   std::unique_ptr<DockerApi> api_;
   std::unique_ptr<StateStore> store_;
   const DockerBackendOptions options_;

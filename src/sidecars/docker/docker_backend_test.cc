@@ -85,6 +85,27 @@ class DockerBackendTest : public ::testing::Test {
   std::unique_ptr<DockerBackend> backend_;
 };
 
+TEST(StartSlots, AtMostNHoldASlotAndZeroMeansOnePerCpu) {
+  EXPECT_EQ(StartSlots(0).count(),
+            static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  StartSlots slots(2);
+  std::atomic<int> in{0}, most{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      std::lock_guard slot(slots);
+      int now = ++in;
+      int seen = most.load();
+      while (now > seen && !most.compare_exchange_weak(seen, now)) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      --in;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(most.load(), 2);
+}
+
 TEST_F(DockerBackendTest, CreateRunsASingleContainerPodWithOneCreateAndStart) {
   auto d = Pod("u1", R"({"containers":[{"name":"c","image":"img","args":["a;b","$X"]}]})");
   auto r = Create(d);

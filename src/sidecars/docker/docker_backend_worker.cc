@@ -94,7 +94,11 @@ Status DockerBackend::RunAction(PodEntry& e, const ContainerPlan& c, bool start_
   if (start_only) {
     // A failed start (exit 126/127) is in the container's State.Error, which the status
     // reports; a container gone meanwhile is run again by the next step.
-    Status s = api_->StartContainer(c.docker_name);
+    Status s = Status::Ok();
+    {
+      std::lock_guard slot(start_slots_);
+      s = api_->StartContainer(c.docker_name);
+    }
     if (s.code() == StatusCode::kUnavailable) return s;
     MutexLock l(e.mu);
     e.errors.erase(c.docker_name);
@@ -160,11 +164,15 @@ Result<std::optional<CreateError>> DockerBackend::CreateAndStart(const PodEntry&
     if (s.code() == StatusCode::kUnavailable) return s;
     if (!s.ok()) return std::optional<CreateError>(PullError(s));
   }
+  // Create and start in one of the start slots; a pull (minutes, maybe) is not in one.
+  std::unique_lock slot(start_slots_);
   auto id = api_->CreateContainer(c.docker_name, body);
   if (!id.ok() && id.status().code() == StatusCode::kNotFound && c.pull_policy == "IfNotPresent") {
+    slot.unlock();
     Status s = Pull(e, c);
     if (s.code() == StatusCode::kUnavailable) return s;
     if (!s.ok()) return std::optional<CreateError>(PullError(s));
+    slot.lock();
     id = api_->CreateContainer(c.docker_name, body);
   }
   if (!id.ok()) {
@@ -191,6 +199,7 @@ Result<std::optional<CreateError>> DockerBackend::CreateAndStart(const PodEntry&
   // A failed start (executable not found...) stays in the container's State.Error, which
   // the status reports, as `docker run`'s exit codes 126/127 did.
   Status s = api_->StartContainer(c.docker_name);
+  slot.unlock();
   if (s.code() == StatusCode::kUnavailable) return s;
   if (!s.ok()) {
     log_->info("pod {}/{} uid={}: container {}: start: {}", e.plan.ns, e.plan.name, e.plan.uid,

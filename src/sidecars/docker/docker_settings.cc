@@ -113,6 +113,15 @@ Status SetLogMaxFiles(const YAML::Node& n, const Where& w, S* s) {
   return Status::Ok();
 }
 
+Status SetStartConcurrency(const YAML::Node& n, const Where& w, S* s) {
+  std::string v = Text(n);
+  if (v.empty()) return Status::Ok();
+  auto x = Whole(v, 1024);
+  if (!x) return w.Error("'" + v + "' is not 0..1024");
+  s->start_concurrency = static_cast<int>(*x);
+  return Status::Ok();
+}
+
 std::vector<config::Key<S>> MakeKeys() {
   const auto& k = config::MakeKey<S>;
   return {
@@ -146,6 +155,8 @@ std::vector<config::Key<S>> MakeKeys() {
         SetLogMaxSize),
       k("DockerLogMaxFiles", {}, {}, "int", "5", "rotated log files kept per container",
         SetLogMaxFiles),
+      k("DockerStartConcurrency", {}, {}, "int", "0",
+        "containers created and started at once (0: one per CPU)", SetStartConcurrency),
   };
 }
 

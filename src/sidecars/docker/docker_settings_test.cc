@@ -21,6 +21,7 @@ TEST(DockerSettings, DefaultsFollowTheDocumentation) {
   EXPECT_EQ(s->pids_limit, 4096);
   EXPECT_EQ(s->log_max_size, "10m");
   EXPECT_EQ(s->log_max_files, 5);
+  EXPECT_EQ(s->start_concurrency, 0);
 }
 
 TEST(DockerSettings, ReadsTheIsolationKeys) {
@@ -45,7 +46,8 @@ TEST(DockerSettings, ReadsEveryKey) {
                           {"HostPathAllowList", "- /data\n- /scratch/\n"},
                           {"DockerNetwork", "bridge"},
                           {"ContainerPrefix", "pods-"},
-                          {"StateFile", "/tmp/x/state.db"}};
+                          {"StateFile", "/tmp/x/state.db"},
+                          {"DockerStartConcurrency", "3"}};
   auto s = DockerSettingsFromConfig(cfg);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->docker_path, "/usr/bin/docker");
@@ -53,6 +55,7 @@ TEST(DockerSettings, ReadsEveryKey) {
   EXPECT_EQ(s->network, "bridge");
   EXPECT_EQ(s->container_prefix, "pods-");
   EXPECT_EQ(s->state_file, "/tmp/x/state.db");
+  EXPECT_EQ(s->start_concurrency, 3);
 }
 
 TEST(DockerSettings, RejectsBadValues) {
@@ -66,7 +69,9 @@ TEST(DockerSettings, RejectsBadValues) {
                                                         {"DockerPidsLimit", "lots"},
                                                         {"DockerLogMaxSize", "10 MB"},
                                                         {"DockerLogMaxSize", "m"},
-                                                        {"DockerLogMaxFiles", "0"}}) {
+                                                        {"DockerLogMaxFiles", "0"},
+                                                        {"DockerStartConcurrency", "-1"},
+                                                        {"DockerStartConcurrency", "2000"}}) {
     InterLinkConfig cfg;
     cfg.sidecar_settings[k] = v;
     auto s = DockerSettingsFromConfig(cfg);
