@@ -42,12 +42,10 @@ TEST(DockerSettings, ReadsTheIsolationKeys) {
 
 TEST(DockerSettings, ReadsEveryKey) {
   InterLinkConfig cfg;
-  cfg.sidecar_settings = {{"DockerPath", "/usr/bin/docker"},
-                          {"HostPathAllowList", "- /data\n- /scratch/\n"},
-                          {"DockerNetwork", "bridge"},
-                          {"ContainerPrefix", "pods-"},
-                          {"StateFile", "/tmp/x/state.db"},
-                          {"DockerStartConcurrency", "3"}};
+  cfg.sidecar_settings = {
+      {"DockerPath", "/usr/bin/docker"}, {"HostPathAllowList", "- /data\n- /scratch/\n"},
+      {"DockerNetwork", "bridge"},       {"ContainerPrefix", "pods-"},
+      {"StateFile", "/tmp/x/state.db"},  {"DockerStartConcurrency", "3"}};
   auto s = DockerSettingsFromConfig(cfg);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->docker_path, "/usr/bin/docker");
