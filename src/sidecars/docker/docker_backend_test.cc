@@ -106,6 +106,27 @@ TEST(StartSlots, AtMostNHoldASlotAndZeroMeansOnePerCpu) {
   EXPECT_EQ(most.load(), 2);
 }
 
+// DockerStartConcurrency bounds the engine's creates and starts however many pods arrive.
+TEST_F(DockerBackendTest, AtMostStartConcurrencyCreatesAndStartsReachTheEngineAtOnce) {
+  engine_->SetSlowCreateAndStart(std::chrono::milliseconds(40));
+  auto burst = [&](int slots) {
+    settings_.start_concurrency = slots;
+    Open();
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) {
+      threads.emplace_back([&, i] {
+        auto d = Pod("s" + std::to_string(slots) + "-" + std::to_string(i),
+                     R"({"containers":[{"name":"c","image":"img"}]})");
+        EXPECT_TRUE(Create(d).ok());
+      });
+    }
+    for (auto& t : threads) t.join();
+    return engine_->most_in_flight();
+  };
+  EXPECT_EQ(burst(1), 1);
+  EXPECT_GE(burst(3), 2) << "the fake engine lets calls overlap (the check above can fail)";
+}
+
 TEST_F(DockerBackendTest, CreateRunsASingleContainerPodWithOneCreateAndStart) {
   auto d = Pod("u1", R"({"containers":[{"name":"c","image":"img","args":["a;b","$X"]}]})");
   auto r = Create(d);

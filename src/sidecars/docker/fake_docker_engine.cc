@@ -210,10 +210,21 @@ void FakeDockerEngine::Serve(const http::Request& r, http::ResponseWriter& w) {
     s->Close();
     return;
   }
+  const bool slow = r.method == "POST" && slow_ms_ > 0 &&
+                    (path == "/containers/create" ||
+                     (path.rfind("/containers/", 0) == 0 && path.ends_with("/start")));
+  if (slow) {
+    int now = ++in_flight_;
+    int most = most_in_flight_.load();
+    while (now > most && !most_in_flight_.compare_exchange_weak(most, now)) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_.load()));
+  }
   std::function<void()> hook;
   http::Response res;
   {
     std::lock_guard l(mu_);
+    if (slow) --in_flight_;
     res = ServeLocked(r, path);
     if (r.method == "GET" && !hook_name_.empty() && path == "/containers/" + hook_name_ + "/json") {
       hook.swap(after_inspect_);

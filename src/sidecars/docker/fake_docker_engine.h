@@ -17,7 +17,9 @@
 // Thread-safety: the API may be called concurrently; the accessors are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <boost/json.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -72,6 +74,10 @@ class FakeDockerEngine {
   // outside the engine's lock: lets a test change the world between a caller's snapshot and
   // its use of it.
   void AfterNextInspectOf(const std::string& name, std::function<void()> hook);
+  // Every POST /containers/create and /containers/{n}/start takes `d` longer, outside the
+  // engine's lock; most_in_flight() is the most of them that were in progress at once.
+  void SetSlowCreateAndStart(std::chrono::milliseconds d) { slow_ms_ = d.count(); }
+  int most_in_flight() const { return most_in_flight_; }
 
  private:
   void StartLocked(Container& c);
@@ -97,6 +103,8 @@ class FakeDockerEngine {
   std::map<std::string, std::vector<std::string>> execs_;  // id -> argv as recorded
   std::map<std::string, int> exec_exit_;                   // id -> exit code once done
   std::function<void()> after_inspect_;
+  std::atomic<int64_t> slow_ms_{0};
+  std::atomic<int> in_flight_{0}, most_in_flight_{0};
 };
 
 }  // namespace il::docker
