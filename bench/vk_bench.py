@@ -126,6 +126,7 @@ class PodWatch(threading.Thread):
         self.lock = threading.Lock()
         self.stop = False
         self.ready = threading.Event()
+        self.pid = None
 
     def run(self):
         import multiprocessing
@@ -133,6 +134,7 @@ class PodWatch(threading.Thread):
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=watch_events, args=(self.env, self.ns, send), daemon=True)
         proc.start()
+        self.pid = proc.pid
         send.close()
         try:
             while not self.stop:
@@ -244,15 +246,19 @@ def api_kubelet_baseline(cp, n, workers):
         return codes
 
     patch_lat = []  # list.append is atomic
+    cpu0 = cpu_by_process(None, {"bench client": os.getpid()})
     t0 = time.time()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lifecycle, names))
     elapsed = time.time() - t0
+    cpu1 = cpu_by_process(None, {"bench client": os.getpid()})
     bad = [c for r in results for c in r if c not in (200, 201)]
     assert not bad, set(bad)
     print(f"== API server, the requests a node agent must make (create, 2 status PATCHes, 1 event, "
           f"delete; no kubelet; {workers} threads): {n} pods in {elapsed:.1f} s: {n / elapsed:.1f} pods/s; "
-          f"status PATCH latency p50 {pct(patch_lat, 50) * 1000:.0f} ms, p99 {pct(patch_lat, 99) * 1000:.0f} ms ==")
+          f"status PATCH latency p50 {pct(patch_lat, 50) * 1000:.0f} ms, p99 {pct(patch_lat, 99) * 1000:.0f} ms; "
+          "CPU ms per pod: " + ", ".join(f"{k} {(cpu1[k] - cpu0[k]) * 1000 / n:.1f}" for k in sorted(cpu1) if k in cpu0)
+          + " ==")
     return n / elapsed
 
 
@@ -357,7 +363,8 @@ def api_status_baseline(cp, n, workers, load=0.0):
     tag = os.urandom(3).hex()
     names = [f"sbase-{tag}-{i}" for i in range(n)]
     pool = ThreadPoolExecutor(max_workers=workers)
-    watch = PodWatch(api, ns, env=cp.env, on_succeeded=lambda nm: pool.submit(
+    delete_pool = ThreadPoolExecutor(max_workers=workers)  # as in the vk's run
+    watch = PodWatch(api, ns, env=cp.env, on_succeeded=lambda nm: delete_pool.submit(
         api.call, "DELETE", f"/api/v1/namespaces/{ns}/pods/{nm}"))
     watch.start()
     watch.ready.wait(30)
@@ -392,6 +399,7 @@ def api_status_baseline(cp, n, workers, load=0.0):
         for b in burners:
             b.terminate()
         pool.shutdown(wait=False)
+        delete_pool.shutdown(wait=False)
     lat = [watch.running[nm] - (created[nm] + PENDING) for nm in names if nm in watch.running]
     lat += [watch.succeeded[nm] - (created[nm] + PENDING + RUN) for nm in names if nm in watch.succeeded]
     print(f"== API server with a status-only node agent (no vk; {workers} status writers that PATCH each change "
@@ -436,11 +444,22 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
     api = Api(cp.env)
     ns = stack.namespace
     pool = ThreadPoolExecutor(max_workers=workers)  # as many as the baselines use
+    # Deletes have threads of their own: a pod that finished early is deleted then, not
+    # after this client's last create (as a Job controller would), and their wait for a
+    # thread is printed.
+    delete_pool = ThreadPoolExecutor(max_workers=workers)
     try:
         wait_until("node Ready", lambda: cp.get("node", stack.node), timeout=60)
 
+        del_times = []  # (queued, sent, answered) of this client's DELETEs; list.append is atomic
+
+        def timed_delete(name, queued):
+            sent = time.time()
+            api.call("DELETE", f"/api/v1/namespaces/{ns}/pods/{name}")
+            del_times.append((queued, sent, time.time()))
+
         def delete(name):
-            pool.submit(api.call, "DELETE", f"/api/v1/namespaces/{ns}/pods/{name}")
+            delete_pool.submit(timed_delete, name, time.time())
 
         watch = PodWatch(api, ns, on_succeeded=delete, env=cp.env)
         watch.start()
@@ -448,7 +467,8 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
         time.sleep(0.5)
         ann = {"mock.interlink.io/pending-seconds": str(PENDING), "mock.interlink.io/run-seconds": str(RUN)}
         counts0 = api_request_counts(cp)
-        cpu0 = cpu_by_process(stack)
+        client = {"bench client": os.getpid(), "bench watch": watch.pid}
+        cpu0, busy0 = cpu_by_process(stack, client), machine_busy()
         t0 = time.time()
         futures = [pool.submit(api.call, "POST", f"/api/v1/namespaces/{ns}/pods",
                                pod(ns, stack.node, f"p-{i}", ann)) for i in range(n)]
@@ -458,10 +478,10 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
         wait_until("all pods to be done and deleted", lambda: len(watch.deleted) >= n,
                    timeout=max(120, n / 5), interval=0.5)
         elapsed = max(watch.deleted.values()) - t0
+        cpu1, busy1 = cpu_by_process(stack, client), machine_busy()
         watch.stop = True
         time.sleep(1)  # the last events and backend deletes
         counts1 = api_request_counts(cp)
-        cpu1 = cpu_by_process(stack)
         per_pod = {k: (v - counts0.get(k, 0)) / n for k, v in counts1.items() if v - counts0.get(k, 0) >= n / 10}
         # Latency: backend transition time (from the mock's exact timeline: t0 is interlink's
         # log line for the /create the mock answered) -> the watch event.
@@ -475,7 +495,25 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
             if name in watch.succeeded:
                 done_lat.append(watch.succeeded[name] - (starts[uid] + PENDING + RUN))
         both = run_lat + done_lat
+        # Where the run's time goes: when each stage reached p50 and its last pod, in
+        # seconds after the first create. The mock adds PENDING + RUN between the backend
+        # /create and Succeeded; everything else is the API server, the vk and interlink.
+        uid_of = watch.uids
+        stages = [("creates accepted", [created - t0]),
+                  ("backend /create", [starts[u] - t0 for u in uid_of.values() if u in starts]),
+                  ("Running seen", [v - t0 for v in watch.running.values()]),
+                  ("Succeeded seen", [v - t0 for v in watch.succeeded.values()]),
+                  ("gone", [v - t0 for v in watch.deleted.values()])]
+        timeline = "; ".join(f"{label} p50 {pct(xs, 50):.1f} / last {max(xs):.1f}" for label, xs in stages if xs)
         print(f"\n== throughput: {n} pods created -> Running -> Succeeded -> deleted ==")
+        print(f"timeline, s after the first create: {timeline} (the mock takes {PENDING + RUN:.1f} s "
+              f"from /create to Succeeded)")
+        if del_times:
+            waits = [s - q for q, s, _ in del_times]
+            trips = [a - s for _, s, a in del_times]
+            print(f"this client's DELETEs: waiting for a client thread p50 {pct(waits, 50) * 1000:.0f} / p99 "
+                  f"{pct(waits, 99) * 1000:.0f} ms, round trip p50 {pct(trips, 50) * 1000:.0f} / p99 "
+                  f"{pct(trips, 99) * 1000:.0f} ms")
         print(f"client QPS {qps}, burst {burst}; status sync every {interval_ms} ms"
               f"{' (status watch on: full sync every 15 s)' if status_watch else ' (status watch off)'}; "
               f"{vk_workers or workers} pod workers")
@@ -487,9 +525,10 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
         if kubelet_baseline:
             print(f"  = {n / elapsed / kubelet_baseline:.2f}x the API server's rate for the requests a node "
                   f"agent must make ({kubelet_baseline:.1f} pods/s)")
-        print("CPU seconds during the run: " + ", ".join(
-            f"{k} {cpu1[k] - cpu0[k]:.1f}" for k in sorted(cpu1, key=lambda k: cpu0.get(k, 0) - cpu1[k])
-            if k in cpu0) + " (the benchmark client's own not counted)")
+        print("CPU seconds during the run (ms per pod): " + ", ".join(
+            f"{k} {cpu1[k] - cpu0[k]:.1f} ({(cpu1[k] - cpu0[k]) * 1000 / n:.1f})" for k in sorted(cpu1, key=lambda k: cpu0.get(k, 0) - cpu1[k])
+            if k in cpu0) + f"; the machine's {os.cpu_count()} cores were "
+            f"{(busy1[0] - busy0[0]) / max(1e-9, busy1[1] - busy0[1]) * 100:.0f}% busy")
         print("API requests per pod (this client's create and delete included): " + ", ".join(
             f"{v:.2f} {verb} {res}{'/' + sub if sub else ''} {code}"
             for (verb, res, sub, code), v in sorted(per_pod.items())))
@@ -550,15 +589,26 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
         return pct(both, 99)
     finally:
         pool.shutdown(wait=False)
+        delete_pool.shutdown(wait=False)
         if os.environ.get("VK_BENCH_KEEP_LOG"):
             import shutil
             shutil.copy(stack.daemons["vk"].log_path, os.environ["VK_BENCH_KEEP_LOG"])
         stack.close()
 
 
-def cpu_by_process(stack):
-    """CPU seconds used so far by the stack's daemons and the control plane's processes."""
-    pids = {name: d.proc.pid for name, d in stack.daemons.items()}
+def machine_busy():
+    """(busy, total) CPU time of the whole machine so far, from /proc/stat, in ticks."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks[:8]) - idle, sum(ticks[:8])
+
+
+def cpu_by_process(stack, extra=None):
+    """CPU seconds used so far by the stack's daemons, the control plane's processes and
+    `extra` (name -> pid)."""
+    pids = {name: d.proc.pid for name, d in stack.daemons.items()} if stack else {}
+    pids.update({k: v for k, v in (extra or {}).items() if v})
     for p in os.listdir("/proc"):
         if p.isdigit():
             try:
