@@ -556,5 +556,87 @@ TEST(HttpClient, SlowServerTimesOut) {
   EXPECT_EQ(res.status().code(), StatusCode::kDeadlineExceeded);
 }
 
+// The client's synchronous reads and writes wait in poll() on non-blocking sockets. Over
+// TLS: a body far larger than the socket buffers goes out and comes back whole (writes
+// that stop half way resume), a silent server times out at the deadline, and a stream
+// whose caller cancels ends within about half a second.
+TEST(HttpClient, TlsBigBodiesTimeoutsAndCancelledStreams) {
+  ServerOptions o;
+  o.listen = "https://127.0.0.1:0";
+  o.tls.cert_file = kTls + "server.crt";
+  o.tls.key_file = kTls + "server.key";
+  o.tls.ca_file = kTls + "ca.crt";
+  HttpServer s(o);
+  s.Handle("/echo", [](const Request& r, ResponseWriter& w) { w.Reply(200, r.body, "text/plain"); });
+  s.Handle("/slow", [](const Request&, ResponseWriter& w) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    w.Reply(200, "late");
+  });
+  s.Handle("/trickle", [](const Request&, ResponseWriter& w) {
+    w.BeginStream(200, "text/plain");
+    w.Write("first\n");
+    for (int i = 0; i < 100 && !w.ClientGone(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  });
+  ASSERT_TRUE(s.Start().ok());
+  TlsOptions tls;
+  tls.ca_file = kTls + "ca.crt";
+  tls.cert_file = kTls + "client.crt";
+  tls.key_file = kTls + "client.key";
+  auto c = Client(s.url(), tls);
+
+  ClientRequest big;
+  big.method = "POST";
+  big.target = "/echo";
+  big.body.resize(size_t{8} << 20);
+  for (size_t i = 0; i < big.body.size(); ++i) big.body[i] = static_cast<char>('a' + i % 26);
+  auto r = c->Do(big);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->body == big.body) << "echoed " << r->body.size() << " bytes";
+
+  ClientRequest slow;
+  slow.target = "/slow";
+  slow.timeout = std::chrono::milliseconds(150);
+  auto t0 = std::chrono::steady_clock::now();
+  auto res = c->Do(slow);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(700));
+
+  // The connection pool still works after the timed-out connection was dropped.
+  ClientRequest echo;
+  echo.method = "POST";
+  echo.target = "/echo";
+  echo.body = "again";
+  r = c->Do(echo);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "again");
+
+  ClientRequest trickle;
+  trickle.target = "/trickle";
+  trickle.timeout = std::chrono::milliseconds(0);  // no idle limit: only `cancelled` ends it
+  std::string got;
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel = true;
+  });
+  t0 = std::chrono::steady_clock::now();
+  auto code = c->Stream(
+      trickle, nullptr,
+      [&](std::string_view d) {
+        got.append(d);
+        return true;
+      },
+      [&] { return cancel.load(); });
+  canceller.join();
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(got, "first\n");
+  EXPECT_GE(took, std::chrono::milliseconds(300));
+  EXPECT_LT(took, std::chrono::milliseconds(2000)) << "the stream ran until the server ended it";
+}
+
 }  // namespace
 }  // namespace il::http
