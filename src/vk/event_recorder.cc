@@ -93,6 +93,8 @@ void EventRecorder::Record(const EventRef& pod, const std::string& type, const s
 void EventRecorder::Run(const std::stop_token& stop) {
   auto log = log::Logger("vk.events");
   log::RateLimiter limiter(std::chrono::seconds(30));
+  log::RateLimiter drop_limiter(std::chrono::seconds(30));
+  uint64_t reported_drops = 0;
   while (!stop.stop_requested()) {
     json::object ev;
     {
@@ -107,6 +109,12 @@ void EventRecorder::Run(const std::stop_token& stop) {
     std::string ns = api::GetString(ev, {"metadata", "namespace"});
     auto r = api_.Create(kube::EventsPath(ns), ev);
     if (!r.ok() && limiter.Allow()) log->warn("cannot post event: {}", r.status().ToString());
+    if (uint64_t d = dropped_.load(); d > reported_drops && drop_limiter.Allow()) {
+      log->warn("dropped {} events since the last report: the queue of {} was full (the API "
+                "server answers events more slowly than pods produce them)",
+                d - reported_drops, max_queue_);
+      reported_drops = d;
+    }
   }
 }
 

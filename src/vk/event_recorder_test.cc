@@ -2,8 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
+#include <thread>
+
 #include "api/k8s_validation.h"
 #include "api/pod.h"
+#include "kube/paths.h"
+#include "testing/fake_kube_api.h"
 
 namespace il::vk {
 namespace {
@@ -39,6 +45,40 @@ TEST(EventObject, ContainerEventsNameTheirFieldPath) {
   boost::json::value c_ev = EventObject({"ns", "p", "u1", "spec.containers{web}"}, "Warning",
                                         "Unhealthy", "Liveness probe failed: x", "n", now);
   EXPECT_EQ(api::GetString(c_ev, {"involvedObject", "fieldPath"}), "spec.containers{web}");
+}
+
+// Under overload the queue drops events, counts them and says so in the log, while every
+// queued event is still posted.
+TEST(EventRecorder, DropsWhatDoesNotFitCountsItAndWarns) {
+  kube::FakeKubeApi api;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> posted{0};
+  api.ReactToCreate(kube::EventsPath("ns"), [&](const boost::json::value& body) {
+    released.wait();  // the API server is stuck until the test lets it go
+    ++posted;
+    return Result<boost::json::value>(body);
+  });
+  EventRecorder rec(api, "node", /*max_queue=*/2);
+  rec.Start();
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 6; ++i)
+    rec.Record({"ns", "p" + std::to_string(i), "u" + std::to_string(i), ""}, "Normal", "Started",
+               "Started container main");
+  // One event is in flight (blocked), two wait in the queue; the rest do not fit. The
+  // first may still be in the queue when the later ones arrive, so 3 or 4 are dropped.
+  for (int i = 0; i < 100 && rec.dropped() < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  uint64_t dropped = rec.dropped();
+  EXPECT_GE(dropped, 3u);
+  EXPECT_LE(dropped, 4u);
+  release.set_value();
+  for (int i = 0; i < 200 && posted + static_cast<int>(dropped) < 6; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  rec.Stop();
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(posted + static_cast<int>(dropped), 6);
+  EXPECT_NE(err.find("dropped " + std::to_string(dropped) + " events"), std::string::npos) << err;
 }
 
 }  // namespace
