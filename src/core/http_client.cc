@@ -100,9 +100,9 @@ class TimedSocket {
           ec = kTimedOut;
           return 0;
         }
-        slice = std::min(slice, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    timing_->deadline - now) +
-                                    std::chrono::milliseconds(1));
+        slice = std::min(
+            slice, std::chrono::duration_cast<std::chrono::milliseconds>(timing_->deadline - now) +
+                       std::chrono::milliseconds(1));
       }
       pollfd p{s_.native_handle(), events, 0};
       int r = ::poll(&p, 1, static_cast<int>(slice.count()));
@@ -188,8 +188,8 @@ beast::error_code RunOp(Conn& c, Clock::time_point deadline, const std::function
 // Runs synchronous socket calls (`op` returns their error) on the connection's
 // TimedSockets with this deadline; a timed-out or cancelled connection is closed.
 template <class Op>
-beast::error_code RunSync(Conn& c, Clock::time_point deadline, const std::function<bool()>& cancelled,
-                          Op op) {
+beast::error_code RunSync(Conn& c, Clock::time_point deadline,
+                          const std::function<bool()>& cancelled, Op op) {
   c.timing.deadline = deadline;
   c.timing.cancelled = &cancelled;
   beast::error_code ec = op();

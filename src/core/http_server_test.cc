@@ -567,7 +567,8 @@ TEST(HttpClient, TlsBigBodiesTimeoutsAndCancelledStreams) {
   o.tls.key_file = kTls + "server.key";
   o.tls.ca_file = kTls + "ca.crt";
   HttpServer s(o);
-  s.Handle("/echo", [](const Request& r, ResponseWriter& w) { w.Reply(200, r.body, "text/plain"); });
+  s.Handle("/echo",
+           [](const Request& r, ResponseWriter& w) { w.Reply(200, r.body, "text/plain"); });
   s.Handle("/slow", [](const Request&, ResponseWriter& w) {
     std::this_thread::sleep_for(std::chrono::milliseconds(800));
     w.Reply(200, "late");

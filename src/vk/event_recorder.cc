@@ -110,9 +110,10 @@ void EventRecorder::Run(const std::stop_token& stop) {
     auto r = api_.Create(kube::EventsPath(ns), ev);
     if (!r.ok() && limiter.Allow()) log->warn("cannot post event: {}", r.status().ToString());
     if (uint64_t d = dropped_.load(); d > reported_drops && drop_limiter.Allow()) {
-      log->warn("dropped {} events since the last report: the queue of {} was full (the API "
-                "server answers events more slowly than pods produce them)",
-                d - reported_drops, max_queue_);
+      log->warn(
+          "dropped {} events since the last report: the queue of {} was full (the API "
+          "server answers events more slowly than pods produce them)",
+          d - reported_drops, max_queue_);
       reported_drops = d;
     }
   }

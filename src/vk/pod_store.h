@@ -13,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,9 +33,29 @@ enum class BackendState {
   kDeleted,   // /delete done
 };
 
+// An immutable JSON value shared by the copies of a record: copying a record (every
+// reconcile takes one) costs a reference count, not a copy of the tree. Assigning a new
+// value replaces it for this record only.
+class SharedJson {
+ public:
+  SharedJson() : v_(Empty()) {}
+  SharedJson(boost::json::value v)  // NOLINT(google-explicit-constructor): a value
+      : v_(std::make_shared<const boost::json::value>(std::move(v))) {}
+  operator const boost::json::value&() const { return *v_; }  // NOLINT(google-explicit-constructor)
+  const boost::json::value& get() const { return *v_; }
+
+ private:
+  static const std::shared_ptr<const boost::json::value>& Empty() {
+    static const auto* empty =
+        new std::shared_ptr<const boost::json::value>(std::make_shared<const boost::json::value>());
+    return *empty;
+  }
+  std::shared_ptr<const boost::json::value> v_;
+};
+
 struct PodRecord {
   std::string uid, ns, name;
-  boost::json::value view;   // TrimPod() of the latest API object we saw or wrote
+  SharedJson view;           // TrimPod() of the latest API object we saw or wrote
   std::string full;          // the pod for /create (no status, no managedFields); dropped
                              // once the backend has it
   std::string status_query;  // StatusQueryPod(), serialised: this pod's /status entry
