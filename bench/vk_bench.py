@@ -77,6 +77,20 @@ class Api:
         return r.status
 
 
+def watch_lines(response):
+    """The non-blank lines of a watch response, as they arrive."""
+    buf = b""
+    while True:
+        chunk = response.read1(65536)
+        if not chunk:
+            return
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            if line.strip():
+                yield line
+
+
 def node_agent_watch(env, node):
     """Child process: the watch any node agent keeps on the pods bound to its node (as the
     vk's and the kubelet's), every event read and parsed, nothing else done with it."""
@@ -85,17 +99,8 @@ def node_agent_watch(env, node):
         c = api.conn(timeout=3600)
         try:
             c.request("GET", f"/api/v1/pods?watch=1&fieldSelector=spec.nodeName%3D{node}")
-            r = c.getresponse()
-            buf = b""
-            while True:
-                chunk = r.read1(65536)
-                if not chunk:
-                    break
-                buf += chunk
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    if line.strip():
-                        json.loads(line)
+            for line in watch_lines(c.getresponse()):
+                json.loads(line)
         except (http.client.HTTPException, OSError):
             time.sleep(0.2)
         finally:
@@ -114,25 +119,16 @@ def watch_events(env, ns, send):
             c.request("GET", f"/api/v1/namespaces/{ns}/pods?watch=1&resourceVersion={rv}")
             r = c.getresponse()
             send.send(("READY", "", "", None, time.time()))
-            buf = b""
-            while True:
-                chunk = r.read1(65536)
-                if not chunk:
-                    break
-                buf += chunk
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    if not line.strip():
-                        continue
-                    now = time.time()
-                    ev = json.loads(line)
-                    if ev["type"] == "ERROR":
-                        rv = ""
-                        continue
-                    md = ev["object"]["metadata"]
-                    rv = md["resourceVersion"]
-                    send.send((ev["type"], md["name"], md["uid"],
-                               ev["object"].get("status", {}).get("phase"), now))
+            for line in watch_lines(r):
+                now = time.time()
+                ev = json.loads(line)
+                if ev["type"] == "ERROR":
+                    rv = ""
+                    continue
+                md = ev["object"]["metadata"]
+                rv = md["resourceVersion"]
+                send.send((ev["type"], md["name"], md["uid"],
+                           ev["object"].get("status", {}).get("phase"), now))
         except (http.client.HTTPException, OSError):
             time.sleep(0.2)
         finally:

@@ -61,22 +61,17 @@ class TimedSocket {
     return Wait(POLLIN, ec, [&] { return s_.read_some(b, ec); });
   }
   template <class Buffers>
-  size_t read_some(const Buffers& b) {
-    beast::error_code ec;
-    size_t n = read_some(b, ec);
-    if (ec) throw beast::system_error(ec);
-    return n;
-  }
-  template <class Buffers>
   size_t write_some(const Buffers& b, beast::error_code& ec) {
     return Wait(POLLOUT, ec, [&] { return s_.write_some(b, ec); });
   }
+  // The throwing forms the stream concepts ask for.
+  template <class Buffers>
+  size_t read_some(const Buffers& b) {
+    return OrThrow([&](beast::error_code& ec) { return read_some(b, ec); });
+  }
   template <class Buffers>
   size_t write_some(const Buffers& b) {
-    beast::error_code ec;
-    size_t n = write_some(b, ec);
-    if (ec) throw beast::system_error(ec);
-    return n;
+    return OrThrow([&](beast::error_code& ec) { return write_some(b, ec); });
   }
   template <class Buffers, class Handler>
   decltype(auto) async_read_some(const Buffers& b, Handler&& h) {
@@ -88,6 +83,14 @@ class TimedSocket {
   }
 
  private:
+  template <class Op>
+  static size_t OrThrow(Op op) {
+    beast::error_code ec;
+    size_t n = op(ec);
+    if (ec) throw beast::system_error(ec);
+    return n;
+  }
+
   template <class Op>
   size_t Wait(short events, beast::error_code& ec, Op op) {
     while (true) {

@@ -104,18 +104,28 @@ TEST(HttpServer, ServesOverUnixSocket) {
   EXPECT_NE(access(path.c_str(), F_OK), 0) << "socket file removed on stop";
 }
 
-TEST(HttpServer, ServesOverTlsAndEnforcesClientCertificates) {
+// A TLS listener on a free port that requires client certificates of the test CA.
+ServerOptions MtlsServerOptions() {
   ServerOptions o;
   o.listen = "https://127.0.0.1:0";
   o.tls.cert_file = kTls + "server.crt";
   o.tls.key_file = kTls + "server.key";
   o.tls.ca_file = kTls + "ca.crt";
-  auto s = StartServer(o);
+  return o;
+}
+
+// The test CA's client certificate.
+TlsOptions GoodClientTls() {
   TlsOptions good;
   good.ca_file = kTls + "ca.crt";
   good.cert_file = kTls + "client.crt";
   good.key_file = kTls + "client.key";
-  auto c = Client(s->url(), good);
+  return good;
+}
+
+TEST(HttpServer, ServesOverTlsAndEnforcesClientCertificates) {
+  auto s = StartServer(MtlsServerOptions());
+  auto c = Client(s->url(), GoodClientTls());
   ExerciseBasics(*c);
   TlsOptions no_cert;
   no_cert.ca_file = kTls + "ca.crt";
@@ -561,12 +571,7 @@ TEST(HttpClient, SlowServerTimesOut) {
 // that stop half way resume), a silent server times out at the deadline, and a stream
 // whose caller cancels ends within about half a second.
 TEST(HttpClient, TlsBigBodiesTimeoutsAndCancelledStreams) {
-  ServerOptions o;
-  o.listen = "https://127.0.0.1:0";
-  o.tls.cert_file = kTls + "server.crt";
-  o.tls.key_file = kTls + "server.key";
-  o.tls.ca_file = kTls + "ca.crt";
-  HttpServer s(o);
+  HttpServer s(MtlsServerOptions());
   s.Handle("/echo",
            [](const Request& r, ResponseWriter& w) { w.Reply(200, r.body, "text/plain"); });
   s.Handle("/slow", [](const Request&, ResponseWriter& w) {
@@ -580,11 +585,7 @@ TEST(HttpClient, TlsBigBodiesTimeoutsAndCancelledStreams) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
   });
   ASSERT_TRUE(s.Start().ok());
-  TlsOptions tls;
-  tls.ca_file = kTls + "ca.crt";
-  tls.cert_file = kTls + "client.crt";
-  tls.key_file = kTls + "client.key";
-  auto c = Client(s.url(), tls);
+  auto c = Client(s.url(), GoodClientTls());
 
   ClientRequest big;
   big.method = "POST";
