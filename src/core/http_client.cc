@@ -14,6 +14,7 @@
 
 #include "core/asio_byte_stream.h"
 #include "core/mutex.h"
+#include "core/tls_buffers.h"
 
 namespace il::http {
 namespace net = boost::asio;
@@ -306,6 +307,7 @@ class HttpClient::Impl {
       return c;
     }
     auto tls = std::make_unique<TlsSock>(TcpSock(std::move(s), &c->timing), *ssl_ctx);
+    KeepTlsBuffers(tls->native_handle());
     std::string name = opt.tls.server_name.empty() ? ep.host : opt.tls.server_name;
     if (!IsIp(name)) SSL_set_tlsext_host_name(tls->native_handle(), name.c_str());
     if (!opt.tls.insecure_skip_verify) {

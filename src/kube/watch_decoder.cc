@@ -1,5 +1,6 @@
 #include "kube/watch_decoder.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 namespace il::kube {
@@ -7,7 +8,13 @@ namespace json = boost::json;
 
 Result<WatchEvent> ParseWatchEvent(std::string_view line) {
   boost::system::error_code ec;
-  json::value v = json::parse(line, ec);
+  // The event's tree lives in one arena that goes with the event: the consumer reads it
+  // and keeps a trimmed copy (or a serialisation), so the thousands of small strings and
+  // objects of a pod need no malloc and free each. In the vk's 1,000-pod burst those were
+  // about 8% of its CPU. The arena's first block fits most events at once.
+  json::value v = json::parse(line, ec,
+                              json::make_shared_resource<json::monotonic_resource>(
+                                  std::max<size_t>(1024, 2 * line.size())));
   if (ec) return InvalidArgument("watch event is not JSON: " + ec.message());
   auto* o = v.if_object();
   if (!o) return InvalidArgument("watch event is not an object");
@@ -15,23 +22,24 @@ Result<WatchEvent> ParseWatchEvent(std::string_view line) {
   auto* object = o->if_contains("object");
   if (!type || !type->is_string()) return InvalidArgument("watch event has no type");
   if (!object || !object->is_object()) return InvalidArgument("watch event has no object");
-  WatchEvent ev;
+  WatchEventType kind;
   std::string_view t = type->as_string();
   if (t == "ADDED") {
-    ev.type = WatchEventType::kAdded;
+    kind = WatchEventType::kAdded;
   } else if (t == "MODIFIED") {
-    ev.type = WatchEventType::kModified;
+    kind = WatchEventType::kModified;
   } else if (t == "DELETED") {
-    ev.type = WatchEventType::kDeleted;
+    kind = WatchEventType::kDeleted;
   } else if (t == "BOOKMARK") {
-    ev.type = WatchEventType::kBookmark;
+    kind = WatchEventType::kBookmark;
   } else if (t == "ERROR") {
-    ev.type = WatchEventType::kError;
+    kind = WatchEventType::kError;
   } else {
     return InvalidArgument("unknown watch event type \"" + std::string(t.substr(0, 64)) + "\"");
   }
-  ev.object = std::move(*object);
-  return ev;
+  // Move-constructed, so the object keeps the arena (a move assignment into a value on
+  // the default resource would copy it node by node).
+  return WatchEvent{kind, std::move(*object)};
 }
 
 std::optional<Result<WatchEvent>> WatchDecoder::Next() {

@@ -14,6 +14,19 @@ std::vector<WatchEvent> Drain(WatchDecoder& d) {
   return out;
 }
 
+// The event's tree is built in an arena that travels with it (no malloc per string); a
+// move assignment on the way out would have copied it back onto the default resource.
+TEST(WatchDecoder, AnEventKeepsTheArenaItWasParsedInto) {
+  auto ev =
+      ParseWatchEvent(R"({"type":"ADDED","object":{"metadata":{"name":"a","labels":{"k":"v"}}}})");
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  const boost::json::storage_ptr default_resource;
+  EXPECT_NE(ev->object.storage().get(), default_resource.get());
+  WatchEvent moved = std::move(ev).value();
+  EXPECT_NE(moved.object.storage().get(), default_resource.get());
+  EXPECT_EQ(moved.object.at("metadata").at("labels").at("k").as_string(), "v");
+}
+
 TEST(WatchDecoder, ReassemblesEventsSplitAcrossChunks) {
   std::string stream =
       R"({"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1"}}})"

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "api/pod.h"
+#include "kube/watch_decoder.h"
 
 namespace il::vk {
 namespace {
@@ -71,6 +72,26 @@ TEST(PodStore, StoredReportsOutliveTheReplyArena) {
   auto r = s.Get("a");
   ASSERT_TRUE(r && r->reported);
   EXPECT_EQ(api::GetString(r->reported->containers[0], {"name"}), "c");
+}
+
+// A watch event's tree lives in an arena (kube::ParseWatchEvent); the record must keep
+// copies on the default resource, or every pod would hold its last event's whole arena.
+TEST(PodStore, ARecordKeepsNothingOfTheWatchEventsArena) {
+  PodStore s;
+  const json::storage_ptr default_resource;
+  {
+    auto ev =
+        kube::ParseWatchEvent(R"({"type":"ADDED","object":)" + json::serialize(Pod("a")) + "}");
+    ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+    ASSERT_NE(ev->object.storage().get(), default_resource.get());
+    ASSERT_TRUE(s.Upsert(ev->object));
+  }
+  auto r = s.Get("a");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->view.get().storage().get(), default_resource.get());
+  EXPECT_EQ(api::GetString(r->view, {"metadata", "annotations", "a"}), "b");
+  EXPECT_EQ(api::GetString(r->view.get().at("spec").at("containers").at(0), {"image"}), "i");
+  EXPECT_NE(r->full.find(R"("image":"i")"), std::string::npos);
 }
 
 TEST(PodStore, UnchangedReplyEntriesAreSkippedAndChangedOnesStored) {
