@@ -26,7 +26,6 @@
 #include "core/http_status.h"
 #include "core/log.h"
 #include "core/mutex.h"
-#include "core/tls_buffers.h"
 
 namespace il::http {
 namespace net = boost::asio;
@@ -716,7 +715,6 @@ class HttpServer::Impl {
       sock.set_option(tcp::no_delay(true), ignore);
       if (ssl_ctx_) {
         auto s = std::make_shared<TlsStream>(TcpStream(std::move(sock)), *ssl_ctx_);
-        KeepTlsBuffers(s->native_handle());
         Spawn(s, peer, fd, true);
       } else {
         Spawn(std::make_shared<TcpStream>(std::move(sock)), peer, fd, false);

@@ -6,6 +6,10 @@
 // each large malloc makes glibc consolidate its fast bins. In the vk's 1,000-pod burst that
 // was about a tenth of its CPU (`perf`: _int_malloc and malloc_consolidate under
 // engine::perform). Keeping the buffers costs those 32 KiB per open connection.
+//
+// The HTTP client uses it: its connections are few and busy. The server does not: any peer
+// can open a listener's connections (up to its cap) and leave them idle, and the gain
+// there was never measured.
 #pragma once
 
 #include <openssl/ssl.h>
