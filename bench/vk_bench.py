@@ -507,6 +507,14 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
         counts0 = api_request_counts(cp)
         client = {"bench client": os.getpid(), "bench watch": watch.pid}
         cpu0, busy0 = cpu_by_process(stack, client), machine_busy()
+        perfs = []
+        if os.environ.get("VK_BENCH_PERF_BURST"):  # diagnosis: perf profiles of the daemons in the burst
+            import subprocess
+            for name, d in stack.daemons.items():
+                perfs.append(subprocess.Popen(
+                    ["perf", "record", "--call-graph", "dwarf,16384", "-F", "999", "-o",
+                     f"{os.environ['VK_BENCH_PERF_BURST']}.{name}", "-p", str(d.proc.pid), "--",
+                     "sleep", "6"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         t0 = time.time()
         futures = [pool.submit(api.call, "POST", f"/api/v1/namespaces/{ns}/pods",
                                pod(ns, stack.node, f"p-{i}", ann)) for i in range(n)]
@@ -517,6 +525,8 @@ def throughput(cp, bin_dir, n, qps, burst, workers, interval_ms, baseline=None, 
                    timeout=max(120, n / 5), interval=0.5)
         elapsed = max(watch.deleted.values()) - t0
         cpu1, busy1 = cpu_by_process(stack, client), machine_busy()
+        for p in perfs:
+            p.wait()
         watch.stop = True
         time.sleep(1)  # the last events and backend deletes
         counts1 = api_request_counts(cp)

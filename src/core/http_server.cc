@@ -4,8 +4,10 @@
 #include <openssl/x509.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -62,9 +64,12 @@ beast::error_code RunOnIo(const net::any_io_executor& ex, Start start) {
 template <class Stream>
 class Writer : public ResponseWriter {
  public:
-  Writer(Stream& stream, net::any_io_executor ex, int fd, unsigned version, bool keep_alive,
-         const ServerOptions& opt, beast::flat_buffer* read_ahead = nullptr)
-      : read_ahead_(read_ahead),
+  // `direct`: the stream is the socket `fd` itself (no TLS), so a reply may be sent on it
+  // directly.
+  Writer(Stream& stream, net::any_io_executor ex, int fd, bool direct, unsigned version,
+         bool keep_alive, const ServerOptions& opt, beast::flat_buffer* read_ahead = nullptr)
+      : direct_(direct && fd >= 0),
+        read_ahead_(read_ahead),
         stream_(stream),
         ex_(std::move(ex)),
         fd_(fd),
@@ -76,23 +81,26 @@ class Writer : public ResponseWriter {
     headers_.Set(name, std::move(value));
   }
 
-  // The write is handed to the I/O thread and the handler goes on at once; the connection
-  // waits for it (Flushed) before its next read. Blocking the worker until the I/O thread
-  // reported back cost two more thread wake-ups per request.
+  // On a plain socket the handler's thread writes what the socket takes at once (a
+  // non-blocking send: the connection's coroutine is parked until the handler returns, so
+  // nothing else touches the socket). What does not fit, and every TLS reply, is handed to
+  // the I/O thread and the handler goes on at once; the connection waits for it (Flushed)
+  // before its next read. Blocking the worker until the I/O thread reported back cost two
+  // more thread wake-ups per request; handing every reply over cost one.
   void Reply(int status, std::string body, std::string content_type) override {
     if (replied_) return;
     replied_ = true;
     status_ = status;
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
-        static_cast<bhttp::status>(status), version_);
-    Fill(*res, content_type);
-    res->body() = std::move(body);
-    res->keep_alive(keep_alive_);
-    res->prepare_payload();
+    auto out = std::make_shared<Outgoing>(static_cast<bhttp::status>(status), version_);
+    Fill(out->res, content_type);
+    out->res.body() = std::move(body);
+    out->res.keep_alive(keep_alive_);
+    out->res.prepare_payload();
+    if (direct_ && SendNow(out->sr)) return;
     write_pending_ = true;
-    net::post(ex_, [this, res] {
+    net::post(ex_, [this, out] {
       Lowest(stream_).expires_after(opt_.write_timeout);
-      bhttp::async_write(stream_, *res, [this, res](beast::error_code ec, size_t) {
+      bhttp::async_write(stream_, out->sr, [this, out](beast::error_code ec, size_t) {
         if (ec) gone_ = true;
         write_pending_ = false;
         if (write_waiter_) write_waiter_->cancel();
@@ -214,6 +222,42 @@ class Writer : public ResponseWriter {
   void MarkGone() { gone_ = true; }
 
  private:
+  // A reply and the serializer that remembers how much of it is written.
+  struct Outgoing {
+    Outgoing(bhttp::status status, unsigned version) : res(status, version), sr(res) {}
+    bhttp::response<bhttp::string_body> res;
+    bhttp::response_serializer<bhttp::string_body> sr;
+  };
+
+  // Writes what the socket takes without waiting. True when the reply is all sent, or the
+  // peer is gone (gone_ is set); false when the rest must wait for the I/O thread.
+  bool SendNow(bhttp::response_serializer<bhttp::string_body>& sr) {
+    while (!sr.is_done()) {
+      std::array<iovec, 16> iov{};
+      size_t count = 0;
+      beast::error_code ec;
+      sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+        for (auto b : beast::buffers_range_ref(buffers)) {
+          if (count == iov.size()) break;
+          iov[count++] = {const_cast<void*>(b.data()), b.size()};
+        }
+      });
+      if (ec) return false;
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = count;
+      ssize_t n = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+      if (n < 0) {
+        gone_ = true;
+        return true;
+      }
+      sr.consume(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
   template <class Msg>
   void Fill(Msg& m, const std::string& content_type) {
     m.set(bhttp::field::server, opt_.server_name);
@@ -221,6 +265,7 @@ class Writer : public ResponseWriter {
     for (const auto& [k, v] : headers_.items()) m.set(k, v);
   }
 
+  const bool direct_;
   beast::flat_buffer* read_ahead_;
   Stream& stream_;
   net::any_io_executor ex_;
@@ -504,7 +549,8 @@ class HttpServer::Impl {
         co_return;
       }
       Lowest(stream).expires_never();
-      Writer<Stream> w(stream, ex, fd, head.version(), keep_alive, opt_, &buf);
+      Writer<Stream> w(stream, ex, fd, !std::is_same_v<Stream, TlsStream>, head.version(),
+                       keep_alive, opt_, &buf);
       auto start = std::chrono::steady_clock::now();
       auto observe = [&] {
         if (observer_) {

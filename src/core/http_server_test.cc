@@ -1,6 +1,7 @@
 #include "core/http_server.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -510,6 +511,98 @@ TEST(HttpServer, MalformedRequestGets400AndServerSurvives) {
   auto res = c->Do(r);
   ASSERT_TRUE(res.ok());
   EXPECT_EQ(res->body, "still alive");
+}
+
+// Sends `request` on a fresh plain connection to `s` (TCP or unix) and returns the socket.
+template <class Proto>
+typename Proto::socket SendRaw(boost::asio::io_context& ioc, const typename Proto::endpoint& ep,
+                               const std::string& request) {
+  typename Proto::socket sock(ioc);
+  sock.connect(ep);
+  boost::asio::write(sock, boost::asio::buffer(request));
+  return sock;
+}
+
+// Reads one response with a Content-Length body from `sock`; "" on error or when nothing
+// comes for 10 s.
+template <class Socket>
+std::string ReadResponse(Socket& sock, std::string& pending) {
+  boost::system::error_code ec;
+  char buf[65536];
+  for (;;) {
+    auto end = pending.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      auto at = pending.find("Content-Length: ");
+      if (at == std::string::npos || at > end) return "";
+      size_t total = end + 4 + std::stoul(pending.substr(at + 16));
+      if (pending.size() >= total) {
+        std::string out = pending.substr(0, total);
+        pending.erase(0, total);
+        return out;
+      }
+    }
+    pollfd p{sock.native_handle(), POLLIN, 0};
+    if (::poll(&p, 1, 10000) != 1) return "";
+    size_t n = sock.read_some(boost::asio::buffer(buf), ec);
+    if (ec) return "";
+    pending.append(buf, n);
+  }
+}
+
+// On a plain socket a worker writes what the socket takes at once; the rest goes to the I/O
+// thread. A client that reads nothing for a while gets the whole reply, and the connection
+// goes on; a client that leaves mid-reply costs the server nothing.
+TEST(HttpServer, AReplyTheSocketCannotTakeAtOnceArrivesWholeAndTheConnectionGoesOn) {
+  const std::string big = [] {
+    std::string b(size_t{8} << 20, 0);
+    for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<char>('a' + (i * 7 + i / 4099) % 26);
+    return b;
+  }();
+  auto serve = [&](HttpServer& s) {
+    s.Handle("/big", [&](const Request&, ResponseWriter& w) { w.Reply(200, big, "text/plain"); });
+    s.Handle("/echo",
+             [](const Request& r, ResponseWriter& w) { w.Reply(200, r.body, "text/plain"); });
+    ASSERT_TRUE(s.Start().ok());
+  };
+  const std::string get_big = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string echo = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+  auto check = [&](auto& sock) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the socket fills up
+    std::string pending;
+    std::string res = ReadResponse(sock, pending);
+    ASSERT_GT(res.size(), big.size());
+    EXPECT_EQ(res.substr(0, 15), "HTTP/1.1 200 OK");
+    EXPECT_TRUE(res.compare(res.size() - big.size(), big.size(), big) == 0) << "body differs";
+    boost::asio::write(sock, boost::asio::buffer(echo));
+    res = ReadResponse(sock, pending);
+    ASSERT_GE(res.size(), 5u);
+    EXPECT_EQ(res.substr(res.size() - 5), "hello");
+  };
+  boost::asio::io_context ioc;
+  {
+    HttpServer s({});
+    serve(s);
+    boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"),
+                                      static_cast<uint16_t>(s.port()));
+    auto sock = SendRaw<boost::asio::ip::tcp>(ioc, ep, get_big);
+    check(sock);
+    // Gone mid-reply: the writes fail (EPIPE, no SIGPIPE) and the server serves the next.
+    for (int i = 0; i < 3; ++i) {
+      auto gone = SendRaw<boost::asio::ip::tcp>(ioc, ep, get_big);
+      gone.close();
+    }
+    auto again = SendRaw<boost::asio::ip::tcp>(ioc, ep, echo);
+    std::string pending;
+    EXPECT_NE(ReadResponse(again, pending).find("hello"), std::string::npos);
+  }
+  std::string path = "/tmp/il-http-big-" + std::to_string(getpid()) + ".sock";
+  ServerOptions o;
+  o.listen = "unix://" + path;
+  HttpServer s(o);
+  serve(s);
+  auto sock = SendRaw<boost::asio::local::stream_protocol>(
+      ioc, boost::asio::local::stream_protocol::endpoint(path), get_big);
+  check(sock);
 }
 
 TEST(HttpServer, StreamingHandlerSeesClientLeave) {
