@@ -298,15 +298,15 @@ Result<std::vector<json::value>> ParsePodList(const json::value& v) {
   std::vector<json::value> pods;
   if (v.is_null()) return pods;
   if (v.is_array()) {
-    for (const auto& p : v.as_array()) pods.push_back(p);
+    for (const auto& p : v.as_array()) pods.emplace_back(p, json::storage_ptr());
   } else if (v.is_object() && v.as_object().contains("metadata")) {
-    pods.push_back(v);
+    pods.emplace_back(v, json::storage_ptr());
   } else if (v.is_object() && v.as_object().contains("pods")) {
     const auto& m = v.as_object().at("pods");
     if (m.is_object()) {
-      for (const auto& kv : m.as_object()) pods.push_back(kv.value());
+      for (const auto& kv : m.as_object()) pods.emplace_back(kv.value(), json::storage_ptr());
     } else if (m.is_array()) {
-      for (const auto& p : m.as_array()) pods.push_back(p);
+      for (const auto& p : m.as_array()) pods.emplace_back(p, json::storage_ptr());
     } else if (!m.is_null()) {
       return InvalidArgument("\"pods\" must be a map or a list of pods");
     }

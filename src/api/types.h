@@ -137,6 +137,7 @@ bool IsSafeUid(std::string_view s);  // [A-Za-z0-9-_.]{1,128}, no leading dot
 namespace il::api {
 // Reads the pods of a request body in any of the shapes seen on the wire: a list of pods
 // (today's /status), one pod (today's /delete), or the seed's {"pods": {"<key>": pod}}.
-// Every pod is validated.
+// Every pod is validated. The pods are on the default resource whatever `v` is on (a
+// request's arena): a backend may keep them.
 Result<std::vector<json::value>> ParsePodList(const json::value& v);
 }  // namespace il::api

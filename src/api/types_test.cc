@@ -126,5 +126,24 @@ TEST(Json, MalformedInputIsAnError) {
   EXPECT_FALSE(ParseJson(std::string(1000, '[')).ok());
 }
 
+// A request body is parsed into the request's arena (protocol/server.cc); the pods taken
+// from it must not point into that arena, since a backend may keep them.
+TEST(Wire, PodListIsOnTheDefaultResourceWhateverTheBodyIsOn) {
+  const std::string pod = R"({"metadata":{"name":"p","namespace":"n","uid":"u"}})";
+  for (const std::string& body :
+       {"[" + pod + "," + pod + "]", pod, R"({"pods":{"n-p":)" + pod + "}}"}) {
+    json::monotonic_resource arena;
+    auto v = ParseJson(body, &arena);
+    ASSERT_TRUE(v.ok()) << body;
+    auto pods = ParsePodList(*v);
+    ASSERT_TRUE(pods.ok()) << pods.status().ToString();
+    ASSERT_FALSE(pods->empty());
+    for (const auto& p : *pods) {
+      EXPECT_EQ(p.storage().get(), json::storage_ptr().get()) << body;
+      EXPECT_EQ(PodName(p), "p");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace il::api

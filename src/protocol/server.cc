@@ -239,7 +239,7 @@ class Server::Impl {
     // Request-scoped arena for a (possibly 10,000-pod) body: nothing parsed from it
     // outlives this call.
     json::monotonic_resource arena;
-    json::value v;
+    json::value v(&arena);  // on the arena too: a move between resources copies the tree
     if (!r.body.empty()) {
       auto body = api::ParseJson(r.body, &arena);
       if (!body.ok()) return Fail(w, r, ctx, body.status());
