@@ -513,7 +513,7 @@ TEST(HttpServer, MalformedRequestGets400AndServerSurvives) {
   EXPECT_EQ(res->body, "still alive");
 }
 
-// Sends `request` on a fresh plain connection to `s` (TCP or unix) and returns the socket.
+// Sends `request` on a fresh plain connection to `ep` (TCP or unix) and returns the socket.
 template <class Proto>
 typename Proto::socket SendRaw(boost::asio::io_context& ioc, const typename Proto::endpoint& ep,
                                const std::string& request) {
