@@ -70,7 +70,11 @@ TEST_F(DockerApiItest, NegotiatesAtLeast141) {
   auto v = api_->Version();
   ASSERT_TRUE(v.ok());
   EXPECT_GE(CompareApiVersions(*v, "1.41"), 0);
-  EXPECT_TRUE(api_->Info().ok());
+  auto info = api_->Info();
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  // docker-sd's ping capacity and its default start concurrency come from these.
+  EXPECT_GT(api::GetInt(*info, {"NCPU"}), 0);
+  EXPECT_GT(api::GetInt(*info, {"MemTotal"}), 0);
 }
 
 TEST_F(DockerApiItest, CreateStartEventsLogsInspectRemove) {

@@ -43,8 +43,35 @@ Result<std::unique_ptr<DockerBackend>> DockerBackend::Create(DockerSettings sett
 }
 
 StartSlots::StartSlots(int n)
-    : count_(n > 0 ? n : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
-      free_(count_) {}
+    : configured_(n > 0),
+      count_(n > 0 ? n : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {}
+
+void StartSlots::lock() {
+  MutexLock l(mu_);
+  while (held_ >= count_) cv_.Wait(mu_);
+  ++held_;
+}
+
+void StartSlots::unlock() {
+  MutexLock l(mu_);
+  --held_;
+  cv_.NotifyOne();
+}
+
+int StartSlots::count() const {
+  MutexLock l(mu_);
+  return count_;
+}
+
+bool StartSlots::AdoptEngineCpus(int64_t cpus) {
+  if (configured_ || cpus <= 0) return false;
+  const int n = static_cast<int>(std::min<int64_t>(cpus, 1024));  // DockerStartConcurrency's cap
+  MutexLock l(mu_);
+  if (n == count_) return false;
+  count_ = n;
+  cv_.NotifyAll();
+  return true;
+}
 
 DockerBackend::DockerBackend(DockerSettings settings, std::unique_ptr<DockerApi> api,
                              std::unique_ptr<StateStore> store, DockerBackendOptions options)
@@ -397,6 +424,9 @@ Result<api::PingResponse> DockerBackend::Ping(const api::CallContext&) {
   api::PingResponse p;
   p.status = "ok";
   int64_t cpus = api::GetInt(*info, {"NCPU"}), mem = api::GetInt(*info, {"MemTotal"});
+  if (start_slots_.AdoptEngineCpus(cpus)) {
+    log_->info("starting at most {} containers at once: the engine's CPUs", start_slots_.count());
+  }
   if (cpus > 0) p.resources["cpu"] = std::to_string(cpus);
   if (mem > 0) p.resources["memory"] = std::to_string(mem / 1024) + "Ki";
   return p;

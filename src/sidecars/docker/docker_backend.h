@@ -25,7 +25,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <semaphore>
 #include <thread>
 
 #include "api/backend.h"
@@ -59,15 +58,23 @@ struct DockerBackendOptions {
 // BasicLockable, for std::unique_lock. Thread-safe.
 class StartSlots {
  public:
-  // n <= 0: one per CPU.
+  // n <= 0: one per CPU of the engine's host: this machine's until AdoptEngineCpus.
   explicit StartSlots(int n);
-  void lock() { free_.acquire(); }
-  void unlock() { free_.release(); }
-  int count() const { return count_; }
+  void lock() IL_EXCLUDES(mu_);
+  void unlock() IL_EXCLUDES(mu_);
+  int count() const IL_EXCLUDES(mu_);
+  // The engine's CPU count (GET /info NCPU), which a remote DOCKER_HOST does not share with
+  // this machine. Sets the count when it was not configured; ignores cpus <= 0. Holders
+  // above a smaller count finish; no new one starts until they are under it. True when the
+  // count changed.
+  bool AdoptEngineCpus(int64_t cpus) IL_EXCLUDES(mu_);
 
  private:
-  const int count_;
-  std::counting_semaphore<> free_;
+  const bool configured_;
+  mutable Mutex mu_;
+  CondVar cv_;
+  int count_ IL_GUARDED_BY(mu_);
+  int held_ IL_GUARDED_BY(mu_) = 0;
 };
 
 class DockerBackend : public api::Backend, private ProberListener {

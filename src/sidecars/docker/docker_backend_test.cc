@@ -106,6 +106,60 @@ TEST(StartSlots, AtMostNHoldASlotAndZeroMeansOnePerCpu) {
   EXPECT_EQ(most.load(), 2);
 }
 
+// With DockerStartConcurrency 0 the count is the engine's CPUs once it has answered /info
+// (a remote DOCKER_HOST is not this machine); a configured count stays.
+TEST(StartSlots, AnUnconfiguredCountFollowsTheEngineAndHoldersAboveASmallerOneFinishFirst) {
+  StartSlots configured(2);
+  EXPECT_FALSE(configured.AdoptEngineCpus(4));
+  EXPECT_EQ(configured.count(), 2);
+
+  StartSlots slots(0);
+  EXPECT_FALSE(slots.AdoptEngineCpus(0));
+  EXPECT_FALSE(slots.AdoptEngineCpus(-1));
+  EXPECT_TRUE(slots.AdoptEngineCpus(2000));
+  EXPECT_EQ(slots.count(), 1024);
+  EXPECT_TRUE(slots.AdoptEngineCpus(2));
+  EXPECT_FALSE(slots.AdoptEngineCpus(2));
+  EXPECT_EQ(slots.count(), 2);
+
+  slots.lock();
+  slots.lock();
+  EXPECT_TRUE(slots.AdoptEngineCpus(1));  // two held, one allowed
+  std::atomic<bool> got{false};
+  std::thread waiter([&] {
+    std::lock_guard slot(slots);
+    got = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(got);
+  slots.unlock();  // one held: still at the count
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(got);
+  EXPECT_TRUE(slots.AdoptEngineCpus(2));  // a larger count lets the waiter in at once
+  waiter.join();
+  EXPECT_TRUE(got);
+  slots.unlock();
+}
+
+TEST_F(DockerBackendTest, WithoutAConfiguredCountAsManyStartAtOnceAsTheEngineHasCpus) {
+  engine_->SetSlowCreateAndStart(std::chrono::milliseconds(40));
+  settings_.start_concurrency = 0;
+  Open();
+  ASSERT_TRUE(backend_->Ping({}).ok());  // the fake engine has 4 CPUs
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      EXPECT_TRUE(
+          Create(Pod("e" + std::to_string(i), R"({"containers":[{"name":"c","image":"img"}]})"))
+              .ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  // At most 4 whatever this machine's CPUs, and more than the 2 of a 2-CPU machine.
+  EXPECT_LE(engine_->most_in_flight(), 4);
+  EXPECT_GE(engine_->most_in_flight(), 3) << "the fake engine lets calls overlap";
+}
+
 // DockerStartConcurrency bounds the engine's creates and starts however many pods arrive.
 TEST_F(DockerBackendTest, AtMostStartConcurrencyCreatesAndStartsReachTheEngineAtOnce) {
   engine_->SetSlowCreateAndStart(std::chrono::milliseconds(40));

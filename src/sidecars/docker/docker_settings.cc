@@ -156,7 +156,8 @@ std::vector<config::Key<S>> MakeKeys() {
       k("DockerLogMaxFiles", {}, {}, "int", "5", "rotated log files kept per container",
         SetLogMaxFiles),
       k("DockerStartConcurrency", {}, {}, "int", "0",
-        "containers created and started at once (0: one per CPU)", SetStartConcurrency),
+        "containers created and started at once (0: one per CPU of the Docker engine's host)",
+        SetStartConcurrency),
   };
 }
 

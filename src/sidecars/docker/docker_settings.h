@@ -13,7 +13,9 @@
 //                      the daemon's own log driver and options)
 //   DockerLogMaxFiles  rotated files kept per container (default 5)
 //   DockerStartConcurrency  containers docker-sd creates and starts at once (default 0: one
-//                      per CPU); the rest wait their turn, so a burst's first pods start first
+//                      per CPU of the engine's host, from its /info once it answers a ping;
+//                      this machine's until then); the rest wait their turn, so a burst's
+//                      first pods start first
 // DataRootFolder (shared key) holds the per-pod directories: <DataRootFolder>/docker-sd/pods/<uid>.
 // It must be visible to dockerd at the same path (it is bind-mounted into containers).
 //
@@ -46,7 +48,7 @@ struct DockerSettings {
   int64_t pids_limit = 4096;           // 0: none set
   std::string log_max_size = "10m";    // empty: daemon defaults
   int log_max_files = 5;
-  int start_concurrency = 0;  // 0: one per CPU
+  int start_concurrency = 0;  // 0: one per CPU of the engine's host
 
   std::string PodDir(const std::string& uid) const { return data_dir + "/pods/" + uid; }
 };
