@@ -418,15 +418,19 @@ Result<api::StatusChanges> DockerBackend::WatchStatus(const api::CallContext&,
   return changes_.Wait(since, timeout, gone);
 }
 
+void DockerBackend::AdoptEngineInfo(const json::value& info) {
+  if (start_slots_.AdoptEngineCpus(api::GetInt(info, {"NCPU"}))) {
+    log_->info("starting at most {} containers at once: the engine's CPUs", start_slots_.count());
+  }
+}
+
 Result<api::PingResponse> DockerBackend::Ping(const api::CallContext&) {
   auto info = api_->Info();
   if (!info.ok()) return Unavailable("docker daemon unavailable: " + info.status().message());
   api::PingResponse p;
   p.status = "ok";
+  AdoptEngineInfo(*info);
   int64_t cpus = api::GetInt(*info, {"NCPU"}), mem = api::GetInt(*info, {"MemTotal"});
-  if (start_slots_.AdoptEngineCpus(cpus)) {
-    log_->info("starting at most {} containers at once: the engine's CPUs", start_slots_.count());
-  }
   if (cpus > 0) p.resources["cpu"] = std::to_string(cpus);
   if (mem > 0) p.resources["memory"] = std::to_string(mem / 1024) + "Ki";
   return p;

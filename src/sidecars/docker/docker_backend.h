@@ -103,6 +103,8 @@ class DockerBackend : public api::Backend, private ProberListener {
   // One round of background work (what the worker thread does every poll interval).
   void RunOnce();
   size_t pod_count() const;
+  // Containers created and started at once (DockerStartConcurrency, or the engine's CPUs).
+  int start_concurrency() const { return start_slots_.count(); }
   Prober& prober() { return *prober_; }
   // The Engine API client (shared with exec, attach and port-forward: docker_exec.h).
   DockerApi& api() { return *api_; }
@@ -168,6 +170,8 @@ class DockerBackend : public api::Backend, private ProberListener {
   void Wake() IL_EXCLUDES(wake_mu_);
   void WorkerLoop();
   void EventsLoop();
+  // Sizes the start slots by the engine's CPUs (GET /info) when the count is not configured.
+  void AdoptEngineInfo(const api::json::value& info);
   Status LogsWaitingError(const PodEntry& e, const ContainerPlan& c) const;
 
   // Supervision: probes, hooks, docker-sd's own restarts (docker_backend_supervise.cc).

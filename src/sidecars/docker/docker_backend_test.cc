@@ -160,6 +160,20 @@ TEST_F(DockerBackendTest, WithoutAConfiguredCountAsManyStartAtOnceAsTheEngineHas
   EXPECT_GE(engine_->most_in_flight(), 3) << "the fake engine lets calls overlap";
 }
 
+TEST_F(DockerBackendTest, TheWorkerSizesTheStartSlotsByTheEngineBeforeAnyPing) {
+  settings_.start_concurrency = 0;
+  backend_.reset();
+  DockerBackendOptions o;  // the worker and events threads run
+  auto b = DockerBackend::Create(settings_, o);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  backend_ = std::move(*b);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (backend_->start_concurrency() != 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(backend_->start_concurrency(), 4);  // the fake engine's NCPU
+}
+
 // DockerStartConcurrency bounds the engine's creates and starts however many pods arrive.
 TEST_F(DockerBackendTest, AtMostStartConcurrencyCreatesAndStartsReachTheEngineAtOnce) {
   engine_->SetSlowCreateAndStart(std::chrono::milliseconds(40));

@@ -415,6 +415,8 @@ void DockerBackend::EventsLoop() {
   int64_t since = unix_nanos();
   while (!stop_) {
     auto started = std::chrono::steady_clock::now();
+    // Each (re)connection: the engine's CPUs size the start slots before the first ping.
+    if (auto info = api_->Info(); info.ok()) AdoptEngineInfo(*info);
     int64_t last = 0;
     Status s = api_->Events(
         filters,

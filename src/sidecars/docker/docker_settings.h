@@ -13,7 +13,7 @@
 //                      the daemon's own log driver and options)
 //   DockerLogMaxFiles  rotated files kept per container (default 5)
 //   DockerStartConcurrency  containers docker-sd creates and starts at once (default 0: one
-//                      per CPU of the engine's host, from its /info once it answers a ping;
+//                      per CPU of the engine's host, from its /info once it answers;
 //                      this machine's until then); the rest wait their turn, so a burst's
 //                      first pods start first
 // DataRootFolder (shared key) holds the per-pod directories: <DataRootFolder>/docker-sd/pods/<uid>.
